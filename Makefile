@@ -19,7 +19,7 @@ demo: install
 	$(VENV)/bin/lstmkit selftest
 
 test: install
-	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff check .
 	$(PYTHON) -m pytest -q
 
 bench: install
