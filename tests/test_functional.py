@@ -5,7 +5,6 @@ import torch
 
 from lstmkit import functional as LF
 
-torch.set_default_dtype(torch.float64)
 B, I, H, P = 3, 5, 7, 4
 
 
@@ -14,8 +13,12 @@ def _assert_close(actual, expected):
 
 
 @pytest.fixture(autouse=True)
-def _seed():
+def _float64_and_seed():
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
     torch.manual_seed(0)
+    yield
+    torch.set_default_dtype(previous)
 
 
 def test_lstm_cell_matches_torch_lstmcell():

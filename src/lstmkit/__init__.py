@@ -1,7 +1,8 @@
 """lstmkit: LSTM, GRU and RNN layers written from the gate equations, with hand-derived BPTT."""
 
-from lstmkit import functional
+from lstmkit import bptt, functional, init
+from lstmkit.layers import GRU, LSTM, RNN, detach_state
 
 __version__ = "0.1.0"
 
-__all__ = ["functional", "__version__"]
+__all__ = ["LSTM", "GRU", "RNN", "detach_state", "functional", "bptt", "init", "__version__"]

@@ -21,12 +21,12 @@ def selftest(seed: int = typer.Option(0, help="Random seed for the inputs and we
     from lstmkit.selftest import run_selftest
 
     results = run_selftest(seed=seed)
-    table = Table(title="lstmkit vs torch.nn (float64, max relative error)")
-    for column in ("check", "outputs", "gradients", "result"):
+    table = Table(title="lstmkit vs torch.nn (float64, max relative error of outputs/states and of all gradients)")
+    for column in ("layer", "backend", "outputs", "gradients", "result"):
         table.add_column(column)
     for r in results:
         verdict = "[green]pass[/green]" if r.passed else "[red]FAIL[/red]"
-        table.add_row(r.name, f"{r.output_error:.1e}", f"{r.gradient_error:.1e}", verdict)
+        table.add_row(r.name, r.backend, f"{r.output_error:.1e}", f"{r.gradient_error:.1e}", verdict)
     console.print(table)
     failed = sum(not r.passed for r in results)
     console.print(f"{len(results) - failed} passed, {failed} failed")

@@ -1,19 +1,55 @@
-"""Parity of lstmkit against torch.nn on random inputs, for ``lstmkit selftest``."""
+"""Parity of lstmkit's layers against ``torch.nn``: the machinery behind ``lstmkit selftest`` and the tests.
+
+A :class:`LayerCase` describes one configuration. :func:`layer_parity` builds the torch.nn layer and
+the lstmkit layer with the same weights (through ``load_state_dict``), runs both on the same random
+input, backpropagates the same random projection of every output, and reports the largest relative
+error of the outputs and final states, and of the gradients of every parameter, the input and h0/c0.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import torch
+from torch import Tensor, nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from lstmkit import functional as LF
+from lstmkit import layers
 
 TOLERANCE = 1e-10
+CELLS = ("lstm", "gru", "rnn_tanh", "rnn_relu")
+INPUTS = ("padded", "lengths", "packed", "unbatched")
+STEPS, BATCH, INPUT, HIDDEN, PROJ = 5, 3, 4, 6, 3
+
+
+@dataclass(frozen=True)
+class LayerCase:
+    """One layer configuration to compare. ``inputs``: how the batch is given (see ``INPUTS``)."""
+
+    cell: str = "lstm"
+    num_layers: int = 1
+    bidirectional: bool = False
+    batch_first: bool = False
+    proj_size: int = 0
+    inputs: str = "padded"
+    initial_state: bool = False
+
+    @property
+    def name(self) -> str:
+        parts = [self.cell, f"L{self.num_layers}", "bi" if self.bidirectional else "uni", self.inputs]
+        if self.batch_first:
+            parts.append("batch_first")
+        if self.proj_size:
+            parts.append(f"proj{self.proj_size}")
+        if self.initial_state:
+            parts.append("h0")
+        return " ".join(parts)
 
 
 @dataclass(frozen=True)
 class ParityResult:
     name: str
+    backend: str
     output_error: float
     gradient_error: float
 
@@ -22,45 +58,101 @@ class ParityResult:
         return self.output_error <= TOLERANCE and self.gradient_error <= TOLERANCE
 
 
-def relative_error(actual: torch.Tensor, expected: torch.Tensor) -> float:
+def relative_error(actual: Tensor, expected: Tensor) -> float:
     """Largest elementwise error, relative to the largest magnitude in ``expected``."""
-    scale = expected.abs().max().clamp_min(1e-30)
-    return float((actual - expected).abs().max().detach() / scale.detach())
+    scale = expected.detach().abs().max().clamp_min(1e-300)
+    return float((actual.detach() - expected.detach()).abs().max() / scale)
 
 
-def _compare(name, ours, theirs, leaves):
-    """Run both closures, backprop a fixed random projection of their outputs, compare."""
-    out_ours, out_theirs = ours(), theirs()
-    weights = [torch.randn_like(o) for o in out_theirs]
-    output_error = max(relative_error(a, b) for a, b in zip(out_ours, out_theirs))
-    grads_ours = torch.autograd.grad(sum((w * o).sum() for w, o in zip(weights, out_ours)), leaves)
-    grads_theirs = torch.autograd.grad(sum((w * o).sum() for w, o in zip(weights, out_theirs)), leaves)
-    gradient_error = max(relative_error(a, b) for a, b in zip(grads_ours, grads_theirs))
-    return ParityResult(name, output_error, gradient_error)
+def build_pair(case: LayerCase, backend: str, dtype=torch.float64) -> tuple[nn.Module, nn.Module]:
+    """The torch.nn layer and the lstmkit layer of ``case``, holding identical weights."""
+    options = {"num_layers": case.num_layers, "bidirectional": case.bidirectional, "batch_first": case.batch_first}
+    if case.cell == "lstm":
+        theirs, ours = nn.LSTM(INPUT, HIDDEN, proj_size=case.proj_size, **options), layers.LSTM(
+            INPUT, HIDDEN, proj_size=case.proj_size, backend=backend, **options
+        )
+    elif case.cell == "gru":
+        theirs, ours = nn.GRU(INPUT, HIDDEN, **options), layers.GRU(INPUT, HIDDEN, backend=backend, **options)
+    else:
+        nonlinearity = case.cell.removeprefix("rnn_")
+        theirs = nn.RNN(INPUT, HIDDEN, nonlinearity=nonlinearity, **options)
+        ours = layers.RNN(INPUT, HIDDEN, nonlinearity=nonlinearity, backend=backend, **options)
+    theirs, ours = theirs.to(dtype), ours.to(dtype)
+    ours.load_state_dict(theirs.state_dict())
+    return theirs, ours
 
 
-def run_selftest(seed: int = 0) -> list[ParityResult]:
-    """Compare each cell with torch.nn's, in float64, on random inputs and weights."""
+def _random_inputs(case: LayerCase, dtype) -> dict:
+    shape = (BATCH, STEPS, INPUT) if case.batch_first else (STEPS, BATCH, INPUT)
+    if case.inputs == "unbatched":
+        shape = (STEPS, INPUT)
+    x = torch.randn(shape, dtype=dtype, requires_grad=True)
+    lengths = torch.randint(1, STEPS + 1, (BATCH,))
+    lengths[torch.randint(BATCH, ())] = STEPS  # the longest fills the padded length, as pad_packed gives
+    states = []
+    if case.initial_state:
+        rows = case.num_layers * (2 if case.bidirectional else 1)
+        batch = () if case.inputs == "unbatched" else (BATCH,)
+        states.append(torch.randn(rows, *batch, case.proj_size or HIDDEN, dtype=dtype, requires_grad=True))
+        if case.cell == "lstm":
+            states.append(torch.randn(rows, *batch, HIDDEN, dtype=dtype, requires_grad=True))
+    return {"x": x, "lengths": lengths, "states": states}
+
+
+def _run(case: LayerCase, module: nn.Module, data: dict, use_lengths_keyword: bool) -> list[Tensor]:
+    """Run ``module`` and return [output (padded), final state tensors...]."""
+    x, lengths, states = data["x"], data["lengths"], data["states"]
+    hx = None if not states else (tuple(states) if case.cell == "lstm" else states[0])
+    if case.inputs == "lengths" and use_lengths_keyword:
+        output, final = module(x, hx, lengths=lengths)
+    elif case.inputs in ("lengths", "packed"):
+        packed = pack_padded_sequence(x, lengths, batch_first=case.batch_first, enforce_sorted=False)
+        output, final = module(packed, hx)
+        output, _ = pad_packed_sequence(output, batch_first=case.batch_first, total_length=STEPS)
+    else:
+        output, final = module(x, hx)
+    return [output, *(final if isinstance(final, tuple) else (final,))]
+
+
+def layer_parity(case: LayerCase, backend: str = "bptt", seed: int = 0, dtype=torch.float64) -> ParityResult:
+    """Compare outputs, final states and all gradients of lstmkit vs torch.nn for ``case``."""
     torch.manual_seed(seed)
-    dt = torch.float64
-    B, I, H = 4, 6, 8
-    results = []
-    x = torch.randn(B, I, dtype=dt, requires_grad=True)
-    h = torch.randn(B, H, dtype=dt, requires_grad=True)
-    c = torch.randn(B, H, dtype=dt, requires_grad=True)
+    theirs, ours = build_pair(case, backend, dtype)
+    data = _random_inputs(case, dtype)
+    out_theirs = _run(case, theirs, data, use_lengths_keyword=False)
+    out_ours = _run(case, ours, data, use_lengths_keyword=True)
+    output_error = max(relative_error(a, b) for a, b in zip(out_ours, out_theirs))
 
-    cell = torch.nn.LSTMCell(I, H).to(dt)
-    params = list(cell.parameters())
-    results.append(_compare("lstm_cell", lambda: LF.lstm_cell(x, (h, c), *params), lambda: cell(x, (h, c)),
-                            [x, h, c, *params]))
-    cell = torch.nn.GRUCell(I, H).to(dt)
-    params = list(cell.parameters())
-    results.append(_compare("gru_cell", lambda: (LF.gru_cell(x, h, *params),), lambda: (cell(x, h),),
-                            [x, h, *params]))
-    for nonlinearity in ("tanh", "relu"):
-        cell = torch.nn.RNNCell(I, H, nonlinearity=nonlinearity).to(dt)
-        params = list(cell.parameters())
-        results.append(_compare(f"rnn_cell ({nonlinearity})",
-                                lambda p=params, n=nonlinearity: (LF.rnn_cell(x, h, *p, nonlinearity=n),),
-                                lambda m=cell: (m(x, h),), [x, h, *params]))
-    return results
+    projections = [torch.randn_like(o) for o in out_theirs]
+    inputs = [data["x"], *data["states"]]
+    names = [name for name, _ in theirs.named_parameters()]
+    ours_params = dict(ours.named_parameters())
+
+    def grads(outputs, params):
+        loss = sum((p * o).sum() for p, o in zip(projections, outputs))
+        return torch.autograd.grad(loss, inputs + params)
+
+    g_theirs = grads(out_theirs, [dict(theirs.named_parameters())[n] for n in names])
+    g_ours = grads(out_ours, [ours_params[n] for n in names])
+    gradient_error = max(relative_error(a, b) for a, b in zip(g_ours, g_theirs))
+    return ParityResult(case.name, backend, output_error, gradient_error)
+
+
+def selftest_cases() -> list[LayerCase]:
+    """A representative sweep for the CLI (the test suite runs the full grid)."""
+    cases = []
+    for cell in CELLS:
+        cases += [
+            LayerCase(cell),
+            LayerCase(cell, num_layers=2, bidirectional=True, batch_first=True, inputs="lengths", initial_state=True),
+            LayerCase(cell, num_layers=3, bidirectional=True, inputs="packed"),
+            LayerCase(cell, num_layers=2, inputs="unbatched", initial_state=True),
+        ]
+    cases.append(LayerCase("lstm", num_layers=2, bidirectional=True, proj_size=PROJ, inputs="lengths",
+                           initial_state=True))
+    return cases
+
+
+def run_selftest(seed: int = 0, backends: tuple[str, ...] = ("bptt", "reference")) -> list[ParityResult]:
+    """Every case of :func:`selftest_cases` on each backend."""
+    return [layer_parity(case, backend, seed) for backend in backends for case in selftest_cases()]

@@ -1,0 +1,73 @@
+"""Initialisation schemes for recurrent layers, in place (torch's trailing-underscore convention).
+
+Each works on any module whose parameters follow ``torch.nn``'s names (``weight_ih_l0``,
+``weight_hh_l0_reverse``, ``bias_ih_l0`` …): lstmkit's layers and ``torch.nn.LSTM``/``GRU``/``RNN``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+__all__ = ["torch_default_", "xavier_", "orthogonal_recurrent_", "forget_bias_"]
+
+
+@torch.no_grad()
+def torch_default_(module: nn.Module) -> None:
+    """``torch.nn``'s scheme: every weight and bias uniform in ±1/√hidden_size; layer-norm gains 1, biases 0."""
+    bound = 1.0 / math.sqrt(module.hidden_size)
+    for name, param in module.named_parameters(recurse=False):
+        if name.startswith("layer_norm_cell_bias"):
+            param.zero_()
+        elif name.startswith("layer_norm"):
+            param.fill_(1.0)
+        else:
+            param.uniform_(-bound, bound)
+
+
+@torch.no_grad()
+def xavier_(module: nn.Module) -> None:
+    """Glorot-uniform input and projection weights, orthogonal recurrent weights, zero biases.
+
+    This is Keras's default for recurrent layers; with :func:`forget_bias_` it is the usual
+    recipe for training LSTMs from scratch.
+    """
+    for name, param in module.named_parameters(recurse=False):
+        if name.startswith(("weight_ih", "weight_hr")):
+            nn.init.xavier_uniform_(param)
+        elif name.startswith("bias"):
+            param.zero_()
+    orthogonal_recurrent_(module)
+
+
+@torch.no_grad()
+def orthogonal_recurrent_(module: nn.Module, gain: float = 1.0) -> None:
+    """Each gate's block of every ``weight_hh`` orthogonal (Saxe et al. 2014).
+
+    An orthogonal matrix keeps the norm of the vector it multiplies, so at initialisation the
+    recurrent path neither shrinks nor blows up the signal (or the gradient) step after step.
+    """
+    for name, param in module.named_parameters(recurse=False):
+        if name.startswith("weight_hh"):
+            for block in param.split(module.hidden_size, dim=0):
+                nn.init.orthogonal_(block, gain=gain)
+
+
+@torch.no_grad()
+def forget_bias_(module: nn.Module, value: float = 1.0) -> None:
+    """Set the forget gate's total bias to ``value`` (LSTM only): ``bias_ih`` gets it, ``bias_hh`` 0.
+
+    A positive forget bias starts the cell state close to "remember everything", so gradients flow
+    over long spans from the first update (Gers et al. 2000; Jozefowicz et al. 2015).
+    """
+    if getattr(module, "mode", None) != "LSTM":
+        raise ValueError(f"forget_bias_ applies to LSTM layers, got mode {getattr(module, 'mode', None)!r}")
+    hidden = module.hidden_size
+    forget = slice(hidden, 2 * hidden)  # gate order i, f, g, o
+    for name, param in module.named_parameters(recurse=False):
+        if name.startswith("bias_ih"):
+            param[forget] = value
+        elif name.startswith("bias_hh"):
+            param[forget] = 0.0
