@@ -152,6 +152,9 @@ class _RecurrentBase(nn.Module):
         if self.forget_bias is not None:
             lstm_init.forget_bias_(self, self.forget_bias)
 
+    def flatten_parameters(self) -> None:
+        """Does nothing; kept so code written for ``torch.nn.LSTM`` (which compacts cuDNN weights) runs."""
+
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
         defaults = {"num_layers": 1, "bias": True, "batch_first": False, "dropout": 0.0, "bidirectional": False,
