@@ -1,0 +1,24 @@
+"""The project's own errors: the CLI prints their message on one line and exits with code 2.
+
+They subclass ``ValueError`` so that code written against plain argument errors still catches them.
+"""
+
+from __future__ import annotations
+
+__all__ = ["LstmkitError", "DataError", "RunDirectoryError", "TrainingError"]
+
+
+class LstmkitError(ValueError):
+    """Base of every error lstmkit raises about user input, files or training runs."""
+
+
+class DataError(LstmkitError):
+    """A data file or data set is missing, empty, malformed or unusable for the task."""
+
+
+class RunDirectoryError(LstmkitError):
+    """A run directory is missing files, belongs to another task, is newer, or is corrupted."""
+
+
+class TrainingError(LstmkitError):
+    """Training cannot go on (for example the loss became NaN or infinite)."""

@@ -1,0 +1,58 @@
+"""Callbacks and plugins of the training engine: atomic checkpoints and the epoch history."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import lightning as L
+import torch
+from lightning.pytorch.plugins.io import TorchCheckpointIO
+
+from lstmkit.io import atomic_write
+
+
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """Writes each checkpoint to a temporary file and renames it: a kill never leaves half a file."""
+
+    def save_checkpoint(self, checkpoint, path, storage_options=None) -> None:
+        atomic_write(path, lambda tmp: torch.save(checkpoint, tmp))
+
+
+class EpochHistory(L.Callback):
+    """One row per epoch (train loss, every validation metric, learning rate) in ``history.csv``,
+    and ``learning_curves.png`` redrawn after each epoch. Saved in checkpoints so ``--resume`` continues it."""
+
+    def __init__(self, run_dir: str | Path) -> None:
+        self.run_dir = Path(run_dir)
+        self.rows: list[dict[str, float]] = []
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        metrics = trainer.callback_metrics
+        row = {"epoch": trainer.current_epoch + 1}
+        if "train_loss_epoch" in metrics:
+            row["train_loss"] = float(metrics["train_loss_epoch"])
+        row.update({k: float(v) for k, v in metrics.items() if k.startswith("val_")})
+        row["lr"] = float(trainer.optimizers[0].param_groups[0]["lr"])
+        self.rows.append(row)
+        if trainer.is_global_zero:
+            self.write()
+
+    def write(self) -> None:
+        columns = list(dict.fromkeys(k for row in self.rows for k in row))
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(self.rows)
+        atomic_write(self.run_dir / "history.csv", lambda tmp: tmp.write_text(buffer.getvalue(), encoding="utf-8"))
+        from lstmkit.metrics import plot_learning_curves
+
+        history = {c: [row.get(c, float("nan")) for row in self.rows] for c in columns if c not in ("epoch", "lr")}
+        plot_learning_curves(history, self.run_dir / "learning_curves.png", title=self.run_dir.name)
+
+    def state_dict(self) -> dict:
+        return {"rows": self.rows}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        self.rows = list(state_dict.get("rows", []))

@@ -1,0 +1,59 @@
+"""Training settings, shared by every task."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
+SCHEDULES = ("none", "cosine", "onecycle")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train, independent of what is trained.
+
+    ``monitor`` names a validation metric (``accuracy`` is read as ``val_accuracy``); the best
+    checkpoint and early stopping follow it in direction ``monitor_mode``. ``warmup`` is the
+    fraction of all optimiser steps spent ramping the learning rate up linearly (``cosine`` only).
+    """
+
+    epochs: int = 10
+    batch_size: int = 64
+    optimizer: str = "adamw"
+    lr: float = 2e-3
+    weight_decay: float = 0.01
+    momentum: float = 0.9
+    schedule: str = "cosine"
+    warmup: float = 0.05
+    clip_norm: float | None = 1.0
+    patience: int | None = 3
+    monitor: str = "accuracy"
+    monitor_mode: str = "max"
+    seed: int = 0
+    devices: int = 1
+    accelerator: str = "cpu"
+    precision: str = "32-true"
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
+        if self.monitor_mode not in ("min", "max"):
+            raise ValueError(f"monitor_mode must be 'min' or 'max', got {self.monitor_mode!r}")
+        for name in ("epochs", "batch_size", "devices"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.lr <= 0:
+            raise ValueError(f"lr must be positive, got {self.lr}")
+        if not 0 <= self.warmup < 1:
+            raise ValueError(f"warmup must be a fraction in [0, 1), got {self.warmup}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})

@@ -1,0 +1,132 @@
+"""``fit``: train a model with Lightning — clipping, schedules, early stopping, atomic best/last
+checkpoints, ``resume``, seeding, history and learning curves, DDP across processes."""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+from torch import nn
+from torch.utils.data import DataLoader
+
+from lstmkit.errors import RunDirectoryError
+from lstmkit.train.callbacks import AtomicCheckpointIO, EpochHistory
+from lstmkit.train.config import TrainConfig
+from lstmkit.train.module import Objective, TrainingModule
+
+CHECKPOINTS = "checkpoints"
+
+
+@dataclass
+class FitResult:
+    """What ``fit`` leaves behind. ``is_global_zero`` is false in the extra DDP processes, which
+    must not write run files."""
+
+    best_checkpoint: Path | None
+    last_checkpoint: Path | None
+    best_score: float | None
+    epochs: int
+    seconds: float
+    history: list[dict[str, float]] = field(default_factory=list)
+    is_global_zero: bool = True
+
+
+def last_checkpoint(run_dir: str | Path) -> Path:
+    return Path(run_dir) / CHECKPOINTS / "last.ckpt"
+
+
+def _quiet_lightning() -> None:
+    for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+    warnings.filterwarnings("ignore", message=".*GPU available but not used.*")
+    warnings.filterwarnings("ignore", message=".*Checkpoint directory .* exists and is not empty.*")  # resume
+    warnings.filterwarnings("ignore", message=".*isinstance.treespec, LeafSpec.*")
+
+
+def fit(
+    model: nn.Module,
+    objective: Objective,
+    train_loader: DataLoader,
+    val_loader: DataLoader,
+    config: TrainConfig,
+    run_dir: str | Path,
+    *,
+    resume: bool = False,
+    param_groups=None,
+) -> FitResult:
+    """Train ``model`` on ``train_loader``, validating each epoch on ``val_loader``.
+
+    Writes ``run_dir/checkpoints/{best,last}.ckpt`` (atomically), ``history.csv`` and
+    ``learning_curves.png``. With ``resume=True`` it continues from ``last.ckpt`` (optimizer,
+    schedule, epoch and history included). After it returns, ``model`` holds the weights of the best
+    epoch. With ``config.devices > 1`` it runs that many processes (DDP, gloo on CPU).
+    """
+    _quiet_lightning()
+    run_dir = Path(run_dir)
+    resume_from = last_checkpoint(run_dir)
+    if resume and not resume_from.is_file():
+        raise RunDirectoryError(f"cannot resume: no checkpoint at {resume_from}")
+    L.seed_everything(config.seed, workers=True, verbose=False)
+    monitor = f"val_{config.monitor}"
+    checkpoint = ModelCheckpoint(
+        dirpath=run_dir / CHECKPOINTS, filename="best", monitor=monitor, mode=config.monitor_mode,
+        save_last=True, save_top_k=1, enable_version_counter=False,
+    )
+    callbacks: list[L.Callback] = [checkpoint, EpochHistory(run_dir)]
+    if config.patience:
+        callbacks.append(EarlyStopping(monitor=monitor, mode=config.monitor_mode, patience=config.patience))
+    trainer = L.Trainer(
+        accelerator=config.accelerator,
+        devices=config.devices,
+        strategy="ddp" if config.devices > 1 else "auto",
+        max_epochs=config.epochs,
+        gradient_clip_val=config.clip_norm,
+        gradient_clip_algorithm="norm",
+        precision=config.precision,
+        logger=False,
+        callbacks=callbacks,
+        plugins=[AtomicCheckpointIO()],
+        enable_progress_bar=config.progress,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        use_distributed_sampler=False,  # batches are sharded by ShardedBatchSampler
+        default_root_dir=run_dir,
+    )
+    module = TrainingModule(model, objective, config, param_groups)
+    start = time.perf_counter()
+    trainer.fit(module, train_loader, val_loader, ckpt_path=resume_from if resume else None)
+    seconds = time.perf_counter() - start
+    best = Path(checkpoint.best_model_path) if checkpoint.best_model_path else None
+    if best is not None and best.is_file():
+        state = torch.load(best, map_location="cpu", weights_only=True)["state_dict"]
+        module.load_state_dict(state)
+    history = callbacks[1].rows
+    return FitResult(
+        best_checkpoint=best,
+        last_checkpoint=Path(checkpoint.last_model_path) if checkpoint.last_model_path else None,
+        best_score=None if checkpoint.best_model_score is None else float(checkpoint.best_model_score),
+        epochs=len(history),
+        seconds=seconds,
+        history=history,
+        is_global_zero=trainer.is_global_zero,
+    )
+
+
+@torch.no_grad()
+def evaluate_model(model: nn.Module, objective: Objective, loader: DataLoader) -> dict[str, float]:
+    """The objective's metrics over a whole loader, in eval mode, in this process alone."""
+    was_training = model.training
+    model.eval()
+    sums: dict[str, float] = {}
+    for batch in loader:
+        for name, value in objective.eval_sums(model, batch).items():
+            sums[name] = sums.get(name, 0.0) + float(value)
+    model.train(was_training)
+    return objective.summarize(sums)

@@ -1,0 +1,109 @@
+"""The training engine on a tiny task: checkpoints, history, seeding, resume, NaN, kill, DDP."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from lstmkit.errors import RunDirectoryError, TrainingError
+from lstmkit.train import TrainConfig, evaluate_model, fit, last_checkpoint
+from lstmkit.train.optim import warmup_cosine
+
+sys.path.insert(0, str(Path(__file__).parent))
+from toy_training import SumSign, SumSignObjective, loaders  # noqa: E402
+
+SCRIPT = Path(__file__).parent / "toy_training.py"
+
+
+def _fit(run_dir, epochs=3, seed=0, resume=False, objective=None, **overrides):
+    torch.manual_seed(seed)
+    model = SumSign()
+    train, val = loaders()
+    config = TrainConfig(epochs=epochs, lr=0.02, patience=None, progress=False, seed=seed, **overrides)
+    result = fit(model, objective or SumSignObjective(), train, val, config, run_dir, resume=resume)
+    return model, result
+
+
+def test_fit_learns_and_writes_checkpoints_history_and_curves(tmp_path):
+    model, result = _fit(tmp_path, epochs=4)
+    assert (tmp_path / "checkpoints" / "best.ckpt").is_file()
+    assert last_checkpoint(tmp_path).is_file()
+    assert (tmp_path / "history.csv").read_text().count("\n") == 5  # header + 4 epochs
+    assert (tmp_path / "learning_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert result.epochs == 4
+    _, val = loaders()
+    metrics = evaluate_model(model, SumSignObjective(), val)
+    assert metrics["accuracy"] == pytest.approx(result.best_score)  # the model holds the best epoch
+    assert metrics["accuracy"] > 0.8
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_seeded_runs_are_reproducible(tmp_path):
+    a, _ = _fit(tmp_path / "a", epochs=2, seed=3)
+    b, _ = _fit(tmp_path / "b", epochs=2, seed=3)
+    for (name, p), q in zip(a.state_dict().items(), b.state_dict().values()):
+        assert torch.equal(p, q), name
+
+
+def test_resume_continues_from_the_last_checkpoint(tmp_path):
+    _fit(tmp_path, epochs=2)
+    _, result = _fit(tmp_path, epochs=4, resume=True)
+    assert [row["epoch"] for row in result.history] == [1, 2, 3, 4]
+
+
+def test_resume_without_checkpoint_is_a_clear_error(tmp_path):
+    with pytest.raises(RunDirectoryError, match="no checkpoint"):
+        _fit(tmp_path, resume=True)
+
+
+def test_non_finite_loss_stops_with_a_message_and_keeps_the_last_good_checkpoint(tmp_path):
+    steps_per_epoch = len(loaders()[0])
+    with pytest.raises(TrainingError, match="loss became nan"):
+        _fit(tmp_path, epochs=5, objective=SumSignObjective(nan_after_steps=2 * steps_per_epoch + 3))
+    state = torch.load(last_checkpoint(tmp_path), map_location="cpu", weights_only=False)
+    assert state["epoch"] == 1  # epochs 0 and 1 finished; the NaN came in epoch 2
+    assert all(torch.isfinite(v).all() for v in state["state_dict"].values())
+
+
+def test_warmup_cosine_schedule_shape():
+    values = [warmup_cosine(step, 100, 0.1) for step in range(100)]
+    assert values[0] == pytest.approx(0.1) and values[9] == pytest.approx(1.0)
+    assert all(a >= b for a, b in zip(values[10:], values[11:]))
+    assert values[-1] < 0.01
+
+
+def test_a_killed_run_leaves_no_partial_file_and_resumes(tmp_path):
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, str(SCRIPT), str(tmp_path), "--epochs", "6", "--sleep", "0.02"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while not last_checkpoint(tmp_path).is_file() and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)  # kill somewhere in a later epoch, possibly while a checkpoint is being written
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not (tmp_path / "result.json").exists()
+    leftovers = [p for p in tmp_path.rglob("*") if p.is_file() and p.suffix == ".tmp"]
+    for leftover in leftovers:  # a temp file may remain from the instant of the kill, never a target name
+        assert leftover.name.startswith(".")
+    torch.load(last_checkpoint(tmp_path), map_location="cpu", weights_only=False)  # complete and loadable
+    finished = subprocess.run(command + ["--resume"], env=env, capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert [row["epoch"] for row in result["history"]] == [1, 2, 3, 4, 5, 6]
+
+
+def test_two_process_ddp_on_cpu(tmp_path):
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    finished = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path), "--devices", "2", "--epochs", "2"],
+                              env=env, capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert result["epochs"] == 2
+    assert 0.5 < result["best_score"] <= 1.0
