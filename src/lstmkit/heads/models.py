@@ -1,0 +1,138 @@
+"""Task models over :class:`RecurrentEncoder`: sequence classifier, per-step tagger, language model."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from lstmkit.functional import reverse_padded
+from lstmkit.heads._checks import Lengths
+from lstmkit.heads.config import ClassifierConfig, EncoderConfig, LanguageModelConfig, TaggerConfig
+from lstmkit.heads.encoder import RecurrentEncoder
+from lstmkit.heads.losses import lm_loss
+from lstmkit.heads.pooling import SequencePooling
+from lstmkit.layers import State
+
+__all__ = [
+    "SequenceClassifier",
+    "SequenceTagger",
+    "LanguageModel",
+    "BidirectionalLanguageModel",
+    "bidirectional_lm_loss",
+]
+
+
+class SequenceClassifier(nn.Module):
+    """One label per sequence: encoder -> :class:`SequencePooling` -> dropout -> ``Linear`` -> ``(B, C)`` logits."""
+
+    def __init__(self, config: ClassifierConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.encoder = RecurrentEncoder(config.encoder)
+        self.pooling = SequencePooling(
+            config.pooling,
+            self.encoder.output_size,
+            num_directions=config.encoder.num_directions,
+            attention_size=config.attention_size,
+        )
+        self.dropout = nn.Dropout(config.dropout)
+        self.output = nn.Linear(self.pooling.output_size, config.num_classes)
+
+    def forward(self, tokens: Tensor, lengths: Lengths = None) -> Tensor:
+        """``tokens (B, T)`` long, ``lengths (B,)`` -> ``logits (B, num_classes)``."""
+        outputs, _ = self.encoder(tokens, lengths)
+        return self.output(self.dropout(self.pooling(outputs, lengths)))
+
+
+class SequenceTagger(nn.Module):
+    """One label per step: encoder -> dropout -> ``Linear`` -> ``(B, T, C)`` logits.
+
+    Logits at padded steps are meaningless; train with :func:`masked_cross_entropy`.
+    """
+
+    def __init__(self, config: TaggerConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.encoder = RecurrentEncoder(config.encoder)
+        self.dropout = nn.Dropout(config.dropout)
+        self.output = nn.Linear(self.encoder.output_size, config.num_tags)
+
+    def forward(self, tokens: Tensor, lengths: Lengths = None) -> Tensor:
+        """``tokens (B, T)`` long, ``lengths (B,)`` -> ``logits (B, T, num_tags)``."""
+        outputs, _ = self.encoder(tokens, lengths)
+        return self.output(self.dropout(outputs))
+
+
+class LanguageModel(nn.Module):
+    """Next-token model (word or character): unidirectional encoder -> dropout -> vocabulary logits.
+
+    Stateful use: feed the returned state back as ``state`` for the next chunk (wrap it in
+    :func:`lstmkit.detach_state` to truncate backpropagation there), or one token at a time to sample.
+    With ``tie_weights`` the output layer reads ``encoder.embedding.weight`` directly instead of holding
+    a second name for it, so the state dict has no aliased tensors (safetensors refuses those);
+    ``decoder_weight`` is then ``None`` and only ``decoder_bias`` is the head's own.
+    """
+
+    def __init__(self, config: LanguageModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.encoder = RecurrentEncoder(config.encoder)
+        self.dropout = nn.Dropout(config.dropout)
+        vocab_size, hidden_size = config.encoder.vocab_size, config.encoder.hidden_size
+        if config.tie_weights:
+            self.register_parameter("decoder_weight", None)
+        else:
+            bound = 1 / math.sqrt(hidden_size)  # nn.Linear's default range
+            self.decoder_weight = nn.Parameter(torch.empty(vocab_size, hidden_size).uniform_(-bound, bound))
+        self.decoder_bias = nn.Parameter(torch.zeros(vocab_size))
+
+    def forward(self, tokens: Tensor, lengths: Lengths = None, state: State | None = None) -> tuple[Tensor, State]:
+        """``tokens (B, T)`` long, ``lengths (B,)``, optional carried state -> ``logits (B, T, V)``, state."""
+        outputs, state = self.encoder(tokens, lengths, state)
+        weight = self.encoder.embedding.weight if self.decoder_weight is None else self.decoder_weight
+        return F.linear(self.dropout(outputs), weight, self.decoder_bias), state
+
+
+class BidirectionalLanguageModel(nn.Module):
+    """Pretraining head for a bidirectional encoder (ELMo-style, Peters et al. 2018).
+
+    The forward half of the encoder's outputs predicts the next token, the backward half the previous
+    one; neither half ever sees the token it predicts. This lets a BiLSTM classifier start from a
+    pretrained encoder, where :class:`LanguageModel` needs a unidirectional one.
+    """
+
+    def __init__(self, encoder: EncoderConfig, dropout: float = 0.3) -> None:
+        super().__init__()
+        if not encoder.bidirectional:
+            raise ValueError("BidirectionalLanguageModel needs a bidirectional encoder; use LanguageModel")
+        self.encoder = RecurrentEncoder(encoder)
+        self.dropout = nn.Dropout(dropout)
+        self.forward_decoder = nn.Linear(encoder.hidden_size, encoder.vocab_size)
+        self.backward_decoder = nn.Linear(encoder.hidden_size, encoder.vocab_size)
+
+    def forward(self, tokens: Tensor, lengths: Lengths = None) -> tuple[Tensor, Tensor]:
+        """``tokens (B, T)`` -> ``(next-token logits, previous-token logits)``, each ``(B, T, V)``."""
+        outputs, _ = self.encoder(tokens, lengths)
+        forward_half, backward_half = self.dropout(outputs).chunk(2, dim=-1)
+        return self.forward_decoder(forward_half), self.backward_decoder(backward_half)
+
+
+def bidirectional_lm_loss(logits: tuple[Tensor, Tensor], tokens: Tensor, lengths: Lengths) -> Tensor:
+    """Mean of the next-token loss of the forward half and the previous-token loss of the backward half.
+
+    Reversing each sequence within its length turns "position t predicts t - 1" into "t predicts
+    t + 1", so both halves share :func:`lm_loss`.
+    """
+    forward_logits, backward_logits = logits
+    lengths = torch.as_tensor(
+        lengths if lengths is not None else [tokens.shape[1]] * tokens.shape[0], device=tokens.device
+    )
+
+    def flip(t: Tensor) -> Tensor:
+        return reverse_padded(t.transpose(0, 1), lengths).transpose(0, 1)
+
+    backward = lm_loss(flip(backward_logits), flip(tokens), lengths)
+    return 0.5 * (lm_loss(forward_logits, tokens, lengths) + backward)

@@ -1,0 +1,54 @@
+"""The run directory: what ``train`` writes and ``evaluate``/``predict`` read (see DESIGN.md).
+
+``config.json`` carries the task name and a format version; loading refuses a directory made for
+another task or by a newer lstmkit, before any weights are touched.
+"""
+
+from __future__ import annotations
+
+import platform
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from lstmkit.errors import RunDirectoryError
+from lstmkit.io import read_json, write_json
+
+FORMAT_VERSION = 1
+CONFIG = "config.json"
+VOCAB = "vocab.json"
+WEIGHTS = "model.safetensors"
+METRICS = "metrics.json"
+
+
+def versions() -> dict[str, str]:
+    from lstmkit import __version__
+
+    return {"lstmkit": __version__, "torch": torch.__version__.split("+")[0], "python": platform.python_version()}
+
+
+def write_run_config(run_dir: str | Path, task: str, payload: dict[str, Any]) -> Path:
+    return write_json(Path(run_dir) / CONFIG, {"task": task, "format_version": FORMAT_VERSION, **payload})
+
+
+def read_run_config(run_dir: str | Path, task: str) -> dict[str, Any]:
+    """``config.json`` of a run made for ``task``, or a :class:`RunDirectoryError` naming the problem."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise RunDirectoryError(f"run directory not found: {run_dir}")
+    config = read_json(run_dir / CONFIG)
+    found = config.get("task")
+    if found != task:
+        raise RunDirectoryError(f"{run_dir} holds a {found!r} run, not a {task!r} run")
+    version = config.get("format_version", 0)
+    if version > FORMAT_VERSION:
+        raise RunDirectoryError(
+            f"{run_dir} was written in run format {version}, newer than this lstmkit reads ({FORMAT_VERSION}); "
+            "upgrade lstmkit"
+        )
+    return config
+
+
+def write_metrics(run_dir: str | Path, metrics: dict[str, Any]) -> Path:
+    return write_json(Path(run_dir) / METRICS, {**metrics, "versions": versions()})

@@ -1,0 +1,1 @@
+"""End-to-end tasks: each trains, evaluates against baselines, saves a run directory and predicts."""

@@ -1,0 +1,85 @@
+"""Objectives the engine trains against: classification over sequences, and language modelling.
+
+Batches are dicts from the data layer: ``{"tokens": (B, T), "lengths": (B,), "labels": (B,)}``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from lstmkit.heads import bidirectional_lm_loss, lm_loss
+
+
+class ClassificationObjective:
+    """Cross-entropy (optionally label-smoothed); validation reports loss, accuracy and macro-F1."""
+
+    def __init__(self, num_classes: int, label_smoothing: float = 0.0) -> None:
+        self.num_classes = num_classes
+        self.label_smoothing = label_smoothing
+
+    def loss(self, model: nn.Module, batch: dict) -> Tensor:
+        logits = model(batch["tokens"], batch["lengths"])
+        return F.cross_entropy(logits, batch["labels"], label_smoothing=self.label_smoothing)
+
+    def eval_sums(self, model: nn.Module, batch: dict) -> dict[str, Tensor]:
+        logits = model(batch["tokens"], batch["lengths"])
+        labels = batch["labels"]
+        predicted = logits.argmax(-1)
+        # Per-class true positives, false positives and false negatives add up across batches
+        # and processes, so macro-F1 can be computed exactly from the totals.
+        classes = torch.arange(self.num_classes, device=labels.device).unsqueeze(1)
+        hit = predicted == labels
+        return {
+            "loss": F.cross_entropy(logits, labels, reduction="sum"),
+            "count": torch.tensor(float(len(labels))),
+            "correct": hit.sum(),
+            **{f"tp{k}": v for k, v in enumerate(((predicted == classes) & hit).sum(1))},
+            **{f"fp{k}": v for k, v in enumerate(((predicted == classes) & ~hit).sum(1))},
+            **{f"fn{k}": v for k, v in enumerate(((labels == classes) & ~hit).sum(1))},
+        }
+
+    def summarize(self, sums: dict[str, float]) -> dict[str, float]:
+        f1 = []
+        for k in range(self.num_classes):
+            tp, fp, fn = sums[f"tp{k}"], sums[f"fp{k}"], sums[f"fn{k}"]
+            f1.append(2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0)
+        return {
+            "loss": sums["loss"] / sums["count"],
+            "accuracy": sums["correct"] / sums["count"],
+            "macro_f1": sum(f1) / len(f1),
+        }
+
+    def batch_size(self, batch: dict) -> int:
+        return len(batch["lengths"])
+
+
+class LanguageModelObjective:
+    """Next-token cross-entropy; reports loss (nats per token) and perplexity.
+
+    ``bidirectional``: the model is a :class:`~lstmkit.heads.BidirectionalLanguageModel` (both
+    directions predict); otherwise a :class:`~lstmkit.heads.LanguageModel` returning ``(logits, state)``.
+    """
+
+    def __init__(self, bidirectional: bool = False) -> None:
+        self.bidirectional = bidirectional
+
+    def loss(self, model: nn.Module, batch: dict) -> Tensor:
+        output = model(batch["tokens"], batch["lengths"])
+        if self.bidirectional:
+            return bidirectional_lm_loss(output, batch["tokens"], batch["lengths"])
+        return lm_loss(output[0], batch["tokens"], batch["lengths"])
+
+    def eval_sums(self, model: nn.Module, batch: dict) -> dict[str, Tensor]:
+        predicted = (batch["lengths"] - 1).clamp_min(0).sum()
+        return {"loss": self.loss(model, batch) * predicted, "tokens": predicted}
+
+    def summarize(self, sums: dict[str, float]) -> dict[str, float]:
+        loss = sums["loss"] / max(sums["tokens"], 1)
+        return {"loss": loss, "perplexity": math.exp(min(loss, 50))}
+
+    def batch_size(self, batch: dict) -> int:
+        return len(batch["lengths"])

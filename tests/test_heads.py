@@ -1,0 +1,347 @@
+"""lstmkit.heads: masked pooling, losses, encoder and task models, configs, ULMFiT fine-tuning helpers."""
+
+import json
+import math
+
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+
+import lstmkit
+from lstmkit.heads import (
+    POOLING_MODES,
+    ClassifierConfig,
+    EncoderConfig,
+    LanguageModel,
+    LanguageModelConfig,
+    SequenceClassifier,
+    SequencePooling,
+    SequenceTagger,
+    TaggerConfig,
+    attention_pool,
+    freeze_encoder_layers,
+    last_pool,
+    lm_loss,
+    make_recurrent_layer,
+    mask_from_lengths,
+    masked_cross_entropy,
+    max_pool,
+    mean_pool,
+    parameter_groups,
+)
+
+VOCAB = 13
+LENGTHS = torch.tensor([5, 2, 4])
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    torch.manual_seed(0)
+
+
+def tokens_and_padded_variant(steps: int = 5) -> tuple[torch.Tensor, torch.Tensor]:
+    """Random token ids for LENGTHS, and a copy whose padded ids are different (never the padding id)."""
+    tokens = torch.randint(1, VOCAB, (len(LENGTHS), steps))
+    mask = mask_from_lengths(LENGTHS, steps)
+    tokens = tokens.masked_fill(~mask, 0)
+    other = torch.where(mask, tokens, torch.randint(1, VOCAB, tokens.shape))
+    assert not torch.equal(tokens, other)
+    return tokens, other
+
+
+def encoder_config(**overrides) -> EncoderConfig:
+    settings = {"vocab_size": VOCAB, "embedding_dim": 6, "hidden_size": 6, "num_layers": 2}
+    return EncoderConfig(**{**settings, **overrides})
+
+
+# -- masks and pooling functions ------------------------------------------------------------------
+
+
+def test_mask_from_lengths():
+    expected = torch.tensor([[True, True, False], [True, True, True], [True, False, False]])
+    assert torch.equal(mask_from_lengths(torch.tensor([2, 3, 1]), 3), expected)
+
+
+def test_last_pool_unidirectional_picks_each_last_real_step():
+    outputs = torch.arange(12.0).view(2, 3, 2)
+    pooled = last_pool(outputs, torch.tensor([2, 3]))
+    assert torch.equal(pooled, torch.tensor([[2.0, 3.0], [10.0, 11.0]]))
+
+
+def test_last_pool_bidirectional_takes_forward_at_last_step_and_backward_at_step_0():
+    outputs = torch.arange(24.0).view(2, 3, 4)  # features [fwd, fwd, bwd, bwd]
+    pooled = last_pool(outputs, torch.tensor([2, 3]), num_directions=2)
+    assert torch.equal(pooled, torch.tensor([[4.0, 5.0, 2.0, 3.0], [20.0, 21.0, 14.0, 15.0]]))
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_last_pool_equals_the_layers_final_hidden_state(bidirectional):
+    lstm = lstmkit.LSTM(3, 4, num_layers=2, batch_first=True, bidirectional=bidirectional)
+    outputs, (h_n, _) = lstm(torch.randn(3, 5, 3), lengths=LENGTHS)
+    directions = 2 if bidirectional else 1
+    expected = torch.cat(list(h_n[-directions:]), dim=-1)
+    torch.testing.assert_close(last_pool(outputs, LENGTHS, num_directions=directions), expected)
+
+
+def test_mean_pool_hand_computed():
+    outputs = torch.tensor([[[1.0, 2.0], [3.0, 6.0], [100.0, 100.0]], [[1.0, -1.0], [2.0, -2.0], [3.0, -6.0]]])
+    pooled = mean_pool(outputs, torch.tensor([2, 3]))
+    assert torch.equal(pooled, torch.tensor([[2.0, 4.0], [2.0, -3.0]]))
+
+
+def test_max_pool_padding_never_wins_over_negative_values():
+    outputs = torch.tensor([[[-3.0, -1.0], [-2.0, -5.0], [0.0, 0.0]]])
+    assert torch.equal(max_pool(outputs, torch.tensor([2])), torch.tensor([[-2.0, -1.0]]))
+
+
+def test_attention_pool_hand_computed():
+    outputs = torch.tensor([[[4.0, 0.0], [0.0, 8.0], [1000.0, 1000.0]]])
+    scores = torch.tensor([[0.0, math.log(3.0), 50.0]])
+    pooled, weights = attention_pool(outputs, torch.tensor([2]), scores)
+    torch.testing.assert_close(weights, torch.tensor([[0.25, 0.75, 0.0]]))
+    torch.testing.assert_close(pooled, torch.tensor([[1.0, 6.0]]))
+
+
+def test_attention_weights_sum_to_one_over_real_steps_and_vanish_on_padding():
+    pooling = SequencePooling("attention", 4, attention_size=5)
+    pooling(torch.randn(3, 5, 4), LENGTHS)
+    weights = pooling.attention_weights
+    mask = mask_from_lengths(LENGTHS, 5)
+    torch.testing.assert_close(weights.sum(dim=1), torch.ones(3))
+    assert torch.all(weights[~mask] == 0)
+    assert torch.all(weights[mask] > 0)
+
+
+@pytest.mark.parametrize("mode", POOLING_MODES)
+def test_pooling_ignores_padded_values_even_nan(mode):
+    pooling = SequencePooling(mode, 4, num_directions=2)
+    outputs = torch.randn(3, 5, 4)
+    padding = ~mask_from_lengths(LENGTHS, 5)
+    garbage = outputs.masked_fill(padding.unsqueeze(-1), float("nan"))
+    huge = outputs.masked_fill(padding.unsqueeze(-1), 1e6)
+    expected = pooling(outputs, LENGTHS)
+    assert expected.shape == (3, pooling.output_size)
+    torch.testing.assert_close(pooling(garbage, LENGTHS), expected)
+    torch.testing.assert_close(pooling(huge, LENGTHS), expected)
+
+
+def test_no_lengths_means_every_step_is_real():
+    outputs = torch.randn(2, 4, 3)
+    full = torch.tensor([4, 4])
+    for pool in (last_pool, mean_pool, max_pool):
+        assert torch.equal(pool(outputs, None), pool(outputs, full))
+    torch.testing.assert_close(mean_pool(outputs, None), outputs.mean(dim=1))
+
+
+def test_output_size_per_mode():
+    assert SequencePooling("concat", 8).output_size == 24
+    assert SequencePooling("attention", 8).output_size == 8
+
+
+# -- losses ---------------------------------------------------------------------------------------
+
+
+def test_masked_cross_entropy_reads_real_positions_only():
+    logits = torch.randn(3, 5, 4)
+    targets = torch.randint(0, 4, (3, 5))
+    mask = mask_from_lengths(LENGTHS, 5)
+    expected = torch.nn.functional.cross_entropy(logits[mask], targets[mask])
+    padded_garbage = targets.masked_fill(~mask, 10**6)  # out of range: would raise if it were read
+    torch.testing.assert_close(masked_cross_entropy(logits, padded_garbage, LENGTHS), expected)
+
+
+def test_lm_loss_equals_manual_cross_entropy():
+    logits = torch.randn(2, 4, 3)
+    tokens = torch.tensor([[0, 2, 1, 1], [1, 0, 2, 2]])
+    lengths = torch.tensor([4, 2])
+    log_probs = logits.log_softmax(dim=-1)
+    # sequence 0 predicts tokens 1..3 from positions 0..2; sequence 1 predicts token 1 from position 0
+    picked = [log_probs[0, 0, 2], log_probs[0, 1, 1], log_probs[0, 2, 1], log_probs[1, 0, 0]]
+    expected = -torch.stack(picked).mean()
+    torch.testing.assert_close(lm_loss(logits, tokens, lengths), expected)
+
+
+def test_lm_loss_ignores_padded_logits_and_tokens():
+    logits = torch.randn(3, 5, 4)
+    tokens = torch.randint(0, 4, (3, 5))
+    mask = mask_from_lengths(LENGTHS, 5)
+    other_logits = logits.masked_fill(~mask.unsqueeze(-1), float("nan"))
+    other_tokens = tokens.masked_fill(~mask, 3)
+    torch.testing.assert_close(lm_loss(other_logits, other_tokens, LENGTHS), lm_loss(logits, tokens, LENGTHS))
+
+
+def test_lm_loss_needs_something_to_predict():
+    with pytest.raises(ValueError, match="at least one real position"):
+        lm_loss(torch.randn(2, 3, 4), torch.zeros(2, 3, dtype=torch.long), torch.tensor([1, 1]))
+
+
+# -- models ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+@pytest.mark.parametrize("pooling", ["concat", "attention"])
+def test_classifier_shape_and_padded_tokens_are_irrelevant(cell, pooling):
+    model = SequenceClassifier(ClassifierConfig(encoder_config(cell=cell), num_classes=3, pooling=pooling)).eval()
+    tokens, other = tokens_and_padded_variant()
+    logits = model(tokens, LENGTHS)
+    assert logits.shape == (3, 3)
+    torch.testing.assert_close(model(other, LENGTHS), logits)
+    assert not torch.allclose(model(other, None), model(tokens, None))  # the check can fail
+
+
+def test_tagger_shape_and_padded_tokens_are_irrelevant():
+    model = SequenceTagger(TaggerConfig(encoder_config(), num_tags=4)).eval()
+    tokens, other = tokens_and_padded_variant()
+    logits = model(tokens, LENGTHS)
+    assert logits.shape == (3, 5, 4)
+    mask = mask_from_lengths(LENGTHS, 5)
+    torch.testing.assert_close(model(other, LENGTHS)[mask], logits[mask])
+
+
+def test_language_model_shape_state_and_padded_tokens_are_irrelevant():
+    model = LanguageModel(LanguageModelConfig(encoder_config(bidirectional=False))).eval()
+    tokens, other = tokens_and_padded_variant()
+    logits, (h_n, c_n) = model(tokens, LENGTHS)
+    assert logits.shape == (3, 5, VOCAB)
+    assert h_n.shape == c_n.shape == (2, 3, 6)
+    mask = mask_from_lengths(LENGTHS, 5)
+    torch.testing.assert_close(model(other, LENGTHS)[0][mask], logits[mask])
+
+
+def test_language_model_runs_statefully_in_chunks():
+    model = LanguageModel(LanguageModelConfig(encoder_config(bidirectional=False, cell="gru"))).eval()
+    tokens = torch.randint(0, VOCAB, (2, 7))
+    whole, _ = model(tokens)
+    first, state = model(tokens[:, :3])
+    second, _ = model(tokens[:, 3:], state=lstmkit.detach_state(state))
+    torch.testing.assert_close(torch.cat([first, second], dim=1), whole)
+
+
+def test_tied_language_model_reuses_the_embedding_and_saves_without_aliases(tmp_path):
+    model = LanguageModel(LanguageModelConfig(encoder_config(bidirectional=False), tie_weights=True))
+    assert model.decoder_weight is None
+    logits, _ = model(torch.randint(0, VOCAB, (2, 4)))
+    logits[..., 5].sum().backward()
+    assert model.encoder.embedding.weight.grad[5].abs().sum() > 0  # reached through the output layer only
+    save_file(model.state_dict(), str(tmp_path / "lm.safetensors"))
+    assert set(load_file(str(tmp_path / "lm.safetensors"))) == set(model.state_dict())
+
+
+def test_untied_language_model_has_its_own_output_matrix():
+    model = LanguageModel(LanguageModelConfig(encoder_config(bidirectional=False, hidden_size=5), tie_weights=False))
+    assert model.decoder_weight.shape == (VOCAB, 5)
+    assert model(torch.randint(0, VOCAB, (2, 4)))[0].shape == (2, 4, VOCAB)
+
+
+def test_language_model_encoder_loads_into_classifier():
+    lm = LanguageModel(LanguageModelConfig(encoder_config(bidirectional=False)))
+    classifier = SequenceClassifier(ClassifierConfig(encoder_config(bidirectional=False), num_classes=2))
+    assert "encoder.embedding.weight" in classifier.state_dict()
+    assert "encoder.rnn.weight_ih_l1" in classifier.state_dict()
+    assert list(lm.encoder.state_dict()) == list(classifier.encoder.state_dict())
+    tokens = torch.randint(0, VOCAB, (3, 5))
+    before = classifier.encoder(tokens, LENGTHS)[0]
+    classifier.encoder.load_state_dict(lm.encoder.state_dict())
+    after = classifier.encoder(tokens, LENGTHS)[0]
+    assert not torch.allclose(before, after)
+    torch.testing.assert_close(after, lm.encoder(tokens, LENGTHS)[0])
+
+
+def test_embedding_dropout_is_active_only_in_training():
+    encoder = lstmkit.heads.RecurrentEncoder(encoder_config(embedding_dropout=0.5))
+    tokens = torch.randint(0, VOCAB, (3, 5))
+    assert not torch.allclose(encoder(tokens)[0], encoder(tokens)[0])
+    encoder.eval()
+    assert torch.equal(encoder(tokens)[0], encoder(tokens)[0])
+
+
+def test_make_recurrent_layer_maps_cells():
+    assert isinstance(make_recurrent_layer("lstm", 3, 4, layer_norm=True), lstmkit.LSTM)
+    assert isinstance(make_recurrent_layer("gru", 3, 4, layer_norm=False), lstmkit.GRU)
+    rnn = make_recurrent_layer("rnn", 3, 4, batch_first=True)
+    assert isinstance(rnn, lstmkit.RNN) and rnn.nonlinearity == "tanh" and rnn.batch_first
+
+
+# -- fine-tuning helpers --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tied", [False, True])
+def test_parameter_groups_cover_every_parameter_once_with_decreasing_lr(tied):
+    if tied:
+        model = LanguageModel(LanguageModelConfig(encoder_config(bidirectional=False, num_layers=3)))
+    else:
+        model = SequenceClassifier(ClassifierConfig(encoder_config(num_layers=3), num_classes=2, pooling="attention"))
+    groups = parameter_groups(model, base_lr=1e-2)
+    assert [g["name"] for g in groups] == ["head", "rnn_l2", "rnn_l1", "rnn_l0", "embedding"]
+    ids = [id(p) for g in groups for p in g["params"]]
+    assert len(ids) == len(set(ids))
+    assert set(ids) == {id(p) for p in model.parameters()}
+    lrs = [g["lr"] for g in groups]
+    assert lrs[0] == 1e-2 and all(a > b for a, b in zip(lrs, lrs[1:]))
+    torch.testing.assert_close(torch.tensor(lrs[1]), torch.tensor(1e-2 / 2.6))
+    torch.optim.AdamW(groups)  # accepted as optimizer parameter groups
+
+
+def test_parameter_groups_put_reverse_direction_with_its_layer():
+    model = SequenceTagger(TaggerConfig(encoder_config(num_layers=2, bidirectional=True), num_tags=2))
+    top = {id(p) for p in parameter_groups(model, 1.0)[1]["params"]}
+    assert id(model.encoder.rnn.weight_hh_l1_reverse) in top
+    assert id(model.encoder.rnn.weight_hh_l0_reverse) not in top
+
+
+def test_freeze_encoder_layers_unfreezes_from_the_top():
+    model = SequenceClassifier(ClassifierConfig(encoder_config(num_layers=2), num_classes=2))
+    rnn = model.encoder.rnn
+    freeze_encoder_layers(model, 0)
+    assert all(p.requires_grad for p in model.output.parameters())
+    assert not any(p.requires_grad for p in model.encoder.parameters())
+    freeze_encoder_layers(model, 1)
+    assert rnn.weight_ih_l1.requires_grad and rnn.weight_ih_l1_reverse.requires_grad
+    assert not rnn.weight_ih_l0.requires_grad and not model.encoder.embedding.weight.requires_grad
+    freeze_encoder_layers(model, 3)
+    assert all(p.requires_grad for p in model.parameters())
+    with pytest.raises(ValueError, match="n_trainable_from_top must be an int in 0..3"):
+        freeze_encoder_layers(model, 4)
+
+
+# -- configs and errors ---------------------------------------------------------------------------
+
+
+def test_config_dict_round_trip_through_json():
+    config = ClassifierConfig(encoder_config(cell="gru", padding_idx=None), num_classes=5, pooling="max")
+    data = json.loads(json.dumps(config.to_dict()))
+    assert data["encoder"]["cell"] == "gru"
+    assert ClassifierConfig.from_dict(data) == config
+    lm_config = LanguageModelConfig(encoder_config(bidirectional=False), tie_weights=False)
+    assert LanguageModelConfig.from_dict(json.loads(json.dumps(lm_config.to_dict()))) == lm_config
+
+
+def test_from_dict_names_unknown_fields():
+    with pytest.raises(ValueError, match=r"no field\(s\) \['hiden_size'\]"):
+        EncoderConfig.from_dict({"vocab_size": 5, "hiden_size": 3})
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: LanguageModelConfig(encoder_config(bidirectional=True)), "unidirectional encoder"),
+        (lambda: LanguageModelConfig(encoder_config(bidirectional=False, hidden_size=8)), "hidden_size == embedding"),
+        (lambda: encoder_config(cell="lstmm"), "cell must be one of"),
+        (lambda: ClassifierConfig(encoder_config(), num_classes=2, pooling="sum"), "pooling must be one of"),
+        (lambda: SequencePooling("sum", 4), "mode must be one of"),
+        (lambda: make_recurrent_layer("gru", 3, 4, layer_norm=True), "layer_norm=True is only implemented"),
+        (lambda: encoder_config(padding_idx=VOCAB), "padding_idx must be None or in"),
+        (lambda: mean_pool(torch.randn(2, 3, 4), torch.tensor([1, 4])), r"lengths must lie in 1..3"),
+        (lambda: last_pool(torch.randn(2, 3, 5), None, num_directions=2), "do not split into 2 directions"),
+        (lambda: SequencePooling("mean", 4)(torch.randn(2, 3, 5)), "feature size mismatch"),
+    ],
+)
+def test_clear_errors(build, message):
+    with pytest.raises(ValueError, match=message):
+        build()
+
+
+def test_float_tokens_are_rejected():
+    model = SequenceTagger(TaggerConfig(encoder_config(), num_tags=2))
+    with pytest.raises(TypeError, match="tokens must hold integer token ids"):
+        model(torch.zeros(2, 3))
