@@ -345,3 +345,28 @@ def test_float_tokens_are_rejected():
     model = SequenceTagger(TaggerConfig(encoder_config(), num_tags=2))
     with pytest.raises(TypeError, match="tokens must hold integer token ids"):
         model(torch.zeros(2, 3))
+
+
+def test_hashed_ngrams_stay_inside_each_sequence():
+    from lstmkit.heads.ngrams import hashed_ngrams
+
+    tokens = torch.tensor([[5, 6, 7, 8], [5, 6, 0, 0]])
+    codes, mask = hashed_ngrams(tokens, torch.tensor([4, 2]), order=2, buckets=1000)
+    assert codes.shape == (2, 3)
+    assert mask.tolist() == [[True, True, True], [True, False, False]]
+    assert codes[0, 0] == codes[1, 0]  # the same bigram hashes to the same bucket
+    assert int(codes.max()) < 1000
+
+
+def test_classifier_with_ngram_branch_ignores_padding():
+    torch.manual_seed(0)
+    config = ClassifierConfig(EncoderConfig(vocab_size=30, embedding_dim=8, hidden_size=6), num_classes=3,
+                              ngram_buckets=97, ngram_dim=5)
+    model = SequenceClassifier(config).eval()
+    tokens = torch.randint(2, 30, (3, 7))
+    lengths = torch.tensor([7, 3, 1])
+    noisy = tokens.clone()
+    noisy[1, 3:] = 9
+    noisy[2, 1:] = 4
+    torch.testing.assert_close(model(tokens, lengths), model(noisy, lengths))
+    assert ClassifierConfig.from_dict(config.to_dict()) == config

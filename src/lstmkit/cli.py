@@ -85,6 +85,9 @@ def train_sentiment(
     recurrent_dropout: float = typer.Option(0.0, help="Variational dropout on h inside the recurrence."),
     layer_norm: bool = typer.Option(False, help="Layer-normalised LSTM (slower: runs the reference loop)."),
     label_smoothing: float = typer.Option(0.0, help="Label smoothing of the cross-entropy."),
+    ngram_buckets: int = typer.Option(0, help="Add a wide branch of hashed token 1-3-grams with this many "
+                                              "buckets beside the recurrent encoder (0: none)."),
+    ngram_dim: int = typer.Option(64, help="Features of the n-gram branch."),
     pretrain_lm: bool = typer.Option(False, help="First train the encoder as a language model (ULMFiT)."),
     lm_epochs: int = typer.Option(3, help="Epochs of language-model pretraining."),
     unlabelled: str | None = typer.Option(None, help="Extra unlabelled text (one text per line) for pretraining."),
@@ -120,7 +123,8 @@ def train_sentiment(
             min_freq=min_freq, max_length=max_length, cell=cell, embedding_dim=embedding_dim,
             hidden_size=hidden_size, num_layers=num_layers, bidirectional=bidirectional, pooling=pooling,
             dropout=dropout, embedding_dropout=embedding_dropout, recurrent_dropout=recurrent_dropout,
-            layer_norm=layer_norm, label_smoothing=label_smoothing, pretrain_lm=pretrain_lm, lm_epochs=lm_epochs,
+            layer_norm=layer_norm, label_smoothing=label_smoothing, ngram_buckets=ngram_buckets, ngram_dim=ngram_dim,
+            pretrain_lm=pretrain_lm, lm_epochs=lm_epochs,
             unlabelled=unlabelled, encoder=encoder, discriminative_lr=discriminative_lr, baselines=baselines,
             train=train_config,
         )

@@ -79,16 +79,26 @@ class EncoderConfig(_DictConfig):
 
 @dataclasses.dataclass(frozen=True)
 class ClassifierConfig(_DictConfig):
-    """:class:`SequenceClassifier` settings; ``dropout`` acts on the pooled vector."""
+    """:class:`SequenceClassifier` settings; ``dropout`` acts on the pooled vector.
+
+    ``ngram_buckets > 0`` adds the wide branch :class:`~lstmkit.heads.ngrams.NgramBag` (hashed token
+    n-grams of ``ngram_orders``, ``ngram_dim`` features) beside the recurrent encoder.
+    """
 
     encoder: EncoderConfig
     num_classes: int
     pooling: str = "concat"
     dropout: float = 0.3
     attention_size: int = 64
+    ngram_buckets: int = 0
+    ngram_dim: int = 64
+    ngram_orders: tuple[int, ...] = (1, 2, 3)
 
     def __post_init__(self) -> None:
         check_positive_int("num_classes", self.num_classes)
+        if self.ngram_buckets < 0:
+            raise ValueError(f"ngram_buckets must be 0 (no n-gram branch) or positive, got {self.ngram_buckets}")
+        object.__setattr__(self, "ngram_orders", tuple(self.ngram_orders))  # JSON gives a list
         check_choice("pooling", self.pooling, POOLING_MODES)
         check_probability("dropout", self.dropout)
         check_positive_int("attention_size", self.attention_size)

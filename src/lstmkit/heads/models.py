@@ -9,10 +9,11 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from lstmkit.functional import reverse_padded
-from lstmkit.heads._checks import Lengths
+from lstmkit.heads._checks import Lengths, as_lengths
 from lstmkit.heads.config import ClassifierConfig, EncoderConfig, LanguageModelConfig, TaggerConfig
 from lstmkit.heads.encoder import RecurrentEncoder
 from lstmkit.heads.losses import lm_loss
+from lstmkit.heads.ngrams import NgramBag
 from lstmkit.heads.pooling import SequencePooling
 from lstmkit.layers import State
 
@@ -39,12 +40,21 @@ class SequenceClassifier(nn.Module):
             attention_size=config.attention_size,
         )
         self.dropout = nn.Dropout(config.dropout)
-        self.output = nn.Linear(self.pooling.output_size, config.num_classes)
+        features = self.pooling.output_size
+        self.ngrams = None
+        if config.ngram_buckets:
+            self.ngrams = NgramBag(config.ngram_buckets, config.ngram_dim, config.ngram_orders)
+            features += config.ngram_dim
+        self.output = nn.Linear(features, config.num_classes)
 
     def forward(self, tokens: Tensor, lengths: Lengths = None) -> Tensor:
         """``tokens (B, T)`` long, ``lengths (B,)`` -> ``logits (B, num_classes)``."""
         outputs, _ = self.encoder(tokens, lengths)
-        return self.output(self.dropout(self.pooling(outputs, lengths)))
+        features = self.dropout(self.pooling(outputs, lengths))
+        if self.ngrams is not None:
+            lengths = as_lengths(lengths, tokens.shape[0], tokens.shape[1], tokens.device)
+            features = torch.cat([features, self.dropout(self.ngrams(tokens, lengths))], dim=-1)
+        return self.output(features)
 
 
 class SequenceTagger(nn.Module):

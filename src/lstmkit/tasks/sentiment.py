@@ -10,6 +10,7 @@ recurrent classifier -> evaluation beside TF-IDF baselines -> a run directory ->
 from __future__ import annotations
 
 import functools
+import os
 import time
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -46,7 +47,8 @@ from lstmkit.heads import (
 from lstmkit.io import load_weights, read_json, save_weights, write_json
 from lstmkit.metrics import classification_metrics, plot_confusion_matrix
 from lstmkit.runs import VOCAB, WEIGHTS, read_run_config, write_metrics, write_run_config
-from lstmkit.train import ShardedBatchSampler, TrainConfig, evaluate_model, fit
+from lstmkit.train.config import TrainConfig
+from lstmkit.train.distributed import ShardedBatchSampler
 from lstmkit.train.objectives import ClassificationObjective, LanguageModelObjective
 
 TASK = "sentiment"
@@ -80,6 +82,8 @@ class SentimentConfig:
     recurrent_dropout: float = 0.0
     layer_norm: bool = False
     label_smoothing: float = 0.0
+    ngram_buckets: int = 0
+    ngram_dim: int = 64
     pretrain_lm: bool = False
     lm_epochs: int = 3
     unlabelled: str | None = None
@@ -168,9 +172,9 @@ def _read_unlabelled(path: str) -> list[str]:
 
 
 def _loader(
-    token_ids, labels, pad_index: int, batch_size: int, shuffle: bool, seed: int = 0, shard: bool = True
+    token_ids, labels, pad_index: int, batch_size: int, shuffle: bool, seed: int = 0, shard: bool = False
 ) -> DataLoader:
-    """Length-bucketed batches; ``shard`` splits them across DDP processes (training and validation)."""
+    """Length-bucketed batches; ``shard`` splits them across DDP processes (for training only)."""
     dataset = TextClassificationDataset(token_ids, labels)
     sampler = BucketBatchSampler(dataset.lengths, batch_size, shuffle=shuffle, seed=seed)
     return DataLoader(
@@ -200,13 +204,16 @@ def _encoder_config(config: SentimentConfig, vocab_size: int) -> EncoderConfig:
 
 def _pretrain_encoder(config, encoder_config, text_encoder, texts, val_texts, run_dir) -> dict:
     """Train the embedding + recurrent encoder as a language model; return its encoder state dict."""
+    from lstmkit.train.engine import fit
+
     if encoder_config.bidirectional:
         lm = BidirectionalLanguageModel(encoder_config, dropout=config.dropout)
     else:
         tie = encoder_config.hidden_size == encoder_config.embedding_dim
         lm = LanguageModel(LanguageModelConfig(encoder_config, dropout=config.dropout, tie_weights=tie))
     pad = text_encoder.vocab.pad_index
-    train = _loader(text_encoder.encode(texts), [0] * len(texts), pad, config.train.batch_size, True, config.train.seed)
+    train = _loader(text_encoder.encode(texts), [0] * len(texts), pad, config.train.batch_size, shuffle=True,
+                    seed=config.train.seed, shard=True)
     val = _loader(text_encoder.encode(val_texts), [0] * len(val_texts), pad, 128, shuffle=False)
     lm_train = replace(config.train, epochs=config.lm_epochs, monitor="loss", monitor_mode="min", patience=None)
     fit(
@@ -221,7 +228,7 @@ def _pretrain_encoder(config, encoder_config, text_encoder, texts, val_texts, ru
 
 
 def _predict_proba(model: SequenceClassifier, token_ids: list[list[int]], pad_index: int) -> torch.Tensor:
-    loader = _loader(token_ids, [0] * len(token_ids), pad_index, 256, shuffle=False, shard=False)
+    loader = _loader(token_ids, [0] * len(token_ids), pad_index, 256, shuffle=False)
     order = [i for batch in loader.batch_sampler for i in batch]
     model.eval()
     with torch.no_grad():
@@ -234,14 +241,28 @@ def _predict_proba(model: SequenceClassifier, token_ids: list[list[int]], pad_in
 # -- train / evaluate / predict -------------------------------------------------------------------
 
 
+def _is_ddp_worker() -> bool:
+    """True in the extra processes a DDP launcher started (they re-run the command with a rank set)."""
+    return int(os.environ.get("LOCAL_RANK", "0")) > 0 or int(os.environ.get("RANK", "0")) > 0
+
+
 def train(
     config: SentimentConfig, run_dir: str | Path, *, resume: bool = False, force: bool = False
 ) -> SentimentResult:
-    """Train a classifier on ``config.data`` into ``run_dir`` and evaluate it on the test part."""
+    """Train a classifier on ``config.data`` into ``run_dir`` and evaluate it on the test part.
+
+    With ``config.train.devices > 1`` this function runs in every DDP process (the trainer starts the
+    others by re-running the command); only the first writes files.
+    """
+    from lstmkit.train.engine import evaluate_model, fit
+
     run_dir = Path(run_dir)
+    worker = _is_ddp_worker()
+    if config.pretrain_lm and config.train.devices > 1:
+        raise DataError("--pretrain-lm runs on one process: pretrain with --devices 1, then pass --encoder RUN")
     if resume:
         config = SentimentConfig.from_dict(read_run_config(run_dir, TASK)["config"])
-    elif (run_dir / "config.json").exists() and not force:
+    elif (run_dir / "config.json").exists() and not force and not worker:
         raise RunDirectoryError(f"{run_dir} already holds a run; pass --resume to continue it or --force to replace it")
     started = time.perf_counter()
     split, data_name, language = load_data(config)
@@ -267,7 +288,7 @@ def train(
     classifier_config = ClassifierConfig(
         encoder_config, num_classes=len(labels), pooling=config.pooling, dropout=config.dropout
     )
-    if not resume:
+    if not resume and not worker:
         write_json(run_dir / VOCAB, text_encoder.to_dict())
         write_run_config(
             run_dir,
@@ -296,14 +317,8 @@ def train(
 
     pad = text_encoder.vocab.pad_index
     encode_labels = lambda part: [label_index[label] for label in part.labels]  # noqa: E731
-    train_loader = _loader(
-        text_encoder.encode(split.train.texts),
-        encode_labels(split.train),
-        pad,
-        config.train.batch_size,
-        True,
-        config.train.seed,
-    )
+    train_loader = _loader(text_encoder.encode(split.train.texts), encode_labels(split.train), pad,
+                           config.train.batch_size, shuffle=True, seed=config.train.seed, shard=True)
     val_ids = text_encoder.encode(split.val.texts)
     val_loader = _loader(val_ids, encode_labels(split.val), pad, 128, shuffle=False)
     objective = ClassificationObjective(len(labels), label_smoothing=config.label_smoothing)
@@ -333,9 +348,7 @@ def train(
         "model": {
             "accuracy": test["accuracy"],
             "macro_f1": test["macro_f1"],
-            "val_accuracy": evaluate_model(
-                model, objective, _loader(val_ids, encode_labels(split.val), pad, 128, shuffle=False, shard=False)
-            )["accuracy"],
+            "val_accuracy": evaluate_model(model, objective, val_loader)["accuracy"],
         },
         "confusion_matrix": test["confusion_matrix"],
         "labels": labels,

@@ -66,7 +66,9 @@ def fit(
     Writes ``run_dir/checkpoints/{best,last}.ckpt`` (atomically), ``history.csv`` and
     ``learning_curves.png``. With ``resume=True`` it continues from ``last.ckpt`` (optimizer,
     schedule, epoch and history included). After it returns, ``model`` holds the weights of the best
-    epoch. With ``config.devices > 1`` it runs that many processes (DDP, gloo on CPU).
+    epoch. With ``config.devices > 1`` it runs that many processes (DDP, gloo on CPU): wrap the
+    training batch sampler in :class:`ShardedBatchSampler`; leave validation unsharded (every
+    process scores the whole validation set and so takes the same decisions).
     """
     _quiet_lightning()
     run_dir = Path(run_dir)

@@ -62,11 +62,9 @@ class TrainingModule(L.LightningModule):
             self._val_sums[name] = self._val_sums.get(name, 0) + value
 
     def on_validation_epoch_end(self) -> None:
-        totals = {
-            name: float(self.trainer.strategy.reduce(value.to(self.device), reduce_op="sum"))
-            for name, value in self._val_sums.items()
-        }
-        metrics = self.objective.summarize(totals)
+        # Every process validates on the whole validation set (it is not sharded), so each one
+        # reaches the same numbers and the same early-stopping and checkpoint decisions.
+        metrics = self.objective.summarize({name: float(value) for name, value in self._val_sums.items()})
         for name, value in metrics.items():
             if isinstance(value, (int, float)) and math.isfinite(value):
                 self.log(f"val_{name}", float(value), prog_bar=True, sync_dist=False)

@@ -1,0 +1,3 @@
+from lstmkit.cli import app
+
+app(prog_name="lstmkit")

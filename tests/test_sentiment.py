@@ -1,0 +1,200 @@
+"""The sentiment task end to end on a small synthetic data set: Python API, CLI, bad input, DDP, kill."""
+
+import csv
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from lstmkit.errors import DataError, RunDirectoryError
+from lstmkit.tasks import sentiment
+from lstmkit.train import TrainConfig
+
+LSTMKIT = [sys.executable, "-m", "lstmkit"]
+POSITIVE = ["很好", "喜欢", "满意", "不错", "推荐"]
+NEGATIVE = ["太差", "失望", "难用", "退货", "垃圾"]
+FILLER = list("这个东西我们买了一天用手机书质量服务快递价格")
+
+
+def _write_reviews(path: Path, n: int = 240, seed: int = 0, labels=("positive", "negative")) -> Path:
+    rng = random.Random(seed)
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["text", "label"])
+        for i in range(n):
+            label = labels[i % len(labels)]
+            words = POSITIVE if label == "positive" else NEGATIVE
+            text = "".join(rng.choices(FILLER, k=rng.randint(3, 12))) + rng.choice(words)
+            text += "".join(rng.choices(FILLER, k=rng.randint(0, 6))) + str(i)
+            writer.writerow([text, label])
+    return path
+
+
+def _small_config(data: Path, **overrides) -> sentiment.SentimentConfig:
+    train = TrainConfig(epochs=overrides.pop("epochs", 3), batch_size=16, lr=0.01, patience=None, progress=False)
+    options = {"embedding_dim": 16, "hidden_size": 16, "baselines": False, "min_freq": 1, **overrides}
+    return sentiment.SentimentConfig(data=str(data), train=train, **options)
+
+
+def _run_cli(*args, stdin=None, timeout=300):
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.run(LSTMKIT + [str(a) for a in args], input=stdin, capture_output=True, text=True,
+                          env=env, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sentiment")
+    data = _write_reviews(root / "reviews.csv")
+    result = sentiment.train(_small_config(data, baselines=True, ngram_buckets=101, ngram_dim=8), root / "run")
+    return root, data, result
+
+
+def test_training_writes_a_complete_run_directory(trained):
+    root, _, result = trained
+    run = root / "run"
+    for name in ("config.json", "vocab.json", "model.safetensors", "metrics.json", "history.csv",
+                 "learning_curves.png", "confusion_matrix.png", "checkpoints/best.ckpt", "checkpoints/last.ckpt"):
+        assert (run / name).is_file(), name
+    metrics = json.loads((run / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["task"] == "sentiment"
+    assert set(metrics["data"]) >= {"name", "train", "val", "test"}
+    assert metrics["model"]["accuracy"] > 0.8  # the keyword decides the label: easy to learn
+    assert set(metrics["baselines"]) == {"tfidf_svm", "tfidf_logreg"}
+    assert metrics["versions"]["torch"].startswith("2.")
+    assert result.metrics["model"]["accuracy"] == metrics["model"]["accuracy"]
+
+
+def test_load_predict_and_evaluate(trained):
+    root, data, result = trained
+    model = sentiment.load(root / "run")
+    predictions = model.predict(["东西很好，喜欢", "质量太差，失望"])
+    assert [p.label for p in predictions] == ["positive", "negative"]
+    assert all(abs(sum(p.probabilities.values()) - 1) < 1e-5 for p in predictions)
+    scores = model.evaluate()
+    assert scores["accuracy"] == pytest.approx(result.metrics["model"]["accuracy"])
+    assert model.evaluate(str(data))["size"] == 240
+
+
+def test_bad_input_at_predict_and_evaluate_time(trained, tmp_path):
+    root, _, _ = trained
+    model = sentiment.load(root / "run")
+    with pytest.raises(DataError, match="text 2 is empty"):
+        model.predict(["很好", "  "])
+    other = _write_reviews(tmp_path / "other.csv", n=20, labels=("positive", "neutral"))
+    with pytest.raises(DataError, match=r"labels \['neutral'\] were not seen at training time"):
+        model.evaluate(str(other))
+
+
+def test_cli_predict_evaluate_json_and_stdin(trained):
+    root, _, _ = trained
+    out = _run_cli("predict", root / "run", "很好很喜欢", "--json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout.splitlines()[0])["label"] == "positive"
+    out = _run_cli("predict", root / "run", stdin="太差了\n\n很满意\n")
+    assert out.returncode == 0, out.stderr
+    assert [line.split("\t")[0] for line in out.stdout.splitlines()] == ["negative", "positive"]
+    out = _run_cli("evaluate", root / "run", "--json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["accuracy"] > 0.8
+
+
+def _assert_one_line_error(out, pattern):
+    assert out.returncode == 2, (out.stdout, out.stderr)
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert lines and lines[0].startswith("error:") and pattern in out.stderr.replace("\n", " "), out.stderr
+    assert "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("content, pattern", [
+    ("", "empty"),
+    ("text,stars\n很好,5\n太差,1\n", "label"),
+    ("text,label\n很好,positive\n不错,positive\n", "2 classes"),
+])
+def test_cli_bad_training_data(tmp_path, content, pattern):
+    data = tmp_path / "bad.csv"
+    data.write_text(content, encoding="utf-8")
+    out = _run_cli("train", "sentiment", "--data", data, "--out", tmp_path / "run", "--no-progress")
+    _assert_one_line_error(out, pattern)
+    assert not (tmp_path / "run").exists()  # nothing written
+
+
+def test_cli_missing_file(tmp_path):
+    _assert_one_line_error(_run_cli("train", "sentiment", "--data", tmp_path / "nope.csv", "--out", tmp_path / "r"),
+                           "neither a file")
+
+
+def test_run_directory_problems_are_named(trained, tmp_path):
+    root, _, _ = trained
+    other = tmp_path / "forecast_run"
+    other.mkdir()
+    (other / "config.json").write_text(json.dumps({"task": "forecast", "format_version": 1}))
+    _assert_one_line_error(_run_cli("predict", other, "很好"), "holds a 'forecast' run")
+    newer = tmp_path / "newer"
+    newer.mkdir()
+    (newer / "config.json").write_text(json.dumps({"task": "sentiment", "format_version": 99}))
+    _assert_one_line_error(_run_cli("evaluate", newer), "newer")
+    corrupt = tmp_path / "corrupt"
+    corrupt.mkdir()
+    for name in ("config.json", "vocab.json"):
+        (corrupt / name).write_bytes((root / "run" / name).read_bytes())
+    (corrupt / "model.safetensors").write_bytes((root / "run" / "model.safetensors").read_bytes()[:100])
+    _assert_one_line_error(_run_cli("predict", corrupt, "很好"), "safetensors")
+
+
+def test_an_existing_run_is_not_overwritten(trained):
+    root, data, _ = trained
+    before = (root / "run" / "model.safetensors").read_bytes()
+    with pytest.raises(RunDirectoryError, match="already holds a run"):
+        sentiment.train(_small_config(data), root / "run")
+    assert (root / "run" / "model.safetensors").read_bytes() == before
+
+
+def test_lm_pretraining_then_reusing_the_encoder(tmp_path):
+    data = _write_reviews(tmp_path / "reviews.csv", n=120)
+    unlabelled = tmp_path / "more.txt"
+    unlabelled.write_text("\n".join(["我们今天买了很多东西", "快递很快"] * 20), encoding="utf-8")
+    sentiment.train(_small_config(data, epochs=1, pretrain_lm=True, lm_epochs=1, unlabelled=str(unlabelled)),
+                    tmp_path / "pre")
+    assert (tmp_path / "pre" / "encoder.safetensors").is_file()
+    assert (tmp_path / "pre" / "pretrain" / "checkpoints" / "last.ckpt").is_file()
+    reused = sentiment.train(_small_config(data, epochs=1, encoder=str(tmp_path / "pre")), tmp_path / "reuse")
+    assert (tmp_path / "reuse" / "vocab.json").read_text(encoding="utf-8") == (
+        tmp_path / "pre" / "vocab.json").read_text(encoding="utf-8")
+    assert reused.metrics["model"]["accuracy"] >= 0
+
+
+def test_cli_two_process_ddp_trains_and_evaluates(tmp_path):
+    data = _write_reviews(tmp_path / "reviews.csv", n=200)
+    out = _run_cli("train", "sentiment", "--data", data, "--out", tmp_path / "run", "--devices", "2", "--epochs", "2",
+                   "--hidden-size", "16", "--embedding-dim", "16", "--batch-size", "16", "--no-baselines",
+                   "--no-progress", "--min-freq", "1")
+    assert out.returncode == 0, out.stderr[-3000:]
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["epochs"] == 2 and 0 <= metrics["model"]["accuracy"] <= 1
+
+
+def test_cli_killed_training_resumes(tmp_path):
+    data = _write_reviews(tmp_path / "reviews.csv", n=400)
+    command = LSTMKIT + ["train", "sentiment", "--data", str(data), "--out", str(tmp_path / "run"), "--epochs", "12",
+                         "--hidden-size", "16", "--embedding-dim", "16", "--batch-size", "8", "--no-baselines",
+                         "--no-progress", "--patience", "0", "--min-freq", "1"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    last = tmp_path / "run" / "checkpoints" / "last.ckpt"
+    deadline = time.time() + 180
+    while not last.is_file() and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not (tmp_path / "run" / "model.safetensors").exists()
+    assert all(p.name.startswith(".") for p in (tmp_path / "run").rglob("*.tmp"))
+    out = _run_cli(*command[len(LSTMKIT):], "--resume")
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert (tmp_path / "run" / "model.safetensors").is_file()
