@@ -75,18 +75,24 @@ def main() -> None:
     parser.add_argument("--backend", default="bptt", choices=["bptt", "reference"])
     args = parser.parse_args()
     torch.manual_seed(0)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, float32, "
-          f"lstmkit backend={args.backend}, median of {args.rounds} per-round ratios (lstmkit / torch.nn)\n")
-    header = (f"{'cell':5} {'B,T,I,H':>18} | {'fwd torch ms':>12} {'fwd ours ms':>11} {'ratio':>6} | "
-              f"{'f+b torch ms':>12} {'f+b ours ms':>11} {'ratio':>6}")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, float32, "
+        f"lstmkit backend={args.backend}, median of {args.rounds} per-round ratios (lstmkit / torch.nn)\n"
+    )
+    header = (
+        f"{'cell':5} {'B,T,I,H':>18} | {'fwd torch ms':>12} {'fwd ours ms':>11} {'ratio':>6} | "
+        f"{'f+b torch ms':>12} {'f+b ours ms':>11} {'ratio':>6}"
+    )
     print(header)
     print("-" * len(header))
     for cell in args.cells.split(","):
         for shape in SHAPES:
             r = bench_shape(cell, shape, args.rounds, args.backend)
-            print(f"{cell:5} {','.join(map(str, shape)):>18} | {r['fwd_torch_ms']:12.1f} {r['fwd_ours_ms']:11.1f} "
-                  f"{r['fwd_ratio']:6.2f} | {r['fb_torch_ms']:12.1f} {r['fb_ours_ms']:11.1f} {r['fb_ratio']:6.2f}",
-                  flush=True)
+            print(
+                f"{cell:5} {','.join(map(str, shape)):>18} | {r['fwd_torch_ms']:12.1f} {r['fwd_ours_ms']:11.1f} "
+                f"{r['fwd_ratio']:6.2f} | {r['fb_torch_ms']:12.1f} {r['fb_ours_ms']:11.1f} {r['fb_ratio']:6.2f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

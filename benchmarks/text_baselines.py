@@ -26,9 +26,12 @@ def main() -> None:
     split = md5_split(load())
     print(f"{args.data} ({language}): train {len(split.train)}, val {len(split.val)}, test {len(split.test)}")
     results = run_text_baselines(
-        split.train.texts, split.train.labels,
-        split.val.texts, split.val.labels,
-        split.test.texts, split.test.labels,
+        split.train.texts,
+        split.train.labels,
+        split.val.texts,
+        split.val.labels,
+        split.test.texts,
+        split.test.labels,
         language=language,
     )
     print(f"{'baseline':<14} {'C':>6} {'val acc':>8} {'test acc':>9} {'test F1':>8} {'seconds':>8}")

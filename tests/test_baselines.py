@@ -84,7 +84,12 @@ def test_c_is_chosen_on_validation_and_the_model_is_trained_on_train_only():
 def test_to_dict_is_json_ready():
     result = BaselineResult("tfidf_svm", 0.3, 0.9, 0.85, 0.84, 1.5)
     assert result.to_dict() == {
-        "name": "tfidf_svm", "c": 0.3, "val_accuracy": 0.9, "test_accuracy": 0.85, "test_macro_f1": 0.84, "seconds": 1.5
+        "name": "tfidf_svm",
+        "c": 0.3,
+        "val_accuracy": 0.9,
+        "test_accuracy": 0.85,
+        "test_macro_f1": 0.84,
+        "seconds": 1.5,
     }
 
 

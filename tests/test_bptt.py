@@ -27,8 +27,16 @@ def _masks(with_lengths, with_dropout, state_size):
 
 def _lstm_args(proj):
     out = P if proj else H
-    return [_leaf(T, B, I), _leaf(B, out), _leaf(B, H), _leaf(4 * H, I), _leaf(4 * H, out), _leaf(4 * H),
-            _leaf(4 * H), _leaf(P, H) if proj else None]
+    return [
+        _leaf(T, B, I),
+        _leaf(B, out),
+        _leaf(B, H),
+        _leaf(4 * H, I),
+        _leaf(4 * H, out),
+        _leaf(4 * H),
+        _leaf(4 * H),
+        _leaf(P, H) if proj else None,
+    ]
 
 
 def _gru_args(gates):
@@ -96,8 +104,9 @@ def test_lstm_gradcheck(proj):
     inputs = (x, h0, c0, *(p for p in w if p is not None))
 
     def f(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr=None):
-        out, (h, c), _ = bptt.lstm_layer(x, (h0, c0), w_ih, w_hh, b_ih, b_hh, w_hr, step_mask=step_mask,
-                                         recurrent_mask=rmask)
+        out, (h, c), _ = bptt.lstm_layer(
+            x, (h0, c0), w_ih, w_hh, b_ih, b_hh, w_hr, step_mask=step_mask, recurrent_mask=rmask
+        )
         return out, h, c
 
     assert torch.autograd.gradcheck(f, inputs)

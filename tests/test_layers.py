@@ -140,11 +140,15 @@ def test_layer_norm_lstm_gradcheck():
     assert torch.autograd.gradcheck(lambda inp: lstm(inp, lengths=[3, 2])[0], (x,))
 
 
-@pytest.mark.parametrize("layer", [
-    lambda: lstmkit.LSTM(3, 4, num_layers=2, bidirectional=True, proj_size=2, recurrent_dropout=0.4),
-    lambda: lstmkit.GRU(3, 4, num_layers=2, recurrent_dropout=0.4, reset_after=False),
-    lambda: lstmkit.RNN(3, 4, bidirectional=True, recurrent_dropout=0.4),
-], ids=["lstm", "gru", "rnn"])
+@pytest.mark.parametrize(
+    "layer",
+    [
+        lambda: lstmkit.LSTM(3, 4, num_layers=2, bidirectional=True, proj_size=2, recurrent_dropout=0.4),
+        lambda: lstmkit.GRU(3, 4, num_layers=2, recurrent_dropout=0.4, reset_after=False),
+        lambda: lstmkit.RNN(3, 4, bidirectional=True, recurrent_dropout=0.4),
+    ],
+    ids=["lstm", "gru", "rnn"],
+)
 def test_recurrent_dropout_bptt_matches_autograd_reference(layer):
     torch.manual_seed(0)
     module = layer().double()
@@ -231,8 +235,9 @@ def test_gru_trace_has_its_gates():
 # -- stateful use ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("layer", [lambda: lstmkit.LSTM(3, 4, num_layers=2), lambda: lstmkit.GRU(3, 4)],
-                         ids=["lstm", "gru"])
+@pytest.mark.parametrize(
+    "layer", [lambda: lstmkit.LSTM(3, 4, num_layers=2), lambda: lstmkit.GRU(3, 4)], ids=["lstm", "gru"]
+)
 def test_carried_state_continues_the_sequence(layer):
     torch.manual_seed(0)
     module = layer()
@@ -264,13 +269,22 @@ def test_detach_state_truncates_backprop():
         (lambda m: m(torch.randn(5, 2, 7)), ValueError, "input_size mismatch: layer expects 3 features, got 7"),
         (lambda m: m(torch.randint(0, 3, (5, 2, 3))), TypeError, "floating-point"),
         (lambda m: m([[1.0, 2.0, 3.0]]), TypeError, "Tensor or PackedSequence"),
-        (lambda m: m(torch.randn(5, 2, 3), (torch.zeros(1, 3, 4), torch.zeros(1, 2, 4))), ValueError,
-         r"h0 must have shape \(1, 2, 4\), got \(1, 3, 4\)"),
+        (
+            lambda m: m(torch.randn(5, 2, 3), (torch.zeros(1, 3, 4), torch.zeros(1, 2, 4))),
+            ValueError,
+            r"h0 must have shape \(1, 2, 4\), got \(1, 3, 4\)",
+        ),
         (lambda m: m(torch.randn(5, 2, 3), torch.zeros(1, 2, 4)), TypeError, "tuple"),
-        (lambda m: m(torch.randn(5, 2, 3), (torch.zeros(1, 2, 4), torch.zeros(1, 2, 4, dtype=torch.float64))),
-         TypeError, "c0 must have the input's dtype"),
-        (lambda m: m(torch.randn(5, 2, 3), (torch.zeros(1, 2, 4, device="meta"), torch.zeros(1, 2, 4))),
-         ValueError, "h0 must be on the input's device"),
+        (
+            lambda m: m(torch.randn(5, 2, 3), (torch.zeros(1, 2, 4), torch.zeros(1, 2, 4, dtype=torch.float64))),
+            TypeError,
+            "c0 must have the input's dtype",
+        ),
+        (
+            lambda m: m(torch.randn(5, 2, 3), (torch.zeros(1, 2, 4, device="meta"), torch.zeros(1, 2, 4))),
+            ValueError,
+            "h0 must be on the input's device",
+        ),
         (lambda m: m(torch.randn(5, 2, 3), lengths=[6, 2]), ValueError, r"lengths must lie in 1..5"),
         (lambda m: m(torch.randn(5, 2, 3), lengths=[0, 2]), ValueError, r"lengths must lie in 1..5"),
         (lambda m: m(torch.randn(5, 2, 3), lengths=[5, 2, 1]), ValueError, r"one entry per sequence \(2\)"),

@@ -40,7 +40,10 @@ def test_confusion_matrix_rows_are_true_classes():
     assert matrix.tolist() == [[2, 1, 0], [0, 1, 1], [0, 0, 1]]
     # A lone true-0 predicted as 2 lands in row 0, column 2; an unused class keeps a zero row.
     assert metrics.confusion_matrix([0], [2], num_classes=4).tolist() == [
-        [0, 0, 1, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]
+        [0, 0, 1, 0],
+        [0, 0, 0, 0],
+        [0, 0, 0, 0],
+        [0, 0, 0, 0],
     ]
 
 

@@ -44,23 +44,35 @@ def _small_config(data: Path, **overrides) -> sentiment.SentimentConfig:
 
 def _run_cli(*args, stdin=None, timeout=300):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.run(LSTMKIT + [str(a) for a in args], input=stdin, capture_output=True, text=True,
-                          env=env, timeout=timeout)
+    return subprocess.run(
+        LSTMKIT + [str(a) for a in args], input=stdin, capture_output=True, text=True, env=env, timeout=timeout
+    )
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     root = tmp_path_factory.mktemp("sentiment")
     data = _write_reviews(root / "reviews.csv")
-    result = sentiment.train(_small_config(data, baselines=True, ngram_buckets=101, ngram_dim=8), root / "run")
+    result = sentiment.train(
+        _small_config(data, epochs=4, baselines=True, ngram_buckets=1009, ngram_dim=8), root / "run"
+    )
     return root, data, result
 
 
 def test_training_writes_a_complete_run_directory(trained):
     root, _, result = trained
     run = root / "run"
-    for name in ("config.json", "vocab.json", "model.safetensors", "metrics.json", "history.csv",
-                 "learning_curves.png", "confusion_matrix.png", "checkpoints/best.ckpt", "checkpoints/last.ckpt"):
+    for name in (
+        "config.json",
+        "vocab.json",
+        "model.safetensors",
+        "metrics.json",
+        "history.csv",
+        "learning_curves.png",
+        "confusion_matrix.png",
+        "checkpoints/best.ckpt",
+        "checkpoints/last.ckpt",
+    ):
         assert (run / name).is_file(), name
     metrics = json.loads((run / "metrics.json").read_text(encoding="utf-8"))
     assert metrics["task"] == "sentiment"
@@ -68,6 +80,7 @@ def test_training_writes_a_complete_run_directory(trained):
     assert metrics["model"]["accuracy"] > 0.8  # the keyword decides the label: easy to learn
     assert set(metrics["baselines"]) == {"tfidf_svm", "tfidf_logreg"}
     assert metrics["versions"]["torch"].startswith("2.")
+    assert "ngrams.embedding.weight" in sentiment.load(run).model.state_dict()  # the wide branch was built
     assert result.metrics["model"]["accuracy"] == metrics["model"]["accuracy"]
 
 
@@ -112,11 +125,14 @@ def _assert_one_line_error(out, pattern):
     assert "Traceback" not in out.stderr
 
 
-@pytest.mark.parametrize("content, pattern", [
-    ("", "empty"),
-    ("text,stars\n很好,5\n太差,1\n", "label"),
-    ("text,label\n很好,positive\n不错,positive\n", "2 classes"),
-])
+@pytest.mark.parametrize(
+    "content, pattern",
+    [
+        ("", "empty"),
+        ("text,stars\n很好,5\n太差,1\n", "label"),
+        ("text,label\n很好,positive\n不错,positive\n", "2 classes"),
+    ],
+)
 def test_cli_bad_training_data(tmp_path, content, pattern):
     data = tmp_path / "bad.csv"
     data.write_text(content, encoding="utf-8")
@@ -126,8 +142,9 @@ def test_cli_bad_training_data(tmp_path, content, pattern):
 
 
 def test_cli_missing_file(tmp_path):
-    _assert_one_line_error(_run_cli("train", "sentiment", "--data", tmp_path / "nope.csv", "--out", tmp_path / "r"),
-                           "neither a file")
+    _assert_one_line_error(
+        _run_cli("train", "sentiment", "--data", tmp_path / "nope.csv", "--out", tmp_path / "r"), "neither a file"
+    )
 
 
 def test_run_directory_problems_are_named(trained, tmp_path):
@@ -160,21 +177,42 @@ def test_lm_pretraining_then_reusing_the_encoder(tmp_path):
     data = _write_reviews(tmp_path / "reviews.csv", n=120)
     unlabelled = tmp_path / "more.txt"
     unlabelled.write_text("\n".join(["我们今天买了很多东西", "快递很快"] * 20), encoding="utf-8")
-    sentiment.train(_small_config(data, epochs=1, pretrain_lm=True, lm_epochs=1, unlabelled=str(unlabelled)),
-                    tmp_path / "pre")
+    sentiment.train(
+        _small_config(data, epochs=1, pretrain_lm=True, lm_epochs=1, unlabelled=str(unlabelled)), tmp_path / "pre"
+    )
     assert (tmp_path / "pre" / "encoder.safetensors").is_file()
     assert (tmp_path / "pre" / "pretrain" / "checkpoints" / "last.ckpt").is_file()
     reused = sentiment.train(_small_config(data, epochs=1, encoder=str(tmp_path / "pre")), tmp_path / "reuse")
     assert (tmp_path / "reuse" / "vocab.json").read_text(encoding="utf-8") == (
-        tmp_path / "pre" / "vocab.json").read_text(encoding="utf-8")
+        tmp_path / "pre" / "vocab.json"
+    ).read_text(encoding="utf-8")
     assert reused.metrics["model"]["accuracy"] >= 0
 
 
 def test_cli_two_process_ddp_trains_and_evaluates(tmp_path):
     data = _write_reviews(tmp_path / "reviews.csv", n=200)
-    out = _run_cli("train", "sentiment", "--data", data, "--out", tmp_path / "run", "--devices", "2", "--epochs", "2",
-                   "--hidden-size", "16", "--embedding-dim", "16", "--batch-size", "16", "--no-baselines",
-                   "--no-progress", "--min-freq", "1")
+    out = _run_cli(
+        "train",
+        "sentiment",
+        "--data",
+        data,
+        "--out",
+        tmp_path / "run",
+        "--devices",
+        "2",
+        "--epochs",
+        "2",
+        "--hidden-size",
+        "16",
+        "--embedding-dim",
+        "16",
+        "--batch-size",
+        "16",
+        "--no-baselines",
+        "--no-progress",
+        "--min-freq",
+        "1",
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text(encoding="utf-8"))
     assert metrics["epochs"] == 2 and 0 <= metrics["model"]["accuracy"] <= 1
@@ -182,9 +220,28 @@ def test_cli_two_process_ddp_trains_and_evaluates(tmp_path):
 
 def test_cli_killed_training_resumes(tmp_path):
     data = _write_reviews(tmp_path / "reviews.csv", n=400)
-    command = LSTMKIT + ["train", "sentiment", "--data", str(data), "--out", str(tmp_path / "run"), "--epochs", "12",
-                         "--hidden-size", "16", "--embedding-dim", "16", "--batch-size", "8", "--no-baselines",
-                         "--no-progress", "--patience", "0", "--min-freq", "1"]
+    command = LSTMKIT + [
+        "train",
+        "sentiment",
+        "--data",
+        str(data),
+        "--out",
+        str(tmp_path / "run"),
+        "--epochs",
+        "12",
+        "--hidden-size",
+        "16",
+        "--embedding-dim",
+        "16",
+        "--batch-size",
+        "8",
+        "--no-baselines",
+        "--no-progress",
+        "--patience",
+        "0",
+        "--min-freq",
+        "1",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     last = tmp_path / "run" / "checkpoints" / "last.ckpt"
     deadline = time.time() + 180
@@ -195,6 +252,6 @@ def test_cli_killed_training_resumes(tmp_path):
     process.wait()
     assert not (tmp_path / "run" / "model.safetensors").exists()
     assert all(p.name.startswith(".") for p in (tmp_path / "run").rglob("*.tmp"))
-    out = _run_cli(*command[len(LSTMKIT):], "--resume")
+    out = _run_cli(*command[len(LSTMKIT) :], "--resume")
     assert out.returncode == 0, out.stderr[-3000:]
     assert (tmp_path / "run" / "model.safetensors").is_file()

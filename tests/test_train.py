@@ -101,8 +101,13 @@ def test_a_killed_run_leaves_no_partial_file_and_resumes(tmp_path):
 
 def test_two_process_ddp_on_cpu(tmp_path):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    finished = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path), "--devices", "2", "--epochs", "2"],
-                              env=env, capture_output=True, text=True, timeout=300)
+    finished = subprocess.run(
+        [sys.executable, str(SCRIPT), str(tmp_path), "--devices", "2", "--epochs", "2"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert finished.returncode == 0, finished.stderr[-3000:]
     result = json.loads((tmp_path / "result.json").read_text())
     assert result["epochs"] == 2

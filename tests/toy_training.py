@@ -67,8 +67,9 @@ def loaders(n: int = 256, batch_size: int = 32, seed: int = 0):
     x = torch.randn(n, 6, 1, generator=g)
     y = (x.sum(dim=(1, 2)) > 0).long()
     data = TensorDataset(x, y)
-    train = DataLoader(data, batch_sampler=ShardedBatchSampler(BatchSampler(SequentialSampler(range(n)), batch_size,
-                                                                            drop_last=False)))
+    train = DataLoader(
+        data, batch_sampler=ShardedBatchSampler(BatchSampler(SequentialSampler(range(n)), batch_size, drop_last=False))
+    )
     val = DataLoader(data, batch_size=64)
     return train, val
 

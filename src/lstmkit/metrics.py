@@ -148,7 +148,11 @@ def plot_confusion_matrix(matrix, labels: Sequence[str], path: str | Path, title
             for column in range(counts.shape[1]):
                 value = counts[row, column]
                 axes.text(
-                    column, row, f"{value:g}", ha="center", va="center",
+                    column,
+                    row,
+                    f"{value:g}",
+                    ha="center",
+                    va="center",
                     color="white" if value > threshold else "black",
                 )
         return _save(figure, path)

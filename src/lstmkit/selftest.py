@@ -68,8 +68,9 @@ def build_pair(case: LayerCase, backend: str, dtype=torch.float64) -> tuple[nn.M
     """The torch.nn layer and the lstmkit layer of ``case``, holding identical weights."""
     options = {"num_layers": case.num_layers, "bidirectional": case.bidirectional, "batch_first": case.batch_first}
     if case.cell == "lstm":
-        theirs, ours = nn.LSTM(INPUT, HIDDEN, proj_size=case.proj_size, **options), layers.LSTM(
-            INPUT, HIDDEN, proj_size=case.proj_size, backend=backend, **options
+        theirs, ours = (
+            nn.LSTM(INPUT, HIDDEN, proj_size=case.proj_size, **options),
+            layers.LSTM(INPUT, HIDDEN, proj_size=case.proj_size, backend=backend, **options),
         )
     elif case.cell == "gru":
         theirs, ours = nn.GRU(INPUT, HIDDEN, **options), layers.GRU(INPUT, HIDDEN, backend=backend, **options)
@@ -148,8 +149,9 @@ def selftest_cases() -> list[LayerCase]:
             LayerCase(cell, num_layers=3, bidirectional=True, inputs="packed"),
             LayerCase(cell, num_layers=2, inputs="unbatched", initial_state=True),
         ]
-    cases.append(LayerCase("lstm", num_layers=2, bidirectional=True, proj_size=PROJ, inputs="lengths",
-                           initial_state=True))
+    cases.append(
+        LayerCase("lstm", num_layers=2, bidirectional=True, proj_size=PROJ, inputs="lengths", initial_state=True)
+    )
     return cases
 
 

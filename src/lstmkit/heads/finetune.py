@@ -51,9 +51,9 @@ def parameter_groups(model: nn.Module, base_lr: float, decay: float = 2.6) -> li
 def freeze_encoder_layers(model: nn.Module, n_trainable_from_top: int) -> None:
     """Gradual unfreezing: the head and the top ``n_trainable_from_top`` encoder levels train, the rest freeze.
 
-    Encoder levels, top down, are the recurrent layers then the embedding: ``0`` trains the head only,
-    ``num_layers + 1`` trains everything. Sets ``requires_grad`` in place. A tied language-model output
-matrix is the embedding, so it trains only once the embedding does.
+        Encoder levels, top down, are the recurrent layers then the embedding: ``0`` trains the head only,
+        ``num_layers + 1`` trains everything. Sets ``requires_grad`` in place. A tied language-model output
+    matrix is the embedding, so it trains only once the embedding does.
     """
     head, *levels = _layer_groups(model)
     if not isinstance(n_trainable_from_top, int) or not 0 <= n_trainable_from_top <= len(levels):

@@ -12,7 +12,13 @@ from lstmkit import functional as LF
 from lstmkit.heads._checks import Lengths, as_lengths, check_3d, check_choice, check_positive_int
 
 __all__ = [
-    "POOLING_MODES", "mask_from_lengths", "last_pool", "mean_pool", "max_pool", "attention_pool", "SequencePooling"
+    "POOLING_MODES",
+    "mask_from_lengths",
+    "last_pool",
+    "mean_pool",
+    "max_pool",
+    "attention_pool",
+    "SequencePooling",
 ]
 
 POOLING_MODES = ("last", "mean", "max", "attention", "concat")

@@ -212,8 +212,15 @@ def _pretrain_encoder(config, encoder_config, text_encoder, texts, val_texts, ru
         tie = encoder_config.hidden_size == encoder_config.embedding_dim
         lm = LanguageModel(LanguageModelConfig(encoder_config, dropout=config.dropout, tie_weights=tie))
     pad = text_encoder.vocab.pad_index
-    train = _loader(text_encoder.encode(texts), [0] * len(texts), pad, config.train.batch_size, shuffle=True,
-                    seed=config.train.seed, shard=True)
+    train = _loader(
+        text_encoder.encode(texts),
+        [0] * len(texts),
+        pad,
+        config.train.batch_size,
+        shuffle=True,
+        seed=config.train.seed,
+        shard=True,
+    )
     val = _loader(text_encoder.encode(val_texts), [0] * len(val_texts), pad, 128, shuffle=False)
     lm_train = replace(config.train, epochs=config.lm_epochs, monitor="loss", monitor_mode="min", patience=None)
     fit(
@@ -286,7 +293,12 @@ def train(
     label_index = {label: i for i, label in enumerate(labels)}
     encoder_config = _encoder_config(config, len(text_encoder.vocab))
     classifier_config = ClassifierConfig(
-        encoder_config, num_classes=len(labels), pooling=config.pooling, dropout=config.dropout
+        encoder_config,
+        num_classes=len(labels),
+        pooling=config.pooling,
+        dropout=config.dropout,
+        ngram_buckets=config.ngram_buckets,
+        ngram_dim=config.ngram_dim,
     )
     if not resume and not worker:
         write_json(run_dir / VOCAB, text_encoder.to_dict())
@@ -317,8 +329,15 @@ def train(
 
     pad = text_encoder.vocab.pad_index
     encode_labels = lambda part: [label_index[label] for label in part.labels]  # noqa: E731
-    train_loader = _loader(text_encoder.encode(split.train.texts), encode_labels(split.train), pad,
-                           config.train.batch_size, shuffle=True, seed=config.train.seed, shard=True)
+    train_loader = _loader(
+        text_encoder.encode(split.train.texts),
+        encode_labels(split.train),
+        pad,
+        config.train.batch_size,
+        shuffle=True,
+        seed=config.train.seed,
+        shard=True,
+    )
     val_ids = text_encoder.encode(split.val.texts)
     val_loader = _loader(val_ids, encode_labels(split.val), pad, 128, shuffle=False)
     objective = ClassificationObjective(len(labels), label_smoothing=config.label_smoothing)

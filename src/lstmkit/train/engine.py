@@ -78,8 +78,13 @@ def fit(
     L.seed_everything(config.seed, workers=True, verbose=False)
     monitor = f"val_{config.monitor}"
     checkpoint = ModelCheckpoint(
-        dirpath=run_dir / CHECKPOINTS, filename="best", monitor=monitor, mode=config.monitor_mode,
-        save_last=True, save_top_k=1, enable_version_counter=False,
+        dirpath=run_dir / CHECKPOINTS,
+        filename="best",
+        monitor=monitor,
+        mode=config.monitor_mode,
+        save_last=True,
+        save_top_k=1,
+        enable_version_counter=False,
     )
     callbacks: list[L.Callback] = [checkpoint, EpochHistory(run_dir)]
     if config.patience:

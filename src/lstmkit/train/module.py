@@ -49,8 +49,9 @@ class TrainingModule(L.LightningModule):
                 f"the training loss became {loss.item()} at epoch {self.current_epoch}, step {self.global_step}; "
                 "training stopped and the last good checkpoint was kept (lower --lr or set --clip-norm)"
             )
-        self.log("train_loss", loss, on_step=True, on_epoch=True, prog_bar=True,
-                 batch_size=self.objective.batch_size(batch))
+        self.log(
+            "train_loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=self.objective.batch_size(batch)
+        )
         return loss
 
     def on_validation_epoch_start(self) -> None:

