@@ -361,7 +361,7 @@ def test_hashed_ngrams_stay_inside_each_sequence():
 def test_classifier_with_ngram_branch_ignores_padding():
     torch.manual_seed(0)
     config = ClassifierConfig(
-        EncoderConfig(vocab_size=30, embedding_dim=8, hidden_size=6), num_classes=3, ngram_buckets=97, ngram_dim=5
+        EncoderConfig(vocab_size=30, embedding_dim=8, hidden_size=6), num_classes=3, ngram_buckets=97
     )
     model = SequenceClassifier(config).eval()
     tokens = torch.randint(2, 30, (3, 7))

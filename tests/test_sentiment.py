@@ -53,9 +53,7 @@ def _run_cli(*args, stdin=None, timeout=300):
 def trained(tmp_path_factory):
     root = tmp_path_factory.mktemp("sentiment")
     data = _write_reviews(root / "reviews.csv")
-    result = sentiment.train(
-        _small_config(data, epochs=4, baselines=True, ngram_buckets=1009, ngram_dim=8), root / "run"
-    )
+    result = sentiment.train(_small_config(data, epochs=4, baselines=True, ngram_buckets=1009), root / "run")
     return root, data, result
 
 

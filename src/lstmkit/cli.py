@@ -93,10 +93,9 @@ def train_sentiment(
     label_smoothing: float = typer.Option(0.0, help="Label smoothing of the cross-entropy."),
     ngram_buckets: int = typer.Option(
         0,
-        help="Add a wide branch of hashed token 1-3-grams with this many "
-        "buckets beside the recurrent encoder (0: none).",
+        help="Add a wide branch: a linear model of hashed token 1-3-grams with this many buckets, "
+        "trained jointly beside the recurrent encoder (0: none).",
     ),
-    ngram_dim: int = typer.Option(64, help="Features of the n-gram branch."),
     pretrain_lm: bool = typer.Option(False, help="First train the encoder as a language model (ULMFiT)."),
     lm_epochs: int = typer.Option(3, help="Epochs of language-model pretraining."),
     unlabelled: str | None = typer.Option(None, help="Extra unlabelled text (one text per line) for pretraining."),
@@ -155,7 +154,6 @@ def train_sentiment(
             layer_norm=layer_norm,
             label_smoothing=label_smoothing,
             ngram_buckets=ngram_buckets,
-            ngram_dim=ngram_dim,
             pretrain_lm=pretrain_lm,
             lm_epochs=lm_epochs,
             unlabelled=unlabelled,

@@ -81,8 +81,9 @@ class EncoderConfig(_DictConfig):
 class ClassifierConfig(_DictConfig):
     """:class:`SequenceClassifier` settings; ``dropout`` acts on the pooled vector.
 
-    ``ngram_buckets > 0`` adds the wide branch :class:`~lstmkit.heads.ngrams.NgramBag` (hashed token
-    n-grams of ``ngram_orders``, ``ngram_dim`` features) beside the recurrent encoder.
+    ``ngram_buckets > 0`` adds a wide branch beside the recurrent encoder (wide and deep, Cheng et al.
+    2016): :class:`~lstmkit.heads.ngrams.NgramBag` maps the hashed token n-grams of ``ngram_orders`` to
+    class logits, a linear model of n-gram frequencies trained jointly with the deep part.
     """
 
     encoder: EncoderConfig
@@ -91,7 +92,6 @@ class ClassifierConfig(_DictConfig):
     dropout: float = 0.3
     attention_size: int = 64
     ngram_buckets: int = 0
-    ngram_dim: int = 64
     ngram_orders: tuple[int, ...] = (1, 2, 3)
 
     def __post_init__(self) -> None:

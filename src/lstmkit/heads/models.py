@@ -40,21 +40,20 @@ class SequenceClassifier(nn.Module):
             attention_size=config.attention_size,
         )
         self.dropout = nn.Dropout(config.dropout)
-        features = self.pooling.output_size
+        self.output = nn.Linear(self.pooling.output_size, config.num_classes)
+        # The wide part of a wide-and-deep model: one logit vector per hashed n-gram, averaged.
         self.ngrams = None
         if config.ngram_buckets:
-            self.ngrams = NgramBag(config.ngram_buckets, config.ngram_dim, config.ngram_orders)
-            features += config.ngram_dim
-        self.output = nn.Linear(features, config.num_classes)
+            self.ngrams = NgramBag(config.ngram_buckets, config.num_classes, config.ngram_orders)
 
     def forward(self, tokens: Tensor, lengths: Lengths = None) -> Tensor:
         """``tokens (B, T)`` long, ``lengths (B,)`` -> ``logits (B, num_classes)``."""
         outputs, _ = self.encoder(tokens, lengths)
-        features = self.dropout(self.pooling(outputs, lengths))
+        logits = self.output(self.dropout(self.pooling(outputs, lengths)))
         if self.ngrams is not None:
             lengths = as_lengths(lengths, tokens.shape[0], tokens.shape[1], tokens.device)
-            features = torch.cat([features, self.dropout(self.ngrams(tokens, lengths))], dim=-1)
-        return self.output(features)
+            logits = logits + self.ngrams(tokens, lengths)
+        return logits
 
 
 class SequenceTagger(nn.Module):

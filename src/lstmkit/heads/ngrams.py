@@ -34,7 +34,11 @@ def hashed_ngrams(tokens: Tensor, lengths: Tensor, order: int, buckets: int) -> 
 
 
 class NgramBag(nn.Module):
-    """``tokens (B, T)``, ``lengths (B,)`` -> the mean embedding of all hashed n-grams, ``(B, dim)``."""
+    """``tokens (B, T)``, ``lengths (B,)`` -> the mean row of all hashed n-grams, ``(B, dim)``.
+
+    With ``dim`` = the number of classes the rows are logits and the bag is a linear classifier of
+    n-gram frequencies (each text's frequencies sum to one, like a length-normalised bag of words).
+    """
 
     def __init__(self, buckets: int, dim: int, orders: tuple[int, ...] = (1, 2, 3)) -> None:
         super().__init__()
@@ -43,7 +47,7 @@ class NgramBag(nn.Module):
         self.buckets = buckets
         self.orders = tuple(orders)
         self.embedding = nn.Embedding(buckets, dim)
-        nn.init.uniform_(self.embedding.weight, -0.05, 0.05)
+        nn.init.zeros_(self.embedding.weight)  # starts neutral: the deep part is not drowned out at first
 
     def forward(self, tokens: Tensor, lengths: Tensor) -> Tensor:
         total = 0

@@ -83,7 +83,6 @@ class SentimentConfig:
     layer_norm: bool = False
     label_smoothing: float = 0.0
     ngram_buckets: int = 0
-    ngram_dim: int = 64
     pretrain_lm: bool = False
     lm_epochs: int = 3
     unlabelled: str | None = None
@@ -298,7 +297,6 @@ def train(
         pooling=config.pooling,
         dropout=config.dropout,
         ngram_buckets=config.ngram_buckets,
-        ngram_dim=config.ngram_dim,
     )
     if not resume and not worker:
         write_json(run_dir / VOCAB, text_encoder.to_dict())
