@@ -28,7 +28,7 @@ LSTM_ONLY = dataclasses.replace(BASE, ngram_buckets=0)
 ROWS: dict[str, tuple[str, sentiment.SentimentConfig]] = {
     "default": ("default model (`lstmkit train sentiment`)", BASE),
     "lstm_only": ("BiLSTM, concat pooling, no n-gram branch (LSTM alone)", LSTM_ONLY),
-    "lstm_ngram": ("BiLSTM + wide n-gram branch (200k buckets)", dataclasses.replace(LSTM_ONLY, ngram_buckets=200003)),
+    "lstm_ngram": ("BiLSTM + wide n-gram logits (1M buckets)", dataclasses.replace(LSTM_ONLY, ngram_buckets=1000003)),
     "lstm_pretrain": (
         "BiLSTM, LM-pretrained encoder (3 epochs, train texts)",
         dataclasses.replace(LSTM_ONLY, pretrain_lm=True),

@@ -1,7 +1,9 @@
 """A wide n-gram branch: a bag of hashed token n-grams, trained jointly beside the recurrent encoder.
 
-fastText-style (Joulin et al. 2017): every n-gram of token ids (n in ``orders``) is hashed to one of
-``buckets`` rows of an embedding table and the rows are averaged. It sees exact local phrases
+Every n-gram of token ids (n in ``orders``) is hashed to one of ``buckets`` rows of a table (the
+hashing trick of fastText, Joulin et al. 2017) and the rows are summed, normalised by the square root
+of the n-gram count. With one row entry per class this is a linear model of n-gram counts, the
+"wide" part of a wide-and-deep model (Cheng et al. 2016). It sees exact local phrases
 ("不 错", "太 差") that a recurrent encoder must learn to detect; the two together are a
 wide-and-deep model. Hashing works on token ids, so the branch needs nothing but ``tokens`` and
 ``lengths``, like the rest of the model.
@@ -34,10 +36,10 @@ def hashed_ngrams(tokens: Tensor, lengths: Tensor, order: int, buckets: int) -> 
 
 
 class NgramBag(nn.Module):
-    """``tokens (B, T)``, ``lengths (B,)`` -> the mean row of all hashed n-grams, ``(B, dim)``.
+    """``tokens (B, T)``, ``lengths (B,)`` -> the sum of the rows of all hashed n-grams over sqrt(count).
 
     With ``dim`` = the number of classes the rows are logits and the bag is a linear classifier of
-    n-gram frequencies (each text's frequencies sum to one, like a length-normalised bag of words).
+    length-normalised n-gram counts.
     """
 
     def __init__(self, buckets: int, dim: int, orders: tuple[int, ...] = (1, 2, 3)) -> None:
@@ -56,4 +58,6 @@ class NgramBag(nn.Module):
             codes, mask = hashed_ngrams(tokens, lengths, order, self.buckets)
             total = total + (self.embedding(codes) * mask.unsqueeze(-1)).sum(1)
             count = count + mask.sum(1, keepdim=True)
-        return total / count.clamp_min(1)
+        # Divide by sqrt(count), the L2 norm of a bag of distinct n-grams, as TF-IDF vectors are
+        # L2-normalised: a mean would shrink every n-gram's say in long texts to almost nothing.
+        return total / count.clamp_min(1).sqrt()
