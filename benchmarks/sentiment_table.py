@@ -26,9 +26,12 @@ LSTM_ONLY = dataclasses.replace(BASE, ngram_buckets=0)
 
 # name -> (description, config). The default model is SentimentConfig() as shipped.
 ROWS: dict[str, tuple[str, sentiment.SentimentConfig]] = {
-    "default": ("default model (`lstmkit train sentiment`)", BASE),
+    "default": ("default: BiLSTM + wide n-gram logits (1M buckets, 10x lr)", BASE),
     "lstm_only": ("BiLSTM, concat pooling, no n-gram branch (LSTM alone)", LSTM_ONLY),
-    "lstm_ngram": ("BiLSTM + wide n-gram logits (1M buckets)", dataclasses.replace(LSTM_ONLY, ngram_buckets=1000003)),
+    "lstm_ngram_slow": (
+        "BiLSTM + wide n-gram logits at the deep part's learning rate",
+        dataclasses.replace(BASE, ngram_lr_scale=1.0),
+    ),
     "lstm_pretrain": (
         "BiLSTM, LM-pretrained encoder (3 epochs, train texts)",
         dataclasses.replace(LSTM_ONLY, pretrain_lm=True),

@@ -92,10 +92,11 @@ def train_sentiment(
     layer_norm: bool = typer.Option(False, help="Layer-normalised LSTM (slower: runs the reference loop)."),
     label_smoothing: float = typer.Option(0.0, help="Label smoothing of the cross-entropy."),
     ngram_buckets: int = typer.Option(
-        0,
+        1_000_003,
         help="Add a wide branch: a linear model of hashed token 1-3-grams with this many buckets, "
         "trained jointly beside the recurrent encoder (0: none).",
     ),
+    ngram_lr_scale: float = typer.Option(10.0, help="Learning-rate multiplier of the n-gram branch."),
     pretrain_lm: bool = typer.Option(False, help="First train the encoder as a language model (ULMFiT)."),
     lm_epochs: int = typer.Option(3, help="Epochs of language-model pretraining."),
     unlabelled: str | None = typer.Option(None, help="Extra unlabelled text (one text per line) for pretraining."),
@@ -154,6 +155,7 @@ def train_sentiment(
             layer_norm=layer_norm,
             label_smoothing=label_smoothing,
             ngram_buckets=ngram_buckets,
+            ngram_lr_scale=ngram_lr_scale,
             pretrain_lm=pretrain_lm,
             lm_epochs=lm_epochs,
             unlabelled=unlabelled,

@@ -82,7 +82,10 @@ class SentimentConfig:
     recurrent_dropout: float = 0.0
     layer_norm: bool = False
     label_smoothing: float = 0.0
-    ngram_buckets: int = 0
+    # Chosen on validation accuracy (docs/sentiment.md): the wide branch lifted the BiLSTM from
+    # 0.832 to 0.846 best validation accuracy.
+    ngram_buckets: int = 1_000_003
+    ngram_lr_scale: float = 10.0
     pretrain_lm: bool = False
     lm_epochs: int = 3
     unlabelled: str | None = None
@@ -233,6 +236,34 @@ def _pretrain_encoder(config, encoder_config, text_encoder, texts, val_texts, ru
     return lm.encoder.state_dict()
 
 
+def _param_groups(model: SequenceClassifier, config: SentimentConfig) -> list[dict] | None:
+    """Optimizer groups: discriminative learning rates if asked, and the wide n-gram branch apart.
+
+    The wide branch is a linear model over a million sparse rows, each touched only by the texts that
+    contain its n-grams; at the deep part's learning rate it would still be far from converged when
+    the deep part starts to overfit, so it gets ``ngram_lr_scale`` times the rate and no weight decay.
+    """
+    if not config.discriminative_lr and model.ngrams is None:
+        return None
+    groups = (
+        parameter_groups(model, config.train.lr)
+        if config.discriminative_lr
+        else [{"name": "model", "params": list(model.parameters()), "lr": config.train.lr}]
+    )
+    if model.ngrams is None:
+        return groups
+    wide = {id(p) for p in model.ngrams.parameters()}
+    for group in groups:
+        group["params"] = [p for p in group["params"] if id(p) not in wide]
+    wide_group = {
+        "name": "ngrams",
+        "params": list(model.ngrams.parameters()),
+        "lr": config.train.lr * config.ngram_lr_scale,
+        "weight_decay": 0.0,
+    }
+    return [g for g in groups if g["params"]] + [wide_group]
+
+
 def _predict_proba(model: SequenceClassifier, token_ids: list[list[int]], pad_index: int) -> torch.Tensor:
     loader = _loader(token_ids, [0] * len(token_ids), pad_index, 256, shuffle=False)
     order = [i for batch in loader.batch_sampler for i in batch]
@@ -339,8 +370,16 @@ def train(
     val_ids = text_encoder.encode(split.val.texts)
     val_loader = _loader(val_ids, encode_labels(split.val), pad, 128, shuffle=False)
     objective = ClassificationObjective(len(labels), label_smoothing=config.label_smoothing)
-    groups = parameter_groups(model, config.train.lr) if config.discriminative_lr else None
-    result = fit(model, objective, train_loader, val_loader, config.train, run_dir, resume=resume, param_groups=groups)
+    result = fit(
+        model,
+        objective,
+        train_loader,
+        val_loader,
+        config.train,
+        run_dir,
+        resume=resume,
+        param_groups=_param_groups(model, config),
+    )
     if not result.is_global_zero:
         return SentimentResult(run_dir, {})
 
