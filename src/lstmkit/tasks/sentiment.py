@@ -412,17 +412,9 @@ def train(
         "train_seconds": round(result.seconds, 1),
     }
     if config.baselines:
-        from lstmkit.baselines import run_text_baselines
+        from lstmkit.baselines import run_split_baselines
 
-        baselines = run_text_baselines(
-            split.train.texts,
-            split.train.labels,
-            split.val.texts,
-            split.val.labels,
-            split.test.texts,
-            split.test.labels,
-            language=language,
-        )
+        baselines = run_split_baselines(split, language)
         metrics["baselines"] = {name: r.to_dict() for name, r in baselines.items()}
     metrics["total_seconds"] = round(time.perf_counter() - started, 1)
     write_metrics(run_dir, metrics)
