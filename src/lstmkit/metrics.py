@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import f1_score, precision_recall_fscore_support
 
+from lstmkit.io import atomic_write
+
 __all__ = [
     "accuracy",
     "macro_f1",
@@ -117,13 +119,10 @@ def _pyplot():
 
 
 def _save(figure, path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     # DejaVu Sans lacks CJK glyphs: such labels draw as boxes with a warning, which is all we promise.
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Glyph .* missing from")
-        figure.savefig(path, dpi=120, bbox_inches="tight")
-    return path
+        return atomic_write(path, lambda tmp: figure.savefig(tmp, format="png", dpi=120, bbox_inches="tight"))
 
 
 def plot_confusion_matrix(matrix, labels: Sequence[str], path: str | Path, title: str = "Confusion matrix") -> Path:
@@ -186,7 +185,7 @@ def plot_learning_curves(
     plt = _pyplot()
     from matplotlib.ticker import MaxNLocator
 
-    figure, panels = plt.subplots(1, len(families), figsize=(5 * len(families), 4), squeeze=False)
+    figure, panels = plt.subplots(1, len(families), figsize=(5 * len(families), 4), squeeze=False, layout="constrained")
     try:
         for axes, (family, series) in zip(panels[0], families.items()):
             for key, values in series:
