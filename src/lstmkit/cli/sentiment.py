@@ -1,67 +1,15 @@
-"""The ``lstmkit`` command line: thin commands that parse, call a library function and print.
-
-The project's own errors (bad data, a wrong run directory, a failed run) print one line,
-``error: ...``, and exit with code 2; anything unexpected keeps its traceback.
-"""
+"""``lstmkit train sentiment``, ``lstmkit predict`` and the sentiment part of ``lstmkit evaluate``."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from lstmkit.errors import LstmkitError
-
-app = typer.Typer(
-    help="lstmkit: LSTM, GRU and RNN layers from the gate equations, and tasks built on them.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
-train_app = typer.Typer(help="Train a model for a task; writes a run directory.", no_args_is_help=True)
-data_app = typer.Typer(help="Data sets: the embedded defaults and the downloadable ones.", no_args_is_help=True)
-app.add_typer(train_app, name="train")
-app.add_typer(data_app, name="data")
-console = Console()
-
-
-@contextlib.contextmanager
-def user_errors():
-    """Turn the project's own errors into one line on stderr and exit code 2."""
-    try:
-        yield
-    except LstmkitError as exc:
-        Console(stderr=True).print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
-        raise typer.Exit(2) from None
-
-
-@app.callback()
-def main() -> None:
-    """lstmkit command line."""
-
-
-@app.command()
-def selftest(seed: int = typer.Option(0, help="Random seed for the inputs and weights.")) -> None:
-    """Check every layer against torch.nn on random inputs (float64) and print the errors."""
-    from lstmkit.selftest import run_selftest
-
-    results = run_selftest(seed=seed)
-    table = Table(title="lstmkit vs torch.nn (float64, max relative error of outputs/states and of all gradients)")
-    for column in ("layer", "backend", "outputs", "gradients", "result"):
-        table.add_column(column)
-    for r in results:
-        verdict = "[green]pass[/green]" if r.passed else "[red]FAIL[/red]"
-        table.add_row(r.name, r.backend, f"{r.output_error:.1e}", f"{r.gradient_error:.1e}", verdict)
-    console.print(table)
-    failed = sum(not r.passed for r in results)
-    console.print(f"{len(results) - failed} passed, {failed} failed")
-    if failed:
-        raise typer.Exit(1)
-
+from lstmkit.cli._app import EVALUATORS, app, console, train_app, user_errors
 
 # -- training ---------------------------------------------------------------------------------------
 
@@ -184,13 +132,8 @@ def print_sentiment_metrics(metrics: dict, title: str) -> None:
 # -- using a run ------------------------------------------------------------------------------------
 
 
-@app.command()
-def evaluate(
-    run: Path = typer.Argument(..., help="A run directory written by `lstmkit train`."),
-    data: str | None = typer.Option(None, help="Labelled data to score instead of the run's test part."),
-    as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
-) -> None:
-    """Score a trained run (accuracy, macro-F1, confusion matrix PNG)."""
+def evaluate_sentiment(run: Path, data: str | None, as_json: bool) -> None:
+    """Accuracy, macro-F1 and a confusion-matrix PNG of a sentiment run, on its test part or ``data``."""
     from lstmkit.tasks import sentiment
 
     with user_errors():
@@ -234,14 +177,4 @@ def predict(
             typer.echo(f"{p.label}\t{p.probability:.3f}\t{p.text}")
 
 
-@data_app.command("list")
-def data_list(task: str | None = typer.Option(None, help="Only the data sets of this task.")) -> None:
-    """Each data set: task, language, where it comes from, and its licence."""
-    from lstmkit.data import list_datasets
-
-    table = Table(title="lstmkit data sets")
-    for column in ("name", "task", "language", "description", "source", "licence"):
-        table.add_column(column, overflow="fold")
-    for info in list_datasets(task):
-        table.add_row(info.name, info.task, info.language, info.description, info.source, info.licence)
-    console.print(table)
+EVALUATORS["sentiment"] = evaluate_sentiment

@@ -1,0 +1,95 @@
+"""The command-line apps every task module adds its commands to, and the task-independent commands.
+
+The project's own errors (bad data, a wrong run directory, a failed run) print one line,
+``error: ...``, and exit with code 2; anything unexpected keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from lstmkit.errors import LstmkitError, RunDirectoryError
+
+app = typer.Typer(
+    help="lstmkit: LSTM, GRU and RNN layers from the gate equations, and tasks built on them.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+train_app = typer.Typer(help="Train a model for a task; writes a run directory.", no_args_is_help=True)
+data_app = typer.Typer(help="Data sets: the embedded defaults and the downloadable ones.", no_args_is_help=True)
+app.add_typer(train_app, name="train")
+app.add_typer(data_app, name="data")
+console = Console()
+
+# task name (as in a run's config.json) -> the function that scores such a run for `lstmkit evaluate`:
+# evaluator(run_dir, data, as_json). Each task's CLI module registers its own.
+EVALUATORS: dict[str, Callable[[Path, str | None, bool], None]] = {}
+
+
+@contextlib.contextmanager
+def user_errors():
+    """Turn the project's own errors into one line on stderr and exit code 2."""
+    try:
+        yield
+    except LstmkitError as exc:
+        Console(stderr=True).print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
+        raise typer.Exit(2) from None
+
+
+@app.callback()
+def main() -> None:
+    """lstmkit command line."""
+
+
+@app.command()
+def selftest(seed: int = typer.Option(0, help="Random seed for the inputs and weights.")) -> None:
+    """Check every layer against torch.nn on random inputs (float64) and print the errors."""
+    from lstmkit.selftest import run_selftest
+
+    results = run_selftest(seed=seed)
+    table = Table(title="lstmkit vs torch.nn (float64, max relative error of outputs/states and of all gradients)")
+    for column in ("layer", "backend", "outputs", "gradients", "result"):
+        table.add_column(column)
+    for r in results:
+        verdict = "[green]pass[/green]" if r.passed else "[red]FAIL[/red]"
+        table.add_row(r.name, r.backend, f"{r.output_error:.1e}", f"{r.gradient_error:.1e}", verdict)
+    console.print(table)
+    failed = sum(not r.passed for r in results)
+    console.print(f"{len(results) - failed} passed, {failed} failed")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def evaluate(
+    run: Path = typer.Argument(..., help="A run directory written by `lstmkit train`."),
+    data: str | None = typer.Option(None, help="Data to score instead of the run's own test part."),
+    as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
+) -> None:
+    """Score a trained run of any task, beside its baselines (the run's config.json names the task)."""
+    from lstmkit.runs import run_task
+
+    with user_errors():
+        task = run_task(run)
+        if task not in EVALUATORS:
+            raise RunDirectoryError(f"{run} holds a {task!r} run; lstmkit evaluates {sorted(EVALUATORS)}")
+    EVALUATORS[task](run, data, as_json)
+
+
+@data_app.command("list")
+def data_list(task: str | None = typer.Option(None, help="Only the data sets of this task.")) -> None:
+    """Each data set: task, language, where it comes from, and its licence."""
+    from lstmkit.data import list_datasets
+
+    table = Table(title="lstmkit data sets")
+    for column in ("name", "task", "language", "description", "source", "licence"):
+        table.add_column(column, overflow="fold")
+    for info in list_datasets(task):
+        table.add_row(info.name, info.task, info.language, info.description, info.source, info.licence)
+    console.print(table)
