@@ -2,10 +2,12 @@
 
 import random
 
+import numpy as np
 import pytest
 
-from lstmkit.baselines import C_GRID, BaselineResult, run_text_baselines, text_features
+from lstmkit.baselines import C_GRID, BaselineResult, LinearTextModel, run_text_baselines, text_features
 from lstmkit.baselines.text import _CLASSIFIERS
+from lstmkit.errors import RunDirectoryError
 from lstmkit.metrics import accuracy
 
 WORDS = {
@@ -69,7 +71,7 @@ def test_c_is_chosen_on_validation_and_the_model_is_trained_on_train_only():
     x_train = features.fit_transform(train_texts)
     x_val, x_test = features.transform(val_texts), features.transform(test_texts)
     for name, make in _CLASSIFIERS.items():
-        models = {c: make(c).fit(x_train, y_train) for c in grid}
+        models = {c: make(c, 2).fit(x_train, y_train) for c in grid}
         val_scores = {c: accuracy(y_val, model.predict(x_val)) for c, model in models.items()}
         best = max(val_scores.values())
         distinct_scores |= set(val_scores.values())
@@ -116,3 +118,62 @@ def test_bad_inputs_name_the_problem(changes, message):
     arguments = dict(zip(names, make_split("en")), language="en") | changes
     with pytest.raises(ValueError, match=message):
         run_text_baselines(**arguments)
+
+
+def _three_class_split(seed: int = 0):
+    """Like make_split, with a third "neutral" class carrying no sentiment word."""
+    rng = random.Random(seed)
+    words = WORDS["en"]
+    parts = []
+    for size in (150, 45, 45):
+        texts, labels = [], []
+        for i in range(size):
+            label = ("positive", "negative", "neutral")[i % 3]
+            tokens = rng.sample(words["filler"], 3) + ([rng.choice(words[label])] if label != "neutral" else [])
+            texts.append(" ".join(tokens))
+            labels.append(label)
+        parts += [texts, labels]
+    return parts
+
+
+@pytest.mark.parametrize("language, split", [("zh", make_split("zh", signal=0.8)), ("en", _three_class_split())])
+def test_linear_model_probabilities_match_scikit_learn_and_survive_a_round_trip(tmp_path, language, split):
+    from sklearn.linear_model import LogisticRegression
+
+    results = run_text_baselines(*split, language=language)
+    assert results["tfidf_svm"].model is None
+    model = results["tfidf_logreg"].model
+    train_texts, train_labels, _, _, test_texts, _ = split
+    assert model.classes == sorted(set(train_labels)) and model.c == results["tfidf_logreg"].c
+    # The same fit done by scikit-learn directly gives the same probabilities.
+    x_train = model.features.transform(train_texts)
+    index = {label: i for i, label in enumerate(model.classes)}
+    solver = "liblinear" if len(model.classes) == 2 else "lbfgs"
+    reference = LogisticRegression(C=model.c, solver=solver, max_iter=10_000, random_state=0)
+    reference.fit(x_train, [index[y] for y in train_labels])
+    expected = reference.predict_proba(model.features.transform(test_texts))
+    probs = model.predict_proba(test_texts)
+    assert probs.shape == (len(test_texts), len(model.classes))
+    assert np.allclose(probs, expected, atol=1e-12)
+    assert np.allclose(probs.sum(axis=1), 1.0)
+
+    model.save(tmp_path / "linear")
+    assert not list(tmp_path.glob("*.pkl"))
+    loaded = LinearTextModel.load(tmp_path / "linear")
+    assert loaded.classes == model.classes and loaded.language == language
+    assert np.allclose(loaded.predict_proba(test_texts), probs, atol=1e-12)
+
+
+def test_a_mismatched_linear_model_file_is_refused(tmp_path):
+    from lstmkit.io import read_json, write_json
+
+    model = run_text_baselines(*make_split("en"), language="en")["tfidf_logreg"].model
+    model.save(tmp_path / "linear")
+    saved = read_json(tmp_path / "linear.json")
+    saved["vocabularies"]["words"]["an extra n-gram"] = len(saved["vocabularies"]["words"])
+    write_json(tmp_path / "linear.json", saved)
+    with pytest.raises(RunDirectoryError, match="idf_words has"):
+        LinearTextModel.load(tmp_path / "linear")
+    (tmp_path / "linear.safetensors").write_bytes(b"not safetensors")
+    with pytest.raises(RunDirectoryError, match="safetensors"):
+        LinearTextModel.load(tmp_path / "linear")

@@ -20,7 +20,7 @@ from safetensors.torch import load_file, save_file
 
 from lstmkit.errors import RunDirectoryError
 
-__all__ = ["atomic_write", "write_json", "read_json", "save_weights", "load_weights"]
+__all__ = ["atomic_write", "write_json", "read_json", "save_weights", "read_tensors", "load_weights"]
 
 
 def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
@@ -62,8 +62,8 @@ def save_weights(path: str | Path, state_dict: dict[str, torch.Tensor], metadata
     return atomic_write(path, lambda tmp: save_file(tensors, str(tmp), metadata=metadata))
 
 
-def load_weights(path: str | Path, model: torch.nn.Module) -> None:
-    """Load safetensors weights into ``model``, checking names and shapes before touching it."""
+def read_tensors(path: str | Path, names: list[str] | None = None) -> dict[str, torch.Tensor]:
+    """The tensors of a safetensors file; with ``names``, exactly those must be in it."""
     path = Path(path)
     if not path.is_file():
         raise RunDirectoryError(f"missing weights file: {path}")
@@ -71,6 +71,15 @@ def load_weights(path: str | Path, model: torch.nn.Module) -> None:
         tensors = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as exc:
         raise RunDirectoryError(f"{path} is not a readable safetensors file (corrupted?): {exc}") from None
+    if names is not None and set(names) != set(tensors):
+        missing, unexpected = sorted(set(names) - set(tensors)), sorted(set(tensors) - set(names))
+        raise RunDirectoryError(f"{path} does not match: missing {missing[:5]}, unexpected {unexpected[:5]}")
+    return tensors
+
+
+def load_weights(path: str | Path, model: torch.nn.Module) -> None:
+    """Load safetensors weights into ``model``, checking names and shapes before touching it."""
+    tensors = read_tensors(path)
     expected = model.state_dict()
     missing = sorted(set(expected) - set(tensors))
     unexpected = sorted(set(tensors) - set(expected))

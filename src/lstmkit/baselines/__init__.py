@@ -1,5 +1,12 @@
 """Non-neural baselines that every task reports beside its model (``metrics.json`` ``"baselines"``)."""
 
-from lstmkit.baselines.text import C_GRID, BaselineResult, run_split_baselines, run_text_baselines, text_features
+from lstmkit.baselines.text import (
+    C_GRID,
+    BaselineResult,
+    LinearTextModel,
+    run_split_baselines,
+    run_text_baselines,
+    text_features,
+)
 
-__all__ = ["C_GRID", "BaselineResult", "run_split_baselines", "run_text_baselines", "text_features"]
+__all__ = ["C_GRID", "BaselineResult", "LinearTextModel", "run_split_baselines", "run_text_baselines", "text_features"]

@@ -19,6 +19,10 @@ Each classifier (``LinearSVC``, ``LogisticRegression``) is fitted on the trainin
 :data:`C_GRID`; the C with the best validation accuracy is kept (the smallest on a tie) and that
 same model, trained on the training part only, is scored on the test part (validation texts are
 never fitted on).
+
+The fitted logistic regression is also kept as a :class:`LinearTextModel`: it scores new texts and
+is saved beside a run without pickle (vocabularies and settings in JSON, weights in safetensors), so
+the sentiment task can combine it with the recurrent model (late fusion, see ``tasks/sentiment.py``).
 """
 
 from __future__ import annotations
@@ -27,17 +31,28 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
+import torch
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
 from sklearn.svm import LinearSVC
 
+from lstmkit.errors import RunDirectoryError
+from lstmkit.io import read_json, read_tensors, save_weights, write_json
 from lstmkit.metrics import accuracy, macro_f1
 
-__all__ = ["C_GRID", "BaselineResult", "text_features", "run_text_baselines"]
+__all__ = [
+    "C_GRID",
+    "BaselineResult",
+    "LinearTextModel",
+    "text_features",
+    "run_text_baselines",
+    "run_split_baselines",
+]
 
 C_GRID: tuple[float, ...] = (0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 LANGUAGES = ("zh", "en")
@@ -45,9 +60,18 @@ LANGUAGES = ("zh", "en")
 # Enough for liblinear to converge on ~1e5-1e6 sparse features at the largest C of the grid.
 _MAX_ITER = 10_000
 
-_CLASSIFIERS: dict[str, Callable[[float], object]] = {
-    "tfidf_svm": lambda c: LinearSVC(C=c, max_iter=_MAX_ITER, random_state=0),
-    "tfidf_logreg": lambda c: LogisticRegression(C=c, solver="liblinear", max_iter=_MAX_ITER, random_state=0),
+
+def _logistic_regression(c: float, num_classes: int) -> LogisticRegression:
+    # liblinear (fast on sparse text, the measured setting) fits two classes only; more classes
+    # get a multinomial (softmax) model from lbfgs.
+    solver = "liblinear" if num_classes == 2 else "lbfgs"
+    return LogisticRegression(C=c, solver=solver, max_iter=_MAX_ITER, random_state=0)
+
+
+# name -> make(C, number of classes) -> an unfitted classifier
+_CLASSIFIERS: dict[str, Callable[[float, int], object]] = {
+    "tfidf_svm": lambda c, num_classes: LinearSVC(C=c, max_iter=_MAX_ITER, random_state=0),
+    "tfidf_logreg": _logistic_regression,
 }
 
 
@@ -65,9 +89,11 @@ class BaselineResult:
     test_accuracy: float
     test_macro_f1: float
     seconds: float
+    # The fitted model, for the logistic regression only (a LinearSVC gives no probabilities).
+    model: LinearTextModel | None = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "model"}
 
 
 def _jieba_tokenizer() -> Callable[[str], list[str]]:
@@ -77,17 +103,93 @@ def _jieba_tokenizer() -> Callable[[str], list[str]]:
     return jieba.lcut
 
 
-def text_features(language: str, min_df: int = 2) -> FeatureUnion:
-    """Unfitted TF-IDF features: character 1–3-grams plus word 1–2-grams tokenized for ``language``."""
+def text_features(
+    language: str, min_df: int = 2, vocabularies: dict[str, dict[str, int]] | None = None
+) -> FeatureUnion:
+    """Unfitted TF-IDF features: character 1–3-grams plus word 1–2-grams tokenized for ``language``.
+
+    ``vocabularies`` (``{"chars": ..., "words": ...}``) fixes the n-gram columns, to rebuild fitted
+    features from a saved model; their ``idf_`` must then be set before use.
+    """
     if language not in LANGUAGES:
         raise ValueError(f"language must be one of {LANGUAGES}, got {language!r}")
+    vocabularies = vocabularies or {}
     common = {"sublinear_tf": True, "min_df": min_df}
-    chars = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), **common)
+    chars = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), vocabulary=vocabularies.get("chars"), **common)
     if language == "zh":
-        words = TfidfVectorizer(tokenizer=_jieba_tokenizer(), token_pattern=None, ngram_range=(1, 2), **common)
+        words = TfidfVectorizer(
+            tokenizer=_jieba_tokenizer(),
+            token_pattern=None,
+            ngram_range=(1, 2),
+            vocabulary=vocabularies.get("words"),
+            **common,
+        )
     else:
-        words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), **common)
+        words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), vocabulary=vocabularies.get("words"), **common)
     return FeatureUnion([("chars", chars), ("words", words)])
+
+
+class LinearTextModel:
+    """Fitted TF-IDF features and a logistic regression over them, as a model.
+
+    ``predict_proba(texts) -> (N, num_classes)`` in the order of ``classes``. ``save(stem)`` writes
+    ``stem.json`` (language, ``min_df``, C, classes, the n-gram vocabularies) and
+    ``stem.safetensors`` (idf vectors, coefficients, intercepts); ``load(stem)`` reads them back.
+    """
+
+    def __init__(
+        self,
+        features: FeatureUnion,
+        coef: np.ndarray,
+        intercept: np.ndarray,
+        classes: list[str],
+        language: str,
+        min_df: int,
+        c: float,
+    ) -> None:
+        self.features, self.coef, self.intercept = features, coef, intercept
+        self.classes, self.language, self.min_df, self.c = list(classes), language, min_df, c
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        scores = np.asarray(self.features.transform(list(texts)) @ self.coef.T + self.intercept)
+        if len(self.classes) == 2:  # one logit: that of the second class
+            positive = 1.0 / (1.0 + np.exp(-scores))
+            return np.hstack([1.0 - positive, positive])
+        scores = scores - scores.max(axis=1, keepdims=True)  # multinomial: a softmax, kept finite
+        return np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
+
+    def save(self, stem: str | Path) -> None:
+        stem = Path(stem)
+        vectorizers = dict(self.features.transformer_list)
+        tensors = {
+            f"idf_{name}": torch.from_numpy(np.asarray(v.idf_, dtype=np.float64)) for name, v in vectorizers.items()
+        }
+        tensors["coef"] = torch.from_numpy(np.asarray(self.coef, dtype=np.float64))
+        tensors["intercept"] = torch.from_numpy(np.asarray(self.intercept, dtype=np.float64))
+        save_weights(stem.with_suffix(".safetensors"), tensors)
+        settings = {"language": self.language, "min_df": self.min_df, "c": self.c, "classes": self.classes}
+        vocabularies = {name: {term: int(i) for term, i in v.vocabulary_.items()} for name, v in vectorizers.items()}
+        write_json(stem.with_suffix(".json"), {**settings, "vocabularies": vocabularies})
+
+    @classmethod
+    def load(cls, stem: str | Path) -> LinearTextModel:
+        stem = Path(stem)
+        saved = read_json(stem.with_suffix(".json"))
+        features = text_features(saved["language"], saved["min_df"], vocabularies=saved["vocabularies"])
+        names = [f"idf_{name}" for name, _ in features.transformer_list] + ["coef", "intercept"]
+        tensors = read_tensors(stem.with_suffix(".safetensors"), names)
+        for name, vectorizer in features.transformer_list:
+            idf = tensors[f"idf_{name}"].numpy()
+            if len(idf) != len(vectorizer.vocabulary):
+                raise RunDirectoryError(
+                    f"{stem}: idf_{name} has {len(idf)} entries for {len(vectorizer.vocabulary)} n-grams"
+                )
+            vectorizer.idf_ = idf
+        coef, intercept = tensors["coef"].numpy(), tensors["intercept"].numpy()
+        width = sum(len(v.vocabulary) for _, v in features.transformer_list)
+        if coef.shape[1] != width:
+            raise RunDirectoryError(f"{stem}: coefficients cover {coef.shape[1]} features, the vocabularies {width}")
+        return cls(features, coef, intercept, saved["classes"], saved["language"], saved["min_df"], saved["c"])
 
 
 def _check_part(name: str, texts: Sequence[str], labels: Sequence[str]) -> None:
@@ -144,15 +246,21 @@ def run_text_baselines(
     feature_seconds = time.perf_counter() - start
 
     results = {}
+    min_df = features.transformer_list[0][1].min_df
     for name, make in _CLASSIFIERS.items():
         start = time.perf_counter()
         best_c, best_val, best_model = None, -1.0, None
         for c in sorted(set(c_grid)):
-            model = make(c).fit(x_train, y_train)
+            model = make(c, len(classes)).fit(x_train, y_train)
             val_accuracy = accuracy(y_val, model.predict(x_val))
             if val_accuracy > best_val:
                 best_c, best_val, best_model = c, val_accuracy, model
         test_pred = best_model.predict(x_test)
+        kept = None
+        if isinstance(best_model, LogisticRegression):
+            kept = LinearTextModel(
+                features, best_model.coef_, best_model.intercept_, classes, language, min_df, float(best_c)
+            )
         results[name] = BaselineResult(
             name=name,
             c=float(best_c),
@@ -160,6 +268,7 @@ def run_text_baselines(
             test_accuracy=accuracy(y_test, test_pred),
             test_macro_f1=macro_f1(y_test, test_pred),
             seconds=feature_seconds + time.perf_counter() - start,
+            model=kept,
         )
     return results
 
