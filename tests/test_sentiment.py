@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from lstmkit.errors import DataError, RunDirectoryError
@@ -53,7 +54,8 @@ def _run_cli(*args, stdin=None, timeout=300):
 def trained(tmp_path_factory):
     root = tmp_path_factory.mktemp("sentiment")
     data = _write_reviews(root / "reviews.csv")
-    result = sentiment.train(_small_config(data, epochs=4, baselines=True, ngram_buckets=1009), root / "run")
+    config = _small_config(data, epochs=4, baselines=True, ngram_buckets=1009, fusion=True)
+    result = sentiment.train(config, root / "run")
     return root, data, result
 
 
@@ -70,6 +72,9 @@ def test_training_writes_a_complete_run_directory(trained):
         "confusion_matrix.png",
         "checkpoints/best.ckpt",
         "checkpoints/last.ckpt",
+        "linear.json",
+        "linear.safetensors",
+        "fusion.json",
     ):
         assert (run / name).is_file(), name
     metrics = json.loads((run / "metrics.json").read_text(encoding="utf-8"))
@@ -79,6 +84,8 @@ def test_training_writes_a_complete_run_directory(trained):
     assert set(metrics["baselines"]) == {"tfidf_svm", "tfidf_logreg"}
     assert metrics["versions"]["torch"].startswith("2.")
     assert "ngrams.embedding.weight" in sentiment.load(run).model.state_dict()  # the wide branch was built
+    assert metrics["recurrent_only"]["accuracy"] > 0.5
+    assert metrics["fusion"]["recurrent_weight"] in sentiment.FUSION_WEIGHTS
     assert result.metrics["model"]["accuracy"] == metrics["model"]["accuracy"]
 
 
@@ -91,6 +98,44 @@ def test_load_predict_and_evaluate(trained):
     scores = model.evaluate()
     assert scores["accuracy"] == pytest.approx(result.metrics["model"]["accuracy"])
     assert model.evaluate(str(data))["size"] == 240
+
+
+def test_fused_predictions_combine_the_two_saved_models(trained):
+    from lstmkit.baselines import LinearTextModel
+
+    root, _, _ = trained
+    model = sentiment.load(root / "run")
+    texts = ["东西很好，喜欢", "质量太差，失望", "手机一般"]
+    recurrent = sentiment._predict_proba(model.model, model.text_encoder.encode(texts), 0).double().numpy()
+    linear = LinearTextModel.load(root / "run" / "linear").predict_proba(texts)
+    weight = json.loads((root / "run" / "fusion.json").read_text(encoding="utf-8"))["recurrent_weight"]
+    expected = sentiment.fuse_probabilities(recurrent, linear, weight)
+    assert np.allclose(model.predict_proba(texts), expected)
+    assert [p.probability for p in model.predict(texts)] == pytest.approx(expected.max(axis=1).tolist())
+
+
+def test_fusion_weights_and_their_choice():
+    recurrent = np.array([[0.9, 0.1], [0.4, 0.6], [0.5, 0.5]])
+    linear = np.array([[0.2, 0.8], [0.7, 0.3], [0.5, 0.5]])
+    assert np.allclose(sentiment.fuse_probabilities(recurrent, linear, 1.0), recurrent)
+    assert np.allclose(sentiment.fuse_probabilities(recurrent, linear, 0.0), linear)
+    even = sentiment.fuse_probabilities(recurrent, linear, 0.5)
+    assert np.allclose(even.sum(axis=1), 1.0)
+    assert np.allclose(even[0], np.sqrt([0.18, 0.08]) / np.sqrt([0.18, 0.08]).sum())
+    # A confident member wins the geometric mean even at a share below one half.
+    assert sentiment.fuse_probabilities(np.array([[0.999, 0.001]]), np.array([[0.3, 0.7]]), 0.4).argmax() == 0
+    with pytest.raises(ValueError, match="differ in shape"):
+        sentiment.fuse_probabilities(recurrent, linear[:2], 0.5)
+    with pytest.raises(ValueError, match="weight must lie"):
+        sentiment.fuse_probabilities(recurrent, linear, 1.5)
+    # Sample 0 is right only by the recurrent model, sample 1 only by the linear one: shares from 0.1 to 0.9
+    # split the difference in steps; the best is chosen, ties go to the share nearest an even mix.
+    labels = np.array([0, 0, 0])
+    weight, scores = sentiment.choose_fusion_weight(recurrent, linear, labels)
+    assert scores[weight] == max(scores.values())
+    assert set(scores) == set(sentiment.FUSION_WEIGHTS)
+    tied = [w for w, a in scores.items() if a == scores[weight]]
+    assert abs(weight - 0.5) == min(abs(w - 0.5) for w in tied)
 
 
 def test_bad_input_at_predict_and_evaluate_time(trained, tmp_path):

@@ -50,6 +50,11 @@ def train_sentiment(
     unlabelled: str | None = typer.Option(None, help="Extra unlabelled text (one text per line) for pretraining."),
     encoder: str | None = typer.Option(None, help="Reuse the pretrained encoder (and vocabulary) of this run."),
     discriminative_lr: bool = typer.Option(False, help="Lower learning rates for lower layers (ULMFiT)."),
+    fusion: bool = typer.Option(
+        False,
+        help="Late fusion: combine the recurrent model with the TF-IDF logistic regression "
+        "(weighted geometric mean of their probabilities, weight chosen on validation).",
+    ),
     baselines: bool = typer.Option(True, help="Also train and score the TF-IDF baselines."),
     epochs: int = typer.Option(8, help="Maximum epochs (early stopping may end sooner)."),
     batch_size: int = typer.Option(64, help="Texts per batch."),
@@ -109,6 +114,7 @@ def train_sentiment(
             unlabelled=unlabelled,
             encoder=encoder,
             discriminative_lr=discriminative_lr,
+            fusion=fusion,
             baselines=baselines,
             train=train_config,
         )
@@ -124,6 +130,13 @@ def print_sentiment_metrics(metrics: dict, title: str) -> None:
         table.add_column(column)
     model = metrics["model"]
     table.add_row("lstmkit classifier", f"{model['accuracy']:.4f}", f"{model['macro_f1']:.4f}")
+    if "recurrent_only" in metrics:
+        alone, weight = metrics["recurrent_only"], metrics["fusion"]["recurrent_weight"]
+        table.add_row(
+            f"  its recurrent part alone (fused at weight {weight})",
+            f"{alone['accuracy']:.4f}",
+            f"{alone['macro_f1']:.4f}",
+        )
     for name, baseline in metrics.get("baselines", {}).items():
         table.add_row(name, f"{baseline['test_accuracy']:.4f}", f"{baseline['test_macro_f1']:.4f}")
     console.print(table)

