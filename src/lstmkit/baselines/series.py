@@ -23,9 +23,10 @@ def naive(history: np.ndarray, horizon: int) -> np.ndarray:
 
 
 def seasonal_naive(history: np.ndarray, horizon: int, period: int) -> np.ndarray:
-    """The value one season earlier: step ``k`` repeats ``history[-lag_k]`` (:func:`seasonal_lags`)."""
+    """The value one season earlier: step ``k`` (0-based, after the end) repeats ``history[T + k - lag_k]``
+    (:func:`seasonal_lags`)."""
     history = np.asarray(history, dtype=np.float64)
-    return history[len(history) - seasonal_lags(horizon, period)]
+    return history[len(history) + np.arange(horizon) - seasonal_lags(horizon, period)]
 
 
 def choose_period(values: np.ndarray, candidates: tuple[int, ...], horizon: int, origins: np.ndarray) -> int:

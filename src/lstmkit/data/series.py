@@ -11,6 +11,7 @@ Embedded sets (no download; the packages ship them): AirPassengers, monthly suns
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -133,7 +134,9 @@ def infer_frequency(timestamps: np.ndarray) -> str:
     index = pd.DatetimeIndex(timestamps)
     if len(index) < 3:
         raise DataError(f"need at least 3 timestamps to infer the frequency, got {len(index)}")
-    freq = pd.infer_freq(index)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas 3 announces that infer_freq will return an offset
+        freq = pd.infer_freq(index)
     if freq is None:
         steps = np.diff(index.asi8)
         odd = np.flatnonzero(steps != np.median(steps)) + 1
@@ -229,7 +232,7 @@ def step_seconds(freq: str) -> float:
     import pandas as pd
 
     offset = pd.tseries.frequencies.to_offset(freq)
-    name = offset.name.split("-")[0]
+    name = offset.rule_code.split("-")[0]
     n = offset.n
     year = 365.2425 * 86400
     if name in ("MS", "ME", "M", "BMS", "BME"):
