@@ -65,13 +65,24 @@ def _config(data: Path, **overrides) -> forecast.ForecastConfig:
 
 
 def _run_cli(*args, timeout=300):
+    """The real entry point in a new process (slow to start: torch is imported)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}
     return subprocess.run(LSTMKIT + [str(a) for a in args], capture_output=True, text=True, env=env, timeout=timeout)
 
 
+def _invoke(*args):
+    """The CLI app in this process (same parsing, printing and exit codes, no interpreter start)."""
+    from typer.testing import CliRunner
+
+    from lstmkit.cli import app
+
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
 def _assert_one_line_error(out, pattern):
+    exit_code = getattr(out, "returncode", getattr(out, "exit_code", None))
     lines = out.stderr.strip().splitlines()
-    assert out.returncode == 2, (out.returncode, out.stderr[-2000:])
+    assert exit_code == 2, (exit_code, out.stderr[-2000:])
     assert len(lines) == 1 and lines[0].startswith("error:") and pattern in lines[0], out.stderr
 
 
@@ -298,26 +309,27 @@ def test_cli_train_forecast_evaluate(tmp_path):
     data = _write(tmp_path / "load.csv", _frame())
     run = tmp_path / "run"
     options = ["--horizon", "12", "--lookback", "48", "--folds", "2", "--step", "12", "--hidden-size", "8"]
-    out = _run_cli(
+    out = _invoke(
         "train", "forecast", "--data", data, "--target", "load", "--out", run, *options, "--epochs", "1",
         "--max-windows", "64", "--no-progress", "--no-baselines",
     )  # fmt: skip
-    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.exit_code == 0, out.output[-3000:]
     assert "seasonal naive" in out.stdout and "lstmkit forecaster" in out.stdout
     out = _run_cli("forecast", run, "--out", tmp_path / "fc.csv")
     assert out.returncode == 0, out.stderr[-3000:]
     assert (tmp_path / "fc.csv").read_text().splitlines()[0] == "timestamp,series,q0.1,q0.5,q0.9"
     assert (tmp_path / "fc.png").stat().st_size > 1000
-    out = _run_cli("evaluate", run, "--json")
-    assert out.returncode == 0 and json.loads(out.stdout)["backtest"]["horizon"] == 12
+    out = _invoke("evaluate", run, "--json")
+    assert out.exit_code == 0 and json.loads(out.stdout)["backtest"]["horizon"] == 12
 
 
 def test_cli_bad_input_is_one_line_with_exit_code_2(tmp_path):
     bad = _broken(tmp_path, lambda c: c["date"].__setitem__(9, c["date"][8]))
-    _assert_one_line_error(_run_cli("train", "forecast", "--data", bad, "--target", "load"), "duplicated timestamps")
+    _assert_one_line_error(_invoke("train", "forecast", "--data", bad, "--target", "load"), "duplicated timestamps")
     data = _write(tmp_path / "ok.csv", _frame(60))
-    _assert_one_line_error(_run_cli("train", "forecast", "--data", data, "--target", "nope"), "no column 'nope'")
+    _assert_one_line_error(_invoke("train", "forecast", "--data", data, "--target", "nope"), "no column 'nope'")
+    _assert_one_line_error(_run_cli("evaluate", tmp_path / "missing"), "run directory not found")
     _assert_one_line_error(
-        _run_cli("train", "forecast", "--data", data, "--target", "load", "--lookback", "100", "--out", tmp_path / "r"),
+        _invoke("train", "forecast", "--data", data, "--target", "load", "--lookback", "100", "--out", tmp_path / "r"),
         "fewer than lookback + horizon",
     )

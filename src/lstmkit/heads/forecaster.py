@@ -9,7 +9,7 @@ the scaled value one season earlier), and return ``(B, H, Q)``: one value per qu
 - ``seq2seq``: an encoder reads ``past``; a decoder, started from the encoder's final state, reads
   ``future`` step by step and a linear layer maps each of its outputs to the Q values.
 
-With ``residual=True`` the outputs are added to ``base (B, H)`` (the seasonal naive forecast in the
+With ``residual=True`` the outputs are added to ``base (B, H)`` (the seasonal naive, or naive, forecast in the
 scaled space): the network learns the correction to the seasonal repeat, which it can leave at
 zero, rather than the whole level and season from scratch.
 """

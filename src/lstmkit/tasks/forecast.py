@@ -168,6 +168,7 @@ class Layout:
     folds: int
     step: int
     period: int
+    base_period: int
     mase_period: int
     val_start: int
     test_start: int
@@ -199,11 +200,14 @@ def _layout(config: ForecastConfig, series: TimeSeries) -> Layout:
     from lstmkit.baselines.series import choose_period
 
     val_origins = np.arange(val_start, test_start - horizon + 1)
-    period = choose_period(series.targets[:test_start, 0], candidates, horizon, val_origins)
+    history = series.targets[:test_start, 0]
+    period = choose_period(history, candidates, horizon, val_origins)
+    # The model's residual base may also be the plain naive forecast (noisy series without a season).
+    base_period = choose_period(history, tuple(dict.fromkeys((period, 1))), horizon, val_origins)
     mase_period = series.seasonal_periods[0]
     if mase_period >= test_start:
         mase_period = 1
-    return Layout(horizon, lookback, folds, step, period, mase_period, val_start, test_start)
+    return Layout(horizon, lookback, folds, step, period, base_period, mase_period, val_start, test_start)
 
 
 @dataclass(frozen=True)
@@ -246,7 +250,7 @@ def _window_arrays(
     past_target = np.take_along_axis(past_target, series_index[:, None, None], axis=2)
     past_inputs = gather_windows(features.inputs, origins, np.arange(-lookback, 0))
     future_inputs = gather_windows(features.inputs[:, features.known_columns], origins, np.arange(horizon))
-    lags = seasonal_lags(horizon, layout.period)
+    lags = seasonal_lags(horizon, layout.base_period)
     base = features.target[origins[:, None] + np.arange(horizon)[None, :] - lags[None, :], series_index[:, None]]
     parts_past = [past_target, past_inputs]
     parts_future = [future_inputs, base[..., None]]
@@ -404,7 +408,7 @@ def train(config: ForecastConfig, run_dir: str | Path, *, resume: bool = False, 
         )
     torch.manual_seed(config.train.seed)
     model = make_forecaster(model_config)
-    longest = layout.period
+    longest = layout.base_period
     train_pairs = _pairs(num_series, window_origins(0, layout.val_start, layout.lookback, layout.horizon, longest))
     val_pairs = _pairs(num_series, np.arange(layout.val_start, layout.test_start - layout.horizon + 1))
     train_windows = WindowBatches(features, train_pairs, layout, num_series)
@@ -549,6 +553,7 @@ class ForecastModel:
                 "origins": [str(series.timestamps[o])[:19] for o in origins],
                 "horizon": horizon,
                 "period": layout.period,
+                "base_period": layout.base_period,
                 "mase_period": layout.mase_period,
                 "ets_form": ets_forms,
             },
@@ -608,10 +613,10 @@ class ForecastModel:
             targets=np.concatenate([series.targets, np.full((horizon, series.targets.shape[1]), np.nan)]),
             covariates=np.concatenate([series.covariates, covariates]),
         )
-        if len(series) < self.layout.lookback + max(self.layout.period, 1):
+        if len(series) < max(self.layout.lookback, self.layout.base_period):
             raise DataError(
                 f"{series.name}: {len(series)} steps of history, fewer than the lookback ({self.layout.lookback}) "
-                f"and one season ({self.layout.period}) the model needs"
+                f"or the season ({self.layout.base_period}) the model needs"
             )
         predictions = self.predict_windows(extended, np.array([len(series)]))
         rows = []
