@@ -13,7 +13,14 @@ import torch
 
 from lstmkit.baselines.series import choose_period, naive, seasonal_naive
 from lstmkit.data import DATASETS, list_datasets
-from lstmkit.data.series import calendar_features, fill_gaps, infer_frequency, load_ett, load_series_csv
+from lstmkit.data.series import (
+    calendar_cycles,
+    calendar_features,
+    fill_gaps,
+    infer_frequency,
+    load_ett,
+    load_series_csv,
+)
 from lstmkit.data.windows import (
     Scaler,
     backtest_origins,
@@ -129,11 +136,14 @@ def test_fill_interpolates_missing_values(tmp_path):
 
 def test_calendar_features_follow_the_clock():
     monday = np.array(["2024-01-01T00:00", "2024-01-01T06:00"], dtype="datetime64[ns]")  # a Monday
-    features = calendar_features(monday, "h")
+    cycles = calendar_cycles("h", span_seconds=3 * 365 * 86400)
+    assert cycles == (86400.0, 7 * 86400.0, 365.2425 * 86400)
+    features = calendar_features(monday, cycles)
     assert features.shape == (2, 6)  # day, week, year: sine and cosine each
     np.testing.assert_allclose(features[0, :4], [0, 1, 0, 1], atol=1e-9)
     np.testing.assert_allclose(features[1, :2], [1, 0], atol=1e-9)  # a quarter of the day
-    assert calendar_features(monday, "MS").shape == (2, 2)  # monthly data: the year only
+    assert calendar_cycles("MS", span_seconds=10 * 365 * 86400) == (365.2425 * 86400,)  # monthly: the year only
+    assert calendar_cycles("30min", span_seconds=300 * 86400) == (86400.0, 7 * 86400.0)  # under two years: no year
 
 
 def test_forecast_data_sets_are_registered_with_source_and_licence():

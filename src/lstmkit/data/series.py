@@ -26,6 +26,7 @@ __all__ = [
     "load_series_csv",
     "infer_frequency",
     "calendar_features",
+    "calendar_cycles",
     "check_finite",
     "fill_gaps",
     "load_airpassengers",
@@ -249,31 +250,38 @@ def step_seconds(freq: str) -> float:
 def default_seasonal_periods(freq: str) -> tuple[int, ...]:
     """Conventional seasonal periods in steps: 12 for monthly, 52 for weekly, (48, 336) half-hourly..."""
     seconds = step_seconds(freq)
-    day, week, year = 86400.0, 7 * 86400.0, 365.2425 * 86400
     periods = []
-    if seconds < day:
-        periods += [round(day / seconds), round(week / seconds)]
-    elif seconds < week:
+    if seconds < DAY:
+        periods += [round(DAY / seconds), round(WEEK / seconds)]
+    elif seconds < WEEK:
         periods += [7]
-    elif seconds < year:
-        periods += [round(year / seconds)]
+    elif seconds < YEAR:
+        periods += [round(YEAR / seconds)]
     periods = [p for p in periods if p > 1]
     return tuple(periods) or (1,)
 
 
-def calendar_features(timestamps: np.ndarray, freq: str) -> np.ndarray:
-    """Known-future calendar features ``(T, F)``: sine and cosine of the phase within the day (for
-    sub-daily data), within the week (for sub-weekly data) and within the year (always)."""
-    stamps = np.asarray(timestamps, dtype="datetime64[ns]")
-    seconds = (stamps - np.datetime64("1970-01-05T00:00:00")).astype("timedelta64[s]").astype(np.float64)  # a Monday
+DAY, WEEK, YEAR = 86400.0, 7 * 86400.0, 365.2425 * 86400
+
+
+def calendar_cycles(freq: str, span_seconds: float) -> tuple[float, ...]:
+    """The cycles (in seconds) worth a calendar feature: the day for sub-daily data, the week for
+    sub-weekly data, the year when ``span_seconds`` of training data cover at least two of them (a
+    phase never seen in training would be extrapolated, and would act as a spurious trend)."""
     step = step_seconds(freq)
-    day, week, year = 86400.0, 7 * 86400.0, 365.2425 * 86400
-    cycles = [c for c in (day, week) if step < c] + [year]
+    return tuple(c for c in (DAY, WEEK) if step < c) + ((YEAR,) if span_seconds >= 2 * YEAR else ())
+
+
+def calendar_features(timestamps: np.ndarray, cycles: Sequence[float]) -> np.ndarray:
+    """Known-future calendar features ``(T, 2 * len(cycles))``: sine and cosine of the phase within
+    each cycle (seconds; :func:`calendar_cycles`), counted from a Monday at midnight."""
+    stamps = np.asarray(timestamps, dtype="datetime64[ns]")
+    seconds = (stamps - np.datetime64("1970-01-05T00:00:00")).astype("timedelta64[s]").astype(np.float64)
     columns = []
     for cycle in cycles:
         phase = 2 * np.pi * (seconds % cycle) / cycle
         columns += [np.sin(phase), np.cos(phase)]
-    return np.stack(columns, axis=1)
+    return np.stack(columns, axis=1) if columns else np.zeros((len(stamps), 0))
 
 
 def future_timestamps(last: np.datetime64, freq: str, horizon: int) -> np.ndarray:

@@ -29,6 +29,7 @@ from torch.utils.data import DataLoader, RandomSampler
 from lstmkit.data import DATASETS
 from lstmkit.data.series import (
     TimeSeries,
+    calendar_cycles,
     calendar_features,
     future_timestamps,
     load_series_csv,
@@ -172,6 +173,7 @@ class Layout:
     mase_period: int
     val_start: int
     test_start: int
+    calendar: tuple[float, ...]
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -207,7 +209,9 @@ def _layout(config: ForecastConfig, series: TimeSeries) -> Layout:
     mase_period = series.seasonal_periods[0]
     if mase_period >= test_start:
         mase_period = 1
-    return Layout(horizon, lookback, folds, step, period, base_period, mase_period, val_start, test_start)
+    span = float((series.timestamps[test_start - 1] - series.timestamps[0]) / np.timedelta64(1, "s"))
+    calendar = calendar_cycles(series.freq, span)
+    return Layout(horizon, lookback, folds, step, period, base_period, mase_period, val_start, test_start, calendar)
 
 
 @dataclass(frozen=True)
@@ -223,9 +227,11 @@ class Features:
     known_columns: np.ndarray
 
 
-def _features(series: TimeSeries, target_scaler: Scaler, covariate_scaler: Scaler | None, known: tuple) -> Features:
+def _features(
+    series: TimeSeries, layout: Layout, target_scaler: Scaler, covariate_scaler: Scaler | None, known: tuple
+) -> Features:
     covariates = covariate_scaler.transform(series.covariates) if covariate_scaler else series.covariates
-    calendar = calendar_features(series.timestamps, series.freq)
+    calendar = calendar_features(series.timestamps, layout.calendar)
     known_columns = [series.covariate_names.index(c) for c in known] + list(
         range(series.covariates.shape[1], series.covariates.shape[1] + calendar.shape[1])
     )
@@ -378,7 +384,7 @@ def train(config: ForecastConfig, run_dir: str | Path, *, resume: bool = False, 
     layout = _layout(config, series)
     target_scaler, covariate_scaler = _fit_scalers(series, layout, config.log)
     known = series.known
-    features = _features(series, target_scaler, covariate_scaler, known)
+    features = _features(series, layout, target_scaler, covariate_scaler, known)
     num_series = series.targets.shape[1]
     model_config = _forecaster_config(config, layout, features, num_series)
     if not resume:
@@ -458,7 +464,7 @@ class ForecastModel:
         saved = read_run_config(self.run_dir, TASK)
         self.config = ForecastConfig.from_dict(saved["config"])
         self.series_info = saved["series"]
-        self.layout = Layout(**saved["layout"])
+        self.layout = Layout(**{**saved["layout"], "calendar": tuple(saved["layout"]["calendar"])})
         scalers = read_json(self.run_dir / VOCAB)
         self.target_scaler = Scaler.from_dict(scalers["targets"])
         self.covariate_scaler = Scaler.from_dict(scalers["covariates"]) if scalers["covariates"] else None
@@ -491,7 +497,7 @@ class ForecastModel:
 
     def predict_windows(self, series: TimeSeries, origins: np.ndarray) -> np.ndarray:
         """Forecasts ``(S, N, H, Q)`` on the original scale from each origin (quantiles sorted)."""
-        features = _features(series, self.target_scaler, self.covariate_scaler, series.known)
+        features = _features(series, self.layout, self.target_scaler, self.covariate_scaler, series.known)
         num_series = series.targets.shape[1]
         pairs = _pairs(num_series, np.asarray(origins))
         arrays = _window_arrays(features, pairs[:, 0], pairs[:, 1], self.layout, num_series)
