@@ -38,7 +38,7 @@ def user_errors():
     try:
         yield
     except LstmkitError as exc:
-        Console(stderr=True).print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
+        Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
         raise typer.Exit(2) from None
 
 
