@@ -32,7 +32,9 @@ def _run_cli(*args, timeout=300):
 
 
 def _assert_one_line_error(out, pattern):
-    assert out.returncode == 2, (out.stdout, out.stderr)
+    """``out``: a finished subprocess or a typer ``CliRunner`` result."""
+    code = getattr(out, "returncode", getattr(out, "exit_code", None))
+    assert code == 2, (out.stdout, out.stderr)
     lines = [line for line in out.stderr.splitlines() if line.strip()]
     assert lines and lines[0].startswith("error:") and pattern in out.stderr.replace("\n", " "), out.stderr
     assert "Traceback" not in out.stderr
@@ -120,7 +122,7 @@ def test_decay_lag():
 def test_gradient_profile_matches_autograd_through_the_layer(cell):
     """The step-by-step unroll from lstmkit.functional gives the gradients of the layer itself."""
     torch.manual_seed(0)
-    model = M.MemoryModel(cell, 2, 8, 1, forget_bias=1.0).double()
+    model = M.MemoryModel(cell, 2, 8, 1, lstm_init="chrono", max_steps=12).double()
     inputs, targets = M.adding_batch(12, 5, _gen())
     profile = G.gradient_profile(model, inputs, targets)
     x = inputs.double().requires_grad_(True)
@@ -300,8 +302,9 @@ def test_inspect_html_renders_in_headless_chromium_without_errors(sentiment_run,
 
 def test_cli_diagnose_gradients_writes_figures_and_the_table(tmp_path):
     out = _run_cli(
-        "diagnose", "gradients", "--length", 40, "--hidden", 8, "--batch-size", 4, "--train-steps", 3, "--out", tmp_path
-    )
+        "diagnose", "gradients", "--length", 40, "--hidden", 8, "--batch-size", 4, "--train-steps", 3,
+        "--sgd-steps", 5, "--out", tmp_path,
+    )  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert "lag at which" in out.stdout and "lstm" in out.stdout
     summary = json.loads((tmp_path / "gradients.json").read_text(encoding="utf-8"))
@@ -336,7 +339,12 @@ def test_cli_diagnose_memory_writes_results_and_a_plot(tmp_path):
     ],
 )
 def test_cli_bad_options_give_one_line_errors(args, pattern, tmp_path):
-    _assert_one_line_error(_run_cli(*args, "--out", tmp_path), pattern)
+    from typer.testing import CliRunner
+
+    from lstmkit.cli import app
+
+    result = CliRunner().invoke(app, [*args, "--out", str(tmp_path)])
+    _assert_one_line_error(result, pattern)
 
 
 def test_cli_inspect_writes_html_and_heatmaps(sentiment_run, tmp_path):
@@ -345,3 +353,18 @@ def test_cli_inspect_writes_html_and_heatmaps(sentiment_run, tmp_path):
     assert (tmp_path / "inspect.html").is_file()
     assert (tmp_path / "gates_l0.png").is_file() and (tmp_path / "gates_l0_reverse.png").is_file()
     assert "html:" in out.stdout
+
+
+def test_chrono_initialisation_spreads_forget_biases_up_to_the_length():
+    from lstmkit.init import chrono_
+
+    layer = lstmkit.LSTM(2, 500)
+    chrono_(layer, 100, generator=_gen())
+    hidden = 500
+    forget = layer.bias_ih_l0.detach()[hidden : 2 * hidden]
+    assert float(forget.min()) >= 0 and float(forget.max()) <= np.log(99) + 1e-6
+    assert float(forget.max()) > np.log(80)  # spread over the whole range
+    torch.testing.assert_close(layer.bias_ih_l0.detach()[:hidden], -forget)
+    assert float(layer.bias_hh_l0[: 2 * hidden].abs().max()) == 0
+    with pytest.raises(ValueError, match="LSTM"):
+        chrono_(lstmkit.GRU(2, 4), 100)

@@ -61,8 +61,11 @@ def gradients(
     train_steps: int = typer.Option(
         300, help="Adam updates on the adding problem before the 'trained' profile (0: none)."
     ),
-    forget_bias: float = typer.Option(1.0, help="Initial forget-gate bias of the LSTM (negative: torch's default)."),
+    lstm_init: str = typer.Option(
+        "forget-bias", help="LSTM initialisation: forget-bias (forget-gate bias 1), chrono or torch (uniform)."
+    ),
     recurrent_scale: float = typer.Option(3.0, help="Factor on the RNN's W_hh for the exploding-gradient demo."),
+    sgd_steps: int = typer.Option(200, help="SGD updates of the clipping comparison (with and without clipping)."),
     seed: int = typer.Option(0, help="Random seed."),
     out: Path = typer.Option(Path("runs/diagnose"), help="Folder for gradients.png, exploding.png, gradients.json."),
 ) -> None:
@@ -75,14 +78,18 @@ def gradients(
             hidden_size=hidden,
             batch_size=batch_size,
             train_steps=train_steps,
-            forget_bias=forget_bias if forget_bias >= 0 else None,
+            lstm_init=lstm_init,
             seed=seed,
         )
         cell_names = _parse_cells(cells)
         if not recurrent_scale > 0:
             raise LstmkitError(f"--recurrent-scale must be positive, got {recurrent_scale}")
+        if sgd_steps < 1:
+            raise LstmkitError(f"--sgd-steps must be at least 1, got {sgd_steps}")
     with user_errors():
-        summary = diagnose_gradients(cell_names, config, out, recurrent_scale=recurrent_scale, progress=console.print)
+        summary = diagnose_gradients(
+            cell_names, config, out, recurrent_scale=recurrent_scale, sgd_steps=sgd_steps, progress=console.print
+        )
     table = Table(title=f"lag at which the gradient norm falls below 1e-6 of its last-step value (T = {length})")
     for column in ("cell", "stage", "inputs x_t", "hidden h_t", "cell state c_t", "norm ratio at lag 50"):
         table.add_column(column)
@@ -118,7 +125,9 @@ def memory(
     steps: int = typer.Option(3000, help="Budget: Adam updates per (cell, length); stops early on success."),
     batch_size: int = typer.Option(64, help="Sequences per update."),
     lr: float = typer.Option(3e-3, help="Adam learning rate."),
-    forget_bias: float = typer.Option(1.0, help="Initial forget-gate bias of the LSTM (negative: torch's default)."),
+    lstm_init: str = typer.Option(
+        "chrono", help="LSTM initialisation: chrono (forget biases spread up to T), forget-bias (1) or torch."
+    ),
     seed: int = typer.Option(0, help="Random seed."),
     out: Path = typer.Option(Path("runs/diagnose"), help="Folder for memory_TASK.png and memory_TASK.json."),
 ) -> None:
@@ -133,7 +142,7 @@ def memory(
             steps=steps,
             batch_size=batch_size,
             lr=lr,
-            forget_bias=forget_bias if forget_bias >= 0 else None,
+            lstm_init=lstm_init,
             seed=seed,
         )
         cell_names, length_values = _parse_cells(cells), _parse_lengths(lengths)

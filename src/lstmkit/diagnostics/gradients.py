@@ -23,6 +23,7 @@ from torch import Tensor, nn
 
 from lstmkit import functional as LF
 from lstmkit.diagnostics.memory import (
+    LSTM_INITS,
     TASKS,
     MemoryConfig,
     MemoryModel,
@@ -142,8 +143,9 @@ class GradientConfig:
     """Settings of :func:`gradient_study`: sequence length, model size, probe batch and the short training.
 
     ``train_steps`` updates of the adding problem at ``train_length`` (default: ``length``) make the
-    "trained" profile. ``forget_bias`` is the LSTM's initial forget-gate bias (``None``: torch's
-    initialisation, as the other cells get).
+    "trained" profile. ``lstm_init`` is the LSTM's initialisation (see
+    :class:`~lstmkit.diagnostics.memory.MemoryConfig`; the RNN and GRU keep torch's). Its default here is
+    the common recipe, a forget-gate bias of 1.
     """
 
     length: int = 200
@@ -152,7 +154,7 @@ class GradientConfig:
     train_steps: int = 300
     train_length: int | None = None
     lr: float = 3e-3
-    forget_bias: float | None = 1.0
+    lstm_init: str = "forget-bias"
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -160,6 +162,8 @@ class GradientConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 2:
                 raise ValueError(f"{name} must be an int of at least 2, got {value!r}")
+        if self.lstm_init not in LSTM_INITS:
+            raise ValueError(f"lstm_init must be one of {LSTM_INITS}, got {self.lstm_init!r}")
         if not isinstance(self.train_steps, int) or self.train_steps < 0:
             raise ValueError(f"train_steps must be a non-negative int, got {self.train_steps!r}")
 
@@ -169,7 +173,7 @@ class GradientConfig:
             steps=max(self.train_steps, 1),
             batch_size=self.batch_size,
             lr=self.lr,
-            forget_bias=self.forget_bias,
+            lstm_init=self.lstm_init,
             eval_every=max(self.train_steps, 1),
             test_size=256,
             seed=self.seed,
@@ -186,7 +190,7 @@ def gradient_study(
     profiles = []
     for cell in check_cells(cells):
         torch.manual_seed(config.seed)
-        model = make_memory_model(task, cell, memory_config)
+        model = make_memory_model(task, cell, memory_config, config.train_length or config.length)
         profiles.append(gradient_profile(model, *probe, stage="init"))
         if config.train_steps:
             if progress is not None:
@@ -230,7 +234,7 @@ class ExplodingResult:
 
 def _scaled_model(cell: str, scale: float, config: GradientConfig) -> MemoryModel:
     torch.manual_seed(config.seed)
-    model = make_memory_model(TASKS["adding"], cell, config.memory_config())
+    model = make_memory_model(TASKS["adding"], cell, config.memory_config(), config.length)
     with torch.no_grad():
         model.rnn.weight_hh_l0.mul_(scale)
     return model
@@ -369,6 +373,7 @@ def diagnose_gradients(
     *,
     exploding_cell: str = "rnn",
     recurrent_scale: float = 3.0,
+    sgd_steps: int = 200,
     progress: Callable[[str], None] | None = None,
 ) -> dict:
     """The whole gradient diagnostic into ``out_dir``: ``gradients.png``, ``exploding.png``, ``gradients.json``.
@@ -384,7 +389,7 @@ def diagnose_gradients(
         progress(
             f"exploding gradients: {exploding_cell} with W_hh x {recurrent_scale:g}, SGD with and without clipping"
         )
-    exploding = exploding_demo(exploding_cell, recurrent_scale, config)
+    exploding = exploding_demo(exploding_cell, recurrent_scale, config, steps=sgd_steps)
     summary = {
         "config": asdict(config),
         "threshold": THRESHOLD,

@@ -31,6 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from lstmkit import init as lstm_init_
 from lstmkit.heads.config import CELLS
 from lstmkit.heads.encoder import make_recurrent_layer
 
@@ -55,6 +56,7 @@ COPY_ALPHABET = 8
 COPY_SYMBOLS = 10
 RECALL_CLASSES = 4
 RECALL_DISTRACTORS = 16
+LSTM_INITS = ("chrono", "forget-bias", "torch")
 
 
 class Batch(NamedTuple):
@@ -219,7 +221,9 @@ class MemoryConfig:
     ``steps`` is the budget in updates of ``batch_size`` fresh sequences; every ``eval_every`` updates the
     model is scored on a fixed validation set and training stops early once it meets the task's
     criterion. The reported error is on a separate fixed test set of ``test_size`` sequences.
-    ``forget_bias`` applies to the LSTM only (``None``: torch's initialisation).
+    ``lstm_init`` is the LSTM's initialisation (the RNN and GRU keep torch's): ``"chrono"`` (Tallec &
+    Ollivier 2018, forget-gate biases spread up to the sequence length; :func:`lstmkit.init.chrono_`),
+    ``"forget-bias"`` (forget-gate bias 1, Jozefowicz et al. 2015) or ``"torch"`` (uniform ±1/√H).
     """
 
     hidden_size: int = 64
@@ -227,7 +231,7 @@ class MemoryConfig:
     batch_size: int = 64
     lr: float = 3e-3
     clip_norm: float = 1.0
-    forget_bias: float | None = 1.0
+    lstm_init: str = "chrono"
     eval_every: int = 100
     test_size: int = 1000
     seed: int = 0
@@ -240,6 +244,8 @@ class MemoryConfig:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
         if not self.lr > 0:
             raise ValueError(f"lr must be positive, got {self.lr!r}")
+        if self.lstm_init not in LSTM_INITS:
+            raise ValueError(f"lstm_init must be one of {LSTM_INITS}, got {self.lstm_init!r}")
         if self.clip_norm < 0:
             raise ValueError(f"clip_norm must be >= 0 (0: no clipping), got {self.clip_norm!r}")
 
@@ -266,7 +272,8 @@ class MemoryResult:
 class MemoryModel(nn.Module):
     """One recurrent layer and a linear read-out: ``inputs (T, B, I)`` -> ``outputs (T, B, output_size)``.
 
-    The read-out is applied at every step; single-answer tasks read the last step only.
+    The read-out is applied at every step; single-answer tasks read the last step only. ``lstm_init``
+    (see :class:`MemoryConfig`) applies to an LSTM; ``max_steps`` is chrono's longest span.
     """
 
     def __init__(
@@ -276,14 +283,18 @@ class MemoryModel(nn.Module):
         hidden_size: int,
         output_size: int,
         *,
-        forget_bias: float | None = None,
+        lstm_init: str = "torch",
+        max_steps: int = 100,
         backend: str = "auto",
     ) -> None:
         super().__init__()
-        options = {"backend": backend}
-        if cell == "lstm" and forget_bias is not None:
-            options["forget_bias"] = forget_bias
-        self.rnn = make_recurrent_layer(cell, input_size, hidden_size, **options)
+        if lstm_init not in LSTM_INITS:
+            raise ValueError(f"lstm_init must be one of {LSTM_INITS}, got {lstm_init!r}")
+        self.rnn = make_recurrent_layer(cell, input_size, hidden_size, backend=backend)
+        if cell == "lstm" and lstm_init == "forget-bias":
+            lstm_init_.forget_bias_(self.rnn, 1.0)
+        elif cell == "lstm" and lstm_init == "chrono":
+            lstm_init_.chrono_(self.rnn, max(max_steps, 3))
         self.readout = nn.Linear(hidden_size, output_size)
 
     def forward(self, inputs: Tensor) -> Tensor:
@@ -300,13 +311,16 @@ def check_cells(cells: Sequence[str]) -> list[str]:
     return cells
 
 
-def make_memory_model(task: MemoryTask, cell: str, config: MemoryConfig) -> MemoryModel:
+def make_memory_model(task: MemoryTask, cell: str, config: MemoryConfig, length: int) -> MemoryModel:
+    """A fresh model for ``task`` at ``length`` (chrono's longest span is the task's number of steps)."""
+    steps = task.make_batch(length, 1, torch.Generator().manual_seed(0)).inputs.shape[0]
     return MemoryModel(
         cell,
         task.input_size,
         config.hidden_size,
         task.output_size,
-        forget_bias=config.forget_bias,
+        lstm_init=config.lstm_init,
+        max_steps=steps,
         backend=config.backend,
     )
 
@@ -381,7 +395,7 @@ def train_memory(
     task = TASKS[task] if isinstance(task, str) else task
     check_cells([cell])
     torch.manual_seed(config.seed)
-    model = make_memory_model(task, cell, config)
+    model = make_memory_model(task, cell, config, length)
     started = time.perf_counter()
     steps, curve = fit_memory_model(model, task, length, config, progress=progress)
     test = task.make_batch(length, config.test_size, torch.Generator().manual_seed(20_000 + config.seed))
