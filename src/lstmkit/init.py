@@ -11,7 +11,7 @@ import math
 import torch
 from torch import nn
 
-__all__ = ["torch_default_", "xavier_", "orthogonal_recurrent_", "forget_bias_"]
+__all__ = ["torch_default_", "xavier_", "orthogonal_recurrent_", "forget_bias_", "chrono_"]
 
 
 @torch.no_grad()
@@ -71,3 +71,27 @@ def forget_bias_(module: nn.Module, value: float = 1.0) -> None:
             param[forget] = value
         elif name.startswith("bias_hh"):
             param[forget] = 0.0
+
+
+@torch.no_grad()
+def chrono_(module: nn.Module, max_steps: int, generator: torch.Generator | None = None) -> None:
+    """Chrono initialisation (Tallec & Ollivier 2018), LSTM only: ``b_f = log(u)``, ``b_i = -b_f``.
+
+    ``u ~ U[1, max_steps - 1]`` per unit. A unit with forget-gate bias ``log(u)`` keeps its cell state
+    over roughly ``u`` steps, so the units start with memory spans spread over ``1 .. max_steps`` (the
+    longest dependency expected) instead of all forgetting at the same rate; the input gate starts
+    closed in proportion. ``bias_ih`` gets the values, ``bias_hh`` zero, for those two gates.
+    """
+    if getattr(module, "mode", None) != "LSTM":
+        raise ValueError(f"chrono_ applies to LSTM layers, got mode {getattr(module, 'mode', None)!r}")
+    if not isinstance(max_steps, int) or max_steps < 3:
+        raise ValueError(f"max_steps must be an int of at least 3, got {max_steps!r}")
+    hidden = module.hidden_size
+    gates = slice(0, 2 * hidden)  # gate order i, f, g, o
+    for name, param in module.named_parameters(recurse=False):
+        if name.startswith("bias_ih"):
+            forget = torch.empty(hidden).uniform_(1, max_steps - 1, generator=generator).log()
+            param[hidden : 2 * hidden] = forget
+            param[:hidden] = -forget
+        elif name.startswith("bias_hh"):
+            param[gates] = 0.0

@@ -1,0 +1,175 @@
+"""Recording what a trained text model's recurrent layer does, token by token.
+
+:func:`record_layer` runs an lstmkit layer with ``return_trace=True`` and returns the per-step gates and
+states of every layer and direction as NumPy arrays ``(T, H)``; :func:`record_text` does it for a text
+through a trained sentiment run (tokenizer -> embedding -> recurrent layer). :func:`most_active_units`
+picks the units worth looking at, and :func:`plot_gate_heatmaps` draws them over the tokens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from lstmkit.errors import DataError
+
+__all__ = [
+    "TextRecording",
+    "record_layer",
+    "record_text",
+    "most_active_units",
+    "plot_gate_heatmaps",
+    "GATE_DESCRIPTIONS",
+]
+
+# What each recorded quantity is, in the order they are shown (quantities a cell lacks are skipped).
+GATE_DESCRIPTIONS = {
+    "input": "input gate i_t: how much of the new candidate enters the cell",
+    "forget": "forget gate f_t: how much of the old cell state is kept",
+    "output": "output gate o_t: how much of tanh(c_t) is shown as h_t",
+    "cell": "candidate g_t = tanh(...): the value offered to the cell",
+    "cell_state": "cell state c_t: the LSTM's memory",
+    "reset": "reset gate r_t (GRU)",
+    "update": "update gate z_t (GRU): share of the old state kept",
+    "new": "candidate n_t (GRU)",
+    "hidden": "hidden state h_t: the layer's output",
+}
+
+
+def record_layer(
+    layer: nn.Module, inputs: Tensor, lengths: Sequence[int] | None = None
+) -> dict[str, dict[str, Tensor]]:
+    """Run ``layer`` (an lstmkit ``LSTM``/``GRU``/``RNN``) on ``inputs`` and return its trace, without gradients.
+
+    The trace maps ``"l0"``, ``"l0_reverse"``, ``"l1"`` … to ``{quantity: tensor}`` laid out like the
+    layer's output (``(B, T, H)`` when ``batch_first``). The layer is put in eval mode for the call
+    (no dropout) and restored afterwards.
+    """
+    was_training = layer.training
+    layer.eval()
+    try:
+        with torch.no_grad():
+            _, _, trace = layer(inputs, lengths=lengths, return_trace=True)
+    finally:
+        layer.train(was_training)
+    return trace
+
+
+@dataclass
+class TextRecording:
+    """One text through a trained run: its tokens, the prediction and every recorded quantity.
+
+    ``layers[name][quantity]`` is a float array ``(len(tokens), hidden_size)`` (``name`` as in the
+    trace: ``"l0"``, ``"l0_reverse"`` …). ``token_ids`` are the vocabulary ids actually fed in (an
+    unknown token shows as its text but was read as ``<unk>``).
+    """
+
+    text: str
+    tokens: list[str]
+    token_ids: list[int]
+    cell: str
+    label: str
+    probabilities: dict[str, float]
+    layers: dict[str, dict[str, np.ndarray]]
+
+
+def record_text(model, text: str) -> TextRecording:
+    """Tokenize ``text`` as the run did, feed it through the run's encoder and record every gate.
+
+    ``model`` is a loaded sentiment run (:func:`lstmkit.tasks.sentiment.load`).
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise DataError("the text to inspect is empty")
+    encoder = model.text_encoder
+    tokens = encoder.tokenizer.tokenize(text)[: encoder.max_length]
+    if not tokens:
+        raise DataError(f"the text {text!r} has no tokens for this run's tokenizer")
+    token_ids = encoder.vocab.encode(tokens)
+    classifier = model.model
+    ids = torch.tensor([token_ids])
+    classifier.eval()
+    with torch.no_grad():
+        embedded = classifier.encoder.embedding(ids)
+        probabilities = torch.softmax(classifier(ids, torch.tensor([len(token_ids)])), -1)[0]
+    trace = record_layer(classifier.encoder.rnn, embedded)
+    layers = {name: {q: v[0].double().numpy() for q, v in quantities.items()} for name, quantities in trace.items()}
+    best = int(probabilities.argmax())
+    return TextRecording(
+        text=text,
+        tokens=list(tokens),
+        token_ids=list(token_ids),
+        cell=classifier.encoder.config.cell,
+        label=model.labels[best],
+        probabilities={label: float(p) for label, p in zip(model.labels, probabilities)},
+        layers=layers,
+    )
+
+
+def most_active_units(quantities: dict[str, np.ndarray], count: int) -> list[int]:
+    """The ``count`` units whose state changes most over the text (standard deviation over the tokens).
+
+    The state is the cell state for an LSTM, the hidden state otherwise; ties keep the lower index.
+    Units are returned in decreasing order of activity.
+    """
+    if count < 1:
+        raise ValueError(f"count must be at least 1, got {count}")
+    state = quantities.get("cell_state", quantities["hidden"])
+    activity = state.std(axis=0) if state.shape[0] > 1 else np.abs(state[0])
+    order = np.argsort(-activity, kind="stable")
+    return [int(u) for u in order[:count]]
+
+
+def _font_fallback(plt) -> None:
+    """Draw CJK tokens with a CJK font where one is installed (DejaVu Sans has no CJK glyphs)."""
+    from matplotlib import font_manager
+
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    cjk = [n for n in ("Noto Sans CJK SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "SimHei") if n in names]
+    plt.rcParams["font.family"] = ["DejaVu Sans", *cjk]
+
+
+def plot_gate_heatmaps(
+    recording: TextRecording, path: str | Path, *, layer: str = "l0", units: Sequence[int] | None = None
+) -> Path:
+    """One heat map per recorded quantity of ``layer``: rows = units, columns = tokens."""
+    from lstmkit.metrics import _pyplot, _save
+
+    if layer not in recording.layers:
+        raise ValueError(f"layer must be one of {sorted(recording.layers)}, got {layer!r}")
+    quantities = recording.layers[layer]
+    units = list(units) if units is not None else most_active_units(quantities, 16)
+    names = [q for q in GATE_DESCRIPTIONS if q in quantities]
+    plt = _pyplot()
+    _font_fallback(plt)
+    width = max(6.0, 0.32 * len(recording.tokens) + 2.0)
+    height = 0.18 * len(units) + 1.2
+    figure, panels = plt.subplots(
+        len(names), 1, figsize=(width, height * len(names)), squeeze=False, layout="constrained"
+    )
+    try:
+        for axes, name in zip(panels[:, 0], names):
+            values = quantities[name][:, units].T
+            gate = name not in ("cell_state", "hidden", "cell", "new")
+            limit = float(np.abs(values).max()) or 1.0
+            image = axes.imshow(
+                values,
+                aspect="auto",
+                cmap="viridis" if gate else "RdBu_r",
+                vmin=0.0 if gate else -limit,
+                vmax=1.0 if gate else limit,
+                interpolation="nearest",
+            )
+            figure.colorbar(image, ax=axes, fraction=0.03, pad=0.01)
+            axes.set_yticks(range(len(units)), [str(u) for u in units], fontsize=6)
+            axes.set_xticks(range(len(recording.tokens)), recording.tokens, fontsize=8)
+            axes.set_ylabel("unit")
+            axes.set_title(f"{layer} {GATE_DESCRIPTIONS[name]}", fontsize=9)
+        figure.suptitle(f"{recording.label} ({recording.probabilities[recording.label]:.2f}): {recording.text}")
+        return _save(figure, path)
+    finally:
+        plt.close(figure)
