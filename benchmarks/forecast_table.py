@@ -22,14 +22,6 @@ from lstmkit.tasks import forecast
 from lstmkit.train import TrainConfig
 
 SERIES = ("airpassengers", "co2", "sunspots", "taylor", "elecdemand")
-# Per-series settings beyond the data set's defaults (horizon, lookback, folds: see `lstmkit data list`).
-SETTINGS: dict[str, dict] = {
-    "airpassengers": {},
-    "co2": {},
-    "sunspots": {},
-    "taylor": {},
-    "elecdemand": {},
-}
 
 
 def run(name: str, out: Path, seed: int) -> dict:
@@ -37,7 +29,7 @@ def run(name: str, out: Path, seed: int) -> dict:
         epochs=40, batch_size=64, lr=3e-3, weight_decay=1e-4, patience=8, monitor="loss", monitor_mode="min",
         seed=seed, progress=False,
     )  # fmt: skip
-    config = forecast.ForecastConfig(data=name, train=train, **SETTINGS[name])
+    config = forecast.ForecastConfig(data=name, train=train)  # each series' own defaults (docs/forecast.md)
     return forecast.train(config, out / f"{name}-seed{seed}", force=True).metrics
 
 

@@ -357,7 +357,7 @@ def load_taylor() -> TimeSeries:
     values = _rdataset("forecast", "taylor")["x"].to_numpy(dtype=np.float64)
     return TimeSeries(
         "taylor", _half_hourly("2000-06-05", len(values)), values[:, None], ("demand",), np.zeros((len(values), 0)),
-        freq="30min", seasonal_periods=(336, 48), horizon=48, lookback=336, folds=14, step=24,
+        freq="30min", seasonal_periods=(336, 48), horizon=48, lookback=96, folds=14, step=24,
     )  # fmt: skip
 
 
@@ -369,7 +369,7 @@ def load_elecdemand() -> TimeSeries:
     return TimeSeries(
         "elecdemand", _half_hourly("2014-01-01", len(frame)), frame[["Demand"]].to_numpy(dtype=np.float64),
         ("demand",), covariates, ("temperature", "workday"), known=("temperature", "workday"),
-        freq="30min", seasonal_periods=(336, 48), horizon=48, lookback=336, folds=20, step=48,
+        freq="30min", seasonal_periods=(336, 48), horizon=48, lookback=96, folds=20, step=48,
     )  # fmt: skip
 
 
