@@ -124,13 +124,27 @@ def most_active_units(quantities: dict[str, np.ndarray], count: int) -> list[int
     return [int(u) for u in order[:count]]
 
 
+_CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Droid Sans Fallback")
+
+
 def _font_fallback(plt) -> None:
-    """Draw CJK tokens with a CJK font where one is installed (DejaVu Sans has no CJK glyphs)."""
+    """Draw CJK tokens with a CJK font where one is installed (DejaVu Sans has no CJK glyphs).
+
+    matplotlib's font cache may predate a font installed later, so CJK font files found on the system
+    are registered first.
+    """
     from matplotlib import font_manager
 
-    names = {f.name for f in font_manager.fontManager.ttflist}
-    cjk = [n for n in ("Noto Sans CJK SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "SimHei") if n in names]
-    plt.rcParams["font.family"] = ["DejaVu Sans", *cjk]
+    known = {f.name for f in font_manager.fontManager.ttflist}
+    if not known.intersection(_CJK_FONTS):
+        for path in font_manager.findSystemFonts():
+            if any(key in path.lower() for key in ("wqy", "cjk", "droidsansfallback")):
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    continue
+        known = {f.name for f in font_manager.fontManager.ttflist}
+    plt.rcParams["font.family"] = ["DejaVu Sans", *(name for name in _CJK_FONTS if name in known)]
 
 
 def plot_gate_heatmaps(
