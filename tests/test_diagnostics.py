@@ -26,6 +26,15 @@ def _gen(seed=0):
     return torch.Generator().manual_seed(seed)
 
 
+def _invoke(*args):
+    """The CLI in this process (typer's runner): no interpreter start-up, for the cheaper CLI tests."""
+    from typer.testing import CliRunner
+
+    from lstmkit.cli import app
+
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
 def _run_cli(*args, timeout=300):
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}
     return subprocess.run(LSTMKIT + [str(a) for a in args], capture_output=True, text=True, env=env, timeout=timeout)
@@ -217,7 +226,7 @@ def sentiment_run(tmp_path_factory):
         word = rng.choice(["很好", "喜欢"] if i % 2 else ["太差", "失望"])
         rows.append("".join(rng.choices(list("这个东西手机质量服务"), k=rng.randint(2, 6))) + word + f",{label}")
     (root / "reviews.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    train = TrainConfig(epochs=2, batch_size=16, lr=0.01, patience=None, progress=False)
+    train = TrainConfig(epochs=1, batch_size=16, lr=0.01, patience=None, progress=False)
     config = sentiment.SentimentConfig(
         data=str(root / "reviews.csv"),
         train=train,
@@ -302,11 +311,11 @@ def test_inspect_html_renders_in_headless_chromium_without_errors(sentiment_run,
 
 
 def test_cli_diagnose_gradients_writes_figures_and_the_table(tmp_path):
-    out = _run_cli(
+    out = _invoke(
         "diagnose", "gradients", "--length", 40, "--hidden", 8, "--batch-size", 4, "--train-steps", 3,
         "--sgd-steps", 5, "--out", tmp_path,
     )  # fmt: skip
-    assert out.returncode == 0, out.stderr
+    assert out.exit_code == 0, out.output
     assert "lag at which" in out.stdout and "lstm" in out.stdout
     summary = json.loads((tmp_path / "gradients.json").read_text(encoding="utf-8"))
     assert {(r["cell"], r["stage"]) for r in summary["rows"]} == {
@@ -317,11 +326,11 @@ def test_cli_diagnose_gradients_writes_figures_and_the_table(tmp_path):
 
 
 def test_cli_diagnose_memory_writes_results_and_a_plot(tmp_path):
-    out = _run_cli(
+    out = _invoke(
         "diagnose", "memory", "--task", "recall", "--lengths", "5,8", "--cells", "lstm",
         "--hidden", 8, "--steps", 20, "--out", tmp_path,
     )  # fmt: skip
-    assert out.returncode == 0, out.stderr
+    assert out.exit_code == 0, out.output
     saved = json.loads((tmp_path / "memory_recall.json").read_text(encoding="utf-8"))
     assert [(r["cell"], r["length"]) for r in saved["results"]] == [("lstm", 5), ("lstm", 8)]
     assert saved["criterion"].startswith("test error rate < 0.05")
@@ -340,12 +349,7 @@ def test_cli_diagnose_memory_writes_results_and_a_plot(tmp_path):
     ],
 )
 def test_cli_bad_options_give_one_line_errors(args, pattern, tmp_path):
-    from typer.testing import CliRunner
-
-    from lstmkit.cli import app
-
-    result = CliRunner().invoke(app, [*args, "--out", str(tmp_path)])
-    _assert_one_line_error(result, pattern)
+    _assert_one_line_error(_invoke(*args, "--out", tmp_path), pattern)
 
 
 def test_cli_inspect_writes_html_and_heatmaps(sentiment_run, tmp_path):
@@ -366,6 +370,6 @@ def test_chrono_initialisation_spreads_forget_biases_up_to_the_length():
     assert float(forget.min()) >= 0 and float(forget.max()) <= np.log(99) + 1e-6
     assert float(forget.max()) > np.log(80)  # spread over the whole range
     torch.testing.assert_close(layer.bias_ih_l0.detach()[:hidden], -forget)
-    assert float(layer.bias_hh_l0[: 2 * hidden].abs().max()) == 0
+    assert float(layer.bias_hh_l0.detach()[: 2 * hidden].abs().max()) == 0
     with pytest.raises(ValueError, match="LSTM"):
         chrono_(lstmkit.GRU(2, 4), 100)
