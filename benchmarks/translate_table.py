@@ -59,6 +59,53 @@ def train_runs(args: argparse.Namespace) -> None:
             print(direction, attention, json.dumps(result.metrics["model"]), flush=True)
 
 
+def score_checkpoints(out: Path) -> None:
+    """Score the best checkpoint of runs that were stopped before their last epoch (no metrics.json yet).
+
+    Their metrics say how many epochs they ran (``epochs``) and ``"stopped": true``.
+    """
+    import csv
+
+    from lstmkit.data.pairs import read_pairs
+    from lstmkit.io import save_weights
+    from lstmkit.runs import write_metrics
+
+    for run_dir in sorted(path for path in out.iterdir() if path.is_dir()):
+        best = run_dir / "checkpoints" / "best.ckpt"
+        if (run_dir / "metrics.json").is_file() or not best.is_file():
+            continue
+        state = torch.load(best, map_location="cpu", weights_only=True)["state_dict"]
+        save_weights(run_dir / "model.safetensors", {k.removeprefix("model."): v for k, v in state.items()})
+        translator = translate.load(run_dir)
+        test = read_pairs(run_dir / "test_pairs.tsv", (translator.config.src, translator.config.tgt))
+        scores = translator.score(test, write_translations=True)
+        with open(run_dir / "history.csv", encoding="utf-8") as f:
+            history = list(csv.DictReader(f))
+        config = translator.config
+        write_metrics(
+            run_dir,
+            {
+                "task": "translate",
+                "data": {"name": Path(config.data).name, "direction": f"{config.src}-{config.tgt}", "test": len(test)},
+                "model": {
+                    "attention": config.attention,
+                    "input_feeding": translator.model.config.input_feeding,
+                    "bleu": scores["beam"]["bleu"],
+                    "chrf": scores["beam"]["chrf"],
+                    "greedy": scores["greedy"],
+                    "beam": scores["beam"],
+                    "beam_size": config.beam_size,
+                    "val_loss": min(float(row["val_loss"]) for row in history),
+                },
+                "baselines": {},
+                "epochs": len(history),
+                "stopped": True,
+                "train_seconds": None,
+            },
+        )
+        print(run_dir.name, "scored from", best, json.dumps(scores), flush=True)
+
+
 def table(out: Path) -> str:
     lines = [
         "| direction | model | decoding | BLEU | chrF | epochs | train s |",
@@ -68,12 +115,15 @@ def table(out: Path) -> str:
         metrics = json.loads(path.read_text(encoding="utf-8"))
         model = metrics["model"]
         direction = metrics["data"]["direction"].replace("-", "→")
-        name = "no attention" if model["attention"] == "none" else f"attention ({model['attention']})"
+        config = json.loads((path.parent / "config.json").read_text(encoding="utf-8"))["model"]
+        feeding = ", input feeding" if config["input_feeding"] else ""
+        name = "no attention" if model["attention"] == "none" else f"attention ({model['attention']}{feeding})"
         for decoding, key in (("greedy", "greedy"), (f"beam {model['beam_size']}", "beam")):
             scores = model[key]
             lines.append(
                 f"| {direction} | {name} | {decoding} | {scores['bleu']:.1f} | {scores['chrf']:.1f} "
-                f"| {metrics['epochs']} | {metrics['train_seconds']:.0f} |"
+                f"| {metrics['epochs']}{' (stopped)' if metrics.get('stopped') else ''} "
+                f"| {'–' if metrics['train_seconds'] is None else round(metrics['train_seconds'])} |"
             )
     return "\n".join(lines)
 
@@ -97,9 +147,14 @@ def main() -> None:
         "--input-feeding", action=argparse.BooleanOptionalAction, default=True, help="Luong input feeding."
     )
     parser.add_argument("--table-only", action="store_true", help="Only print the table of finished runs.")
+    parser.add_argument(
+        "--score-checkpoints", action="store_true", help="Score the best checkpoint of runs stopped before the end."
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
-    if not args.table_only:
+    if args.score_checkpoints:
+        score_checkpoints(args.out)
+    elif not args.table_only:
         train_runs(args)
     print(table(args.out))
 

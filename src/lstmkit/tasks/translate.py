@@ -446,6 +446,7 @@ def train(
         },
         "model": {
             "attention": config.attention,
+            "input_feeding": model_config.input_feeding,
             "bleu": scores["beam"]["bleu"],
             "chrf": scores["beam"]["chrf"],
             "greedy": scores["greedy"],
