@@ -17,7 +17,9 @@ from collections.abc import Sequence
 
 __all__ = ["UnigramModel", "TrigramModel"]
 
-_LAMBDA_GRID = [(l3, l2) for l3 in (0.5, 0.6, 0.7, 0.8, 0.9, 0.95) for l2 in (0.02, 0.05, 0.1, 0.2, 0.3) if l3 + l2 < 1]
+_LAMBDA_GRID = [
+    (l3, l2) for l3 in (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98) for l2 in (0.01, 0.02, 0.05, 0.1, 0.2, 0.3) if l3 + l2 < 1
+]
 
 
 class UnigramModel:

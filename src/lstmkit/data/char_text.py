@@ -12,7 +12,7 @@ from pathlib import Path
 from lstmkit.data.text_sets import _package_file
 from lstmkit.errors import DataError
 
-__all__ = ["load_kjv", "read_text_file", "split_text"]
+__all__ = ["load_kjv", "read_utf8", "read_text_file", "split_text"]
 
 
 def load_kjv() -> str:
@@ -22,14 +22,19 @@ def load_kjv() -> str:
     return "\n".join(verses) + "\n"
 
 
-def read_text_file(path: str | Path) -> str:
+def read_utf8(path: str | Path, kind: str = "text file") -> str:
+    """The contents of a UTF-8 file, or a :class:`DataError` saying it is missing or not UTF-8."""
     path = Path(path)
     if not path.is_file():
-        raise DataError(f"text file not found: {path}")
+        raise DataError(f"{kind} not found: {path}")
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise DataError(f"{path} is not UTF-8 text: {exc}") from None
+
+
+def read_text_file(path: str | Path) -> str:
+    text = read_utf8(path)
     if not text.strip():
         raise DataError(f"{path} holds no text")
     return text

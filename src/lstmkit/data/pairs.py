@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lstmkit.data.char_text import read_utf8
 from lstmkit.data.download import download
 from lstmkit.data.tokenize import normalize_text
 from lstmkit.errors import DataError
@@ -132,12 +133,7 @@ def parse_pairs(lines: Iterable[str], name: str, languages: tuple[str, str] = ("
 def read_pairs(path: str | Path, languages: tuple[str, str] = ("", "")) -> Pairs:
     """The pairs of a UTF-8 TSV file (see :func:`parse_pairs`)."""
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"pairs file not found: {path}")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path} is not UTF-8 text: {exc}") from None
+    text = read_utf8(path, "pairs file")
     pairs = parse_pairs(text.splitlines(), path.name, languages)
     report = PairReport(str(path), len(pairs), 0, 0, len(pairs))
     return Pairs(pairs.sources, pairs.targets, pairs.attributions, languages, report)
