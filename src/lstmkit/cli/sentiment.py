@@ -40,7 +40,7 @@ def train_sentiment(
     layer_norm: bool = typer.Option(False, help="Layer-normalised LSTM (slower: runs the reference loop)."),
     label_smoothing: float = typer.Option(0.0, help="Label smoothing of the cross-entropy."),
     ngram_buckets: int = typer.Option(
-        1_000_003,
+        0,
         help="Add a wide branch: a linear model of hashed token 1-3-grams with this many buckets, "
         "trained jointly beside the recurrent encoder (0: none).",
     ),
@@ -51,7 +51,7 @@ def train_sentiment(
     encoder: str | None = typer.Option(None, help="Reuse the pretrained encoder (and vocabulary) of this run."),
     discriminative_lr: bool = typer.Option(False, help="Lower learning rates for lower layers (ULMFiT)."),
     fusion: bool = typer.Option(
-        False,
+        True,
         help="Late fusion: combine the recurrent model with the TF-IDF logistic regression "
         "(weighted geometric mean of their probabilities, weight chosen on validation).",
     ),

@@ -95,7 +95,8 @@ def record_text(model, text: str) -> TextRecording:
     classifier.eval()
     with torch.no_grad():
         embedded = classifier.encoder.embedding(ids)
-        probabilities = torch.softmax(classifier(ids, torch.tensor([len(token_ids)])), -1)[0]
+    # The run's own prediction, as `lstmkit predict` gives it (fused with the TF-IDF model if the run is).
+    probabilities = model.predict_proba([text])[0]
     trace = record_layer(classifier.encoder.rnn, embedded)
     layers = {name: {q: v[0].double().numpy() for q, v in quantities.items()} for name, quantities in trace.items()}
     best = int(probabilities.argmax())
