@@ -158,7 +158,11 @@ def test_cli_predict_evaluate_json_and_stdin(trained):
     assert [line.split("\t")[0] for line in out.stdout.splitlines()] == ["negative", "positive"]
     out = _run_cli("evaluate", root / "run", "--json")
     assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout)["accuracy"] > 0.8
+    scores = json.loads(out.stdout)
+    assert scores["accuracy"] > 0.8
+    out = _run_cli("evaluate", root / "run")  # the same scores, printed for people
+    assert out.returncode == 0, out.stderr
+    assert f"accuracy {scores['accuracy']:.4f}" in " ".join(out.stdout.split())  # rich wraps at 80 columns
 
 
 def _assert_one_line_error(out, pattern):

@@ -7,6 +7,8 @@ The project's own errors (bad data, a wrong run directory, a failed run) print o
 from __future__ import annotations
 
 import contextlib
+import importlib
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,9 +29,10 @@ app.add_typer(train_app, name="train")
 app.add_typer(data_app, name="data")
 console = Console()
 
-# task name (as in a run's config.json) -> the function that scores such a run for `lstmkit evaluate`:
-# evaluator(run_dir, data, as_json). Each task's CLI module registers its own.
-EVALUATORS: dict[str, Callable[[Path, str | None, bool], None]] = {}
+# task name (as in a run's config.json) -> print_scores(run_dir, scores) for `lstmkit evaluate`, which
+# scores the run with ``lstmkit.tasks.<task>.load(run_dir).evaluate(data)``. Each task's CLI module
+# registers its own printer.
+SCORE_PRINTERS: dict[str, Callable[[Path, dict], None]] = {}
 
 
 @contextlib.contextmanager
@@ -77,9 +80,13 @@ def evaluate(
 
     with user_errors():
         task = run_task(run)
-        if task not in EVALUATORS:
-            raise RunDirectoryError(f"{run} holds a {task!r} run; lstmkit evaluates {sorted(EVALUATORS)}")
-    EVALUATORS[task](run, data, as_json)
+        if task not in SCORE_PRINTERS:
+            raise RunDirectoryError(f"{run} holds a {task!r} run; lstmkit evaluates {sorted(SCORE_PRINTERS)}")
+        scores = importlib.import_module(f"lstmkit.tasks.{task}").load(run).evaluate(data)
+    if as_json:
+        typer.echo(json.dumps(scores, ensure_ascii=False, indent=2))
+        return
+    SCORE_PRINTERS[task](run, scores)
 
 
 @data_app.command("list")

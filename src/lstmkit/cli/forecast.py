@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
-from lstmkit.cli._app import EVALUATORS, app, console, train_app, user_errors
+from lstmkit.cli._app import SCORE_PRINTERS, app, console, train_app, user_errors
 from lstmkit.errors import DataError
 
 
@@ -137,15 +136,8 @@ def print_backtest(scores: dict, title: str) -> None:
         console.print(f"coverage: share of actual values inside the {low:g}-{high:g} quantile interval")
 
 
-def evaluate_forecast(run: Path, data: str | None, as_json: bool) -> None:
+def print_forecast_scores(run: Path, scores: dict) -> None:
     """The rolling-origin backtest of a forecast run beside its baselines (and backtest.png)."""
-    from lstmkit.tasks import forecast
-
-    with user_errors():
-        scores = forecast.load(run).evaluate(data)
-    if as_json:
-        typer.echo(json.dumps(scores, ensure_ascii=False, indent=2))
-        return
     print_backtest(scores, title=f"backtest of {run}")
 
 
@@ -171,4 +163,4 @@ def forecast_command(
     console.print(table)
 
 
-EVALUATORS["forecast"] = evaluate_forecast
+SCORE_PRINTERS["forecast"] = print_forecast_scores

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
-from lstmkit.cli._app import EVALUATORS, app, console, train_app, user_errors
+from lstmkit.cli._app import SCORE_PRINTERS, app, console, train_app, user_errors
 
 
 @train_app.command("lm")
@@ -82,15 +81,8 @@ def generate(
     typer.echo(text)
 
 
-def evaluate_lm(run: Path, data: str | None, as_json: bool) -> None:
+def print_lm_scores(run: Path, scores: dict) -> None:
     """Bits per character of a character LM on its test text (beside the baselines) or on a text file."""
-    from lstmkit.tasks import lm
-
-    with user_errors():
-        scores = lm.load(run).evaluate(data)
-    if as_json:
-        typer.echo(json.dumps(scores, ensure_ascii=False, indent=2))
-        return
     baselines = ", ".join(f"{name} {b['bpc']:.3f}" for name, b in scores["baselines"].items())
     console.print(
         f"{scores['data']} ({scores['characters']} characters): {scores['bpc']:.3f} bits per character"
@@ -98,4 +90,4 @@ def evaluate_lm(run: Path, data: str | None, as_json: bool) -> None:
     )
 
 
-EVALUATORS["lm"] = evaluate_lm
+SCORE_PRINTERS["lm"] = print_lm_scores

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from lstmkit.cli._app import EVALUATORS, app, console, train_app, user_errors
+from lstmkit.cli._app import SCORE_PRINTERS, app, console, train_app, user_errors
 
 # -- training ---------------------------------------------------------------------------------------
 
@@ -145,15 +145,8 @@ def print_sentiment_metrics(metrics: dict, title: str) -> None:
 # -- using a run ------------------------------------------------------------------------------------
 
 
-def evaluate_sentiment(run: Path, data: str | None, as_json: bool) -> None:
-    """Accuracy, macro-F1 and a confusion-matrix PNG of a sentiment run, on its test part or ``data``."""
-    from lstmkit.tasks import sentiment
-
-    with user_errors():
-        scores = sentiment.load(run).evaluate(data)
-    if as_json:
-        typer.echo(json.dumps(scores, ensure_ascii=False, indent=2))
-        return
+def print_sentiment_scores(run: Path, scores: dict) -> None:
+    """Accuracy, macro-F1 and the confusion-matrix PNG of a sentiment run, on its test part or ``--data``."""
     console.print(
         f"{scores['data']} ({scores['size']} texts): accuracy {scores['accuracy']:.4f}, "
         f"macro-F1 {scores['macro_f1']:.4f}; confusion matrix: {scores['confusion_matrix_png']}"
@@ -190,4 +183,4 @@ def predict(
             typer.echo(f"{p.label}\t{p.probability:.3f}\t{p.text}")
 
 
-EVALUATORS["sentiment"] = evaluate_sentiment
+SCORE_PRINTERS["sentiment"] = print_sentiment_scores

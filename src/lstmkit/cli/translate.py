@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from lstmkit.cli._app import EVALUATORS, app, console, train_app, user_errors
+from lstmkit.cli._app import SCORE_PRINTERS, app, console, train_app, user_errors
 
 
 @train_app.command("translate")
@@ -117,15 +117,8 @@ def print_translate_metrics(metrics: dict, title: str) -> None:
     console.print(table)
 
 
-def evaluate_translate(run: Path, data: str | None, as_json: bool) -> None:
+def print_translate_scores(run: Path, scores: dict) -> None:
     """Greedy and beam BLEU/chrF of a translation run on its test pairs or on a TSV file."""
-    from lstmkit.tasks import translate
-
-    with user_errors():
-        scores = translate.load(run).evaluate(data)
-    if as_json:
-        typer.echo(json.dumps(scores, ensure_ascii=False, indent=2))
-        return
     console.print(
         f"{scores['data']} ({scores['size']} pairs): greedy BLEU {scores['greedy']['bleu']:.2f} "
         f"chrF {scores['greedy']['chrf']:.2f}; beam {scores['beam_size']} BLEU {scores['beam']['bleu']:.2f} "
@@ -172,4 +165,4 @@ def translate_command(
         console.print(f"attention heatmap: {png}")
 
 
-EVALUATORS["translate"] = evaluate_translate
+SCORE_PRINTERS["translate"] = print_translate_scores
