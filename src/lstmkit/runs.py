@@ -32,23 +32,24 @@ def write_run_config(run_dir: str | Path, task: str, payload: dict[str, Any]) ->
     return write_json(Path(run_dir) / CONFIG, {"task": task, "format_version": FORMAT_VERSION, **payload})
 
 
-def run_task(run_dir: str | Path) -> str:
-    """The task a run directory was made for, as its ``config.json`` names it."""
-    run_dir = Path(run_dir)
+def _read_config(run_dir: Path) -> dict[str, Any]:
     if not run_dir.is_dir():
         raise RunDirectoryError(f"run directory not found: {run_dir}")
-    task = read_json(run_dir / CONFIG).get("task")
+    return read_json(run_dir / CONFIG)
+
+
+def run_task(run_dir: str | Path) -> str:
+    """The task a run directory was made for, as its ``config.json`` names it."""
+    task = _read_config(Path(run_dir)).get("task")
     if not isinstance(task, str):
-        raise RunDirectoryError(f"{run_dir / CONFIG} names no task")
+        raise RunDirectoryError(f"{Path(run_dir) / CONFIG} names no task")
     return task
 
 
 def read_run_config(run_dir: str | Path, task: str) -> dict[str, Any]:
     """``config.json`` of a run made for ``task``, or a :class:`RunDirectoryError` naming the problem."""
     run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise RunDirectoryError(f"run directory not found: {run_dir}")
-    config = read_json(run_dir / CONFIG)
+    config = _read_config(run_dir)
     found = config.get("task")
     if found != task:
         raise RunDirectoryError(f"{run_dir} holds a {found!r} run, not a {task!r} run")
