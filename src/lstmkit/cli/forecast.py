@@ -7,7 +7,20 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from lstmkit.cli._app import SCORE_PRINTERS, app, console, train_app, user_errors
+from lstmkit.cli._app import (
+    SCORE_PRINTERS,
+    ClipNorm,
+    Force,
+    Patience,
+    Progress,
+    Resume,
+    Seed,
+    app,
+    console,
+    make_train_config,
+    train_app,
+    user_errors,
+)
 from lstmkit.errors import DataError
 
 
@@ -58,25 +71,24 @@ def train_forecast(
     batch_size: int = typer.Option(64, help="Windows per batch."),
     lr: float = typer.Option(3e-3, help="Peak learning rate."),
     weight_decay: float = typer.Option(1e-4, help="Weight decay."),
-    clip_norm: float = typer.Option(1.0, help="Clip the gradient norm to this (0: no clipping)."),
-    patience: int = typer.Option(8, help="Stop after this many epochs without validation gain (0: never)."),
-    seed: int = typer.Option(0, help="Random seed."),
-    progress: bool = typer.Option(True, help="Show a progress bar."),
-    resume: bool = typer.Option(False, help="Continue the run in --out from its last checkpoint."),
-    force: bool = typer.Option(False, help="Replace a finished run in --out."),
+    clip_norm: ClipNorm = 1.0,
+    patience: Patience = 8,
+    seed: Seed = 0,
+    progress: Progress = True,
+    resume: Resume = False,
+    force: Force = False,
 ) -> None:
     """Train a forecaster and backtest it beside naive, seasonal naive and Holt-Winters."""
     from lstmkit.tasks import forecast
-    from lstmkit.train import TrainConfig
 
     with user_errors():
-        train_config = TrainConfig(
+        train_config = make_train_config(
             epochs=epochs,
             batch_size=batch_size,
             lr=lr,
             weight_decay=weight_decay,
-            clip_norm=clip_norm or None,
-            patience=patience or None,
+            clip_norm=clip_norm,
+            patience=patience,
             monitor="loss",
             monitor_mode="min",
             seed=seed,

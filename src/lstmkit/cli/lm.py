@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from lstmkit.cli._app import SCORE_PRINTERS, app, console, train_app, user_errors
+from lstmkit.cli._app import SCORE_PRINTERS, Force, Progress, Resume, Seed, app, console, train_app, user_errors
 
 
 @train_app.command("lm")
@@ -23,10 +23,10 @@ def train_lm(
     epochs: int = typer.Option(3, help="Maximum epochs."),
     batch_size: int = typer.Option(64, help="Sequences per batch."),
     lr: float = typer.Option(3e-3, help="Peak learning rate (AdamW, cosine schedule)."),
-    seed: int = typer.Option(0, help="Random seed."),
-    progress: bool = typer.Option(True, help="Show a progress bar."),
-    resume: bool = typer.Option(False, help="Continue the run in --out from its last checkpoint."),
-    force: bool = typer.Option(False, help="Replace a finished run in --out."),
+    seed: Seed = 0,
+    progress: Progress = True,
+    resume: Resume = False,
+    force: Force = False,
 ) -> None:
     """Train a character-level LSTM language model; reports bits per character beside n-gram baselines."""
     from lstmkit.tasks import lm

