@@ -11,7 +11,6 @@ import importlib
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -34,22 +33,6 @@ console = Console()
 # scores the run with ``lstmkit.tasks.<task>.load(run_dir).evaluate(data)``. Each task's CLI module
 # registers its own printer.
 SCORE_PRINTERS: dict[str, Callable[[Path, dict], None]] = {}
-
-
-# Options every `lstmkit train <task>` command shares; each command gives its own default.
-ClipNorm = Annotated[float, typer.Option(help="Clip the gradient norm to this (0: no clipping).")]
-Patience = Annotated[int, typer.Option(help="Stop after this many epochs without validation gain (0: never).")]
-Seed = Annotated[int, typer.Option(help="Random seed (a seeded CPU run is reproducible).")]
-Progress = Annotated[bool, typer.Option(help="Show a progress bar.")]
-Resume = Annotated[bool, typer.Option(help="Continue the run in --out from its last checkpoint.")]
-Force = Annotated[bool, typer.Option(help="Replace a finished run in --out.")]
-
-
-def make_train_config(*, clip_norm: float, patience: int, **options):
-    """The :class:`~lstmkit.train.TrainConfig` of a `train` command; 0 turns clipping or early stopping off."""
-    from lstmkit.train import TrainConfig
-
-    return TrainConfig(clip_norm=clip_norm or None, patience=patience or None, **options)
 
 
 @contextlib.contextmanager

@@ -7,20 +7,8 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from lstmkit.cli._app import (
-    SCORE_PRINTERS,
-    ClipNorm,
-    Force,
-    Patience,
-    Progress,
-    Resume,
-    Seed,
-    app,
-    console,
-    make_train_config,
-    train_app,
-    user_errors,
-)
+from lstmkit.cli import _options as opt
+from lstmkit.cli._app import SCORE_PRINTERS, app, console, train_app, user_errors
 from lstmkit.errors import DataError
 
 
@@ -71,18 +59,18 @@ def train_forecast(
     batch_size: int = typer.Option(64, help="Windows per batch."),
     lr: float = typer.Option(3e-3, help="Peak learning rate."),
     weight_decay: float = typer.Option(1e-4, help="Weight decay."),
-    clip_norm: ClipNorm = 1.0,
-    patience: Patience = 8,
-    seed: Seed = 0,
-    progress: Progress = True,
-    resume: Resume = False,
-    force: Force = False,
+    clip_norm: opt.ClipNorm = 1.0,
+    patience: opt.Patience = 8,
+    seed: opt.Seed = 0,
+    progress: opt.Progress = True,
+    resume: opt.Resume = False,
+    force: opt.Force = False,
 ) -> None:
     """Train a forecaster and backtest it beside naive, seasonal naive and Holt-Winters."""
     from lstmkit.tasks import forecast
 
     with user_errors():
-        train_config = make_train_config(
+        train_config = opt.train_config(
             epochs=epochs,
             batch_size=batch_size,
             lr=lr,

@@ -7,7 +7,8 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from lstmkit.cli._app import SCORE_PRINTERS, Force, Progress, Resume, Seed, app, console, train_app, user_errors
+from lstmkit.cli import _options as opt
+from lstmkit.cli._app import SCORE_PRINTERS, app, console, train_app, user_errors
 
 
 @train_app.command("lm")
@@ -23,10 +24,10 @@ def train_lm(
     epochs: int = typer.Option(3, help="Maximum epochs."),
     batch_size: int = typer.Option(64, help="Sequences per batch."),
     lr: float = typer.Option(3e-3, help="Peak learning rate (AdamW, cosine schedule)."),
-    seed: Seed = 0,
-    progress: Progress = True,
-    resume: Resume = False,
-    force: Force = False,
+    seed: opt.Seed = 0,
+    progress: opt.Progress = True,
+    resume: opt.Resume = False,
+    force: opt.Force = False,
 ) -> None:
     """Train a character-level LSTM language model; reports bits per character beside n-gram baselines."""
     from lstmkit.tasks import lm

@@ -9,20 +9,8 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from lstmkit.cli._app import (
-    SCORE_PRINTERS,
-    ClipNorm,
-    Force,
-    Patience,
-    Progress,
-    Resume,
-    Seed,
-    app,
-    console,
-    make_train_config,
-    train_app,
-    user_errors,
-)
+from lstmkit.cli import _options as opt
+from lstmkit.cli._app import SCORE_PRINTERS, app, console, train_app, user_errors
 
 # -- training ---------------------------------------------------------------------------------------
 
@@ -77,19 +65,19 @@ def train_sentiment(
     optimizer: str = typer.Option("adamw", help="adam, adamw, rmsprop or sgd."),
     schedule: str = typer.Option("cosine", help="none, cosine (with warm-up) or onecycle."),
     weight_decay: float = typer.Option(0.01, help="Weight decay."),
-    clip_norm: ClipNorm = 1.0,
-    patience: Patience = 3,
-    seed: Seed = 0,
+    clip_norm: opt.ClipNorm = 1.0,
+    patience: opt.Patience = 3,
+    seed: opt.Seed = 0,
     devices: int = typer.Option(1, help="Processes for data-parallel training (DDP, gloo on CPU)."),
-    progress: Progress = True,
-    resume: Resume = False,
-    force: Force = False,
+    progress: opt.Progress = True,
+    resume: opt.Resume = False,
+    force: opt.Force = False,
 ) -> None:
     """Train a sentiment classifier (embedding -> recurrent encoder -> pooling -> linear)."""
     from lstmkit.tasks import sentiment
 
     with user_errors():
-        train_config = make_train_config(
+        train_config = opt.train_config(
             epochs=epochs,
             batch_size=batch_size,
             optimizer=optimizer,

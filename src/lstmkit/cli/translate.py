@@ -11,20 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from lstmkit.cli._app import (
-    SCORE_PRINTERS,
-    ClipNorm,
-    Force,
-    Patience,
-    Progress,
-    Resume,
-    Seed,
-    app,
-    console,
-    make_train_config,
-    train_app,
-    user_errors,
-)
+from lstmkit.cli import _options as opt
+from lstmkit.cli._app import SCORE_PRINTERS, app, console, train_app, user_errors
 
 
 @train_app.command("translate")
@@ -66,18 +54,18 @@ def train_translate(
     epochs: int = typer.Option(8, help="Maximum epochs (early stopping on validation loss may end sooner)."),
     batch_size: int = typer.Option(96, help="Pairs per batch."),
     lr: float = typer.Option(2.5e-3, help="Peak learning rate (AdamW, cosine schedule)."),
-    clip_norm: ClipNorm = 1.0,
-    patience: Patience = 3,
-    seed: Seed = 0,
-    progress: Progress = True,
-    resume: Resume = False,
-    force: Force = False,
+    clip_norm: opt.ClipNorm = 1.0,
+    patience: opt.Patience = 3,
+    seed: opt.Seed = 0,
+    progress: opt.Progress = True,
+    resume: opt.Resume = False,
+    force: opt.Force = False,
 ) -> None:
     """Train an LSTM encoder-decoder translator; reports greedy and beam BLEU/chrF on the test part."""
     from lstmkit.tasks import translate
 
     with user_errors():
-        train_config = make_train_config(
+        train_config = opt.train_config(
             epochs=epochs,
             batch_size=batch_size,
             lr=lr,
