@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, RandomSampler
 
-from lstmkit.data import DATASETS
+from lstmkit.data import DATASETS, list_datasets
 from lstmkit.data.series import (
     TimeSeries,
     calendar_cycles,
@@ -147,7 +147,7 @@ def load_data(config: ForecastConfig, path: str | None = None) -> TimeSeries:
         return info.loader().select(config.targets, config.covariates)
     file = Path(source)
     if not file.is_file():
-        known = ", ".join(sorted(k for k, v in DATASETS.items() if v.task == TASK))
+        known = ", ".join(info.name for info in list_datasets(TASK))
         raise DataError(f"--data {source!r} is neither a CSV file nor a forecast data set ({known})")
     if not config.targets:
         raise DataError(f"{file.name}: name the target column(s) with --target")

@@ -18,7 +18,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from lstmkit.baselines.chars import TrigramModel, UnigramModel
-from lstmkit.data import DATASETS, CharTokenizer, Vocab
+from lstmkit.data import DATASETS, CharTokenizer, Vocab, list_datasets
 from lstmkit.data.char_text import read_text_file, split_text
 from lstmkit.errors import DataError, RunDirectoryError
 from lstmkit.heads import EncoderConfig, LanguageModel, LanguageModelConfig
@@ -83,7 +83,7 @@ def load_text(config: LMConfig) -> tuple[str, str]:
     else:
         path = Path(config.data)
         if not path.is_file():
-            known = ", ".join(sorted(k for k, v in DATASETS.items() if v.task == TASK))
+            known = ", ".join(info.name for info in list_datasets(TASK))
             raise DataError(f"--data {config.data!r} is neither a text file nor a language-model data set ({known})")
         text, name = read_text_file(path), path.name
     if config.max_chars is not None:

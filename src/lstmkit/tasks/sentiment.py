@@ -29,6 +29,7 @@ from lstmkit.data import (
     TextClassificationDataset,
     Vocab,
     collate_classification,
+    list_datasets,
     load_folder,
     load_table,
     make_tokenizer,
@@ -137,7 +138,7 @@ def load_data(config: SentimentConfig) -> tuple[Split, str, str]:
     else:
         path = Path(config.data)
         if not path.exists():
-            known = ", ".join(sorted(k for k, v in DATASETS.items() if v.task == TASK))
+            known = ", ".join(info.name for info in list_datasets(TASK))
             raise DataError(f"--data {config.data!r} is neither a file or folder nor a data set ({known})")
         texts = load_folder(path) if path.is_dir() else load_table(path, config.text_column, config.label_column)
         split, name, language = md5_split(texts), path.name, _guess_language(texts.texts)
@@ -176,7 +177,7 @@ def _read_unlabelled(path: str) -> list[str]:
         return info.loader()
     file = Path(path)
     if not file.is_file():
-        known = ", ".join(sorted(k for k, v in DATASETS.items() if v.task == "unlabelled"))
+        known = ", ".join(info.name for info in list_datasets("unlabelled"))
         raise DataError(f"--unlabelled {path!r} is neither a file nor an unlabelled data set ({known})")
     lines = [line.strip() for line in file.read_text(encoding="utf-8", errors="replace").splitlines()]
     lines = [line for line in lines if line]

@@ -24,7 +24,15 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
-from lstmkit.data import DATASETS, BucketBatchSampler, SubwordTokenizer, Vocab, make_tokenizer, pad_sequences
+from lstmkit.data import (
+    DATASETS,
+    BucketBatchSampler,
+    SubwordTokenizer,
+    Vocab,
+    list_datasets,
+    make_tokenizer,
+    pad_sequences,
+)
 from lstmkit.data.pairs import Pairs, PairSplit, guess_columns, prepare_pairs, read_pairs, split_pairs
 from lstmkit.data.tokenize import tokenizer_from_config
 from lstmkit.errors import DataError, RunDirectoryError
@@ -142,7 +150,7 @@ def load_pairs(config: TranslateConfig) -> tuple[Pairs, str]:
     else:
         path = Path(config.data)
         if not path.is_file():
-            known = ", ".join(sorted(k for k, v in DATASETS.items() if v.task == TASK))
+            known = ", ".join(info.name for info in list_datasets(TASK))
             raise DataError(f"--data {config.data!r} is neither a TSV file nor a translation data set ({known})")
         pairs, name = read_pairs(path), path.name
         columns = _parse_columns(config.columns) if config.columns else guess_columns(pairs, config.src, config.tgt)
