@@ -18,7 +18,7 @@ form but is refitted on the history up to each origin.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,7 @@ from lstmkit.errors import DataError, RunDirectoryError
 from lstmkit.heads.forecaster import ForecasterConfig, make_forecaster, pinball_loss
 from lstmkit.io import atomic_write, load_weights, read_json, save_weights, write_json
 from lstmkit.runs import VOCAB, WEIGHTS, read_run_config, write_metrics, write_run_config
-from lstmkit.train.config import TrainConfig
+from lstmkit.train.config import TaskConfig, TrainConfig
 
 __all__ = ["ForecastConfig", "ForecastResult", "ForecastModel", "train", "load", "load_data", "LOSSES"]
 
@@ -57,7 +57,7 @@ LOSSES = ("quantile", "mse", "mae")
 
 
 @dataclass(frozen=True)
-class ForecastConfig:
+class ForecastConfig(TaskConfig):
     """Everything a forecast run needs; saved as ``config.json`` in the run directory.
 
     ``data``: a registered name (``lstmkit data list``) or a CSV path. ``targets``/``covariates``
@@ -116,16 +116,6 @@ class ForecastConfig:
     @property
     def output_quantiles(self) -> tuple[float, ...]:
         return tuple(sorted(set(self.quantiles))) if self.loss == "quantile" else ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ForecastConfig:
-        known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in data.items() if k in known}
-        values["train"] = TrainConfig.from_dict(values.get("train", {}))
-        return cls(**values)
 
 
 @dataclass

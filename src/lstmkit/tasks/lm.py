@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from lstmkit.heads import EncoderConfig, LanguageModel, LanguageModelConfig
 from lstmkit.io import load_weights, read_json, save_weights
 from lstmkit.layers import detach_state
 from lstmkit.runs import VOCAB, WEIGHTS, read_run_config, write_metrics, write_run_config
-from lstmkit.train.config import TrainConfig
+from lstmkit.train.config import TaskConfig, TrainConfig
 from lstmkit.train.objectives import LanguageModelObjective
 
 TASK = "lm"
@@ -33,7 +33,7 @@ _TOKENIZER = CharTokenizer(keep_spaces=True)
 
 
 @dataclass(frozen=True)
-class LMConfig:
+class LMConfig(TaskConfig):
     """A character LM run; saved as ``config.json``. ``data`` is a registered text (``kjv``) or a
     UTF-8 file; ``max_chars`` keeps only its first characters (the split is taken after that)."""
 
@@ -55,16 +55,6 @@ class LMConfig:
             raise DataError(f"sequence_length must be at least 2, got {self.sequence_length}")
         if self.max_chars is not None and self.max_chars < 100:
             raise DataError(f"max_chars must be at least 100 or None, got {self.max_chars}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> LMConfig:
-        known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in data.items() if k in known}
-        values["train"] = TrainConfig.from_dict(values.get("train", {}))
-        return cls(**values)
 
 
 @dataclass

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import os
 import time
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +50,7 @@ from lstmkit.heads import (
 from lstmkit.io import load_weights, read_json, save_weights, write_json
 from lstmkit.metrics import classification_metrics, plot_confusion_matrix
 from lstmkit.runs import VOCAB, WEIGHTS, read_run_config, write_metrics, write_run_config
-from lstmkit.train.config import TrainConfig
+from lstmkit.train.config import TaskConfig, TrainConfig
 from lstmkit.train.distributed import ShardedBatchSampler
 from lstmkit.train.objectives import ClassificationObjective, LanguageModelObjective
 
@@ -63,7 +63,7 @@ FUSION_WEIGHTS: tuple[float, ...] = tuple(round(0.1 * k, 1) for k in range(1, 10
 
 
 @dataclass(frozen=True)
-class SentimentConfig:
+class SentimentConfig(TaskConfig):
     """Everything a sentiment run needs; saved as ``config.json`` in the run directory.
 
     ``data`` is a registered name (``lstmkit data list``) or a path (CSV/TSV/JSONL with
@@ -101,16 +101,6 @@ class SentimentConfig:
     fusion: bool = True
     baselines: bool = True
     train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=8, lr=2e-3, batch_size=64, patience=3))
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SentimentConfig:
-        known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in data.items() if k in known}
-        values["train"] = TrainConfig.from_dict(values.get("train", {}))
-        return cls(**values)
 
 
 @dataclass

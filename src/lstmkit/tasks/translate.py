@@ -15,7 +15,7 @@ import re
 import time
 import warnings
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,7 @@ from lstmkit.heads.decoding import Hypothesis, beam_search, greedy_decode
 from lstmkit.heads.seq2seq import ATTENTIONS, Seq2Seq, Seq2SeqConfig
 from lstmkit.io import atomic_write, load_weights, read_json, save_weights, write_json
 from lstmkit.runs import VOCAB, WEIGHTS, read_run_config, write_metrics, write_run_config
-from lstmkit.train.config import TrainConfig
+from lstmkit.train.config import TaskConfig, TrainConfig
 
 TASK = "translate"
 LANGUAGES_WITHOUT_SPACES = ("zh", "ja")
@@ -48,7 +48,7 @@ TOKENIZER_CHOICES = ("auto", "char", "word", "subword", "jieba")
 
 
 @dataclass(frozen=True)
-class TranslateConfig:
+class TranslateConfig(TaskConfig):
     """Everything a translation run needs; saved as ``config.json`` in the run directory.
 
     ``data`` is a registered data set (``lstmkit data list --task translate``) or a TSV file of
@@ -94,16 +94,6 @@ class TranslateConfig:
                 raise DataError(f"{name} must be one of {', '.join(TOKENIZER_CHOICES)}, got {getattr(self, name)!r}")
         if self.max_length < 1 or self.beam_size < 1:
             raise DataError(f"max_length and beam_size must be at least 1, got {self.max_length}, {self.beam_size}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TranslateConfig:
-        known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in data.items() if k in known}
-        values["train"] = TrainConfig.from_dict(values.get("train", {}))
-        return cls(**values)
 
     def model_config(self, source_vocab: int, target_vocab: int) -> Seq2SeqConfig:
         return Seq2SeqConfig(

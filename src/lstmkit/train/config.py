@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
 SCHEDULES = ("none", "cosine", "onecycle")
@@ -57,3 +58,19 @@ class TrainConfig:
     def from_dict(cls, data: dict) -> TrainConfig:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+class TaskConfig:
+    """``to_dict``/``from_dict`` for a task's config dataclass whose ``train`` field is a
+    :class:`TrainConfig` (saved in ``config.json``). Keys a newer or older version wrote and this
+    one does not know are ignored."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]):
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["train"] = TrainConfig.from_dict(values.get("train", {}))
+        return cls(**values)
