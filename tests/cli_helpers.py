@@ -1,0 +1,28 @@
+"""Running the command line from the tests: in a new process (the real entry point) or in this one."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+LSTMKIT = [sys.executable, "-m", "lstmkit"]
+
+
+def run_cli(*args, stdin=None, timeout=300):
+    """The real entry point in a new process (slow to start: torch is imported); one thread, since
+    the test machine has two cores and DDP tests start two processes."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}
+    return subprocess.run(
+        LSTMKIT + [str(a) for a in args], input=stdin, capture_output=True, text=True, env=env, timeout=timeout
+    )
+
+
+def invoke(*args, stdin=None):
+    """The CLI app in this process (same parsing, printing and exit codes, no interpreter start); a wide
+    terminal so that tables are not wrapped."""
+    from typer.testing import CliRunner
+
+    from lstmkit.cli import app
+
+    return CliRunner().invoke(app, [str(a) for a in args], input=stdin, env={"COLUMNS": "400"})
