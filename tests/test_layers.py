@@ -20,7 +20,7 @@ GRID = [
 ]
 
 
-@pytest.mark.parametrize("backend", ["bptt", "native"])
+@pytest.mark.parametrize("backend", ["compiled", "bptt", "native"])
 @pytest.mark.parametrize("case", GRID, ids=lambda c: c.name.replace(" ", "-"))
 def test_parity_with_torch_nn(case, backend):
     result = layer_parity(case, backend)
@@ -53,17 +53,40 @@ def test_state_dict_names_match_torch():
     assert all(ours.state_dict()[k].shape == v.shape for k, v in theirs.state_dict().items())
 
 
-def test_auto_backend_picks_native_for_plain_and_bptt_for_extras():
+def test_auto_backend_picks_compiled_kernels_for_plain_layers_and_extras():
+    x = torch.randn(5, 2, 3)
     lstm = lstmkit.LSTM(3, 4, recurrent_dropout=0.3)
-    assert lstm._choose_backend(return_trace=False) == "bptt"  # training with recurrent dropout
+    assert lstm._choose_backend(x, return_trace=False) == "compiled"  # training with recurrent dropout
     lstm.eval()
-    assert lstm._choose_backend(return_trace=False) == "native"
-    assert lstm._choose_backend(return_trace=True) == "bptt"
-    assert lstmkit.GRU(3, 4, reset_after=False)._choose_backend(False) == "bptt"
-    assert lstmkit.LSTM(3, 4, layer_norm=True)._choose_backend(False) == "reference"
+    lstm(x)
+    assert lstm.last_backend == "compiled"
+    for layer in (lstmkit.GRU(3, 4), lstmkit.RNN(3, 4), lstmkit.GRU(3, 4, reset_after=False)):
+        layer(x)
+        assert layer.last_backend == "compiled"
+    assert lstmkit.LSTM(3, 4, layer_norm=True)._choose_backend(x, False) == "reference"
+    # What the kernels can't take goes where it can run: bfloat16 to torch's kernel.
+    half = lstmkit.LSTM(3, 4, dtype=torch.bfloat16)
+    half(x.to(torch.bfloat16))
+    assert half.last_backend == "native"
 
 
-@pytest.mark.parametrize("backend", ["bptt", "reference"])
+def test_auto_backend_without_kernels_falls_back_with_one_warning(monkeypatch):
+    from lstmkit.kernels import _library
+
+    monkeypatch.setattr(_library, "_load", lambda: (None, "not built (test)"))
+    _library.warn_unavailable.cache_clear()
+    x = torch.randn(5, 2, 3)
+    with pytest.warns(RuntimeWarning, match=r"not built \(test\).*python -m lstmkit.kernels.build"):
+        lstm = lstmkit.LSTM(3, 4)
+        lstm(x)
+    assert lstm.last_backend == "native"
+    assert lstm._choose_backend(x, return_trace=True) == "bptt"
+    with pytest.raises(ValueError, match="backend='compiled' cannot run this input: .*not built"):
+        lstmkit.LSTM(3, 4, backend="compiled")(x)
+    _library.warn_unavailable.cache_clear()
+
+
+@pytest.mark.parametrize("backend", ["compiled", "bptt", "reference"])
 def test_padded_outputs_are_zero_and_final_state_is_last_real_step(backend):
     torch.manual_seed(0)
     lstm = lstmkit.LSTM(3, 4, bidirectional=True, backend=backend)
@@ -200,7 +223,7 @@ def test_forget_bias_initialisation():
         lstmkit.init.forget_bias_(lstmkit.GRU(3, 4))
 
 
-@pytest.mark.parametrize("backend", ["bptt", "reference"])
+@pytest.mark.parametrize("backend", ["compiled", "bptt", "reference"])
 def test_trace_records_gates_and_cell_states(backend):
     torch.manual_seed(0)
     lstm = lstmkit.LSTM(3, 4, num_layers=2, bidirectional=True, batch_first=True, backend=backend)

@@ -5,12 +5,18 @@ layers and directions; the math lives in :mod:`lstmkit.functional` and :mod:`lst
 
 Backends (keyword ``backend``):
 
-* ``"bptt"`` — the hand-written backpropagation through time (:mod:`lstmkit.bptt`).
+* ``"compiled"`` — lstmkit's C++ time loops (:mod:`lstmkit.kernels`), the hand-written backward of
+  ``bptt`` with one BLAS GEMM and one fused element-wise pass per step.
+* ``"bptt"`` — the hand-written backpropagation through time in Python (:mod:`lstmkit.bptt`).
 * ``"reference"`` — autograd through the per-step cell functions (the test oracle; also what runs a
   layer-normalised LSTM).
 * ``"native"`` — torch's own fused kernels (oneDNN/cuDNN), for plain configurations only, the way
   Keras dispatches to cuDNN.
-* ``"auto"`` (default) — ``native`` when the configuration is plain, else ``bptt``, else ``reference``.
+* ``"auto"`` (default) — ``compiled`` wherever the kernels are built and can run the configuration
+  (float32/float64 on the CPU), except the plain shapes where the measured table in
+  :mod:`lstmkit.kernels.dispatch` says torch's kernel is faster; without the kernels, ``native``
+  for plain configurations and ``bptt`` for the extras (with one warning saying how to build them).
+  A layer-normalised LSTM runs on ``reference``.
 """
 
 from __future__ import annotations
@@ -22,13 +28,14 @@ import torch.nn.functional as F
 from torch import _VF, Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
-from lstmkit import bptt
+from lstmkit import bptt, kernels
 from lstmkit import functional as LF
 from lstmkit import init as lstm_init
+from lstmkit.kernels import dispatch
 
 __all__ = ["LSTM", "GRU", "RNN", "detach_state", "BACKENDS"]
 
-BACKENDS = ("auto", "native", "bptt", "reference")
+BACKENDS = ("auto", "native", "compiled", "bptt", "reference")
 _GATE_MULTIPLIER = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 _NATIVE = {"LSTM": "lstm", "GRU": "gru", "RNN_TANH": "rnn_tanh", "RNN_RELU": "rnn_relu"}
 
@@ -85,7 +92,7 @@ class _RecurrentBase(nn.Module):
             raise ValueError(f"proj_size must be smaller than hidden_size ({hidden_size}), got {proj_size}")
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-        if layer_norm and backend in ("native", "bptt"):
+        if layer_norm and backend in ("native", "compiled", "bptt"):
             raise ValueError(f"layer_norm=True runs on the 'reference' or 'auto' backend, got backend={backend!r}")
         self.mode = mode
         self.input_size = input_size
@@ -101,6 +108,7 @@ class _RecurrentBase(nn.Module):
         self.recurrent_dropout = float(recurrent_dropout)
         self.reset_after = reset_after
         self.backend = backend
+        self.last_backend: str | None = None  # the backend the latest forward ran on (after "auto" chose)
 
         factory = {"device": device, "dtype": dtype}
         gate_size = _GATE_MULTIPLIER[mode] * hidden_size
@@ -197,7 +205,8 @@ class _RecurrentBase(nn.Module):
         lengths = None if lengths is None else _check_lengths(lengths, batch, steps, x.device, batched)
         state = self._initial_state(hx, x, batch, batched)
 
-        backend = self._choose_backend(return_trace)
+        backend = self._choose_backend(x, return_trace)
+        self.last_backend = backend
         if backend == "native":
             (output, final), trace = self._run_native(x, state, lengths), {}
         else:
@@ -268,18 +277,26 @@ class _RecurrentBase(nn.Module):
             states.append(h if batched else h.unsqueeze(1))
         return tuple(states)
 
-    def _choose_backend(self, return_trace: bool) -> str:
+    def _choose_backend(self, x: Tensor, return_trace: bool) -> str:
         needs_ours = return_trace or self._recurrent_dropout_active() or (self.mode == "GRU" and not self.reset_after)
         if self.layer_norm:
             return "reference"
         if self.backend == "native" and needs_ours:
             raise ValueError(
                 "backend='native' cannot record traces, apply recurrent dropout or run reset_after=False; "
-                "use backend='bptt' or 'auto'"
+                "use backend='compiled', 'bptt' or 'auto'"
             )
-        if self.backend == "auto":
-            return "bptt" if needs_ours else "native"
-        return self.backend
+        if self.backend == "compiled" and not kernels.can_run(x):
+            raise ValueError(f"backend='compiled' cannot run this input: {kernels.cannot_run_reason(x)}")
+        if self.backend != "auto":
+            return self.backend
+        if kernels.can_run(x):
+            if not needs_ours and dispatch.torch_is_faster(self.mode, x.shape[1], self.hidden_size, x.shape[0]):
+                return "native"
+            return "compiled"
+        if x.device.type == "cpu" and x.dtype in kernels.DTYPES:
+            kernels.warn_unavailable()
+        return "bptt" if needs_ours else "native"
 
     def _recurrent_dropout_active(self) -> bool:
         return self.training and self.recurrent_dropout > 0
@@ -333,28 +350,23 @@ class _RecurrentBase(nn.Module):
             keep = 1 - self.recurrent_dropout
             # One mask per sequence, reused at every step: the same units are dropped all along.
             recurrent_mask = torch.bernoulli(torch.full_like(state[0], keep)) / keep
+        # "compiled" and "bptt" share one interface; the reference loops take layer norm but no trace flag.
+        fast = {"compiled": kernels, "bptt": bptt}.get(backend)
         if self.mode == "LSTM":
             args = (x, state, w["w_ih"], w["w_hh"], w["b_ih"], w["b_hh"], w["w_hr"])
-            if backend == "bptt":
-                out, final, records = bptt.lstm_layer(
-                    *args, step_mask=step_mask, recurrent_mask=recurrent_mask, trace=trace
-                )
-            else:
-                out, final, records = LF.lstm_sequence(
-                    *args,
-                    step_mask=step_mask,
-                    recurrent_mask=recurrent_mask,
-                    layer_norm=self._layer_norm_weights(suffix),
-                )
-            return out, final, records
+            if fast is not None:
+                return fast.lstm_layer(*args, step_mask=step_mask, recurrent_mask=recurrent_mask, trace=trace)
+            return LF.lstm_sequence(
+                *args, step_mask=step_mask, recurrent_mask=recurrent_mask, layer_norm=self._layer_norm_weights(suffix)
+            )
         args = (x, state[0], w["w_ih"], w["w_hh"], w["b_ih"], w["b_hh"])
         if self.mode == "GRU":
             options = {"reset_after": self.reset_after}
-            run = bptt.gru_layer if backend == "bptt" else LF.gru_sequence
+            run = LF.gru_sequence if fast is None else fast.gru_layer
         else:
             options = {"nonlinearity": "tanh" if self.mode == "RNN_TANH" else "relu"}
-            run = bptt.rnn_layer if backend == "bptt" else LF.rnn_sequence
-        if backend == "bptt":
+            run = LF.rnn_sequence if fast is None else fast.rnn_layer
+        if fast is not None:
             options["trace"] = trace
         out, h, records = run(*args, step_mask=step_mask, recurrent_mask=recurrent_mask, **options)
         return out, (h,), records

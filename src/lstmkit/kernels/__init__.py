@@ -1,0 +1,55 @@
+"""Compiled kernels: the LSTM, GRU and RNN time loops in C++, behind the interface of :mod:`lstmkit.bptt`.
+
+Each layer function here takes and returns exactly what its twin in :mod:`lstmkit.bptt` does, and
+is checked against it, against the autograd reference and against ``torch.nn`` in the tests. The
+sources are in ``csrc/`` (plain C++ on raw pointers, kept apart from this binding); ``make install``
+compiles them (``python -m lstmkit.kernels.build``). :func:`available` says whether they loaded and
+:func:`unavailable_reason` why not; the layers then fall back to the Python loops.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from lstmkit.kernels._library import blas_name, library, unavailable_reason, use_blas, warn_unavailable
+from lstmkit.kernels.gru import gru_layer
+from lstmkit.kernels.lstm import lstm_layer
+from lstmkit.kernels.rnn import rnn_layer
+
+__all__ = [
+    "DTYPES",
+    "available",
+    "can_run",
+    "cannot_run_reason",
+    "unavailable_reason",
+    "warn_unavailable",
+    "blas_name",
+    "use_blas",
+    "lstm_layer",
+    "gru_layer",
+    "rnn_layer",
+]
+
+DTYPES = (torch.float32, torch.float64)
+
+
+def available() -> bool:
+    """True when the compiled kernels are built, current and loaded."""
+    return library() is not None
+
+
+def cannot_run_reason(x: Tensor) -> str:
+    """Why the kernels can't run a layer on input ``x`` (empty when they can)."""
+    if library() is None:
+        return f"the compiled kernels are unavailable: {unavailable_reason()}"
+    if x.device.type != "cpu":
+        return f"the kernels run on the CPU, the input is on {x.device}"
+    if x.dtype not in DTYPES:
+        return f"the kernels take float32 or float64, the input is {x.dtype}"
+    return ""
+
+
+def can_run(x: Tensor) -> bool:
+    """True when the kernels are loaded and take ``x``'s device and dtype."""
+    return not cannot_run_reason(x)

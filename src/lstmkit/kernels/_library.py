@@ -1,0 +1,151 @@
+"""Loading the compiled kernels (``ctypes``) and handing them a BLAS; the reason when they can't load.
+
+The library is plain C: every entry point takes sizes and raw data pointers. It is loaded once per
+process, after torch (so its OpenMP runtime is the libgomp torch already uses), and given the
+addresses of the Fortran ``sgemm_``/``dgemm_`` that torch's CPU library exports (MKL in the official
+wheels). A torch build without them gets the kernels' portable GEMM loops instead.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from lstmkit.kernels import _artifact
+
+__all__ = ["KernelLibrary", "library", "unavailable_reason", "blas_name", "use_blas"]
+
+ABI_VERSION = 1
+_P = ctypes.c_void_p
+_I = ctypes.c_int
+
+# Argument kinds of each entry point: "i" a C int, "p" a pointer (None for an absent tensor).
+SIGNATURES = {
+    "lstm_forward": "iiiip" + "p" * 10,
+    "lstm_backward": "iiiip" + "p" * 13,
+    "gru_forward": "iiiip" + "p" * 8,
+    "gru_backward": "iiiip" + "p" * 11,
+    "rnn_forward": "iiiip" + "p" * 6,
+    "rnn_backward": "iiiip" + "p" * 7,
+}
+
+
+@dataclass
+class KernelLibrary:
+    """The loaded library: ``call(name, dtype, *args)`` runs ``lstmkit_<name>_<f32|f64>``."""
+
+    handle: ctypes.CDLL
+    path: Path
+
+    def call(self, name: str, dtype: torch.dtype, *args) -> None:
+        suffix = "f32" if dtype == torch.float32 else "f64"
+        function = getattr(self.handle, f"lstmkit_{name}_{suffix}")
+        function(*args)
+
+
+def _torch_blas() -> tuple[int | None, int | None, str]:
+    """Addresses of ``sgemm_``/``dgemm_`` in torch's CPU library, and a name for what was found."""
+    lib_dir = Path(torch.__file__).parent / "lib"
+    for name in ("libtorch_cpu.so", "libtorch_cpu.dylib"):
+        if (lib_dir / name).exists():
+            try:
+                torch_cpu = ctypes.CDLL(str(lib_dir / name))
+                single = ctypes.cast(torch_cpu.sgemm_, _P).value
+                double = ctypes.cast(torch_cpu.dgemm_, _P).value
+            except (OSError, AttributeError):
+                break
+            return single, double, "torch's BLAS (sgemm_/dgemm_)"
+    return None, None, "portable loops (torch exports no BLAS)"
+
+
+def _declare(handle: ctypes.CDLL) -> None:
+    for name, kinds in SIGNATURES.items():
+        for suffix in ("f32", "f64"):
+            function = getattr(handle, f"lstmkit_{name}_{suffix}")
+            function.argtypes = [_I if kind == "i" else _P for kind in kinds]
+            function.restype = None
+    handle.lstmkit_set_blas.argtypes = [_P, _P]
+    handle.lstmkit_set_blas.restype = None
+
+
+@functools.lru_cache(maxsize=1)
+def _load() -> tuple[KernelLibrary | None, str]:
+    path = Path(os.environ.get("LSTMKIT_KERNELS_LIBRARY", _artifact.LIBRARY))
+    if os.environ.get("LSTMKIT_DISABLE_KERNELS"):
+        return None, "disabled by LSTMKIT_DISABLE_KERNELS"
+    if not path.exists():
+        return None, f"not built ({path.name} is missing)"
+    if path == _artifact.LIBRARY and not _artifact.is_current(path):
+        return None, "built from older sources (the kernel sources changed since)"
+    try:
+        handle = ctypes.CDLL(str(path))
+        if handle.lstmkit_kernels_abi_version() != ABI_VERSION:
+            return None, f"{path.name} has another ABI version than this lstmkit"
+        _declare(handle)
+    except (OSError, AttributeError) as error:
+        return None, f"{path.name} could not be loaded: {error}"
+    _set_blas(handle, "torch")
+    return KernelLibrary(handle, path), ""
+
+
+_BLAS_NAME = {"name": ""}
+
+
+def _set_blas(handle: ctypes.CDLL, which: str) -> None:
+    if which == "torch":
+        single, double, name = _torch_blas()
+    else:
+        single, double, name = None, None, "portable loops"
+    handle.lstmkit_set_blas(single, double)
+    _BLAS_NAME["name"] = name
+
+
+def library() -> KernelLibrary | None:
+    """The loaded kernels, or ``None`` (see :func:`unavailable_reason`)."""
+    return _load()[0]
+
+
+def unavailable_reason() -> str:
+    """Why the kernels can't run (empty when they can)."""
+    return _load()[1]
+
+
+def blas_name() -> str:
+    """Which GEMM the kernels call: torch's BLAS or the portable loops."""
+    return _BLAS_NAME["name"] if library() else ""
+
+
+class use_blas:
+    """Context manager for tests and benchmarks: ``with use_blas("portable"): ...`` runs the fallback GEMM."""
+
+    def __init__(self, which: str) -> None:
+        if which not in ("torch", "portable"):
+            raise ValueError(f"which must be 'torch' or 'portable', got {which!r}")
+        self.which = which
+
+    def __enter__(self):
+        lib = library()
+        if lib is None:
+            raise RuntimeError(f"lstmkit's kernels are unavailable: {unavailable_reason()}")
+        _set_blas(lib.handle, self.which)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _set_blas(library().handle, "torch")
+
+
+@functools.lru_cache(maxsize=1)
+def warn_unavailable() -> None:
+    """Warn once per process that the Python loops run instead of the kernels, and how to build them."""
+    warnings.warn(
+        f"lstmkit's compiled kernels are unavailable ({unavailable_reason()}); layers run the slower Python "
+        "loops. Build them with `python -m lstmkit.kernels.build` (needs a C++ compiler such as g++).",
+        RuntimeWarning,
+        stacklevel=3,
+    )

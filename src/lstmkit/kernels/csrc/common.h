@@ -1,0 +1,33 @@
+// Shared conventions of the time-loop kernels.
+//
+// Every tensor is a contiguous row-major buffer in torch's layout: time-major sequences (T, B, N),
+// states (B, N), weights (rows, cols) as torch.nn stores them. The batch is sorted by length,
+// longest first, so the sequences still running at step t are exactly rows 0 .. batch_sizes[t]-1
+// (as in a PackedSequence): a finished sequence costs nothing, its state rows are left untouched and
+// its output rows stay zero.
+#pragma once
+
+#include <cstdint>
+
+#include "activations.h"
+#include "blas.h"
+
+namespace lstmkit {
+
+// Rows of the fused element-wise passes are split over threads only when there is enough work to pay
+// for waking them (a fork costs a few microseconds).
+inline bool worth_threads(int64_t rows, int64_t per_row) { return rows > 1 && rows * per_row >= 16384; }
+
+inline int64_t active_rows(const int64_t* batch_sizes, int t, int batch) {
+    return batch_sizes ? batch_sizes[t] : batch;
+}
+
+// in[r] * mask[r] for the running rows (variational recurrent dropout), or in itself without a mask.
+template <typename S>
+inline const S* masked(const S* in, const S* mask, int64_t rows, int width, S* scratch) {
+    if (!mask) return in;
+    for (int64_t i = 0; i < rows * width; ++i) scratch[i] = in[i] * mask[i];
+    return scratch;
+}
+
+}  // namespace lstmkit

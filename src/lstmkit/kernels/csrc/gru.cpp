@@ -1,0 +1,175 @@
+// GRU time loop, forward and backward, in both forms of the candidate:
+//   reset_after (torch/cuDNN): n = tanh(x_n + r * (W_hn h + b_hn)), one GEMM per step;
+//   reset before (Cho et al. 2014): n = tanh(x_n + W_hn (r * h) + b_hn), two GEMMs per step.
+// Then h' = (1 - z) n + z h. ``gates`` holds W_ih x_t + b_ih on entry and the activated r, z, n on exit.
+#include "common.h"
+
+namespace lstmkit {
+
+// hh (rows, width) = bias (or 0) + in W^T for a W of ``width`` rows.
+template <typename S>
+static void recurrent_projection(int64_t rows, int width, int inner, const S* in, const S* w, const S* bias, S* hh) {
+    for (int64_t b = 0; b < rows; ++b)
+        for (int j = 0; j < width; ++j) hh[b * width + j] = bias ? bias[j] : S(0);
+    rows_times_weight_t<S>(rows, width, inner, in, inner, w, S(1), hh, width);
+}
+
+template <typename S>
+static void gru_forward(int T, int B, int H, int reset_after, const int64_t* batch_sizes, S* gates, const S* w_hh,
+                        const S* b_hh, const S* rmask, S* h, S* hh_n, S* output, S* work) {
+    const int G = 3 * H;
+    S* hh = work;                              // (B, 3H) recurrent pre-activations (2H used when reset before)
+    S* h_in_scratch = work + int64_t(B) * G;   // (B, H)
+    S* rh = h_in_scratch + int64_t(B) * H;     // (B, H): r * h_in, reset-before form only
+    for (int t = 0; t < T; ++t) {
+        const int64_t n = active_rows(batch_sizes, t, B);
+        if (n == 0) continue;
+        S* x_t = gates + int64_t(t) * B * G;
+        S* out_t = output + int64_t(t) * B * H;
+        const S* h_in = masked(h, rmask, n, H, h_in_scratch);
+        recurrent_projection<S>(n, reset_after ? G : 2 * H, H, h_in, w_hh, b_hh, hh);
+        const int hh_width = reset_after ? G : 2 * H;
+        if (reset_after) {
+            S* hh_n_t = hh_n + int64_t(t) * B * H;
+#pragma omp parallel for schedule(static) if (worth_threads(n, G))
+            for (int64_t b = 0; b < n; ++b) {
+                S* x = x_t + b * G;
+                const S* p = hh + b * hh_width;
+#pragma omp simd
+                for (int j = 0; j < H; ++j) {
+                    S r = sigmoid(x[j] + p[j]);
+                    S z = sigmoid(x[H + j] + p[H + j]);
+                    S cand = tanh_(x[2 * H + j] + r * p[2 * H + j]);
+                    S h_new = (S(1) - z) * cand + z * h[b * H + j];
+                    x[j] = r;
+                    x[H + j] = z;
+                    x[2 * H + j] = cand;
+                    hh_n_t[b * H + j] = p[2 * H + j];
+                    out_t[b * H + j] = h_new;
+                }
+            }
+        } else {
+            for (int64_t b = 0; b < n; ++b) {
+                S* x = x_t + b * G;
+                const S* p = hh + b * hh_width;
+#pragma omp simd
+                for (int j = 0; j < H; ++j) {
+                    S r = sigmoid(x[j] + p[j]);
+                    x[j] = r;
+                    x[H + j] = sigmoid(x[H + j] + p[H + j]);
+                    rh[b * H + j] = r * h_in[b * H + j];
+                }
+            }
+            S* cand_pre = hh;  // reuse: (B, H) = b_hn + (r * h_in) W_hn^T
+            recurrent_projection<S>(n, H, H, rh, w_hh + int64_t(2) * H * H, b_hh ? b_hh + 2 * H : nullptr, cand_pre);
+            for (int64_t b = 0; b < n; ++b) {
+                S* x = x_t + b * G;
+#pragma omp simd
+                for (int j = 0; j < H; ++j) {
+                    S cand = tanh_(x[2 * H + j] + cand_pre[b * H + j]);
+                    S z = x[H + j];
+                    x[2 * H + j] = cand;
+                    out_t[b * H + j] = (S(1) - z) * cand + z * h[b * H + j];
+                }
+            }
+        }
+        for (int64_t i = 0; i < n * H; ++i) h[i] = out_t[i];
+        for (int64_t i = n * G; i < int64_t(B) * G; ++i) x_t[i] = S(0);  // finished rows: no gates
+    }
+}
+
+template <typename S>
+static void gru_backward(int T, int B, int H, int reset_after, const int64_t* batch_sizes, const S* gates,
+                         const S* hh_n, const S* h0, const S* output, const S* w_hh, const S* rmask,
+                         const S* d_output, S* dh, S* d_pre, S* d_hn, S* work) {
+    const int G = 3 * H;
+    S* dh_step = work;                           // (B, H)
+    S* d_hh = work + int64_t(B) * H;             // (B, 3H): error on the recurrent pre-activations
+    S* d_rh = d_hh + int64_t(B) * G;             // (B, H): error on r * h_in (reset before)
+    for (int t = T - 1; t >= 0; --t) {
+        const int64_t n = active_rows(batch_sizes, t, B);
+        if (n == 0) continue;
+        const S* d_out_t = d_output + int64_t(t) * B * H;
+        for (int64_t i = 0; i < n * H; ++i) dh_step[i] = dh[i] + d_out_t[i];
+        const S* gate_t = gates + int64_t(t) * B * G;
+        const S* h_prev = t > 0 ? output + int64_t(t - 1) * B * H : h0;
+        S* d_t = d_pre + int64_t(t) * B * G;
+        if (reset_after) {
+            const S* hh_n_t = hh_n + int64_t(t) * B * H;
+            S* d_hn_t = d_hn + int64_t(t) * B * H;
+#pragma omp parallel for schedule(static) if (worth_threads(n, G))
+            for (int64_t b = 0; b < n; ++b) {
+                const S* g = gate_t + b * G;
+                S* d = d_t + b * G;
+                S* dr = d_hh + b * G;
+#pragma omp simd
+                for (int j = 0; j < H; ++j) {
+                    S r = g[j], z = g[H + j], cand = g[2 * H + j], dhs = dh_step[b * H + j];
+                    S d_cand = dhs * (S(1) - z) * (S(1) - cand * cand);
+                    S d_r = d_cand * hh_n_t[b * H + j] * r * (S(1) - r);
+                    S d_z = dhs * (h_prev[b * H + j] - cand) * z * (S(1) - z);
+                    d[j] = d_r;
+                    d[H + j] = d_z;
+                    d[2 * H + j] = d_cand;
+                    dr[j] = d_r;
+                    dr[H + j] = d_z;
+                    dr[2 * H + j] = d_cand * r;
+                    d_hn_t[b * H + j] = d_cand * r;
+                }
+            }
+            rows_times_weight<S>(n, H, G, d_hh, G, w_hh, S(0), dh, H);
+            for (int64_t i = 0; i < n * H; ++i) {
+                S carried = rmask ? dh[i] * rmask[i] : dh[i];
+                dh[i] = carried + dh_step[i] * gate_t[(i / H) * G + H + i % H];
+            }
+        } else {
+            for (int64_t b = 0; b < n; ++b) {
+                const S* g = gate_t + b * G;
+                S* d = d_t + b * G;
+#pragma omp simd
+                for (int j = 0; j < H; ++j) {
+                    S z = g[H + j], cand = g[2 * H + j], dhs = dh_step[b * H + j];
+                    d[2 * H + j] = dhs * (S(1) - z) * (S(1) - cand * cand);
+                    d[H + j] = dhs * (h_prev[b * H + j] - cand) * z * (S(1) - z);
+                }
+            }
+            // d(r * h_in) = d_cand W_hn; then r's error, and h_in's error through r * h_in.
+            rows_times_weight<S>(n, H, H, d_t + 2 * H, G, w_hh + int64_t(2) * H * H, S(0), d_rh, H);
+            for (int64_t b = 0; b < n; ++b) {
+                const S* g = gate_t + b * G;
+                S* d = d_t + b * G;
+#pragma omp simd
+                for (int j = 0; j < H; ++j) {
+                    S r = g[j];
+                    S h_in = rmask ? h_prev[b * H + j] * rmask[b * H + j] : h_prev[b * H + j];
+                    d[j] = d_rh[b * H + j] * h_in * r * (S(1) - r);
+                }
+            }
+            rows_times_weight<S>(n, H, 2 * H, d_t, G, w_hh, S(0), dh, H);
+            for (int64_t i = 0; i < n * H; ++i) {
+                const int64_t b = i / H, j = i % H;
+                S through_h_in = dh[i] + d_rh[i] * gate_t[b * G + j];
+                dh[i] = (rmask ? through_h_in * rmask[i] : through_h_in) + dh_step[i] * gate_t[b * G + H + j];
+            }
+        }
+    }
+}
+
+}  // namespace lstmkit
+
+#define LSTMKIT_GRU_ENTRY(S, suffix)                                                                                \
+    LSTMKIT_API void lstmkit_gru_forward_##suffix(int T, int B, int H, int reset_after, const int64_t* batch_sizes, \
+                                                  S* gates, const S* w_hh, const S* b_hh, const S* rmask, S* h,    \
+                                                  S* hh_n, S* output, S* work) {                                   \
+        lstmkit::gru_forward<S>(T, B, H, reset_after, batch_sizes, gates, w_hh, b_hh, rmask, h, hh_n, output, work); \
+    }                                                                                                               \
+    LSTMKIT_API void lstmkit_gru_backward_##suffix(int T, int B, int H, int reset_after,                           \
+                                                   const int64_t* batch_sizes, const S* gates, const S* hh_n,      \
+                                                   const S* h0, const S* output, const S* w_hh, const S* rmask,    \
+                                                   const S* d_output, S* dh, S* d_pre, S* d_hn, S* work) {         \
+        lstmkit::gru_backward<S>(T, B, H, reset_after, batch_sizes, gates, hh_n, h0, output, w_hh, rmask,         \
+                                 d_output, dh, d_pre, d_hn, work);                                                 \
+    }
+
+LSTMKIT_GRU_ENTRY(float, f32)
+LSTMKIT_GRU_ENTRY(double, f64)

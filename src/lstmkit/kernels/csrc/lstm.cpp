@@ -1,0 +1,125 @@
+// LSTM time loop, forward and backward: one GEMM and one fused element-wise pass per step.
+//
+// Forward, per step t over the running rows: gates[t] (holding W_ih x_t + b_ih + b_hh on entry)
+// += h_in W_hh^T, then i, f, g, o = sigmoid, sigmoid, tanh, sigmoid; c = f c + i g; h = o tanh(c)
+// (then h = h W_hr^T with a projection). The activated gates, c_t and tanh(c_t) are kept for the
+// backward pass. Backward walks the steps in reverse and produces only the pre-activation errors
+// d_pre (and the error on each projected h); the weight and input gradients are whole-sequence GEMMs
+// done by the binding.
+#include "common.h"
+
+namespace lstmkit {
+
+template <typename S>
+static void lstm_forward(int T, int B, int H, int P, const int64_t* batch_sizes, S* gates, const S* w_hh,
+                         const S* w_hr, const S* rmask, S* h, S* c, S* cells, S* tanh_cells, S* output, S* work) {
+    const int G = 4 * H;
+    S* h_cell = work;                      // (B, H): o * tanh(c) before the projection
+    S* h_in_scratch = work + int64_t(B) * H;  // (B, P): h * recurrent mask
+    for (int t = 0; t < T; ++t) {
+        const int64_t n = active_rows(batch_sizes, t, B);
+        if (n == 0) continue;
+        S* pre = gates + int64_t(t) * B * G;
+        const S* h_in = masked(h, rmask, n, P, h_in_scratch);
+        rows_times_weight_t<S>(n, G, P, h_in, P, w_hh, S(1), pre, G);
+        S* out_t = output + int64_t(t) * B * P;
+        S* cell_t = cells + int64_t(t) * B * H;
+        S* tanh_t = tanh_cells + int64_t(t) * B * H;
+        S* h_new_base = w_hr ? h_cell : out_t;
+        #pragma omp parallel for schedule(static) if (worth_threads(n, G))
+        for (int64_t b = 0; b < n; ++b) {
+            S* row = pre + b * G;
+            S* c_row = c + b * H;
+            S* h_new = h_new_base + b * H;
+            S* cell_row = cell_t + b * H;
+            S* tanh_row = tanh_t + b * H;
+#pragma omp simd
+            for (int j = 0; j < H; ++j) {
+                S i = sigmoid(row[j]);
+                S f = sigmoid(row[H + j]);
+                S g = tanh_(row[2 * H + j]);
+                S o = sigmoid(row[3 * H + j]);
+                S c_new = f * c_row[j] + i * g;
+                S tc = tanh_(c_new);
+                row[j] = i;
+                row[H + j] = f;
+                row[2 * H + j] = g;
+                row[3 * H + j] = o;
+                c_row[j] = c_new;
+                cell_row[j] = c_new;
+                tanh_row[j] = tc;
+                h_new[j] = o * tc;
+            }
+        }
+        if (w_hr) rows_times_weight_t<S>(n, P, H, h_cell, H, w_hr, S(0), out_t, P);
+        for (int64_t i = 0; i < n * P; ++i) h[i] = out_t[i];
+    }
+}
+
+template <typename S>
+static void lstm_backward(int T, int B, int H, int P, const int64_t* batch_sizes, const S* gates, const S* cells,
+                          const S* tanh_cells, const S* c0, const S* w_hh, const S* w_hr, const S* rmask,
+                          const S* d_output, S* dh, S* dc, S* d_pre, S* d_h_new, S* work) {
+    const int G = 4 * H;
+    S* dh_step = work;                        // (B, P): error on the step's (projected) output
+    S* dh_cell = work + int64_t(B) * P;        // (B, H): error on o * tanh(c)
+    for (int t = T - 1; t >= 0; --t) {
+        const int64_t n = active_rows(batch_sizes, t, B);
+        if (n == 0) continue;
+        const S* d_out_t = d_output + int64_t(t) * B * P;
+        for (int64_t i = 0; i < n * P; ++i) dh_step[i] = dh[i] + d_out_t[i];
+        const S* dhc = dh_step;
+        if (w_hr) {
+            S* d_h_new_t = d_h_new + int64_t(t) * B * P;
+            for (int64_t i = 0; i < n * P; ++i) d_h_new_t[i] = dh_step[i];
+            rows_times_weight<S>(n, H, P, dh_step, P, w_hr, S(0), dh_cell, H);
+            dhc = dh_cell;
+        }
+        const S* gate_t = gates + int64_t(t) * B * G;
+        const S* tanh_t = tanh_cells + int64_t(t) * B * H;
+        const S* c_prev = t > 0 ? cells + int64_t(t - 1) * B * H : c0;
+        S* d_pre_t = d_pre + int64_t(t) * B * G;
+        #pragma omp parallel for schedule(static) if (worth_threads(n, G))
+        for (int64_t b = 0; b < n; ++b) {
+            const S* row = gate_t + b * G;
+            const S* tc = tanh_t + b * H;
+            const S* cp = c_prev + b * H;
+            const S* dhc_row = dhc + b * H;
+            S* dc_row = dc + b * H;
+            S* d = d_pre_t + b * G;
+#pragma omp simd
+            for (int j = 0; j < H; ++j) {
+                S i = row[j], f = row[H + j], g = row[2 * H + j], o = row[3 * H + j];
+                S dct = dc_row[j] + dhc_row[j] * o * (S(1) - tc[j] * tc[j]);
+                d[j] = dct * g * i * (S(1) - i);
+                d[H + j] = dct * cp[j] * f * (S(1) - f);
+                d[2 * H + j] = dct * i * (S(1) - g * g);
+                d[3 * H + j] = dhc_row[j] * tc[j] * o * (S(1) - o);
+                dc_row[j] = dct * f;
+            }
+        }
+        rows_times_weight<S>(n, P, G, d_pre_t, G, w_hh, S(0), dh, P);
+        if (rmask)
+            for (int64_t i = 0; i < n * P; ++i) dh[i] *= rmask[i];
+    }
+}
+
+}  // namespace lstmkit
+
+#define LSTMKIT_LSTM_ENTRY(S, suffix)                                                                             \
+    LSTMKIT_API void lstmkit_lstm_forward_##suffix(int T, int B, int H, int P, const int64_t* batch_sizes,          \
+                                                  S* gates, const S* w_hh, const S* w_hr, const S* rmask, S* h,   \
+                                                  S* c, S* cells, S* tanh_cells, S* output, S* work) {            \
+        lstmkit::lstm_forward<S>(T, B, H, P, batch_sizes, gates, w_hh, w_hr, rmask, h, c, cells, tanh_cells,     \
+                                 output, work);                                                                   \
+    }                                                                                                             \
+    LSTMKIT_API void lstmkit_lstm_backward_##suffix(                                                              \
+        int T, int B, int H, int P, const int64_t* batch_sizes, const S* gates, const S* cells,                   \
+        const S* tanh_cells, const S* c0, const S* w_hh, const S* w_hr, const S* rmask, const S* d_output, S* dh, \
+        S* dc, S* d_pre, S* d_h_new, S* work) {                                                                   \
+        lstmkit::lstm_backward<S>(T, B, H, P, batch_sizes, gates, cells, tanh_cells, c0, w_hh, w_hr, rmask,      \
+                                  d_output, dh, dc, d_pre, d_h_new, work);                                        \
+    }
+
+LSTMKIT_LSTM_ENTRY(float, f32)
+LSTMKIT_LSTM_ENTRY(double, f64)

@@ -1,0 +1,68 @@
+// Elman RNN time loop: h' = act(x_t W_ih^T + b_ih + b_hh + h W_hh^T), act tanh or relu.
+// ``pre`` holds the input projection with both biases on entry; ``output`` receives each h'.
+#include "common.h"
+
+namespace lstmkit {
+
+template <typename S>
+static void rnn_forward(int T, int B, int H, int relu, const int64_t* batch_sizes, S* pre, const S* w_hh,
+                        const S* rmask, S* h, S* output, S* work) {
+    for (int t = 0; t < T; ++t) {
+        const int64_t n = active_rows(batch_sizes, t, B);
+        if (n == 0) continue;
+        S* pre_t = pre + int64_t(t) * B * H;
+        S* out_t = output + int64_t(t) * B * H;
+        const S* h_in = masked(h, rmask, n, H, work);
+        rows_times_weight_t<S>(n, H, H, h_in, H, w_hh, S(1), pre_t, H);
+        if (relu) {
+#pragma omp simd
+            for (int64_t i = 0; i < n * H; ++i) out_t[i] = pre_t[i] > S(0) ? pre_t[i] : S(0);
+        } else {
+#pragma omp parallel for schedule(static) if (worth_threads(n, H))
+            for (int64_t b = 0; b < n; ++b) {
+#pragma omp simd
+                for (int j = 0; j < H; ++j) out_t[b * H + j] = tanh_(pre_t[b * H + j]);
+            }
+        }
+        for (int64_t i = 0; i < n * H; ++i) h[i] = out_t[i];
+    }
+}
+
+template <typename S>
+static void rnn_backward(int T, int B, int H, int relu, const int64_t* batch_sizes, const S* output, const S* w_hh,
+                         const S* rmask, const S* d_output, S* dh, S* d_pre, S* work) {
+    (void)work;
+    for (int t = T - 1; t >= 0; --t) {
+        const int64_t n = active_rows(batch_sizes, t, B);
+        if (n == 0) continue;
+        const S* out_t = output + int64_t(t) * B * H;
+        const S* d_out_t = d_output + int64_t(t) * B * H;
+        S* d_t = d_pre + int64_t(t) * B * H;
+        // The activation's derivative in terms of its output: 1 - h^2 (tanh), [h > 0] (relu).
+#pragma omp simd
+        for (int64_t i = 0; i < n * H; ++i) {
+            S slope = relu ? S(out_t[i] > S(0)) : S(1) - out_t[i] * out_t[i];
+            d_t[i] = (dh[i] + d_out_t[i]) * slope;
+        }
+        rows_times_weight<S>(n, H, H, d_t, H, w_hh, S(0), dh, H);
+        if (rmask)
+            for (int64_t i = 0; i < n * H; ++i) dh[i] *= rmask[i];
+    }
+}
+
+}  // namespace lstmkit
+
+#define LSTMKIT_RNN_ENTRY(S, suffix)                                                                               \
+    LSTMKIT_API void lstmkit_rnn_forward_##suffix(int T, int B, int H, int relu, const int64_t* batch_sizes,       \
+                                                  S* pre, const S* w_hh, const S* rmask, S* h, S* output,         \
+                                                  S* work) {                                                      \
+        lstmkit::rnn_forward<S>(T, B, H, relu, batch_sizes, pre, w_hh, rmask, h, output, work);                   \
+    }                                                                                                              \
+    LSTMKIT_API void lstmkit_rnn_backward_##suffix(int T, int B, int H, int relu, const int64_t* batch_sizes,      \
+                                                   const S* output, const S* w_hh, const S* rmask,                \
+                                                   const S* d_output, S* dh, S* d_pre, S* work) {                 \
+        lstmkit::rnn_backward<S>(T, B, H, relu, batch_sizes, output, w_hh, rmask, d_output, dh, d_pre, work);     \
+    }
+
+LSTMKIT_RNN_ENTRY(float, f32)
+LSTMKIT_RNN_ENTRY(double, f64)

@@ -1,0 +1,99 @@
+"""The compiled GRU layer: same contract as :func:`lstmkit.bptt.gru_layer`, the time loop in C++."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+from torch.autograd.function import once_differentiable
+
+from lstmkit import functional as LF
+from lstmkit.kernels._common import (
+    BatchOrder,
+    flat,
+    input_projection,
+    pointer,
+    states_entering,
+    weight_grad,
+    zero_ended,
+)
+from lstmkit.kernels._library import library
+
+__all__ = ["gru_layer"]
+
+
+class _GRUKernel(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, step_mask, recurrent_mask, reset_after, trace):
+        order = BatchOrder.from_step_mask(step_mask)
+        x, h0, rmask = order.sort(x, 1), order.sort(h0, 0), order.sort(recurrent_mask, 0)
+        w_hh, b_hh = w_hh.contiguous(), None if b_hh is None else b_hh.contiguous()
+        steps, batch = x.shape[:2]
+        hidden = h0.shape[-1]
+        gates = input_projection(x, w_ih, b_ih)  # activated in place by the kernel
+        h = h0.clone()
+        hh_n = x.new_zeros(steps, batch, hidden) if reset_after else None  # W_hn h + b_hn, for r's error
+        output = x.new_zeros(steps, batch, hidden)
+        work = x.new_empty(batch * 5 * hidden)
+        library().call(
+            "gru_forward", x.dtype, steps, batch, hidden, int(reset_after), pointer(order.batch_sizes),
+            *map(pointer, (gates, w_hh, b_hh, rmask, h, hh_n, output, work)),
+        )  # fmt: skip
+        ctx.order, ctx.reset_after, ctx.has_bias = order, reset_after, b_ih is not None
+        ctx.save_for_backward(x, h0, w_ih, w_hh, gates, hh_n, output, rmask)
+        traced = order.unsort(gates, 1) if trace else x.new_empty(0)
+        ctx.mark_non_differentiable(traced)
+        return order.unsort(output, 1), order.unsort(h, 0), traced
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, d_output, d_hn, _d_gates):
+        x, h0, w_ih, w_hh, gates, hh_n, output, rmask = ctx.saved_tensors
+        order, reset_after = ctx.order, ctx.reset_after
+        steps, batch = x.shape[:2]
+        hidden = h0.shape[-1]
+        d_output, dh = order.sort(d_output, 1), order.sort(d_hn, 0).clone()
+        d_pre = x.new_zeros(steps, batch, 3 * hidden)  # error on W_ih x + b_ih, blocks r, z, n
+        d_hn_term = x.new_zeros(steps, batch, hidden) if reset_after else None  # error on W_hn h + b_hn
+        work = x.new_empty(batch * 5 * hidden)
+        library().call(
+            "gru_backward", x.dtype, steps, batch, hidden, int(reset_after), pointer(order.batch_sizes),
+            *map(pointer, (gates, hh_n, h0, output, w_hh, rmask, d_output, dh, d_pre, d_hn_term, work)),
+        )  # fmt: skip
+        need = ctx.needs_input_grad
+        dx = order.unsort(d_pre.matmul(w_ih), 1) if need[0] else None
+        dw_ih = weight_grad(d_pre, x) if need[2] else None
+        db_ih = flat(d_pre).sum(0) if ctx.has_bias and need[4] else None
+        # Errors on the recurrent pre-activations: r and z as on the input side; n's is r-scaled
+        # when the reset comes after W_hn.
+        d_recurrent = torch.cat((d_pre[..., : 2 * hidden], d_hn_term), -1) if reset_after else d_pre
+        dw_hh = None
+        if need[3]:
+            h_in = states_entering(h0, output, rmask)
+            if reset_after:
+                dw_hh = weight_grad(d_recurrent, h_in)
+            else:
+                r_h = gates[..., :hidden] * h_in  # what W_hn multiplies
+                dw_hh = torch.cat(
+                    (weight_grad(d_pre[..., : 2 * hidden], h_in), weight_grad(d_pre[..., 2 * hidden :], r_h))
+                )
+        db_hh = flat(d_recurrent).sum(0) if ctx.has_bias and need[5] else None
+        return dx, order.unsort(dh, 0), dw_ih, dw_hh, db_ih, db_hh, None, None, None, None
+
+
+def gru_layer(
+    x: Tensor,
+    h0: Tensor,
+    w_ih: Tensor,
+    w_hh: Tensor,
+    b_ih: Tensor | None = None,
+    b_hh: Tensor | None = None,
+    *,
+    step_mask: Tensor | None = None,
+    recurrent_mask: Tensor | None = None,
+    reset_after: bool = True,
+    trace: bool = False,
+) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
+    """One GRU layer in one direction on the compiled kernel (see :func:`lstmkit.bptt.gru_layer`)."""
+    output, h, gates = _GRUKernel.apply(x, h0, w_ih, w_hh, b_ih, b_hh, step_mask, recurrent_mask, reset_after, trace)
+    records = zero_ended(dict(zip(LF.GRU_GATES, gates.chunk(3, dim=-1))), step_mask) if trace else {}
+    return output, h, records

@@ -1,0 +1,85 @@
+"""The compiled Elman RNN layer: same contract as :func:`lstmkit.bptt.rnn_layer`, the time loop in C++."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+from torch.autograd.function import once_differentiable
+
+from lstmkit import functional as LF
+from lstmkit.kernels._common import (
+    BatchOrder,
+    combined_bias,
+    flat,
+    input_projection,
+    pointer,
+    states_entering,
+    weight_grad,
+)
+from lstmkit.kernels._library import library
+
+__all__ = ["rnn_layer"]
+
+
+class _RNNKernel(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, step_mask, recurrent_mask, nonlinearity):
+        order = BatchOrder.from_step_mask(step_mask)
+        x, h0, rmask = order.sort(x, 1), order.sort(h0, 0), order.sort(recurrent_mask, 0)
+        w_hh = w_hh.contiguous()
+        steps, batch = x.shape[:2]
+        hidden = h0.shape[-1]
+        pre = input_projection(x, w_ih, combined_bias(b_ih, b_hh))
+        h = h0.clone()
+        output = x.new_zeros(steps, batch, hidden)
+        work = x.new_empty(batch * hidden)
+        relu = int(nonlinearity == "relu")
+        library().call(
+            "rnn_forward", x.dtype, steps, batch, hidden, relu, pointer(order.batch_sizes),
+            *map(pointer, (pre, w_hh, rmask, h, output, work)),
+        )  # fmt: skip
+        ctx.order, ctx.relu, ctx.has_bias = order, relu, b_ih is not None
+        ctx.save_for_backward(x, h0, w_ih, w_hh, output, rmask)
+        return order.unsort(output, 1), order.unsort(h, 0)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, d_output, d_hn):
+        x, h0, w_ih, w_hh, output, rmask = ctx.saved_tensors
+        order = ctx.order
+        steps, batch = x.shape[:2]
+        hidden = h0.shape[-1]
+        d_output, dh = order.sort(d_output, 1), order.sort(d_hn, 0).clone()
+        d_pre = x.new_zeros(steps, batch, hidden)
+        work = x.new_empty(batch * hidden)
+        library().call(
+            "rnn_backward", x.dtype, steps, batch, hidden, ctx.relu, pointer(order.batch_sizes),
+            *map(pointer, (output, w_hh, rmask, d_output, dh, d_pre, work)),
+        )  # fmt: skip
+        need = ctx.needs_input_grad
+        dx = order.unsort(d_pre.matmul(w_ih), 1) if need[0] else None
+        dw_ih = weight_grad(d_pre, x) if need[2] else None
+        dw_hh = weight_grad(d_pre, states_entering(h0, output, rmask)) if need[3] else None
+        db = flat(d_pre).sum(0) if ctx.has_bias and (need[4] or need[5]) else None
+        return (dx, order.unsort(dh, 0), dw_ih, dw_hh, db if need[4] else None, db if need[5] else None,
+                None, None, None)  # fmt: skip
+
+
+def rnn_layer(
+    x: Tensor,
+    h0: Tensor,
+    w_ih: Tensor,
+    w_hh: Tensor,
+    b_ih: Tensor | None = None,
+    b_hh: Tensor | None = None,
+    *,
+    step_mask: Tensor | None = None,
+    recurrent_mask: Tensor | None = None,
+    nonlinearity: str = "tanh",
+    trace: bool = False,
+) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
+    """One Elman RNN layer in one direction on the compiled kernel (an RNN has no gates to trace)."""
+    if nonlinearity not in LF.RNN_NONLINEARITIES:
+        raise ValueError(f"nonlinearity must be one of {LF.RNN_NONLINEARITIES}, got {nonlinearity!r}")
+    output, h = _RNNKernel.apply(x, h0, w_ih, w_hh, b_ih, b_hh, step_mask, recurrent_mask, nonlinearity)
+    return output, h, {}

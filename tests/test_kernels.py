@@ -1,0 +1,211 @@
+"""The compiled kernels against the hand-written BPTT, the autograd reference, torch.nn and gradcheck."""
+
+import subprocess
+import sys
+
+import pytest
+import torch
+
+import lstmkit
+from lstmkit import bptt, kernels
+from lstmkit import functional as LF
+from lstmkit.kernels import _artifact, build
+
+pytestmark = pytest.mark.skipif(not kernels.available(), reason=f"kernels unavailable: {kernels.unavailable_reason()}")
+
+DT = torch.float64
+T, B, I, H, P = 6, 5, 3, 7, 4
+# Unsorted lengths with a tail no sequence reaches (max 5 < T): the kernels sort and skip both.
+LENGTHS = [3, 5, 1, 5, 2]
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    torch.manual_seed(0)
+
+
+def _leaf(*shape, dtype=DT):
+    return torch.randn(*shape, dtype=dtype, requires_grad=True)
+
+
+def _masks(lengths, dropout, width, batch=B, steps=T):
+    step_mask = None if lengths is None else LF.step_mask_from_lengths(torch.tensor(lengths), steps)
+    recurrent_mask = (torch.rand(batch, width) > 0.3).to(DT) / 0.7 if dropout else None
+    return step_mask, recurrent_mask
+
+
+def _cell_case(cell, proj=False, bias=True, batch=B, hidden=H):
+    """(leaves, kernel function, bptt twin, reference loop, options) for one cell kind."""
+    if cell == "lstm":
+        out = P if proj else hidden
+        weights = [_leaf(4 * hidden, I), _leaf(4 * hidden, out)]
+        weights += [_leaf(4 * hidden), _leaf(4 * hidden)] if bias else [None, None]
+        weights.append(_leaf(P, hidden) if proj else None)
+        leaves = [_leaf(T, batch, I), _leaf(batch, out), _leaf(batch, hidden), *weights]
+
+        def call(fn, *args, **kw):
+            out_, (h, c), rec = fn(args[0], (args[1], args[2]), *args[3:], **kw)
+            return out_, h, c, rec
+
+        return leaves, call, out, {}
+    gates = 3 if cell.startswith("gru") else 1
+    weights = [_leaf(gates * hidden, I), _leaf(gates * hidden, hidden)]
+    weights += [_leaf(gates * hidden), _leaf(gates * hidden)] if bias else [None, None]
+    leaves = [_leaf(T, batch, I), _leaf(batch, hidden), *weights]
+    options = {"reset_after": cell == "gru"} if cell.startswith("gru") else {"nonlinearity": cell.split("_")[1]}
+
+    def call(fn, *args, **kw):
+        out_, h, rec = fn(*args, **kw)
+        return out_, h, rec
+
+    return leaves, call, hidden, options
+
+
+FUNCTIONS = {
+    "lstm": (kernels.lstm_layer, bptt.lstm_layer, LF.lstm_sequence),
+    "gru": (kernels.gru_layer, bptt.gru_layer, LF.gru_sequence),
+    "gru_reset_before": (kernels.gru_layer, bptt.gru_layer, LF.gru_sequence),
+    "rnn_tanh": (kernels.rnn_layer, bptt.rnn_layer, LF.rnn_sequence),
+    "rnn_relu": (kernels.rnn_layer, bptt.rnn_layer, LF.rnn_sequence),
+}
+CASES = [
+    (cell, proj, lengths, dropout)
+    for cell in FUNCTIONS
+    for proj in ((False, True) if cell == "lstm" else (False,))
+    for lengths in (None, LENGTHS)
+    for dropout in (False, True)
+]
+
+
+def _assert_close(ours, theirs):
+    """Float64 agreement to 1e-10, relative to each tensor's scale (sums of hundreds of terms round)."""
+    torch.testing.assert_close(ours, theirs, rtol=1e-10, atol=1e-10 * max(theirs.abs().max().item(), 1e-2))
+
+
+def _outputs_and_grads(run, leaves):
+    *outputs, records = run()
+    present = [leaf for leaf in leaves if leaf is not None]
+    weights = [torch.randn_like(o) for o in outputs]
+    loss = sum((w * o).sum() for w, o in zip(weights, outputs))
+    return outputs, records, torch.autograd.grad(loss, present), weights
+
+
+@pytest.mark.parametrize("blas", ["torch", "portable"])
+@pytest.mark.parametrize("cell, proj, lengths, dropout", CASES)
+def test_kernel_matches_bptt_and_the_autograd_reference(cell, proj, lengths, dropout, blas):
+    leaves, call, state_width, options = _cell_case(cell, proj)
+    step_mask, recurrent_mask = _masks(lengths, dropout, state_width)
+    kernel, twin, reference = FUNCTIONS[cell]
+    masks = {"step_mask": step_mask, "recurrent_mask": recurrent_mask}
+    torch.manual_seed(1)  # the same loss weights for every implementation
+    with kernels.use_blas(blas):
+        ours, our_records, our_grads, _ = _outputs_and_grads(
+            lambda: call(kernel, *leaves, **masks, **options, trace=True), leaves
+        )
+    for other, extra in ((twin, {"trace": True}), (reference, {})):
+        torch.manual_seed(1)
+        theirs, their_records, their_grads, _ = _outputs_and_grads(
+            lambda o=other, e=extra: call(o, *leaves, **masks, **options, **e), leaves
+        )
+        for a, b in zip((*ours, *our_grads), (*theirs, *their_grads)):
+            _assert_close(a, b)
+        assert our_records.keys() == their_records.keys()
+        for name in their_records:
+            _assert_close(our_records[name], their_records[name])
+
+
+@pytest.mark.parametrize("cell", FUNCTIONS)
+def test_kernel_without_bias_and_wide_batch_uses_threads_correctly(cell):
+    # 64 rows of 4 * 96 gate values pass the threshold for splitting the element-wise pass over threads.
+    leaves, call, state_width, options = _cell_case(cell, bias=False, batch=64, hidden=96)
+    step_mask, _ = _masks(list(range(1, 65)) if cell != "lstm" else None, False, state_width, batch=64)
+    kernel, twin, _ = FUNCTIONS[cell]
+    torch.manual_seed(1)
+    ours, _, our_grads, _ = _outputs_and_grads(lambda: call(kernel, *leaves, step_mask=step_mask, **options), leaves)
+    torch.manual_seed(1)
+    theirs, _, their_grads, _ = _outputs_and_grads(lambda: call(twin, *leaves, step_mask=step_mask, **options), leaves)
+    for a, b in zip((*ours, *our_grads), (*theirs, *their_grads)):
+        _assert_close(a, b)
+
+
+@pytest.mark.parametrize("cell, proj", [("lstm", False), ("lstm", True), ("gru", False), ("gru_reset_before", False),
+                                        ("rnn_tanh", False), ("rnn_relu", False)])  # fmt: skip
+def test_kernel_gradcheck(cell, proj):
+    leaves, call, state_width, options = _cell_case(cell, proj)
+    step_mask, recurrent_mask = _masks(LENGTHS, True, state_width)
+    kernel = FUNCTIONS[cell][0]
+    present = [leaf for leaf in leaves if leaf is not None]
+
+    def f(*tensors):
+        it = iter(tensors)
+        args = [next(it) if leaf is not None else None for leaf in leaves]
+        return tuple(call(kernel, *args, step_mask=step_mask, recurrent_mask=recurrent_mask, **options)[:-1])
+
+    assert torch.autograd.gradcheck(f, present, eps=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("cell", ["lstm", "lstm_proj", "gru", "rnn_tanh", "rnn_relu"])
+def test_float32_within_1e5_of_torch_nn(cell, bidirectional):
+    options = {"num_layers": 2, "bidirectional": bidirectional}
+    if cell.startswith("lstm"):
+        proj = {"proj_size": 8} if cell == "lstm_proj" else {}
+        theirs = torch.nn.LSTM(16, 24, **options, **proj)
+        ours = lstmkit.LSTM(16, 24, backend="compiled", **options, **proj)
+    elif cell == "gru":
+        theirs, ours = torch.nn.GRU(16, 24, **options), lstmkit.GRU(16, 24, backend="compiled", **options)
+    else:
+        nonlinearity = cell.split("_")[1]
+        theirs = torch.nn.RNN(16, 24, nonlinearity=nonlinearity, **options)
+        ours = lstmkit.RNN(16, 24, nonlinearity=nonlinearity, backend="compiled", **options)
+    ours.load_state_dict(theirs.state_dict())
+    x = torch.randn(20, 9, 16)
+    lengths = torch.tensor([20, 3, 17, 20, 8, 1, 12, 19, 5])
+    packed = torch.nn.utils.rnn.pack_padded_sequence(x, lengths, enforce_sorted=False)
+    their_out, _ = torch.nn.utils.rnn.pad_packed_sequence(theirs(packed)[0], total_length=20)
+    our_out = ours(x, lengths=lengths)[0]
+    torch.testing.assert_close(our_out, their_out, rtol=1e-5, atol=1e-5)
+    their_out.square().sum().backward()
+    our_out.square().sum().backward()
+    for name, parameter in theirs.named_parameters():
+        torch.testing.assert_close(getattr(ours, name).grad, parameter.grad, rtol=1e-4, atol=1e-5)
+
+
+def test_build_writes_a_current_library_and_notices_stale_sources(tmp_path, monkeypatch):
+    target = tmp_path / "kernels.so"
+    assert build.build(target) == target
+    assert _artifact.is_current(target)
+    assert (target.stat().st_mode & 0o777) == 0o755 & ~_umask()
+    monkeypatch.setattr(_artifact, "source_hash", lambda: "something else")
+    assert not _artifact.is_current(target)
+
+
+def test_build_without_a_compiler_says_so_and_the_install_goes_on(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("CXX", "no-such-compiler-xyz")
+    with pytest.raises(RuntimeError, match="no C\\+\\+ compiler: 'no-such-compiler-xyz'"):
+        build.build(tmp_path / "k.so")
+    monkeypatch.setattr(build, "LIBRARY", tmp_path / "k.so")
+    assert build.main([]) == 0
+    assert "run its Python loops" in capsys.readouterr().err
+
+
+def test_disabled_kernels_fall_back_to_the_python_loops_in_a_fresh_process():
+    code = (
+        "import warnings, torch, lstmkit\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        "    layer = lstmkit.GRU(3, 4)\n"
+        "    layer(torch.randn(5, 2, 3)); layer(torch.randn(5, 2, 3))\n"
+        "print(layer.last_backend, len(caught), lstmkit.kernels.available())\n"
+    )
+    env = {**__import__("os").environ, "LSTMKIT_DISABLE_KERNELS": "1"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert result.stdout.split() == ["native", "1", "False"]
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
