@@ -90,7 +90,7 @@ def _outputs_and_grads(run, leaves):
     return outputs, records, torch.autograd.grad(loss, present), weights
 
 
-@pytest.mark.parametrize("blas", ["torch", "portable"])
+@pytest.mark.parametrize("blas", ["own", "torch", "portable"])
 @pytest.mark.parametrize("cell, proj, lengths, dropout", CASES)
 def test_kernel_matches_bptt_and_the_autograd_reference(cell, proj, lengths, dropout, blas):
     leaves, call, state_width, options = _cell_case(cell, proj)
@@ -209,3 +209,12 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def test_selftest_says_which_path_runs_and_checks_the_compiled_backend():
+    from cli_helpers import invoke
+
+    result = invoke("selftest")
+    assert result.exit_code == 0, result.output
+    assert "compiled kernels: loaded from _lstmkit_kernels.so; GEMM: lstmkit's packed sgemm" in result.output
+    assert result.output.count("compiled") > 10  # one table row per case on the compiled backend

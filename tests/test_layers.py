@@ -64,6 +64,13 @@ def test_auto_backend_picks_compiled_kernels_for_plain_layers_and_extras():
         layer(x)
         assert layer.last_backend == "compiled"
     assert lstmkit.LSTM(3, 4, layer_norm=True)._choose_backend(x, False) == "reference"
+    # Where the measured table says torch's oneDNN LSTM is faster (inference from batch x hidden 2048).
+    big = lstmkit.LSTM(3, 64)
+    with torch.no_grad():
+        big(torch.randn(5, 32, 3))
+    assert big.last_backend == "native"
+    big(torch.randn(5, 32, 3))  # training: lstmkit's kernel
+    assert big.last_backend == "compiled"
     # What the kernels can't take goes where it can run: bfloat16 to torch's kernel.
     half = lstmkit.LSTM(3, 4, dtype=torch.bfloat16)
     half(x.to(torch.bfloat16))

@@ -291,7 +291,8 @@ class _RecurrentBase(nn.Module):
         if self.backend != "auto":
             return self.backend
         if kernels.can_run(x):
-            if not needs_ours and dispatch.torch_is_faster(self.mode, x.shape[1], self.hidden_size, x.shape[0]):
+            training = torch.is_grad_enabled() and (x.requires_grad or any(p.requires_grad for p in self.parameters()))
+            if not needs_ours and dispatch.torch_is_faster(self.mode, x.shape[1], self.hidden_size, training):
                 return "native"
             return "compiled"
         if x.device.type == "cpu" and x.dtype in kernels.DTYPES:

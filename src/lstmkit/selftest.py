@@ -14,7 +14,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from lstmkit import layers
+from lstmkit import kernels, layers
 
 TOLERANCE = 1e-10
 CELLS = ("lstm", "gru", "rnn_tanh", "rnn_relu")
@@ -155,6 +155,12 @@ def selftest_cases() -> list[LayerCase]:
     return cases
 
 
-def run_selftest(seed: int = 0, backends: tuple[str, ...] = ("bptt", "reference")) -> list[ParityResult]:
-    """Every case of :func:`selftest_cases` on each backend."""
+def default_backends() -> tuple[str, ...]:
+    """lstmkit's own backends: the compiled kernels (when they are built), the Python BPTT, the reference."""
+    return ("compiled", "bptt", "reference") if kernels.available() else ("bptt", "reference")
+
+
+def run_selftest(seed: int = 0, backends: tuple[str, ...] | None = None) -> list[ParityResult]:
+    """Every case of :func:`selftest_cases` on each backend (default: :func:`default_backends`)."""
+    backends = default_backends() if backends is None else backends
     return [layer_parity(case, backend, seed) for backend in backends for case in selftest_cases()]

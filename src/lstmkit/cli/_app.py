@@ -53,8 +53,10 @@ def main() -> None:
 @app.command()
 def selftest(seed: int = typer.Option(0, help="Random seed for the inputs and weights.")) -> None:
     """Check every layer against torch.nn on random inputs (float64) and print the errors."""
+    from lstmkit import kernels
     from lstmkit.selftest import run_selftest
 
+    console.print(kernels.describe(), highlight=False)
     results = run_selftest(seed=seed)
     table = Table(title="lstmkit vs torch.nn (float64, max relative error of outputs/states and of all gradients)")
     for column in ("layer", "backend", "outputs", "gradients", "result"):

@@ -20,6 +20,7 @@ from lstmkit.kernels.rnn import rnn_layer
 __all__ = [
     "DTYPES",
     "available",
+    "describe",
     "can_run",
     "cannot_run_reason",
     "unavailable_reason",
@@ -37,6 +38,16 @@ DTYPES = (torch.float32, torch.float64)
 def available() -> bool:
     """True when the compiled kernels are built, current and loaded."""
     return library() is not None
+
+
+def describe() -> str:
+    """One line for people: whether the compiled kernels run, on which GEMM, or why not and what runs instead."""
+    if library() is None:
+        return (
+            f"compiled kernels: unavailable ({unavailable_reason()}); layers run the Python loops "
+            "(build the kernels with `python -m lstmkit.kernels.build`)"
+        )
+    return f"compiled kernels: loaded from {library().path.name}; GEMM: {blas_name()}"
 
 
 def cannot_run_reason(x: Tensor) -> str:

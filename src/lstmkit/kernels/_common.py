@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from lstmkit.kernels._library import library, own_sgemm
+
 
 @dataclass(frozen=True)
 class BatchOrder:
@@ -54,6 +56,11 @@ def pointer(t: Tensor | None) -> int | None:
     return t.data_ptr()
 
 
+def buffer(like: Tensor, *shape: int, ended_rows: bool) -> Tensor:
+    """A kernel output buffer: zeroed when some sequences end early (the kernel skips their rows)."""
+    return like.new_zeros(shape) if ended_rows else like.new_empty(shape)
+
+
 def flat(t: Tensor) -> Tensor:
     """``(T, B, N) -> (T*B, N)`` so that a sum over steps and batch is one GEMM."""
     return t.reshape(-1, t.shape[-1])
@@ -61,7 +68,12 @@ def flat(t: Tensor) -> Tensor:
 
 def weight_grad(d_pre: Tensor, inputs: Tensor) -> Tensor:
     """``sum_t d_pre[t]^T @ inputs[t]``: ``(T, B, N), (T, B, M) -> (N, M)`` as one GEMM."""
-    return flat(d_pre).t().mm(flat(inputs))
+    return matmul(flat(d_pre), flat(inputs), transpose_a=True)
+
+
+def input_grad(d_pre: Tensor, w_ih: Tensor) -> Tensor:
+    """The error sent to the layer below, ``d_pre @ W_ih``: ``(T, B, G) -> (T, B, I)`` as one GEMM."""
+    return matmul(flat(d_pre), w_ih).view(*d_pre.shape[:2], -1)
 
 
 def combined_bias(b_ih: Tensor | None, b_hh: Tensor | None) -> Tensor | None:
@@ -73,9 +85,7 @@ def combined_bias(b_ih: Tensor | None, b_hh: Tensor | None) -> Tensor | None:
 
 def input_projection(x: Tensor, w_ih: Tensor, bias: Tensor | None) -> Tensor:
     """``x W_ih^T + bias`` for every step at once: ``(T, B, I) -> (T, B, G)``, contiguous."""
-    rows = flat(x)
-    projected = rows.mm(w_ih.t()) if bias is None else torch.addmm(bias, rows, w_ih.t())
-    return projected.view(x.shape[0], x.shape[1], -1)
+    return matmul(flat(x), w_ih, bias, transpose_w=True).view(x.shape[0], x.shape[1], -1)
 
 
 def states_entering(h0: Tensor, output: Tensor, recurrent_mask: Tensor | None) -> Tensor:
@@ -94,3 +104,26 @@ def zero_ended(records: dict[str, Tensor], step_mask: Tensor | None) -> dict[str
         return records
     keep = step_mask.unsqueeze(-1)
     return {name: torch.where(keep, value, torch.zeros_like(value)) for name, value in records.items()}
+
+
+def matmul(
+    a: Tensor, w: Tensor, bias: Tensor | None = None, *, transpose_a: bool = False, transpose_w: bool = False
+) -> Tensor:
+    """``op(a) @ op(w) (+ bias)`` for 2-D tensors; ``transpose_*`` means the operand is used transposed.
+
+    Float32 runs on lstmkit's packed GEMM when the kernels use it (:class:`use_blas` ``"own"``, the
+    default), with the bias added inside the GEMM; everything else on torch's ``mm``/``addmm``.
+    """
+    lhs = a.t() if transpose_a else a
+    rhs = w.t() if transpose_w else w
+    if a.dtype != torch.float32 or not own_sgemm():
+        return lhs.mm(rhs) if bias is None else torch.addmm(bias, lhs, rhs)
+    a, w = a.contiguous(), w.contiguous()
+    bias = None if bias is None else bias.contiguous()
+    (m, k), n = lhs.shape, rhs.shape[1]
+    result = a.new_empty(m, n)
+    library().handle.lstmkit_sgemm(
+        m, n, k, a.data_ptr(), a.shape[1], int(transpose_a), w.data_ptr(), int(transpose_w), pointer(bias),
+        0.0, result.data_ptr(), n,
+    )  # fmt: skip
+    return result

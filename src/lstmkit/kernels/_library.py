@@ -1,9 +1,11 @@
 """Loading the compiled kernels (``ctypes``) and handing them a BLAS; the reason when they can't load.
 
 The library is plain C: every entry point takes sizes and raw data pointers. It is loaded once per
-process, after torch (so its OpenMP runtime is the libgomp torch already uses), and given the
-addresses of the Fortran ``sgemm_``/``dgemm_`` that torch's CPU library exports (MKL in the official
-wheels). A torch build without them gets the kernels' portable GEMM loops instead.
+process, after torch (so its OpenMP runtime is the libgomp torch already uses). Float32 products run
+on lstmkit's own packed GEMM (``csrc/sgemm.cpp``); float64 ones on the Fortran ``dgemm_`` that torch's
+CPU library exports (MKL in the official wheels), or on portable loops in a torch build without it.
+:class:`use_blas` switches, for tests and benchmarks: ``"own"`` (the default), ``"torch"`` (MKL's
+``sgemm_`` too) or ``"portable"`` (the loops for both precisions).
 """
 
 from __future__ import annotations
@@ -65,12 +67,14 @@ def _torch_blas() -> tuple[int | None, int | None, str]:
 
 
 def _declare(handle: ctypes.CDLL) -> None:
+    handle.lstmkit_sgemm.argtypes = [_I, _I, _I, _P, _I, _I, _P, _I, _P, ctypes.c_float, _P, _I]
+    handle.lstmkit_sgemm.restype = None
     for name, kinds in SIGNATURES.items():
         for suffix in ("f32", "f64"):
             function = getattr(handle, f"lstmkit_{name}_{suffix}")
             function.argtypes = [_I if kind == "i" else _P for kind in kinds]
             function.restype = None
-    handle.lstmkit_set_blas.argtypes = [_P, _P]
+    handle.lstmkit_set_blas.argtypes = [_P, _P, _I]
     handle.lstmkit_set_blas.restype = None
 
 
@@ -90,20 +94,23 @@ def _load() -> tuple[KernelLibrary | None, str]:
         _declare(handle)
     except (OSError, AttributeError) as error:
         return None, f"{path.name} could not be loaded: {error}"
-    _set_blas(handle, "torch")
+    _set_blas(handle, "own")
     return KernelLibrary(handle, path), ""
 
 
-_BLAS_NAME = {"name": ""}
+_BLAS_NAME = {"name": "", "own_sgemm": False}
+
+
+BLAS_CHOICES = ("own", "torch", "portable")
 
 
 def _set_blas(handle: ctypes.CDLL, which: str) -> None:
-    if which == "torch":
-        single, double, name = _torch_blas()
-    else:
-        single, double, name = None, None, "portable loops"
-    handle.lstmkit_set_blas(single, double)
+    single, double, name = _torch_blas() if which != "portable" else (None, None, "portable loops")
+    if which == "own":
+        name = f"lstmkit's packed sgemm (float32), {name.replace('sgemm_/dgemm_', 'dgemm_')} (float64)"
+    handle.lstmkit_set_blas(single, double, int(which == "own"))
     _BLAS_NAME["name"] = name
+    _BLAS_NAME["own_sgemm"] = which == "own"
 
 
 def library() -> KernelLibrary | None:
@@ -121,12 +128,17 @@ def blas_name() -> str:
     return _BLAS_NAME["name"] if library() else ""
 
 
+def own_sgemm() -> bool:
+    """True when float32 products run on lstmkit's packed GEMM."""
+    return library() is not None and _BLAS_NAME["own_sgemm"]
+
+
 class use_blas:
     """Context manager for tests and benchmarks: ``with use_blas("portable"): ...`` runs the fallback GEMM."""
 
     def __init__(self, which: str) -> None:
-        if which not in ("torch", "portable"):
-            raise ValueError(f"which must be 'torch' or 'portable', got {which!r}")
+        if which not in BLAS_CHOICES:
+            raise ValueError(f"which must be one of {BLAS_CHOICES}, got {which!r}")
         self.which = which
 
     def __enter__(self):
@@ -137,7 +149,7 @@ class use_blas:
         return self
 
     def __exit__(self, *exc) -> None:
-        _set_blas(library().handle, "torch")
+        _set_blas(library().handle, "own")
 
 
 @functools.lru_cache(maxsize=1)

@@ -9,7 +9,9 @@ from torch.autograd.function import once_differentiable
 from lstmkit import functional as LF
 from lstmkit.kernels._common import (
     BatchOrder,
+    buffer,
     flat,
+    input_grad,
     input_projection,
     pointer,
     states_entering,
@@ -31,8 +33,9 @@ class _GRUKernel(torch.autograd.Function):
         hidden = h0.shape[-1]
         gates = input_projection(x, w_ih, b_ih)  # activated in place by the kernel
         h = h0.clone()
-        hh_n = x.new_zeros(steps, batch, hidden) if reset_after else None  # W_hn h + b_hn, for r's error
-        output = x.new_zeros(steps, batch, hidden)
+        ended = step_mask is not None
+        hh_n = buffer(x, steps, batch, hidden, ended_rows=ended) if reset_after else None  # W_hn h + b_hn
+        output = buffer(x, steps, batch, hidden, ended_rows=ended)
         work = x.new_empty(batch * 5 * hidden)
         library().call(
             "gru_forward", x.dtype, steps, batch, hidden, int(reset_after), pointer(order.batch_sizes),
@@ -52,15 +55,16 @@ class _GRUKernel(torch.autograd.Function):
         steps, batch = x.shape[:2]
         hidden = h0.shape[-1]
         d_output, dh = order.sort(d_output, 1), order.sort(d_hn, 0).clone()
-        d_pre = x.new_zeros(steps, batch, 3 * hidden)  # error on W_ih x + b_ih, blocks r, z, n
-        d_hn_term = x.new_zeros(steps, batch, hidden) if reset_after else None  # error on W_hn h + b_hn
+        ended = order.batch_sizes is not None
+        d_pre = buffer(x, steps, batch, 3 * hidden, ended_rows=ended)  # error on W_ih x + b_ih: r, z, n
+        d_hn_term = buffer(x, steps, batch, hidden, ended_rows=ended) if reset_after else None  # on W_hn h + b_hn
         work = x.new_empty(batch * 5 * hidden)
         library().call(
             "gru_backward", x.dtype, steps, batch, hidden, int(reset_after), pointer(order.batch_sizes),
             *map(pointer, (gates, hh_n, h0, output, w_hh, rmask, d_output, dh, d_pre, d_hn_term, work)),
         )  # fmt: skip
         need = ctx.needs_input_grad
-        dx = order.unsort(d_pre.matmul(w_ih), 1) if need[0] else None
+        dx = order.unsort(input_grad(d_pre, w_ih), 1) if need[0] else None
         dw_ih = weight_grad(d_pre, x) if need[2] else None
         db_ih = flat(d_pre).sum(0) if ctx.has_bias and need[4] else None
         # Errors on the recurrent pre-activations: r and z as on the input side; n's is r-scaled

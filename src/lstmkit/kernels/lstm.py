@@ -14,8 +14,10 @@ from torch.autograd.function import once_differentiable
 from lstmkit import functional as LF
 from lstmkit.kernels._common import (
     BatchOrder,
+    buffer,
     combined_bias,
     flat,
+    input_grad,
     input_projection,
     pointer,
     states_entering,
@@ -37,9 +39,11 @@ class _LSTMKernel(torch.autograd.Function):
         steps, batch = x.shape[:2]
         hidden, out_size = w_hh.shape[0] // 4, w_hh.shape[1]
         gates = input_projection(x, w_ih, combined_bias(b_ih, b_hh))  # activated in place by the kernel
-        cells = x.new_zeros(steps, batch, hidden)
-        tanh_cells = x.new_zeros(steps, batch, hidden)
-        output = x.new_zeros(steps, batch, out_size)
+        ended = step_mask is not None
+        keep = trace or any(ctx.needs_input_grad)  # inference keeps nothing for a backward pass
+        cells = buffer(x, steps, batch, hidden, ended_rows=ended) if keep else None
+        tanh_cells = buffer(x, steps, batch, hidden, ended_rows=ended) if keep else None
+        output = buffer(x, steps, batch, out_size, ended_rows=ended)
         work = x.new_empty(batch * (hidden + out_size))
         library().call(
             "lstm_forward", x.dtype, steps, batch, hidden, out_size, pointer(order.batch_sizes),
@@ -62,15 +66,16 @@ class _LSTMKernel(torch.autograd.Function):
         hidden, out_size = w_hh.shape[0] // 4, w_hh.shape[1]
         d_output = order.sort(d_output, 1)
         dh, dc = order.sort(d_hn, 0).clone(), order.sort(d_cn, 0).clone()
-        d_pre = x.new_zeros(steps, batch, 4 * hidden)
-        d_h_new = x.new_zeros(steps, batch, out_size) if w_hr is not None else None
+        ended = order.batch_sizes is not None
+        d_pre = buffer(x, steps, batch, 4 * hidden, ended_rows=ended)
+        d_h_new = buffer(x, steps, batch, out_size, ended_rows=ended) if w_hr is not None else None
         work = x.new_empty(batch * (hidden + out_size))
         library().call(
             "lstm_backward", x.dtype, steps, batch, hidden, out_size, pointer(order.batch_sizes),
             *map(pointer, (gates, cells, tanh_cells, c0, w_hh, w_hr, rmask, d_output, dh, dc, d_pre, d_h_new, work)),
         )  # fmt: skip
         need = ctx.needs_input_grad
-        dx = order.unsort(d_pre.matmul(w_ih), 1) if need[0] else None
+        dx = order.unsort(input_grad(d_pre, w_ih), 1) if need[0] else None
         dw_ih = weight_grad(d_pre, x) if need[3] else None
         dw_hh = weight_grad(d_pre, states_entering(h0, output, rmask)) if need[4] else None
         db = flat(d_pre).sum(0) if ctx.has_bias and (need[5] or need[6]) else None

@@ -9,8 +9,10 @@ from torch.autograd.function import once_differentiable
 from lstmkit import functional as LF
 from lstmkit.kernels._common import (
     BatchOrder,
+    buffer,
     combined_bias,
     flat,
+    input_grad,
     input_projection,
     pointer,
     states_entering,
@@ -31,7 +33,7 @@ class _RNNKernel(torch.autograd.Function):
         hidden = h0.shape[-1]
         pre = input_projection(x, w_ih, combined_bias(b_ih, b_hh))
         h = h0.clone()
-        output = x.new_zeros(steps, batch, hidden)
+        output = buffer(x, steps, batch, hidden, ended_rows=step_mask is not None)
         work = x.new_empty(batch * hidden)
         relu = int(nonlinearity == "relu")
         library().call(
@@ -50,14 +52,14 @@ class _RNNKernel(torch.autograd.Function):
         steps, batch = x.shape[:2]
         hidden = h0.shape[-1]
         d_output, dh = order.sort(d_output, 1), order.sort(d_hn, 0).clone()
-        d_pre = x.new_zeros(steps, batch, hidden)
+        d_pre = buffer(x, steps, batch, hidden, ended_rows=order.batch_sizes is not None)
         work = x.new_empty(batch * hidden)
         library().call(
             "rnn_backward", x.dtype, steps, batch, hidden, ctx.relu, pointer(order.batch_sizes),
             *map(pointer, (output, w_hh, rmask, d_output, dh, d_pre, work)),
         )  # fmt: skip
         need = ctx.needs_input_grad
-        dx = order.unsort(d_pre.matmul(w_ih), 1) if need[0] else None
+        dx = order.unsort(input_grad(d_pre, w_ih), 1) if need[0] else None
         dw_ih = weight_grad(d_pre, x) if need[2] else None
         dw_hh = weight_grad(d_pre, states_entering(h0, output, rmask)) if need[3] else None
         db = flat(d_pre).sum(0) if ctx.has_bias and (need[4] or need[5]) else None

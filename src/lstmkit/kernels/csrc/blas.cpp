@@ -76,10 +76,12 @@ void gemm(char transa, char transb, int m, int n, int k, double alpha, const dou
 
 }  // namespace lstmkit
 
-// Hand the kernels a BLAS (the addresses of ?gemm_), or nullptr for the portable loops.
-LSTMKIT_API void lstmkit_set_blas(void* sgemm, void* dgemm) {
+// Hand the kernels a BLAS (the addresses of ?gemm_, or nullptr for the portable loops), and say whether
+// float32 products use lstmkit's own packed GEMM.
+LSTMKIT_API void lstmkit_set_blas(void* sgemm, void* dgemm, int own_sgemm) {
     lstmkit::blas().sgemm = reinterpret_cast<lstmkit::sgemm_fn>(sgemm);
     lstmkit::blas().dgemm = reinterpret_cast<lstmkit::dgemm_fn>(dgemm);
+    lstmkit::blas().own_sgemm = own_sgemm != 0;
 }
 
 LSTMKIT_API int lstmkit_kernels_abi_version() { return 1; }

@@ -6,12 +6,13 @@
 
 namespace lstmkit {
 
-// hh (rows, width) = bias (or 0) + in W^T for a W of ``width`` rows.
+// hh (rows, width) = bias (or 0) + in W^T, ``width`` the weight's output size.
 template <typename S>
-static void recurrent_projection(int64_t rows, int width, int inner, const S* in, const S* w, const S* bias, S* hh) {
+static void recurrent_projection(int64_t rows, int width, int inner, const S* in, const StepWeight<S>& w,
+                                 const S* bias, S* hh) {
     for (int64_t b = 0; b < rows; ++b)
         for (int j = 0; j < width; ++j) hh[b * width + j] = bias ? bias[j] : S(0);
-    rows_times_weight_t<S>(rows, width, inner, in, inner, w, S(1), hh, width);
+    w.apply(rows, in, inner, S(1), hh, width);
 }
 
 template <typename S>
@@ -21,13 +22,16 @@ static void gru_forward(int T, int B, int H, int reset_after, const int64_t* bat
     S* hh = work;                              // (B, 3H) recurrent pre-activations (2H used when reset before)
     S* h_in_scratch = work + int64_t(B) * G;   // (B, H)
     S* rh = h_in_scratch + int64_t(B) * H;     // (B, H): r * h_in, reset-before form only
+    // reset_after: all three blocks of W_hh at once; reset before: W_hr,z first, W_hn after r is known.
+    const StepWeight<S> gates_weight(w_hh, H, reset_after ? G : 2 * H, true);
+    const StepWeight<S> candidate_weight(w_hh + int64_t(2) * H * H, H, H, true);
     for (int t = 0; t < T; ++t) {
         const int64_t n = active_rows(batch_sizes, t, B);
         if (n == 0) continue;
         S* x_t = gates + int64_t(t) * B * G;
         S* out_t = output + int64_t(t) * B * H;
         const S* h_in = masked(h, rmask, n, H, h_in_scratch);
-        recurrent_projection<S>(n, reset_after ? G : 2 * H, H, h_in, w_hh, b_hh, hh);
+        recurrent_projection<S>(n, reset_after ? G : 2 * H, H, h_in, gates_weight, b_hh, hh);
         const int hh_width = reset_after ? G : 2 * H;
         if (reset_after) {
             S* hh_n_t = hh_n + int64_t(t) * B * H;
@@ -61,7 +65,7 @@ static void gru_forward(int T, int B, int H, int reset_after, const int64_t* bat
                 }
             }
             S* cand_pre = hh;  // reuse: (B, H) = b_hn + (r * h_in) W_hn^T
-            recurrent_projection<S>(n, H, H, rh, w_hh + int64_t(2) * H * H, b_hh ? b_hh + 2 * H : nullptr, cand_pre);
+            recurrent_projection<S>(n, H, H, rh, candidate_weight, b_hh ? b_hh + 2 * H : nullptr, cand_pre);
             for (int64_t b = 0; b < n; ++b) {
                 S* x = x_t + b * G;
 #pragma omp simd
@@ -86,6 +90,8 @@ static void gru_backward(int T, int B, int H, int reset_after, const int64_t* ba
     S* dh_step = work;                           // (B, H)
     S* d_hh = work + int64_t(B) * H;             // (B, 3H): error on the recurrent pre-activations
     S* d_rh = d_hh + int64_t(B) * G;             // (B, H): error on r * h_in (reset before)
+    const StepWeight<S> gates_weight(w_hh, reset_after ? G : 2 * H, H, false);
+    const StepWeight<S> candidate_weight(w_hh + int64_t(2) * H * H, H, H, false);
     for (int t = T - 1; t >= 0; --t) {
         const int64_t n = active_rows(batch_sizes, t, B);
         if (n == 0) continue;
@@ -117,7 +123,7 @@ static void gru_backward(int T, int B, int H, int reset_after, const int64_t* ba
                     d_hn_t[b * H + j] = d_cand * r;
                 }
             }
-            rows_times_weight<S>(n, H, G, d_hh, G, w_hh, S(0), dh, H);
+            gates_weight.apply(n, d_hh, G, S(0), dh, H);
             for (int64_t i = 0; i < n * H; ++i) {
                 S carried = rmask ? dh[i] * rmask[i] : dh[i];
                 dh[i] = carried + dh_step[i] * gate_t[(i / H) * G + H + i % H];
@@ -134,7 +140,7 @@ static void gru_backward(int T, int B, int H, int reset_after, const int64_t* ba
                 }
             }
             // d(r * h_in) = d_cand W_hn; then r's error, and h_in's error through r * h_in.
-            rows_times_weight<S>(n, H, H, d_t + 2 * H, G, w_hh + int64_t(2) * H * H, S(0), d_rh, H);
+            candidate_weight.apply(n, d_t + 2 * H, G, S(0), d_rh, H);
             for (int64_t b = 0; b < n; ++b) {
                 const S* g = gate_t + b * G;
                 S* d = d_t + b * G;
@@ -145,7 +151,7 @@ static void gru_backward(int T, int B, int H, int reset_after, const int64_t* ba
                     d[j] = d_rh[b * H + j] * h_in * r * (S(1) - r);
                 }
             }
-            rows_times_weight<S>(n, H, 2 * H, d_t, G, w_hh, S(0), dh, H);
+            gates_weight.apply(n, d_t, G, S(0), dh, H);
             for (int64_t i = 0; i < n * H; ++i) {
                 const int64_t b = i / H, j = i % H;
                 S through_h_in = dh[i] + d_rh[i] * gate_t[b * G + j];

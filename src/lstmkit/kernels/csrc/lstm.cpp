@@ -10,48 +10,59 @@
 
 namespace lstmkit {
 
+// One row of the fused pass: pre-activations -> activated gates (in place), the new c and o tanh(c).
+// KEEP stores c_t and tanh(c_t) for the backward pass; inference skips those writes.
+template <typename S, bool KEEP>
+static inline void lstm_gate_row(int H, S* row, S* c_row, S* h_new, S* cell_row, S* tanh_row) {
+#pragma omp simd
+    for (int j = 0; j < H; ++j) {
+        S i = sigmoid(row[j]);
+        S f = sigmoid(row[H + j]);
+        S g = tanh_(row[2 * H + j]);
+        S o = sigmoid(row[3 * H + j]);
+        S c_new = f * c_row[j] + i * g;
+        S tc = tanh_(c_new);
+        row[j] = i;
+        row[H + j] = f;
+        row[2 * H + j] = g;
+        row[3 * H + j] = o;
+        c_row[j] = c_new;
+        if constexpr (KEEP) {
+            cell_row[j] = c_new;
+            tanh_row[j] = tc;
+        }
+        h_new[j] = o * tc;
+    }
+}
+
+// ``cells``/``tanh_cells`` may be null (inference: nothing is kept for a backward pass).
 template <typename S>
 static void lstm_forward(int T, int B, int H, int P, const int64_t* batch_sizes, S* gates, const S* w_hh,
                          const S* w_hr, const S* rmask, S* h, S* c, S* cells, S* tanh_cells, S* output, S* work) {
     const int G = 4 * H;
     S* h_cell = work;                      // (B, H): o * tanh(c) before the projection
     S* h_in_scratch = work + int64_t(B) * H;  // (B, P): h * recurrent mask
+    const StepWeight<S> recurrent(w_hh, P, G, true), projection(w_hr, H, P, true);
     for (int t = 0; t < T; ++t) {
         const int64_t n = active_rows(batch_sizes, t, B);
         if (n == 0) continue;
         S* pre = gates + int64_t(t) * B * G;
         const S* h_in = masked(h, rmask, n, P, h_in_scratch);
-        rows_times_weight_t<S>(n, G, P, h_in, P, w_hh, S(1), pre, G);
+        recurrent.apply(n, h_in, P, S(1), pre, G);
         S* out_t = output + int64_t(t) * B * P;
-        S* cell_t = cells + int64_t(t) * B * H;
-        S* tanh_t = tanh_cells + int64_t(t) * B * H;
         S* h_new_base = w_hr ? h_cell : out_t;
-        #pragma omp parallel for schedule(static) if (worth_threads(n, G))
+#pragma omp parallel for schedule(static) if (worth_threads(n, G))
         for (int64_t b = 0; b < n; ++b) {
-            S* row = pre + b * G;
-            S* c_row = c + b * H;
-            S* h_new = h_new_base + b * H;
-            S* cell_row = cell_t + b * H;
-            S* tanh_row = tanh_t + b * H;
-#pragma omp simd
-            for (int j = 0; j < H; ++j) {
-                S i = sigmoid(row[j]);
-                S f = sigmoid(row[H + j]);
-                S g = tanh_(row[2 * H + j]);
-                S o = sigmoid(row[3 * H + j]);
-                S c_new = f * c_row[j] + i * g;
-                S tc = tanh_(c_new);
-                row[j] = i;
-                row[H + j] = f;
-                row[2 * H + j] = g;
-                row[3 * H + j] = o;
-                c_row[j] = c_new;
-                cell_row[j] = c_new;
-                tanh_row[j] = tc;
-                h_new[j] = o * tc;
+            if (cells) {
+                const int64_t at = int64_t(t) * B * H + b * H;
+                lstm_gate_row<S, true>(H, pre + b * G, c + b * H, h_new_base + b * H, cells + at, tanh_cells + at);
+            } else {
+                lstm_gate_row<S, false>(H, pre + b * G, c + b * H, h_new_base + b * H, nullptr, nullptr);
             }
         }
-        if (w_hr) rows_times_weight_t<S>(n, P, H, h_cell, H, w_hr, S(0), out_t, P);
+        // Rows of finished sequences hold no gates (what the trace reports, and finite for the binding's sums).
+        for (int64_t i = n * G; i < int64_t(B) * G; ++i) pre[i] = S(0);
+        if (w_hr) projection.apply(n, h_cell, H, S(0), out_t, P);
         for (int64_t i = 0; i < n * P; ++i) h[i] = out_t[i];
     }
 }
@@ -63,6 +74,7 @@ static void lstm_backward(int T, int B, int H, int P, const int64_t* batch_sizes
     const int G = 4 * H;
     S* dh_step = work;                        // (B, P): error on the step's (projected) output
     S* dh_cell = work + int64_t(B) * P;        // (B, H): error on o * tanh(c)
+    const StepWeight<S> recurrent(w_hh, G, P, false), projection(w_hr, P, H, false);
     for (int t = T - 1; t >= 0; --t) {
         const int64_t n = active_rows(batch_sizes, t, B);
         if (n == 0) continue;
@@ -72,7 +84,7 @@ static void lstm_backward(int T, int B, int H, int P, const int64_t* batch_sizes
         if (w_hr) {
             S* d_h_new_t = d_h_new + int64_t(t) * B * P;
             for (int64_t i = 0; i < n * P; ++i) d_h_new_t[i] = dh_step[i];
-            rows_times_weight<S>(n, H, P, dh_step, P, w_hr, S(0), dh_cell, H);
+            projection.apply(n, dh_step, P, S(0), dh_cell, H);
             dhc = dh_cell;
         }
         const S* gate_t = gates + int64_t(t) * B * G;
@@ -98,7 +110,7 @@ static void lstm_backward(int T, int B, int H, int P, const int64_t* batch_sizes
                 dc_row[j] = dct * f;
             }
         }
-        rows_times_weight<S>(n, P, G, d_pre_t, G, w_hh, S(0), dh, P);
+        recurrent.apply(n, d_pre_t, G, S(0), dh, P);
         if (rmask)
             for (int64_t i = 0; i < n * P; ++i) dh[i] *= rmask[i];
     }

@@ -7,13 +7,14 @@ namespace lstmkit {
 template <typename S>
 static void rnn_forward(int T, int B, int H, int relu, const int64_t* batch_sizes, S* pre, const S* w_hh,
                         const S* rmask, S* h, S* output, S* work) {
+    const StepWeight<S> recurrent(w_hh, H, H, true);
     for (int t = 0; t < T; ++t) {
         const int64_t n = active_rows(batch_sizes, t, B);
         if (n == 0) continue;
         S* pre_t = pre + int64_t(t) * B * H;
         S* out_t = output + int64_t(t) * B * H;
         const S* h_in = masked(h, rmask, n, H, work);
-        rows_times_weight_t<S>(n, H, H, h_in, H, w_hh, S(1), pre_t, H);
+        recurrent.apply(n, h_in, H, S(1), pre_t, H);
         if (relu) {
 #pragma omp simd
             for (int64_t i = 0; i < n * H; ++i) out_t[i] = pre_t[i] > S(0) ? pre_t[i] : S(0);
@@ -32,6 +33,7 @@ template <typename S>
 static void rnn_backward(int T, int B, int H, int relu, const int64_t* batch_sizes, const S* output, const S* w_hh,
                          const S* rmask, const S* d_output, S* dh, S* d_pre, S* work) {
     (void)work;
+    const StepWeight<S> recurrent(w_hh, H, H, false);
     for (int t = T - 1; t >= 0; --t) {
         const int64_t n = active_rows(batch_sizes, t, B);
         if (n == 0) continue;
@@ -44,7 +46,7 @@ static void rnn_backward(int T, int B, int H, int relu, const int64_t* batch_siz
             S slope = relu ? S(out_t[i] > S(0)) : S(1) - out_t[i] * out_t[i];
             d_t[i] = (dh[i] + d_out_t[i]) * slope;
         }
-        rows_times_weight<S>(n, H, H, d_t, H, w_hh, S(0), dh, H);
+        recurrent.apply(n, d_t, H, S(0), dh, H);
         if (rmask)
             for (int64_t i = 0; i < n * H; ++i) dh[i] *= rmask[i];
     }

@@ -1,0 +1,200 @@
+#include "sgemm.h"
+
+#include "blas.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace lstmkit {
+
+typedef float v16 __attribute__((vector_size(64)));
+
+PackedWeight::PackedWeight(const float* w, int k, int n, bool transposed, const float* bias) : k_(k), n_(n) {
+    if (bias) {
+        bias_.assign(int64_t(panels()) * SGEMM_NR, 0.0f);
+        std::copy(bias, bias + n, bias_.begin());
+    }
+    data_.assign(int64_t(panels()) * k * SGEMM_NR, 0.0f);  // the last panel is zero-padded
+    for (int p = 0; p < panels(); ++p) {
+        float* dst = data_.data() + int64_t(p) * k * SGEMM_NR;
+        const int width = std::min(SGEMM_NR, n - p * SGEMM_NR);
+        for (int kk = 0; kk < k; ++kk)
+            for (int j = 0; j < width; ++j) {
+                const int col = p * SGEMM_NR + j;
+                dst[int64_t(kk) * SGEMM_NR + j] = transposed ? w[int64_t(col) * k + kk] : w[int64_t(kk) * n + col];
+            }
+    }
+}
+
+static inline v16 load(const float* p) {
+    v16 v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void store(float* p, v16 v) { std::memcpy(p, &v, sizeof v); }
+
+// One MR x NR block of C: acc = op(A)[0:MR, :] panel, then C = acc + beta C (``width`` columns stored).
+// op(A)[r][kk] is a[r * lda + kk], or a[kk * lda + r] when A is transposed (then the MR values of one
+// k are contiguous).
+// ``bias`` (NR values, zero-padded) starts every row of the block instead of zero.
+template <int MR, bool TRANS_A>
+static void micro_kernel(int k, const float* a, int lda, const float* panel, const float* bias, float beta, float* c,
+                         int ldc, int width) {
+    v16 acc0[MR], acc1[MR];
+    const v16 start0 = bias ? load(bias) : v16{}, start1 = bias ? load(bias + 16) : v16{};
+    for (int r = 0; r < MR; ++r) {
+        acc0[r] = start0;
+        acc1[r] = start1;
+    }
+    for (int kk = 0; kk < k; ++kk) {
+        const v16 b0 = load(panel + int64_t(kk) * SGEMM_NR);
+        const v16 b1 = load(panel + int64_t(kk) * SGEMM_NR + 16);
+        for (int r = 0; r < MR; ++r) {
+            const float ar = TRANS_A ? a[int64_t(kk) * lda + r] : a[int64_t(r) * lda + kk];
+            acc0[r] += ar * b0;
+            acc1[r] += ar * b1;
+        }
+    }
+    for (int r = 0; r < MR; ++r) {
+        float* cr = c + int64_t(r) * ldc;
+        if (width == SGEMM_NR) {
+            if (beta != 0.0f) {
+                acc0[r] += load(cr);
+                acc1[r] += load(cr + 16);
+            }
+            store(cr, acc0[r]);
+            store(cr + 16, acc1[r]);
+        } else {
+            float block[SGEMM_NR];
+            store(block, acc0[r]);
+            store(block + 16, acc1[r]);
+            for (int j = 0; j < width; ++j) cr[j] = block[j] + (beta != 0.0f ? cr[j] : 0.0f);
+        }
+    }
+}
+
+using MicroKernel = void (*)(int, const float*, int, const float*, const float*, float, float*, int, int);
+
+template <bool TRANS_A>
+static MicroKernel kernel_for(int rows) {
+    static const MicroKernel table[SGEMM_MR + 1] = {
+        nullptr,
+        micro_kernel<1, TRANS_A>,
+        micro_kernel<2, TRANS_A>,
+        micro_kernel<3, TRANS_A>,
+        micro_kernel<4, TRANS_A>,
+        micro_kernel<5, TRANS_A>,
+        micro_kernel<6, TRANS_A>,
+        micro_kernel<7, TRANS_A>,
+        micro_kernel<8, TRANS_A>,
+    };
+    return table[rows];
+}
+
+// Blocking for the caches: a task owns MC rows of C and one panel; it walks k in blocks of KC, so the
+// KC x NR slice of the panel (32 KiB) stays in L1 and the MC x KC slice of A in L2 while the
+// micro-kernel sweeps them, instead of both being streamed from memory for every row block.
+constexpr int SGEMM_MC = 96;
+constexpr int SGEMM_KC = 256;
+
+// Copies rows rows0 .. rows0 + rows of op(A) = A^T (A stored k x m), columns k0 .. k0 + depth, into
+// micro-panels of MR rows, each k-major (MR consecutive values per k, zero-padded): the layout the
+// transposed-A micro-kernel reads with lda = MR.
+static void pack_rows(const float* a, int lda, int rows0, int rows, int k0, int depth, float* packed) {
+    for (int block = 0; block < rows; block += SGEMM_MR) {
+        float* dst = packed + int64_t(block) * depth;
+        const int height = std::min(SGEMM_MR, rows - block);
+        for (int kk = 0; kk < depth; ++kk) {
+            const float* src = a + int64_t(k0 + kk) * lda + rows0 + block;
+            for (int r = 0; r < SGEMM_MR; ++r) dst[kk * SGEMM_MR + r] = r < height ? src[r] : 0.0f;
+        }
+    }
+}
+
+// Tall products (the whole-sequence GEMMs): threads take chunks of rows and run each against every
+// panel. A transposed A is first packed, once per chunk and k block, into micro-panels (a plain A is
+// read in place: its rows are already contiguous in k).
+static void sgemm_tall(int m, const float* a, int lda, bool a_transposed, const PackedWeight& w, float beta,
+                       float* c, int ldc) {
+    // Chunks of at most MC rows, as many as keeps every thread equally busy.
+    const auto ceil_div = [](int x, int y) { return (x + y - 1) / y; };
+    const int per_thread = ceil_div(m, omp_get_max_threads());
+    const int mc = ceil_div(ceil_div(per_thread, ceil_div(per_thread, SGEMM_MC)), SGEMM_MR) * SGEMM_MR;
+    const int chunks = ceil_div(m, mc);
+#pragma omp parallel
+    {
+        std::vector<float> packed(a_transposed ? int64_t(mc + SGEMM_MR) * SGEMM_KC : 0);
+#pragma omp for schedule(static)
+        for (int chunk = 0; chunk < chunks; ++chunk) {
+            const int row0 = chunk * mc, rows = std::min(mc, m - row0);
+            for (int k0 = 0; k0 < w.k(); k0 += SGEMM_KC) {
+                const int depth = std::min(SGEMM_KC, w.k() - k0);
+                const float block_beta = k0 == 0 ? beta : 1.0f;  // later k blocks add to what the first wrote
+                if (a_transposed) pack_rows(a, lda, row0, rows, k0, depth, packed.data());
+                for (int p = 0; p < w.panels(); ++p) {
+                    const int width = std::min(SGEMM_NR, w.n() - p * SGEMM_NR);
+                    const float* panel = w.panel(p) + int64_t(k0) * SGEMM_NR;
+                    const float* bias = k0 == 0 ? w.bias(p) : nullptr;
+                    for (int block = 0; block < rows; block += SGEMM_MR) {
+                        const int height = std::min(SGEMM_MR, rows - block);
+                        float* c_block = c + int64_t(row0 + block) * ldc + p * SGEMM_NR;
+                        if (a_transposed) {
+                            kernel_for<true>(height)(depth, packed.data() + int64_t(block) * depth, SGEMM_MR, panel,
+                                                     bias, block_beta, c_block, ldc, width);
+                        } else {
+                            kernel_for<false>(height)(depth, a + int64_t(row0 + block) * lda + k0, lda, panel, bias,
+                                                      block_beta, c_block, ldc, width);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+// Short products (the steps of a loop: a few rows of the batch): threads take panels of W, and A is
+// read in place (it is small and the next step's A depends on this step's C).
+static void sgemm_short(int m, const float* a, int lda, const PackedWeight& w, float beta, float* c, int ldc) {
+    const int panels = w.panels();
+    // Threads pay off from a few hundred thousand multiply-adds: waking one costs microseconds.
+    const bool threaded = panels > 1 && int64_t(m) * w.n() * w.k() >= (1 << 18);
+#pragma omp parallel for schedule(static) if (threaded)
+    for (int p = 0; p < panels; ++p) {
+        const int width = std::min(SGEMM_NR, w.n() - p * SGEMM_NR);
+        for (int k0 = 0; k0 < w.k(); k0 += SGEMM_KC) {
+            const int depth = std::min(SGEMM_KC, w.k() - k0);
+            const float* panel = w.panel(p) + int64_t(k0) * SGEMM_NR;
+            const float block_beta = k0 == 0 ? beta : 1.0f;
+            const float* bias = k0 == 0 ? w.bias(p) : nullptr;
+            for (int row = 0; row < m; row += SGEMM_MR) {
+                const int rows = std::min(SGEMM_MR, m - row);
+                kernel_for<false>(rows)(depth, a + int64_t(row) * lda + k0, lda, panel, bias, block_beta,
+                                        c + int64_t(row) * ldc + p * SGEMM_NR, ldc, width);
+            }
+        }
+    }
+}
+
+void sgemm_packed(int m, const float* a, int lda, bool a_transposed, const PackedWeight& w, float beta, float* c,
+                  int ldc) {
+    if (m <= 0) return;
+    if (a_transposed || m >= 2 * SGEMM_MC) {
+        sgemm_tall(m, a, lda, a_transposed, w, beta, c, ldc);
+    } else {
+        sgemm_short(m, a, lda, w, beta, c, ldc);
+    }
+}
+
+}  // namespace lstmkit
+
+// C (m x n) = op(A) op(W) + beta C for the whole-sequence products the Python binding does around the
+// loops (input projection, dx, dW): W is packed for this one call.
+// With ``bias`` (n values), C = op(A) op(W) + bias (+ beta C).
+LSTMKIT_API void lstmkit_sgemm(int m, int n, int k, const float* a, int lda, int a_transposed, const float* w,
+                               int w_transposed, const float* bias, float beta, float* c, int ldc) {
+    const lstmkit::PackedWeight packed(w, k, n, w_transposed != 0, bias);
+    lstmkit::sgemm_packed(m, a, lda, a_transposed != 0, packed, beta, c, ldc);
+}
