@@ -218,3 +218,23 @@ def test_selftest_says_which_path_runs_and_checks_the_compiled_backend():
     assert result.exit_code == 0, result.output
     assert "compiled kernels: loaded from _lstmkit_kernels.so; GEMM: lstmkit's packed sgemm" in result.output
     assert result.output.count("compiled") > 10  # one table row per case on the compiled backend
+
+
+@pytest.mark.parametrize("m, k, n", [(1, 1, 1), (3, 5, 7), (17, 33, 65), (9, 300, 31), (500, 300, 70), (777, 513, 45)])
+@pytest.mark.parametrize("transpose_a", [False, True])
+@pytest.mark.parametrize("transpose_w", [False, True])
+@pytest.mark.parametrize("with_bias", [False, True])
+def test_own_sgemm_matches_float64_products(m, k, n, transpose_a, transpose_w, with_bias):
+    # Edge sizes on purpose: partial micro-kernel rows and panel columns, k past one cache block, tall
+    # products split over threads, and both operand layouts.
+    from lstmkit.kernels._common import matmul
+
+    a = torch.randn(k, m) if transpose_a else torch.randn(m, k)
+    w = torch.randn(n, k) if transpose_w else torch.randn(k, n)
+    bias = torch.randn(n) if with_bias else None
+    expected = (a.double().t() if transpose_a else a.double()) @ (w.double().t() if transpose_w else w.double())
+    if with_bias:
+        expected = expected + bias.double()
+    got = matmul(a, w, bias, transpose_a=transpose_a, transpose_w=transpose_w)
+    assert got.dtype == torch.float32 and got.shape == (m, n)
+    torch.testing.assert_close(got.double(), expected, rtol=0, atol=2e-6 * k**0.5 * expected.abs().max().item())

@@ -156,8 +156,9 @@ class use_blas:
 def warn_unavailable() -> None:
     """Warn once per process that the Python loops run instead of the kernels, and how to build them."""
     warnings.warn(
-        f"lstmkit's compiled kernels are unavailable ({unavailable_reason()}); layers run the slower Python "
-        "loops. Build them with `python -m lstmkit.kernels.build` (needs a C++ compiler such as g++).",
+        f"lstmkit's compiled kernels are unavailable ({unavailable_reason()}); layers run torch's kernel where "
+        "it can and lstmkit's slower Python loops for the rest. Build them with `python -m lstmkit.kernels.build` "
+        "(needs a C++ compiler such as g++).",
         RuntimeWarning,
         stacklevel=3,
     )
