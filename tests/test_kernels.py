@@ -238,3 +238,12 @@ def test_own_sgemm_matches_float64_products(m, k, n, transpose_a, transpose_w, w
     got = matmul(a, w, bias, transpose_a=transpose_a, transpose_w=transpose_w)
     assert got.dtype == torch.float32 and got.shape == (m, n)
     torch.testing.assert_close(got.double(), expected, rtol=0, atol=2e-6 * k**0.5 * expected.abs().max().item())
+
+
+def test_operands_of_another_dtype_are_refused_not_read_as_raw_memory():
+    x = torch.randn(4, 2, 3, dtype=torch.float64)
+    weights = [torch.randn(12, 3), torch.randn(12, 3)]  # float32 weights, float64 input
+    with pytest.raises(TypeError, match="w_ih must be a torch.float64 tensor on cpu like the input, got torch.float32"):
+        kernels.gru_layer(x, torch.zeros(2, 4, dtype=torch.float64), *weights)
+    with pytest.raises(TypeError, match="float32 or float64 CPU input, got torch.bfloat16"):
+        kernels.rnn_layer(x.bfloat16(), torch.zeros(2, 4), torch.randn(4, 3), torch.randn(4, 4))

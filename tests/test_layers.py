@@ -298,6 +298,11 @@ def test_detach_state_truncates_backprop():
         (lambda m: m(torch.randn(5)), ValueError, "3-D"),
         (lambda m: m(torch.randn(5, 2, 7)), ValueError, "input_size mismatch: layer expects 3 features, got 7"),
         (lambda m: m(torch.randint(0, 3, (5, 2, 3))), TypeError, "floating-point"),
+        (
+            lambda m: m(torch.randn(5, 2, 3, dtype=torch.float64)),
+            TypeError,
+            "input must have the layer's dtype torch.float32, got torch.float64",
+        ),
         (lambda m: m([[1.0, 2.0, 3.0]]), TypeError, "Tensor or PackedSequence"),
         (
             lambda m: m(torch.randn(5, 2, 3), (torch.zeros(1, 3, 4), torch.zeros(1, 2, 4))),

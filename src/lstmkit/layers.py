@@ -234,6 +234,11 @@ class _RecurrentBase(nn.Module):
             raise TypeError(f"input must be a Tensor or PackedSequence, got {type(input).__name__}")
         if not input.is_floating_point():
             raise TypeError(f"input must have a floating-point dtype, got {input.dtype}")
+        if input.dtype != self.weight_ih_l0.dtype:
+            raise TypeError(
+                f"input must have the layer's dtype {self.weight_ih_l0.dtype}, got {input.dtype} "
+                "(convert the input, or the layer with .to(dtype))"
+            )
         if input.dim() not in (2, 3):
             raise ValueError(
                 f"input must be 3-D ({'batch, time' if self.batch_first else 'time, batch'}, features) "

@@ -48,6 +48,21 @@ class BatchOrder:
         return t.index_select(dim, self.inverse)
 
 
+def check_operands(x: Tensor, **tensors: Tensor | None) -> None:
+    """The kernels read raw memory: every operand must be a CPU tensor of the input's dtype.
+
+    Raises ``TypeError`` naming the first operand that is not (a float64 weight read as float32 would
+    be garbage, not an error).
+    """
+    if x.device.type != "cpu" or x.dtype not in (torch.float32, torch.float64):
+        raise TypeError(f"the compiled kernels take float32 or float64 CPU input, got {x.dtype} on {x.device}")
+    for name, t in tensors.items():
+        if t is not None and (t.dtype != x.dtype or t.device != x.device):
+            raise TypeError(
+                f"{name} must be a {x.dtype} tensor on {x.device} like the input, got {t.dtype} on {t.device}"
+            )
+
+
 def pointer(t: Tensor | None) -> int | None:
     """The data address of a contiguous tensor, ``None`` for an absent one (a C null pointer)."""
     if t is None:

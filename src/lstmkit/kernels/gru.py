@@ -10,6 +10,7 @@ from lstmkit import functional as LF
 from lstmkit.kernels._common import (
     BatchOrder,
     buffer,
+    check_operands,
     flat,
     input_grad,
     input_projection,
@@ -26,6 +27,7 @@ __all__ = ["gru_layer"]
 class _GRUKernel(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, step_mask, recurrent_mask, reset_after, trace):
+        check_operands(x, h0=h0, w_ih=w_ih, w_hh=w_hh, b_ih=b_ih, b_hh=b_hh, recurrent_mask=recurrent_mask)
         order = BatchOrder.from_step_mask(step_mask)
         x, h0, rmask = order.sort(x, 1), order.sort(h0, 0), order.sort(recurrent_mask, 0)
         w_hh, b_hh = w_hh.contiguous(), None if b_hh is None else b_hh.contiguous()

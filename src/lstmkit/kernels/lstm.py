@@ -15,6 +15,7 @@ from lstmkit import functional as LF
 from lstmkit.kernels._common import (
     BatchOrder,
     buffer,
+    check_operands,
     combined_bias,
     flat,
     input_grad,
@@ -32,6 +33,8 @@ __all__ = ["lstm_layer"]
 class _LSTMKernel(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, step_mask, recurrent_mask, trace):
+        operands = {"h0": h0, "c0": c0, "w_ih": w_ih, "w_hh": w_hh, "b_ih": b_ih, "b_hh": b_hh, "w_hr": w_hr}
+        check_operands(x, **operands, recurrent_mask=recurrent_mask)
         order = BatchOrder.from_step_mask(step_mask)
         x, rmask = order.sort(x, 1), order.sort(recurrent_mask, 0)
         h, c = order.sort(h0, 0).clone(), order.sort(c0, 0).clone()
