@@ -32,14 +32,13 @@ from lstmkit import functional as LF
 from lstmkit import kernels
 from lstmkit.kernels._common import combined_bias
 from lstmkit.kernels._library import library
-from lstmkit.layers import _RecurrentBase
+from lstmkit.layers import State, _RecurrentBase
 
 __all__ = ["Streaming", "STREAM_BACKENDS", "stack_step", "check_streamable"]
 
 STREAM_BACKENDS = ("auto", "compiled", "reference")
 _KERNEL = {"LSTM": "lstm_step", "GRU": "gru_step", "RNN_TANH": "rnn_step", "RNN_RELU": "rnn_step"}
 
-State = Tensor | tuple[Tensor, Tensor]
 Weights = dict[str, Tensor | LF.LayerNormWeights | None]
 
 
@@ -54,7 +53,7 @@ def check_streamable(layer: nn.Module) -> None:
         )
 
 
-def layer_weights(layer: nn.Module) -> list[Weights]:
+def _layer_weights(layer: nn.Module) -> list[Weights]:
     """The parameters of each layer of a unidirectional stack, by their :mod:`lstmkit.functional` names."""
     return [
         {**layer._direction_weights(f"_l{i}"), "layer_norm": layer._layer_norm_weights(f"_l{i}")}
@@ -126,7 +125,7 @@ def stack_step(layer: nn.Module, input: Tensor, hx: State | None = None) -> tupl
     check_streamable(layer)
     x, batched = _check_step_input(layer, input)
     state = _checked_state(layer, hx, x, batched)
-    output, new_state = _advance(layer, layer_weights(layer), x, state)
+    output, new_state = _advance(layer, _layer_weights(layer), x, state)
     if not batched:
         output, new_state = output.squeeze(0), tuple(s.squeeze(1) for s in new_state)
     return output, _as_hx(layer.mode, new_state)
@@ -171,7 +170,7 @@ class Streaming:
         layer = self.layer
         parameter = layer.weight_ih_l0
         self.dtype, self.device = parameter.dtype, parameter.device
-        self._weights = [{k: _snapshot(v) for k, v in w.items()} for w in layer_weights(layer)]
+        self._weights = [{k: _snapshot(v) for k, v in w.items()} for w in _layer_weights(layer)]
         reason = kernels.cannot_run_reason(parameter)
         if not reason and layer.layer_norm:
             reason = "the C step has no layer norm (layer_norm=True streams on backend='reference')"
@@ -243,8 +242,10 @@ class Streaming:
         self._work = self._state[0].new_empty(work)
         function = library().function(_KERNEL[layer.mode], self.dtype)
         sizes = (layer.num_layers, batch, layer.input_size, hidden, flag)
-        buffers = (*self._state, self._work)
-        return functools.partial(function, *sizes, ctypes.addressof(self._table), *(t.data_ptr() for t in buffers))
+        pointers = (ctypes.addressof(self._table), *(t.data_ptr() for t in (*self._state, self._work)))
+        # Bound as ctypes objects, which ctypes passes without converting them again at every step.
+        bound = [*map(ctypes.c_int, sizes), *map(ctypes.c_void_p, pointers)]
+        return functools.partial(function, *bound)
 
     # -- stepping -------------------------------------------------------------------------------
 
