@@ -2,7 +2,8 @@
 
 from lstmkit import bptt, functional, init
 from lstmkit.layers import GRU, LSTM, RNN, detach_state
+from lstmkit.streaming import Streaming
 
 __version__ = "0.1.0"
 
-__all__ = ["LSTM", "GRU", "RNN", "detach_state", "functional", "bptt", "init", "__version__"]
+__all__ = ["LSTM", "GRU", "RNN", "Streaming", "detach_state", "functional", "bptt", "init", "__version__"]

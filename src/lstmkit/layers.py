@@ -229,6 +229,18 @@ class _RecurrentBase(nn.Module):
         result = (output, final if self.mode == "LSTM" else final[0])
         return (*result, trace) if return_trace else result
 
+    def step(self, input: Tensor, hx: State | None = None) -> tuple[Tensor, State]:
+        """One time step of a unidirectional stack: ``input (B, I)`` or ``(I,)``, ``hx`` as for ``forward``.
+
+        Returns ``output (B, P)`` (the top layer's new ``h``) and the new state in ``hx``'s layout, so
+        ``output, hx = layer.step(x_t, hx)`` over ``t`` equals one ``forward`` over the sequence. The
+        functional cells run it (differentiable; no dropout, as in eval mode); for fast inference one
+        step at a time, with the state and buffers kept between calls, use :class:`lstmkit.Streaming`.
+        """
+        from lstmkit.streaming import stack_step  # streaming builds on this module
+
+        return stack_step(self, input, hx)
+
     def _check_input(self, input) -> tuple[Tensor, bool]:
         if not isinstance(input, Tensor):
             raise TypeError(f"input must be a Tensor or PackedSequence, got {type(input).__name__}")

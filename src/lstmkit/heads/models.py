@@ -101,8 +101,12 @@ class LanguageModel(nn.Module):
     def forward(self, tokens: Tensor, lengths: Lengths = None, state: State | None = None) -> tuple[Tensor, State]:
         """``tokens (B, T)`` long, ``lengths (B,)``, optional carried state -> ``logits (B, T, V)``, state."""
         outputs, state = self.encoder(tokens, lengths, state)
+        return self.logits(outputs), state
+
+    def logits(self, outputs: Tensor) -> Tensor:
+        """The head alone: encoder outputs ``(..., H)`` -> vocabulary logits ``(..., V)`` (after dropout)."""
         weight = self.encoder.embedding.weight if self.decoder_weight is None else self.decoder_weight
-        return F.linear(self.dropout(outputs), weight, self.decoder_bias), state
+        return F.linear(self.dropout(outputs), weight, self.decoder_bias)
 
 
 class BidirectionalLanguageModel(nn.Module):

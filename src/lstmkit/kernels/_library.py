@@ -35,6 +35,10 @@ SIGNATURES = {
     "gru_backward": "iiiip" + "p" * 11,
     "rnn_forward": "iiiip" + "p" * 6,
     "rnn_backward": "iiiip" + "p" * 7,
+    # One step of a whole stack (csrc/step.cpp): sizes and a flag, the weight table, state, work, x, out.
+    "lstm_step": "iiiii" + "p" * 6,
+    "gru_step": "iiiii" + "p" * 5,
+    "rnn_step": "iiiii" + "p" * 5,
 }
 
 
@@ -46,9 +50,12 @@ class KernelLibrary:
     path: Path
 
     def call(self, name: str, dtype: torch.dtype, *args) -> None:
+        self.function(name, dtype)(*args)
+
+    def function(self, name: str, dtype: torch.dtype) -> ctypes._CFuncPtr:
+        """The ctypes function ``lstmkit_<name>_<f32|f64>``, for callers that keep it across many calls."""
         suffix = "f32" if dtype == torch.float32 else "f64"
-        function = getattr(self.handle, f"lstmkit_{name}_{suffix}")
-        function(*args)
+        return getattr(self.handle, f"lstmkit_{name}_{suffix}")
 
 
 def _torch_blas() -> tuple[int | None, int | None, str]:

@@ -25,6 +25,7 @@ from lstmkit.heads import EncoderConfig, LanguageModel, LanguageModelConfig
 from lstmkit.io import load_weights, read_json, save_weights
 from lstmkit.layers import detach_state
 from lstmkit.runs import VOCAB, WEIGHTS, read_run_config, write_metrics, write_run_config
+from lstmkit.streaming import Streaming
 from lstmkit.train.config import TaskConfig, TrainConfig
 from lstmkit.train.objectives import LanguageModelObjective
 
@@ -205,17 +206,21 @@ class CharLM:
         generator = torch.Generator().manual_seed(seed) if seed is not None else None
         ids = self.vocab.encode(_TOKENIZER.tokenize(prime))
         logits, state = self.model(torch.tensor([ids]))
+        scores = logits[0, -1]
+        # After the prime, one character at a time: the recurrent stack streams, its state kept in place.
+        stream = Streaming(self.model.encoder.rnn)
+        stream.reset(state=state)
         out = []
         specials = len(self.vocab.specials())
         for _ in range(length):
-            scores = logits[0, -1].clone()
             scores[:specials] = float("-inf")  # never emit <pad>/<unk>
             if temperature == 0:
                 token = int(scores.argmax())
             else:
                 token = int(torch.multinomial(torch.softmax(scores / temperature, -1), 1, generator=generator))
             out.append(self.vocab.tokens[token])
-            logits, state = self.model(torch.tensor([[token]]), state=state)
+            hidden = stream.step(self.model.encoder.embedding(torch.tensor([token])))
+            scores = self.model.logits(hidden)[0]
         return prime + "".join(out)
 
     def evaluate(self, data: str | None = None) -> dict[str, Any]:
