@@ -94,3 +94,11 @@ def zero_ended(records: dict[str, Tensor], step_mask: Tensor | None) -> dict[str
         return records
     keep = step_mask.unsqueeze(-1)
     return {name: torch.where(keep, value, torch.zeros_like(value)) for name, value in records.items()}
+
+
+def zoneout_arguments(zoneout: Tensor | float | None, order: BatchOrder) -> tuple[Tensor | None, float]:
+    """The kernels' two zoneout arguments: the bool mask ``(T, B, N)`` in kernel order (or ``None``) and
+    the probability used without a mask (``0.0``: no zoneout)."""
+    if isinstance(zoneout, Tensor):
+        return order.sort(zoneout, 1), 0.0
+    return None, float(zoneout or 0.0)

@@ -21,6 +21,7 @@ from lstmkit.kernels._common import (
     states_entering,
     weight_grad,
     zero_ended,
+    zoneout_arguments,
 )
 from lstmkit.kernels._library import library
 
@@ -29,7 +30,7 @@ __all__ = ["lstm_layer"]
 
 class _LSTMKernel(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, step_mask, recurrent_mask, trace):
+    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, step_mask, recurrent_mask, zoneout, trace):
         order = BatchOrder.from_step_mask(step_mask)
         x, rmask = order.sort(x, 1), order.sort(recurrent_mask, 0)
         h, c = order.sort(h0, 0).clone(), order.sort(c0, 0).clone()
@@ -37,18 +38,21 @@ class _LSTMKernel(torch.autograd.Function):
         steps, batch = x.shape[:2]
         hidden, out_size = w_hh.shape[0] // 4, w_hh.shape[1]
         gates = input_projection(x, w_ih, combined_bias(b_ih, b_hh))  # activated in place by the kernel
-        cells = x.new_zeros(steps, batch, hidden)
-        tanh_cells = x.new_zeros(steps, batch, hidden)
+        cells = x.new_zeros(steps, batch, hidden)  # the cell state carried out of each step
+        tanh_cells = x.new_zeros(steps, batch, hidden)  # tanh of the cell as the output reads it
         output = x.new_zeros(steps, batch, out_size)
         work = x.new_empty(batch * (hidden + out_size))
+        mask, probability = zoneout_arguments(zoneout, order)
+        h0_sorted, c0_sorted = order.sort(h0, 0), order.sort(c0, 0)
         library().call(
             "lstm_forward", x.dtype, steps, batch, hidden, out_size, pointer(order.batch_sizes),
-            *map(pointer, (gates, w_hh, w_hr, rmask, h, c, cells, tanh_cells, output, work)),
+            *map(pointer, (gates, w_hh, w_hr, rmask, h, c, cells, tanh_cells, output, work, h0_sorted, c0_sorted,
+                           mask)),
+            probability,
         )  # fmt: skip
-        ctx.order = order
-        ctx.has_bias = b_ih is not None
-        ctx.save_for_backward(x, order.sort(c0, 0), order.sort(h0, 0), w_ih, w_hh, w_hr, gates, cells, tanh_cells,
-                              output, rmask)  # fmt: skip
+        ctx.order, ctx.probability, ctx.has_bias = order, probability, b_ih is not None
+        ctx.save_for_backward(x, c0_sorted, h0_sorted, w_ih, w_hh, w_hr, gates, cells, tanh_cells, output, rmask,
+                              mask)  # fmt: skip
         traced = (order.unsort(gates, 1), order.unsort(cells, 1)) if trace else (x.new_empty(0), x.new_empty(0))
         ctx.mark_non_differentiable(*traced)
         return order.unsort(output, 1), order.unsort(h, 0), order.unsort(c, 0), *traced
@@ -56,7 +60,7 @@ class _LSTMKernel(torch.autograd.Function):
     @staticmethod
     @once_differentiable
     def backward(ctx, d_output, d_hn, d_cn, _d_gates, _d_cells):
-        x, c0, h0, w_ih, w_hh, w_hr, gates, cells, tanh_cells, output, rmask = ctx.saved_tensors
+        x, c0, h0, w_ih, w_hh, w_hr, gates, cells, tanh_cells, output, rmask, mask = ctx.saved_tensors
         order = ctx.order
         steps, batch = x.shape[:2]
         hidden, out_size = w_hh.shape[0] // 4, w_hh.shape[1]
@@ -64,10 +68,12 @@ class _LSTMKernel(torch.autograd.Function):
         dh, dc = order.sort(d_hn, 0).clone(), order.sort(d_cn, 0).clone()
         d_pre = x.new_zeros(steps, batch, 4 * hidden)
         d_h_new = x.new_zeros(steps, batch, out_size) if w_hr is not None else None
-        work = x.new_empty(batch * (hidden + out_size))
+        work = x.new_empty(2 * batch * (hidden + out_size))
         library().call(
             "lstm_backward", x.dtype, steps, batch, hidden, out_size, pointer(order.batch_sizes),
-            *map(pointer, (gates, cells, tanh_cells, c0, w_hh, w_hr, rmask, d_output, dh, dc, d_pre, d_h_new, work)),
+            *map(pointer, (gates, cells, tanh_cells, c0, w_hh, w_hr, rmask, d_output, dh, dc, d_pre, d_h_new, work,
+                           mask)),
+            ctx.probability,
         )  # fmt: skip
         need = ctx.needs_input_grad
         dx = order.unsort(d_pre.matmul(w_ih), 1) if need[0] else None
@@ -79,7 +85,7 @@ class _LSTMKernel(torch.autograd.Function):
             dw_hr = weight_grad(d_h_new, gates[..., 3 * hidden :] * tanh_cells)  # W_hr multiplies o * tanh(c)
         dh0, dc0 = order.unsort(dh, 0), order.unsort(dc, 0)
         return (dx, dh0, dc0, dw_ih, dw_hh, db if need[5] else None, db if need[6] else None, dw_hr,
-                None, None, None)  # fmt: skip
+                None, None, None, None)  # fmt: skip
 
 
 def lstm_layer(
@@ -93,11 +99,13 @@ def lstm_layer(
     *,
     step_mask: Tensor | None = None,
     recurrent_mask: Tensor | None = None,
+    zoneout: Tensor | float | None = None,
     trace: bool = False,
 ) -> tuple[Tensor, tuple[Tensor, Tensor], dict[str, Tensor]]:
     """One LSTM layer in one direction on the compiled kernel (see :func:`lstmkit.bptt.lstm_layer`)."""
+    zoneout = LF.zoneout_per_step(zoneout, x.shape[0], x.shape[1], hx[0].shape[-1] + hx[1].shape[-1])
     output, h, c, gates, cells = _LSTMKernel.apply(
-        x, hx[0], hx[1], w_ih, w_hh, b_ih, b_hh, w_hr, step_mask, recurrent_mask, trace
+        x, hx[0], hx[1], w_ih, w_hh, b_ih, b_hh, w_hr, step_mask, recurrent_mask, zoneout, trace
     )
     records = {}
     if trace:

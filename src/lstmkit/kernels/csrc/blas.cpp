@@ -82,4 +82,4 @@ LSTMKIT_API void lstmkit_set_blas(void* sgemm, void* dgemm) {
     lstmkit::blas().dgemm = reinterpret_cast<lstmkit::dgemm_fn>(dgemm);
 }
 
-LSTMKIT_API int lstmkit_kernels_abi_version() { return 1; }
+LSTMKIT_API int lstmkit_kernels_abi_version() { return 2; }

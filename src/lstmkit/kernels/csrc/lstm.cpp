@@ -6,13 +6,18 @@
 // backward pass. Backward walks the steps in reverse and produces only the pre-activation errors
 // d_pre (and the error on each projected h); the weight and input gradients are whole-sequence GEMMs
 // done by the binding.
+//
+// Zoneout (zoneout.h) mixes each new h and c with the previous ones after the step and splits their
+// errors the same way.
 #include "common.h"
+#include "zoneout.h"
 
 namespace lstmkit {
 
 template <typename S>
 static void lstm_forward(int T, int B, int H, int P, const int64_t* batch_sizes, S* gates, const S* w_hh,
-                         const S* w_hr, const S* rmask, S* h, S* c, S* cells, S* tanh_cells, S* output, S* work) {
+                         const S* w_hr, const S* rmask, S* h, S* c, S* cells, S* tanh_cells, S* output, S* work,
+                         const S* h0, const S* c0, Zoneout<S> zoneout) {
     const int G = 4 * H;
     S* h_cell = work;                      // (B, H): o * tanh(c) before the projection
     S* h_in_scratch = work + int64_t(B) * H;  // (B, P): h * recurrent mask
@@ -53,21 +58,31 @@ static void lstm_forward(int T, int B, int H, int P, const int64_t* batch_sizes,
         }
         if (w_hr) rows_times_weight_t<S>(n, P, H, h_cell, H, w_hr, S(0), out_t, P);
         for (int64_t i = 0; i < n * P; ++i) h[i] = out_t[i];
+        if (zoneout.active()) {
+            zoneout.forward(t, B, n, 0, P, t > 0 ? output + int64_t(t - 1) * B * P : h0, out_t, h);
+            zoneout.forward(t, B, n, P, H, t > 0 ? cells + int64_t(t - 1) * B * H : c0, cell_t, c);
+        }
     }
 }
 
 template <typename S>
 static void lstm_backward(int T, int B, int H, int P, const int64_t* batch_sizes, const S* gates, const S* cells,
                           const S* tanh_cells, const S* c0, const S* w_hh, const S* w_hr, const S* rmask,
-                          const S* d_output, S* dh, S* dc, S* d_pre, S* d_h_new, S* work) {
+                          const S* d_output, S* dh, S* dc, S* d_pre, S* d_h_new, S* work, Zoneout<S> zoneout) {
     const int G = 4 * H;
     S* dh_step = work;                        // (B, P): error on the step's (projected) output
     S* dh_cell = work + int64_t(B) * P;        // (B, H): error on o * tanh(c)
+    S* carry_h = dh_cell + int64_t(B) * H;     // (B, P), (B, H): zoned-out shares of the errors on h and c
+    S* carry_c = carry_h + int64_t(B) * P;
     for (int t = T - 1; t >= 0; --t) {
         const int64_t n = active_rows(batch_sizes, t, B);
         if (n == 0) continue;
         const S* d_out_t = d_output + int64_t(t) * B * P;
         for (int64_t i = 0; i < n * P; ++i) dh_step[i] = dh[i] + d_out_t[i];
+        if (zoneout.active()) {
+            zoneout.split_error(t, B, n, 0, P, dh_step, carry_h);
+            zoneout.split_error(t, B, n, P, H, dc, carry_c);
+        }
         const S* dhc = dh_step;
         if (w_hr) {
             S* d_h_new_t = d_h_new + int64_t(t) * B * P;
@@ -101,24 +116,29 @@ static void lstm_backward(int T, int B, int H, int P, const int64_t* batch_sizes
         rows_times_weight<S>(n, P, G, d_pre_t, G, w_hh, S(0), dh, P);
         if (rmask)
             for (int64_t i = 0; i < n * P; ++i) dh[i] *= rmask[i];
+        if (zoneout.active()) {
+            add_carry(n * P, carry_h, dh);
+            add_carry(n * H, carry_c, dc);
+        }
     }
 }
 
 }  // namespace lstmkit
 
 #define LSTMKIT_LSTM_ENTRY(S, suffix)                                                                             \
-    LSTMKIT_API void lstmkit_lstm_forward_##suffix(int T, int B, int H, int P, const int64_t* batch_sizes,          \
-                                                  S* gates, const S* w_hh, const S* w_hr, const S* rmask, S* h,   \
-                                                  S* c, S* cells, S* tanh_cells, S* output, S* work) {            \
+    LSTMKIT_API void lstmkit_lstm_forward_##suffix(                                                               \
+        int T, int B, int H, int P, const int64_t* batch_sizes, S* gates, const S* w_hh, const S* w_hr,           \
+        const S* rmask, S* h, S* c, S* cells, S* tanh_cells, S* output, S* work, const S* h0, const S* c0,        \
+        const uint8_t* zoneout_mask, double zoneout_p) {                                                          \
         lstmkit::lstm_forward<S>(T, B, H, P, batch_sizes, gates, w_hh, w_hr, rmask, h, c, cells, tanh_cells,     \
-                                 output, work);                                                                   \
+                                 output, work, h0, c0, {zoneout_mask, P + H, S(zoneout_p)});                      \
     }                                                                                                             \
     LSTMKIT_API void lstmkit_lstm_backward_##suffix(                                                              \
         int T, int B, int H, int P, const int64_t* batch_sizes, const S* gates, const S* cells,                   \
         const S* tanh_cells, const S* c0, const S* w_hh, const S* w_hr, const S* rmask, const S* d_output, S* dh, \
-        S* dc, S* d_pre, S* d_h_new, S* work) {                                                                   \
+        S* dc, S* d_pre, S* d_h_new, S* work, const uint8_t* zoneout_mask, double zoneout_p) {                    \
         lstmkit::lstm_backward<S>(T, B, H, P, batch_sizes, gates, cells, tanh_cells, c0, w_hh, w_hr, rmask,      \
-                                  d_output, dh, dc, d_pre, d_h_new, work);                                        \
+                                  d_output, dh, dc, d_pre, d_h_new, work, {zoneout_mask, P + H, S(zoneout_p)});  \
     }
 
 LSTMKIT_LSTM_ENTRY(float, f32)
