@@ -38,6 +38,7 @@ EXTRAS = {
     "plain": {},
     "layer_norm": {"layer_norm": True},
     "recurrent_dropout": {"recurrent_dropout": 0.25},
+    "zoneout": {"zoneout": 0.1},
     "trace": {},
 }
 
