@@ -8,15 +8,15 @@ Backends (keyword ``backend``):
 * ``"compiled"`` — lstmkit's C++ time loops (:mod:`lstmkit.kernels`), the hand-written backward of
   ``bptt`` with one BLAS GEMM and one fused element-wise pass per step.
 * ``"bptt"`` — the hand-written backpropagation through time in Python (:mod:`lstmkit.bptt`).
-* ``"reference"`` — autograd through the per-step cell functions (the test oracle; also what runs a
-  layer-normalised LSTM).
+* ``"reference"`` — autograd through the per-step cell functions (the test oracle).
 * ``"native"`` — torch's own fused kernels (oneDNN/cuDNN), for plain configurations only, the way
   Keras dispatches to cuDNN.
 * ``"auto"`` (default) — ``compiled`` wherever the kernels are built and can run the configuration
   (float32/float64 on the CPU), except the plain shapes where the measured table in
   :mod:`lstmkit.kernels.dispatch` says torch's kernel is faster; without the kernels, ``native``
   for plain configurations and ``bptt`` for the extras (with one warning saying how to build them).
-  A layer-normalised LSTM runs on ``reference``.
+  A layer-normalised LSTM runs on ``compiled``, or on ``reference`` without the kernels (the Python
+  BPTT has no layer-norm path).
 """
 
 from __future__ import annotations
@@ -93,8 +93,7 @@ class _RecurrentBase(nn.Module):
             raise ValueError(f"proj_size must be smaller than hidden_size ({hidden_size}), got {proj_size}")
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-        if layer_norm and backend in ("native", "compiled", "bptt"):
-            raise ValueError(f"layer_norm=True runs on the 'reference' or 'auto' backend, got backend={backend!r}")
+        _check_layer_norm_backend(layer_norm, backend)
         self.mode = mode
         self.input_size = input_size
         self.hidden_size = hidden_size
@@ -287,8 +286,7 @@ class _RecurrentBase(nn.Module):
             or self.zoneout > 0
             or (self.mode == "GRU" and not self.reset_after)
         )
-        if self.layer_norm:
-            return "reference"
+        _check_layer_norm_backend(self.layer_norm, self.backend)  # the backend may have been set since
         if self.backend == "native" and needs_ours:
             raise ValueError(
                 "backend='native' cannot record traces, apply recurrent dropout or zoneout or run reset_after=False; "
@@ -299,11 +297,14 @@ class _RecurrentBase(nn.Module):
         if self.backend != "auto":
             return self.backend
         if kernels.can_run(x):
-            if not needs_ours and dispatch.torch_is_faster(self.mode, x.shape[1], self.hidden_size, x.shape[0]):
+            plain = not needs_ours and not self.layer_norm
+            if plain and dispatch.torch_is_faster(self.mode, x.shape[1], self.hidden_size, x.shape[0]):
                 return "native"
             return "compiled"
         if x.device.type == "cpu" and x.dtype in kernels.DTYPES:
             kernels.warn_unavailable()
+        if self.layer_norm:
+            return "reference"
         return "bptt" if needs_ours else "native"
 
     def _recurrent_dropout_active(self) -> bool:
@@ -368,6 +369,8 @@ class _RecurrentBase(nn.Module):
             layer_norm = self._layer_norm_weights(suffix)
             if fast is None:
                 return LF.lstm_sequence(*args, **masks, layer_norm=layer_norm)
+            if layer_norm is not None:  # only the compiled kernel has a layer-norm path
+                masks["layer_norm"] = layer_norm
             return fast.lstm_layer(*args, **masks, trace=trace)
         args = (x, state[0], w["w_ih"], w["w_hh"], w["b_ih"], w["b_hh"])
         if self.mode == "GRU":
@@ -563,6 +566,13 @@ class RNN(_RecurrentBase):
             backend=backend,
             device=device,
             dtype=dtype,
+        )
+
+
+def _check_layer_norm_backend(layer_norm: bool, backend: str) -> None:
+    if layer_norm and backend in ("native", "bptt"):
+        raise ValueError(
+            f"layer_norm=True runs on the 'compiled', 'reference' or 'auto' backend, got backend={backend!r}"
         )
 
 

@@ -33,6 +33,11 @@ class BatchOrder:
         batch_sizes = step_mask.sum(1).to(torch.int64).contiguous()
         return BatchOrder(order, torch.argsort(order), batch_sizes)
 
+    def new_buffer(self, like: Tensor, *shape: int) -> Tensor:
+        """A buffer the kernel writes on every running row: zeros where a sequence has ended (such rows
+        still enter sums over all rows), uninitialised when every sequence runs every step."""
+        return like.new_empty(shape) if self.batch_sizes is None else like.new_zeros(shape)
+
     def sort(self, t: Tensor | None, dim: int) -> Tensor | None:
         """``t`` with its batch dimension ``dim`` in kernel order, contiguous."""
         if t is None:

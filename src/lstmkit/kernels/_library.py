@@ -26,10 +26,11 @@ _P = ctypes.c_void_p
 _KINDS = {"i": ctypes.c_int, "p": _P, "d": ctypes.c_double}
 
 # Argument kinds of each entry point: "i" a C int, "p" a pointer (None for an absent tensor), "d" a C
-# double. The LSTM and GRU take zoneout last (mask pointer, probability; see csrc/zoneout.h).
+# double. The LSTM and GRU take zoneout last (mask pointer, probability), the LSTM then its layer-norm
+# buffers (see csrc/lstm.cpp).
 SIGNATURES = {
-    "lstm_forward": "iiiip" + "p" * 10 + "ppp" + "d",
-    "lstm_backward": "iiiip" + "p" * 13 + "p" + "d",
+    "lstm_forward": "iiiip" + "p" * 10 + "ppp" + "d" + "p" * 11,
+    "lstm_backward": "iiiip" + "p" * 13 + "p" + "d" + "p" * 15,
     "gru_forward": "iiiip" + "p" * 8 + "pp" + "d",
     "gru_backward": "iiiip" + "p" * 11 + "p" + "d",
     "rnn_forward": "iiiip" + "p" * 6,

@@ -7,9 +7,13 @@
 // d_pre (and the error on each projected h); the weight and input gradients are whole-sequence GEMMs
 // done by the binding.
 //
-// Zoneout (zoneout.h) mixes each new h and c with the previous ones after the step and splits their
-// errors the same way.
+// Options: zoneout (zoneout.h) mixes each new h and c with the previous ones after the step and splits
+// their errors the same way; a layer-normalised LSTM (lstm_layer_norm.h) replaces the fused
+// element-wise pass of each row by its own, the loop around it (GEMMs, lengths, dropout) unchanged.
+#include <algorithm>
+
 #include "common.h"
+#include "lstm_layer_norm.h"
 #include "zoneout.h"
 
 namespace lstmkit {
@@ -17,7 +21,7 @@ namespace lstmkit {
 template <typename S>
 static void lstm_forward(int T, int B, int H, int P, const int64_t* batch_sizes, S* gates, const S* w_hh,
                          const S* w_hr, const S* rmask, S* h, S* c, S* cells, S* tanh_cells, S* output, S* work,
-                         const S* h0, const S* c0, Zoneout<S> zoneout) {
+                         const S* h0, const S* c0, Zoneout<S> zoneout, LayerNormLSTMForward<S> ln) {
     const int G = 4 * H;
     S* h_cell = work;                      // (B, H): o * tanh(c) before the projection
     S* h_in_scratch = work + int64_t(B) * H;  // (B, P): h * recurrent mask
@@ -25,6 +29,7 @@ static void lstm_forward(int T, int B, int H, int P, const int64_t* batch_sizes,
         const int64_t n = active_rows(batch_sizes, t, B);
         if (n == 0) continue;
         S* pre = gates + int64_t(t) * B * G;
+        if (ln.active()) std::fill(pre, pre + n * G, S(0));  // the GEMM below adds W_hh h_in to zero
         const S* h_in = masked(h, rmask, n, P, h_in_scratch);
         rows_times_weight_t<S>(n, G, P, h_in, P, w_hh, S(1), pre, G);
         S* out_t = output + int64_t(t) * B * P;
@@ -38,6 +43,10 @@ static void lstm_forward(int T, int B, int H, int P, const int64_t* batch_sizes,
             S* h_new = h_new_base + b * H;
             S* cell_row = cell_t + b * H;
             S* tanh_row = tanh_t + b * H;
+            if (ln.active()) {
+                ln.row(int64_t(t) * B + b, H, row, c_row, cell_row, tanh_row, h_new);
+                continue;
+            }
 #pragma omp simd
             for (int j = 0; j < H; ++j) {
                 S i = sigmoid(row[j]);
@@ -68,12 +77,17 @@ static void lstm_forward(int T, int B, int H, int P, const int64_t* batch_sizes,
 template <typename S>
 static void lstm_backward(int T, int B, int H, int P, const int64_t* batch_sizes, const S* gates, const S* cells,
                           const S* tanh_cells, const S* c0, const S* w_hh, const S* w_hr, const S* rmask,
-                          const S* d_output, S* dh, S* dc, S* d_pre, S* d_h_new, S* work, Zoneout<S> zoneout) {
+                          const S* d_output, S* dh, S* dc, S* d_pre, S* d_h_new, S* work, Zoneout<S> zoneout,
+                          LayerNormLSTMBackward<S> ln) {
     const int G = 4 * H;
     S* dh_step = work;                        // (B, P): error on the step's (projected) output
     S* dh_cell = work + int64_t(B) * P;        // (B, H): error on o * tanh(c)
     S* carry_h = dh_cell + int64_t(B) * H;     // (B, P), (B, H): zoned-out shares of the errors on h and c
     S* carry_c = carry_h + int64_t(B) * P;
+    if (ln.active()) {
+        ln.d_gates = carry_c + int64_t(B) * H;  // (B, 4H), (B, H)
+        ln.d_cell = ln.d_gates + int64_t(B) * G;
+    }
     for (int t = T - 1; t >= 0; --t) {
         const int64_t n = active_rows(batch_sizes, t, B);
         if (n == 0) continue;
@@ -102,6 +116,10 @@ static void lstm_backward(int T, int B, int H, int P, const int64_t* batch_sizes
             const S* dhc_row = dhc + b * H;
             S* dc_row = dc + b * H;
             S* d = d_pre_t + b * G;
+            if (ln.active()) {
+                ln.row(t, B, b, H, row, tc, cp, dhc_row, dc_row, d);
+                continue;
+            }
 #pragma omp simd
             for (int j = 0; j < H; ++j) {
                 S i = row[j], f = row[H + j], g = row[2 * H + j], o = row[3 * H + j];
@@ -120,6 +138,7 @@ static void lstm_backward(int T, int B, int H, int P, const int64_t* batch_sizes
             add_carry(n * P, carry_h, dh);
             add_carry(n * H, carry_c, dc);
         }
+        if (ln.active()) ln.accumulate(t, B, n, H);
     }
 }
 
@@ -129,16 +148,27 @@ static void lstm_backward(int T, int B, int H, int P, const int64_t* batch_sizes
     LSTMKIT_API void lstmkit_lstm_forward_##suffix(                                                               \
         int T, int B, int H, int P, const int64_t* batch_sizes, S* gates, const S* w_hh, const S* w_hr,           \
         const S* rmask, S* h, S* c, S* cells, S* tanh_cells, S* output, S* work, const S* h0, const S* c0,        \
-        const uint8_t* zoneout_mask, double zoneout_p) {                                                          \
+        const uint8_t* zoneout_mask, double zoneout_p, const S* ln_ih_gain, const S* ln_hh_gain,                  \
+        const S* ln_bias, const S* ln_cell_weight, const S* ln_cell_bias, S* ln_ih_norm, S* ln_ih_rstd,           \
+        S* ln_hh_norm, S* ln_hh_rstd, S* ln_cell_norm, S* ln_cell_rstd) {                                         \
         lstmkit::lstm_forward<S>(T, B, H, P, batch_sizes, gates, w_hh, w_hr, rmask, h, c, cells, tanh_cells,     \
-                                 output, work, h0, c0, {zoneout_mask, P + H, S(zoneout_p)});                      \
+                                 output, work, h0, c0, {zoneout_mask, P + H, S(zoneout_p)},                       \
+                                 {ln_ih_gain, ln_hh_gain, ln_bias, ln_cell_weight, ln_cell_bias, ln_ih_norm,      \
+                                  ln_ih_rstd, ln_hh_norm, ln_hh_rstd, ln_cell_norm, ln_cell_rstd});               \
     }                                                                                                             \
     LSTMKIT_API void lstmkit_lstm_backward_##suffix(                                                              \
         int T, int B, int H, int P, const int64_t* batch_sizes, const S* gates, const S* cells,                   \
         const S* tanh_cells, const S* c0, const S* w_hh, const S* w_hr, const S* rmask, const S* d_output, S* dh, \
-        S* dc, S* d_pre, S* d_h_new, S* work, const uint8_t* zoneout_mask, double zoneout_p) {                    \
+        S* dc, S* d_pre, S* d_h_new, S* work, const uint8_t* zoneout_mask, double zoneout_p,                      \
+        const S* ln_ih_gain, const S* ln_hh_gain, const S* ln_cell_weight, const S* ln_ih_norm,                   \
+        const S* ln_ih_rstd, const S* ln_hh_norm, const S* ln_hh_rstd, const S* ln_cell_norm,                     \
+        const S* ln_cell_rstd, S* ln_d_input, S* ln_d_ih_gain, S* ln_d_bias, S* ln_d_hh_gain,                     \
+        S* ln_d_cell_weight, S* ln_d_cell_bias) {                                                                 \
         lstmkit::lstm_backward<S>(T, B, H, P, batch_sizes, gates, cells, tanh_cells, c0, w_hh, w_hr, rmask,      \
-                                  d_output, dh, dc, d_pre, d_h_new, work, {zoneout_mask, P + H, S(zoneout_p)});  \
+                                  d_output, dh, dc, d_pre, d_h_new, work, {zoneout_mask, P + H, S(zoneout_p)},   \
+                                  {ln_ih_gain, ln_hh_gain, ln_cell_weight, ln_ih_norm, ln_ih_rstd, ln_hh_norm,   \
+                                   ln_hh_rstd, ln_cell_norm, ln_cell_rstd, ln_d_input, ln_d_ih_gain, ln_d_bias,  \
+                                   ln_d_hh_gain, ln_d_cell_weight, ln_d_cell_bias, nullptr, nullptr});           \
     }
 
 LSTMKIT_LSTM_ENTRY(float, f32)
