@@ -38,6 +38,7 @@ EXTRAS = {
     "plain": {},
     "layer_norm": {"layer_norm": True},
     "recurrent_dropout": {"recurrent_dropout": 0.25},
+    "zoneout": {"zoneout": 0.1},
     "trace": {},
 }
 
@@ -137,7 +138,8 @@ def extras_rows(rounds: int, backend: str, shape=(32, 100, 128, 128)) -> list[st
     for name, options in EXTRAS.items():
         if name == "plain":
             continue
-        extra_backend = "auto" if name == "layer_norm" else backend
+        # The Python BPTT has no layer-norm path: that row then shows what "auto" picks.
+        extra_backend = "auto" if name == "layer_norm" and backend == "bptt" else backend
         modules[name] = lstmkit.LSTM(inputs, hidden, backend=extra_backend, **options)
         modules[name].load_state_dict(plain.state_dict(), strict=False)
         kwargs = {"return_trace": True} if name == "trace" else {}

@@ -247,3 +247,115 @@ def test_operands_of_another_dtype_are_refused_not_read_as_raw_memory():
         kernels.gru_layer(x, torch.zeros(2, 4, dtype=torch.float64), *weights)
     with pytest.raises(TypeError, match="float32 or float64 CPU input, got torch.bfloat16"):
         kernels.rnn_layer(x.bfloat16(), torch.zeros(2, 4), torch.randn(4, 3), torch.randn(4, 4))
+
+
+# -- the layer-normalised LSTM on the kernel ------------------------------------------------------------
+
+
+def _layer_norm_case(proj):
+    """Leaves of one LSTM direction and its layer-norm gains and biases (away from 1 and 0)."""
+    out = P if proj else H
+    leaves = [_leaf(T, B, I), _leaf(B, out), _leaf(B, H), _leaf(4 * H, I), _leaf(4 * H, out), _leaf(4 * H),
+              _leaf(4 * H), _leaf(P, H) if proj else None]  # fmt: skip
+    norm = [(1 + 0.3 * torch.randn(n, dtype=DT)).requires_grad_() for n in (4 * H, 4 * H, H)] + [_leaf(H)]
+    return leaves, norm, out
+
+
+def _run_layer_norm(fn, leaves, norm, **masks):
+    x, h0, c0, *weights = leaves
+    output, (h, c), _ = fn(x, (h0, c0), *weights, layer_norm=LF.LayerNormWeights(*norm), **masks)
+    return output, h, c
+
+
+@pytest.mark.parametrize("zoneout", [False, True])
+@pytest.mark.parametrize(
+    "proj, lengths, dropout", [(False, None, False), (False, LENGTHS, True), (True, LENGTHS, True)]
+)
+def test_layer_norm_kernel_matches_the_autograd_reference(proj, lengths, dropout, zoneout):
+    leaves, norm, out = _layer_norm_case(proj)
+    step_mask, recurrent_mask = _masks(lengths, dropout, out)
+    masks = {"step_mask": step_mask, "recurrent_mask": recurrent_mask}
+    masks["zoneout"] = torch.rand(T, B, out + H) < 0.3 if zoneout else None
+    present = [leaf for leaf in leaves + norm if leaf is not None]
+    results = []
+    for fn in (kernels.lstm_layer, LF.lstm_sequence):
+        outputs = _run_layer_norm(fn, leaves, norm, **masks)
+        generator = torch.Generator().manual_seed(1)
+        loss = sum((torch.randn(o.shape, generator=generator, dtype=DT) * o).sum() for o in outputs)
+        results.append([*outputs, *torch.autograd.grad(loss, present)])  # every gradient, gains and biases too
+    for ours, theirs in zip(*results, strict=True):
+        _assert_close(ours, theirs)
+
+
+@pytest.mark.parametrize("proj", [False, True])
+def test_layer_norm_kernel_gradcheck(proj):
+    leaves, norm, out = _layer_norm_case(proj)
+    step_mask, recurrent_mask = _masks(LENGTHS, True, out)
+    masks = {"step_mask": step_mask, "recurrent_mask": recurrent_mask, "zoneout": torch.rand(T, B, out + H) < 0.3}
+    present = [leaf for leaf in leaves if leaf is not None]
+
+    def f(*tensors):
+        *layer, w_hr = tensors[: len(present)] if proj else (*tensors[: len(present)], None)
+        return _run_layer_norm(kernels.lstm_layer, [*layer, w_hr], tensors[len(present) :], **masks)
+
+    assert torch.autograd.gradcheck(f, [*present, *norm], eps=1e-6, atol=1e-6)
+
+
+def _layer_norm_layer(dtype=DT):
+    layer = lstmkit.LSTM(I, H, num_layers=2, bidirectional=True, proj_size=P, layer_norm=True, recurrent_dropout=0.25,
+                         dtype=dtype)  # fmt: skip
+    with torch.no_grad():
+        for name, parameter in layer.named_parameters():
+            if name.startswith("layer_norm"):
+                parameter.add_(0.3 * torch.randn_like(parameter))
+    return layer
+
+
+def test_layer_norm_layer_on_the_kernel_matches_the_reference_backend():
+    layer = _layer_norm_layer()
+    x = _leaf(T, B, I)
+    hx = (_leaf(4, B, P), _leaf(4, B, H))
+    leaves = [x, *hx, *layer.parameters()]
+    results = {}
+    for backend in ("compiled", "reference"):
+        layer.backend = backend
+        torch.manual_seed(1)  # the same recurrent-dropout masks
+        output, (h, c) = layer(x, hx, lengths=LENGTHS)
+        assert layer.last_backend == backend
+        generator = torch.Generator().manual_seed(2)
+        loss = sum((torch.randn(o.shape, generator=generator, dtype=DT) * o).sum() for o in (output, h, c))
+        results[backend] = [output, h, c, *torch.autograd.grad(loss, leaves)]
+    for ours, theirs in zip(results["compiled"], results["reference"], strict=True):
+        _assert_close(ours, theirs)
+
+
+def test_layer_norm_kernel_in_float32_is_within_1e4_of_float64():
+    # Normalising divides by a standard deviation, so float32 rounding grows a little: the float32
+    # reference loop is off by 3e-5 of the largest value here, as the kernel is.
+    ours = _layer_norm_layer(torch.float32).eval()
+    theirs = _layer_norm_layer().eval()
+    theirs.load_state_dict(ours.state_dict())
+    x = torch.randn(T, B, I)
+    our_out = ours(x, lengths=LENGTHS)[0]
+    their_out = theirs(x.double(), lengths=LENGTHS)[0]
+    assert ours.last_backend == theirs.last_backend == "compiled"
+    our_out.square().sum().backward()
+    their_out.square().sum().backward()
+    pairs = [(our_out, their_out)] + [(getattr(ours, name).grad, p.grad) for name, p in theirs.named_parameters()]
+    for our, their in pairs:
+        assert our.dtype == torch.float32
+        assert (our.double() - their).abs().max() <= 1e-4 * their.abs().max()
+
+
+def test_auto_and_compiled_run_the_layer_norm_lstm_on_the_kernel():
+    x = torch.randn(5, 2, 3)
+    for backend in ("auto", "compiled"):
+        layer = lstmkit.LSTM(3, 4, layer_norm=True, backend=backend)
+        layer(x)
+        assert layer.last_backend == "compiled"
+    message = "layer_norm=True runs on the 'compiled', 'reference' or 'auto' backend, got backend='bptt'"
+    with pytest.raises(ValueError, match=message):
+        lstmkit.LSTM(3, 4, layer_norm=True, backend="bptt")
+    layer.backend = "bptt"  # set after construction: refused when it runs
+    with pytest.raises(ValueError, match=message):
+        layer(x)

@@ -63,7 +63,7 @@ def test_auto_backend_picks_compiled_kernels_for_plain_layers_and_extras():
     for layer in (lstmkit.GRU(3, 4), lstmkit.RNN(3, 4), lstmkit.GRU(3, 4, reset_after=False)):
         layer(x)
         assert layer.last_backend == "compiled"
-    assert lstmkit.LSTM(3, 4, layer_norm=True)._choose_backend(x, False) == "reference"
+    assert lstmkit.LSTM(3, 4, layer_norm=True)._choose_backend(x, False) == "compiled"
     # Where the measured table says torch's oneDNN LSTM is faster (inference from batch x hidden 2048).
     big = lstmkit.LSTM(3, 64)
     with torch.no_grad():
@@ -88,6 +88,7 @@ def test_auto_backend_without_kernels_falls_back_with_one_warning(monkeypatch):
         lstm(x)
     assert lstm.last_backend == "native"
     assert lstm._choose_backend(x, return_trace=True) == "bptt"
+    assert lstmkit.LSTM(3, 4, layer_norm=True)._choose_backend(x, False) == "reference"  # bptt has no layer norm
     with pytest.raises(ValueError, match="backend='compiled' cannot run this input: .*not built"):
         lstmkit.LSTM(3, 4, backend="compiled")(x)
     _library.warn_unavailable.cache_clear()

@@ -9,7 +9,9 @@ sum over all steps after the loop. ``docs/equations.md`` derives each line.
 
 Every function takes time-major input ``x (T, B, I)``, an optional ``step_mask (T, B)`` (bool, false
 once a sequence has ended: its state is carried, its output is zero) and an optional
-``recurrent_mask (B, P)`` (variational recurrent dropout, already scaled by ``1/(1-p)``).
+``recurrent_mask (B, P)`` (variational recurrent dropout, already scaled by ``1/(1-p)``). The LSTM and
+GRU also take ``zoneout``, a bool mask ``(T, B, N)`` or a probability (see :mod:`lstmkit.functional`):
+a zoned-out unit passes its error straight to the previous state, the rest reaches the cell.
 """
 
 from __future__ import annotations
@@ -50,6 +52,20 @@ def _split_grad(keep: Tensor | None, d_state: Tensor, d_output: Tensor) -> tuple
     return (d_state + d_output) * keep, d_state * ~keep
 
 
+def _zoneout_at(zoneout: Tensor | float | None, t: int) -> Tensor | float | None:
+    """Step ``t``'s zoneout: its bool mask ``(B, N)``, the evaluation probability, or ``None``."""
+    return zoneout[t] if isinstance(zoneout, Tensor) else zoneout
+
+
+def _split_zoneout_grad(keep: Tensor | float, d_state: Tensor) -> tuple[Tensor, Tensor]:
+    """Split the error on a zoned-out state into (error on the new value, error on the previous state).
+
+    ``state = keep ⊙ previous + (1 − keep) ⊙ new``, with ``keep`` a bool mask or a probability.
+    """
+    weight = keep.to(d_state.dtype) if isinstance(keep, Tensor) else keep
+    return d_state * (1 - weight), d_state * weight
+
+
 def _bias_grads(ctx, d_pre_ih: Tensor, d_pre_hh: Tensor, first: int) -> tuple[Tensor | None, Tensor | None]:
     """``db_ih`` and ``db_hh`` (the sums of the pre-activation errors) where biases exist."""
     if not ctx.has_bias:
@@ -61,12 +77,12 @@ def _bias_grads(ctx, d_pre_ih: Tensor, d_pre_hh: Tensor, first: int) -> tuple[Te
 
 class _LSTMLayer(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, step_mask, recurrent_mask, trace):
+    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, step_mask, recurrent_mask, zoneout, trace):
         steps, batch, _ = x.shape
         hidden = w_hh.shape[0] // 4
         x_proj = LF.lstm_input_projection(x, w_ih, b_ih)  # (T, B, 4H): one GEMM for all steps
         gates = x.new_empty(steps, batch, 4 * hidden)  # activated i, f, g, o
-        cells = x.new_empty(steps, batch, hidden)  # c_t as computed (before masking)
+        cells = x.new_empty(steps, batch, hidden)  # c_t as computed (before zoneout and masking)
         h_prev = x.new_empty(steps, batch, h0.shape[-1])  # the state entering each step
         c_prev = x.new_empty(steps, batch, hidden)
         output = x.new_empty(steps, batch, h0.shape[-1])
@@ -76,20 +92,30 @@ class _LSTMLayer(torch.autograd.Function):
             s = LF.lstm_step(x_proj[t], (h, c), w_hh, b_hh, w_hr, recurrent_mask=recurrent_mask)
             torch.cat((s.i, s.f, s.g, s.o), dim=-1, out=gates[t])
             cells[t] = s.c
+            h_new, c_new = s.h, s.c
+            zone = _zoneout_at(zoneout, t)
+            if zone is not None:
+                keep_h, keep_c = zone.split([h.shape[-1], hidden], -1) if isinstance(zone, Tensor) else (zone, zone)
+                h_new, c_new = LF.apply_zoneout(h, s.h, keep_h), LF.apply_zoneout(c, s.c, keep_c)
             keep = None if step_mask is None else step_mask[t].unsqueeze(-1)
-            output[t] = _carry(keep, s.h, torch.zeros_like(s.h))
-            h, c = _carry(keep, s.h, h), _carry(keep, s.c, c)
+            output[t] = _carry(keep, h_new, torch.zeros_like(h_new))
+            h, c = _carry(keep, h_new, h), _carry(keep, c_new, c)
         ctx.has_bias = b_ih is not None
-        ctx.save_for_backward(x, w_ih, w_hh, w_hr, gates, cells, h_prev, c_prev, step_mask, recurrent_mask)
-        traced = (gates.clone(), cells.clone()) if trace else (x.new_empty(0), x.new_empty(0))
+        ctx.zoneout_p = None if isinstance(zoneout, Tensor) else zoneout
+        ctx.save_for_backward(x, w_ih, w_hh, w_hr, gates, cells, h_prev, c_prev, step_mask, recurrent_mask,
+                              zoneout if isinstance(zoneout, Tensor) else None)  # fmt: skip
+        # The cell state carried out of each step is the one entering the next (the last: the final c).
+        states = torch.cat((c_prev[1:], c.unsqueeze(0)))
+        traced = (gates.clone(), states) if trace else (x.new_empty(0), x.new_empty(0))
         ctx.mark_non_differentiable(*traced)
         return output, h, c, *traced
 
     @staticmethod
     @once_differentiable
     def backward(ctx, d_output, d_hn, d_cn, _d_gates, _d_cells):
-        x, w_ih, w_hh, w_hr, gates, cells, h_prev, c_prev, step_mask, recurrent_mask = ctx.saved_tensors
-        steps = x.shape[0]
+        x, w_ih, w_hh, w_hr, gates, cells, h_prev, c_prev, step_mask, recurrent_mask, mask = ctx.saved_tensors
+        zoneout = ctx.zoneout_p if mask is None else mask
+        steps, out_size, hidden = x.shape[0], h_prev.shape[-1], cells.shape[-1]
         d_pre = torch.empty_like(gates)  # dL/d(pre-activation) of i, f, g, o at every step
         d_h_new = torch.empty_like(d_output) if w_hr is not None else None  # error on projected h
         dh, dc = d_hn, d_cn
@@ -97,6 +123,12 @@ class _LSTMLayer(torch.autograd.Function):
             keep = None if step_mask is None else step_mask[t].unsqueeze(-1)
             dh_step, dh_skip = _split_grad(keep, dh, d_output[t])
             dc_step, dc_skip = _split_grad(keep, dc, torch.zeros_like(dc))
+            dh_zone = dc_zone = 0
+            zone = _zoneout_at(zoneout, t)
+            if zone is not None:
+                keep_h, keep_c = zone.split([out_size, hidden], -1) if isinstance(zone, Tensor) else (zone, zone)
+                dh_step, dh_zone = _split_zoneout_grad(keep_h, dh_step)
+                dc_step, dc_zone = _split_zoneout_grad(keep_c, dc_step)
             if w_hr is not None:
                 d_h_new[t] = dh_step
                 dh_step = dh_step.mm(w_hr)  # back through h = W_hr (o * tanh c)
@@ -111,7 +143,7 @@ class _LSTMLayer(torch.autograd.Function):
             dh_in = d_pre[t].mm(w_hh)
             if recurrent_mask is not None:
                 dh_in = dh_in * recurrent_mask
-            dh, dc = dh_in + dh_skip, dc_total * f + dc_skip
+            dh, dc = dh_in + dh_skip + dh_zone, dc_total * f + dc_skip + dc_zone
         need = ctx.needs_input_grad
         dx = d_pre.matmul(w_ih) if need[0] else None
         dw_ih = _weight_grad(d_pre, x) if need[3] else None
@@ -122,12 +154,12 @@ class _LSTMLayer(torch.autograd.Function):
         if w_hr is not None and need[7]:
             i, f, g, o = gates.chunk(4, dim=-1)
             dw_hr = _weight_grad(d_h_new, o * torch.tanh(cells))
-        return dx, dh, dc, dw_ih, dw_hh, db_ih, db_hh, dw_hr, None, None, None
+        return dx, dh, dc, dw_ih, dw_hh, db_ih, db_hh, dw_hr, None, None, None, None
 
 
 class _GRULayer(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, step_mask, recurrent_mask, reset_after, trace):
+    def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, step_mask, recurrent_mask, zoneout, reset_after, trace):
         steps, batch, _ = x.shape
         hidden = h0.shape[-1]
         x_proj = F.linear(x, w_ih, b_ih)
@@ -139,12 +171,16 @@ class _GRULayer(torch.autograd.Function):
             h_prev[t] = h
             s = LF.gru_step(x_proj[t], h, w_hh, b_hh, reset_after=reset_after, recurrent_mask=recurrent_mask)
             torch.cat((s.r, s.z, s.n), dim=-1, out=gates[t])
+            zone = _zoneout_at(zoneout, t)
+            h_new = s.h if zone is None else LF.apply_zoneout(h, s.h, zone)
             keep = None if step_mask is None else step_mask[t].unsqueeze(-1)
-            output[t] = _carry(keep, s.h, torch.zeros_like(s.h))
-            h = _carry(keep, s.h, h)
+            output[t] = _carry(keep, h_new, torch.zeros_like(h_new))
+            h = _carry(keep, h_new, h)
         ctx.has_bias = b_ih is not None
         ctx.reset_after = reset_after
-        ctx.save_for_backward(x, w_ih, w_hh, b_hh, gates, h_prev, step_mask, recurrent_mask)
+        ctx.zoneout_p = None if isinstance(zoneout, Tensor) else zoneout
+        ctx.save_for_backward(x, w_ih, w_hh, b_hh, gates, h_prev, step_mask, recurrent_mask,
+                              zoneout if isinstance(zoneout, Tensor) else None)  # fmt: skip
         traced = gates.clone() if trace else x.new_empty(0)
         ctx.mark_non_differentiable(traced)
         return output, h, traced
@@ -152,7 +188,8 @@ class _GRULayer(torch.autograd.Function):
     @staticmethod
     @once_differentiable
     def backward(ctx, d_output, d_hn, _d_gates):
-        x, w_ih, w_hh, b_hh, gates, h_prev, step_mask, recurrent_mask = ctx.saved_tensors
+        x, w_ih, w_hh, b_hh, gates, h_prev, step_mask, recurrent_mask, mask = ctx.saved_tensors
+        zoneout = ctx.zoneout_p if mask is None else mask
         steps, hidden = x.shape[0], h_prev.shape[-1]
         w_hrz, w_hn = w_hh.split([2 * hidden, hidden])
         b_hn = None if b_hh is None else b_hh[2 * hidden :]
@@ -163,6 +200,10 @@ class _GRULayer(torch.autograd.Function):
         for t in reversed(range(steps)):
             keep = None if step_mask is None else step_mask[t].unsqueeze(-1)
             dh_step, dh_skip = _split_grad(keep, dh, d_output[t])
+            dh_zone = 0
+            zone = _zoneout_at(zoneout, t)
+            if zone is not None:
+                dh_step, dh_zone = _split_zoneout_grad(zone, dh_step)
             r, z, n = gates[t].chunk(3, dim=-1)
             h_in = h_in_all[t]
             d_r, d_z, d_n = d_pre_ih[t].chunk(3, dim=-1)
@@ -182,7 +223,7 @@ class _GRULayer(torch.autograd.Function):
                 dh_in = d_pre_ih[t, :, : 2 * hidden].mm(w_hrz) + d_rh * r
             if recurrent_mask is not None:
                 dh_in = dh_in * recurrent_mask
-            dh = dh_in + dh_step * z + dh_skip
+            dh = dh_in + dh_step * z + dh_skip + dh_zone
         need = ctx.needs_input_grad
         dx = d_pre_ih.matmul(w_ih) if need[0] else None
         dw_ih = _weight_grad(d_pre_ih, x) if need[2] else None
@@ -197,7 +238,7 @@ class _GRULayer(torch.autograd.Function):
                 )
             )
         db_ih, db_hh = _bias_grads(ctx, d_pre_ih, d_pre_hh, first=4)
-        return dx, dh, dw_ih, dw_hh, db_ih, db_hh, None, None, None, None
+        return dx, dh, dw_ih, dw_hh, db_ih, db_hh, None, None, None, None, None
 
 
 class _RNNLayer(torch.autograd.Function):
@@ -261,15 +302,18 @@ def lstm_layer(
     *,
     step_mask: Tensor | None = None,
     recurrent_mask: Tensor | None = None,
+    zoneout: Tensor | float | None = None,
     trace: bool = False,
 ) -> tuple[Tensor, tuple[Tensor, Tensor], dict[str, Tensor]]:
     """One LSTM layer in one direction with the hand-written backward.
 
-    Same contract as :func:`lstmkit.functional.lstm_sequence`: returns ``output (T, B, P)``, the final
-    ``(h, c)``, and, when ``trace``, the gates and cell states per step (else ``{}``).
+    Same contract as :func:`lstmkit.functional.lstm_sequence` (``zoneout``: bool mask ``(T, B, P + H)``
+    or a probability): returns ``output (T, B, P)``, the final ``(h, c)``, and, when ``trace``, the
+    gates and cell states per step (else ``{}``).
     """
+    zoneout = LF.zoneout_per_step(zoneout, x.shape[0], x.shape[1], hx[0].shape[-1] + hx[1].shape[-1])
     output, h, c, gates, cells = _LSTMLayer.apply(
-        x, hx[0], hx[1], w_ih, w_hh, b_ih, b_hh, w_hr, step_mask, recurrent_mask, trace
+        x, hx[0], hx[1], w_ih, w_hh, b_ih, b_hh, w_hr, step_mask, recurrent_mask, zoneout, trace
     )
     records = {}
     if trace:
@@ -289,11 +333,18 @@ def gru_layer(
     *,
     step_mask: Tensor | None = None,
     recurrent_mask: Tensor | None = None,
+    zoneout: Tensor | float | None = None,
     reset_after: bool = True,
     trace: bool = False,
 ) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
-    """One GRU layer in one direction with the hand-written backward (see :func:`lstm_layer`)."""
-    output, h, gates = _GRULayer.apply(x, h0, w_ih, w_hh, b_ih, b_hh, step_mask, recurrent_mask, reset_after, trace)
+    """One GRU layer in one direction with the hand-written backward (see :func:`lstm_layer`).
+
+    ``zoneout``: a bool mask ``(T, B, H)`` or a probability.
+    """
+    zoneout = LF.zoneout_per_step(zoneout, x.shape[0], x.shape[1], h0.shape[-1])
+    output, h, gates = _GRULayer.apply(
+        x, h0, w_ih, w_hh, b_ih, b_hh, step_mask, recurrent_mask, zoneout, reset_after, trace
+    )
     records = _zero_ended(dict(zip(LF.GRU_GATES, gates.chunk(3, dim=-1))), step_mask) if trace else {}
     return output, h, records
 

@@ -9,6 +9,11 @@ Weights use ``torch.nn``'s layout so they interchange with ``torch.nn.LSTM``/``G
 * GRU: ``w_ih (3H, I)``, ``w_hh (3H, H)`` in the order reset, update, new (``GRU_GATES``).
 * RNN: ``w_ih (H, I)``, ``w_hh (H, H)``.
 
+Zoneout (Krueger et al. 2016) is given to the sequence loops as ``zoneout``: either a boolean mask
+``(T, B, N)``, true where a unit keeps its previous value at that step (training), or a probability
+``p`` for the expectation ``p * previous + (1 - p) * new`` (evaluation). ``N`` is the state width:
+``H`` for a GRU, ``P + H`` for an LSTM (the units of ``h`` first, then those of ``c``).
+
 Shapes in docstrings: ``B`` batch, ``T`` time steps, ``I`` input features, ``H`` hidden units.
 The equations behind each function are explained in ``docs/equations.md``.
 """
@@ -44,6 +49,8 @@ __all__ = [
     "rnn_sequence",
     "reverse_padded",
     "step_mask_from_lengths",
+    "apply_zoneout",
+    "zoneout_per_step",
 ]
 
 LSTM_GATES = ("input", "forget", "cell", "output")
@@ -88,6 +95,36 @@ class GRUGates(NamedTuple):
 
 def _layer_norm(x: Tensor, weight: Tensor, bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     return F.layer_norm(x, (x.shape[-1],), weight, bias, eps)
+
+
+def apply_zoneout(previous: Tensor, new: Tensor, keep: Tensor | float) -> Tensor:
+    """Zoneout of one state ``(B, N)``: ``keep ⊙ previous + (1 − keep) ⊙ new``.
+
+    ``keep`` is a boolean mask ``(B, N)`` (true: the unit keeps its previous value; an exact
+    selection) or a probability ``p``, which gives the expectation used at evaluation.
+    """
+    if isinstance(keep, Tensor) and keep.dtype == torch.bool:
+        return torch.where(keep, previous, new)
+    return keep * previous + (1 - keep) * new
+
+
+def zoneout_per_step(zoneout: Tensor | float | None, steps: int, batch: int, width: int) -> Tensor | float | None:
+    """Check a ``zoneout`` argument against ``(T, B, N) = (steps, batch, width)``; ``None`` when it is off.
+
+    A mask must be boolean ``(T, B, N)``; a probability must lie in ``[0, 1)`` (``0`` is no zoneout).
+    """
+    if zoneout is None:
+        return None
+    if isinstance(zoneout, Tensor):
+        if zoneout.dtype != torch.bool or tuple(zoneout.shape) != (steps, batch, width):
+            raise ValueError(
+                f"zoneout mask must be a bool tensor of shape (T, B, N) = {(steps, batch, width)}, "
+                f"got {zoneout.dtype} {tuple(zoneout.shape)}"
+            )
+        return zoneout
+    if isinstance(zoneout, bool) or not isinstance(zoneout, (int, float)) or not 0 <= zoneout < 1:
+        raise ValueError(f"zoneout must be a bool mask or a probability in [0, 1), got {zoneout!r}")
+    return float(zoneout) or None
 
 
 def lstm_gates(preactivations: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
@@ -280,7 +317,8 @@ def rnn_cell(
 # gradients the hand-written backward (``lstmkit.bptt``) must reproduce.
 # --------------------------------------------------------------------------------------------
 
-Step = Callable[[Tensor, tuple[Tensor, ...]], tuple[Tensor, tuple[Tensor, ...], tuple[Tensor, ...]]]
+States = tuple[Tensor, ...]
+Step = Callable[[Tensor | tuple[Tensor, ...], States], tuple[Tensor, States, tuple[Tensor, ...]]]
 
 
 def step_mask_from_lengths(lengths: Tensor, steps: int) -> Tensor:
@@ -306,19 +344,22 @@ def reverse_padded(x: Tensor, lengths: Tensor | None) -> Tensor:
 
 def run_sequence(
     step: Step,
-    inputs: Tensor,
+    inputs: Tensor | tuple[Tensor, ...],
     state: tuple[Tensor, ...],
     step_mask: Tensor | None = None,
 ) -> tuple[Tensor, tuple[Tensor, ...], tuple[Tensor, ...]]:
     """Apply ``step(x_t, state) -> (output_t, new_state, record_t)`` for ``t = 0 .. T-1``.
 
-    ``inputs (T, B, ...)``. Where ``step_mask[t, b]`` is false the sequence has ended: its
-    state is carried unchanged and its output (and records) are zero. Returns the stacked outputs
-    ``(T, B, ...)``, the final state, and each record stacked over time.
+    ``inputs (T, B, ...)``, or a tuple of such tensors, whose step-``t`` slices ``step`` then
+    receives as a tuple (an input with per-step masks). Where ``step_mask[t, b]`` is false the
+    sequence has ended: its state is carried unchanged and its output (and records) are zero.
+    Returns the stacked outputs ``(T, B, ...)``, the final state, and each record stacked over time.
     """
     outputs, records = [], []
-    for t in range(inputs.shape[0]):
-        out, new_state, record = step(inputs[t], state)
+    steps = inputs.shape[0] if isinstance(inputs, Tensor) else inputs[0].shape[0]
+    for t in range(steps):
+        x_t = inputs[t] if isinstance(inputs, Tensor) else tuple(i[t] for i in inputs)
+        out, new_state, record = step(x_t, state)
         if step_mask is not None:
             keep = step_mask[t].unsqueeze(-1)
             out = torch.where(keep, out, torch.zeros_like(out))
@@ -329,6 +370,12 @@ def run_sequence(
         records.append(record)
     stacked = tuple(torch.stack(r) for r in zip(*records)) if records and records[0] else ()
     return torch.stack(outputs), state, stacked
+
+
+def _with_zoneout(input: Tensor, keep: Tensor | float | None) -> tuple[Tensor | tuple[Tensor, Tensor], bool]:
+    """The loop's inputs, paired with the zoneout mask when there is one to slice per step."""
+    per_step = isinstance(keep, Tensor)
+    return ((input, keep) if per_step else input), per_step
 
 
 def lstm_sequence(
@@ -343,20 +390,32 @@ def lstm_sequence(
     step_mask: Tensor | None = None,
     layer_norm: LayerNormWeights | None = None,
     recurrent_mask: Tensor | None = None,
+    zoneout: Tensor | float | None = None,
 ) -> tuple[Tensor, tuple[Tensor, Tensor], dict[str, Tensor]]:
     """One LSTM layer in one direction over ``input (T, B, I)`` by looping :func:`lstm_cell_gates`.
 
+    ``zoneout``: a bool mask ``(T, B, P + H)`` or a probability (see the module docstring). Both
+    states are zoned out, each with its own units of the mask, as in Krueger et al. (2016): the
+    (projected) ``h`` and the cell state ``c``; the output at a step is the zoned-out ``h``.
     Returns ``output (T, B, P)``, the final ``(h, c)``, and the per-step gates and cell states as
-    ``{"input", "forget", "cell", "output": (T, B, H), "cell_state": (T, B, H)}``.
+    ``{"input", "forget", "cell", "output": (T, B, H), "cell_state": (T, B, H)}`` (the state carried).
     """
+    out_size = hx[0].shape[-1]
+    keep = zoneout_per_step(zoneout, input.shape[0], input.shape[1], out_size + hx[1].shape[-1])
+    inputs, per_step = _with_zoneout(input, keep)
 
-    def step(x_t, state):
+    def step(inputs_t, state):
+        x_t, keep_t = inputs_t if per_step else (inputs_t, keep)
         s = lstm_cell_gates(
             x_t, state, w_ih, w_hh, b_ih, b_hh, w_hr, layer_norm=layer_norm, recurrent_mask=recurrent_mask
         )
-        return s.h, (s.h, s.c), (s.i, s.f, s.g, s.o, s.c)
+        h, c = s.h, s.c
+        if keep_t is not None:
+            keep_h, keep_c = keep_t.split([out_size, c.shape[-1]], -1) if per_step else (keep_t, keep_t)
+            h, c = apply_zoneout(state[0], h, keep_h), apply_zoneout(state[1], c, keep_c)
+        return h, (h, c), (s.i, s.f, s.g, s.o, c)
 
-    output, (h, c), records = run_sequence(step, input, tuple(hx), step_mask)
+    output, (h, c), records = run_sequence(step, inputs, tuple(hx), step_mask)
     return output, (h, c), dict(zip((*LSTM_GATES, "cell_state"), records))
 
 
@@ -371,16 +430,25 @@ def gru_sequence(
     step_mask: Tensor | None = None,
     reset_after: bool = True,
     recurrent_mask: Tensor | None = None,
+    zoneout: Tensor | float | None = None,
 ) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
-    """One GRU layer in one direction over ``input (T, B, I)``; returns output, final ``h``, gates."""
+    """One GRU layer in one direction over ``input (T, B, I)``; returns output, final ``h``, gates.
 
-    def step(x_t, state):
+    ``zoneout``: a bool mask ``(T, B, H)`` or a probability (see the module docstring); the output
+    at a step is the zoned-out ``h``.
+    """
+    keep = zoneout_per_step(zoneout, input.shape[0], input.shape[1], h0.shape[-1])
+    inputs, per_step = _with_zoneout(input, keep)
+
+    def step(inputs_t, state):
+        x_t, keep_t = inputs_t if per_step else (inputs_t, keep)
         s = gru_cell_gates(
             x_t, state[0], w_ih, w_hh, b_ih, b_hh, reset_after=reset_after, recurrent_mask=recurrent_mask
         )
-        return s.h, (s.h,), (s.r, s.z, s.n)
+        h = s.h if keep_t is None else apply_zoneout(state[0], s.h, keep_t)
+        return h, (h,), (s.r, s.z, s.n)
 
-    output, (h,), records = run_sequence(step, input, (h0,), step_mask)
+    output, (h,), records = run_sequence(step, inputs, (h0,), step_mask)
     return output, h, dict(zip(GRU_GATES, records))
 
 

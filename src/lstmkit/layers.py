@@ -8,15 +8,15 @@ Backends (keyword ``backend``):
 * ``"compiled"`` — lstmkit's C++ time loops (:mod:`lstmkit.kernels`), the hand-written backward of
   ``bptt`` with one BLAS GEMM and one fused element-wise pass per step.
 * ``"bptt"`` — the hand-written backpropagation through time in Python (:mod:`lstmkit.bptt`).
-* ``"reference"`` — autograd through the per-step cell functions (the test oracle; also what runs a
-  layer-normalised LSTM).
+* ``"reference"`` — autograd through the per-step cell functions (the test oracle).
 * ``"native"`` — torch's own fused kernels (oneDNN/cuDNN), for plain configurations only, the way
   Keras dispatches to cuDNN.
 * ``"auto"`` (default) — ``compiled`` wherever the kernels are built and can run the configuration
   (float32/float64 on the CPU), except the plain shapes where the measured table in
   :mod:`lstmkit.kernels.dispatch` says torch's kernel is faster; without the kernels, ``native``
   for plain configurations and ``bptt`` for the extras (with one warning saying how to build them).
-  A layer-normalised LSTM runs on ``reference``.
+  A layer-normalised LSTM runs on ``compiled``, or on ``reference`` without the kernels (the Python
+  BPTT has no layer-norm path).
 """
 
 from __future__ import annotations
@@ -74,6 +74,7 @@ class _RecurrentBase(nn.Module):
         layer_norm: bool = False,
         forget_bias: float | None = None,
         recurrent_dropout: float = 0.0,
+        zoneout: float = 0.0,
         reset_after: bool = True,
         backend: str = "auto",
         device=None,
@@ -83,7 +84,7 @@ class _RecurrentBase(nn.Module):
         _check_positive_int("input_size", input_size)
         _check_positive_int("hidden_size", hidden_size)
         _check_positive_int("num_layers", num_layers)
-        for name, p in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
+        for name, p in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout), ("zoneout", zoneout)):
             if not isinstance(p, (int, float)) or isinstance(p, bool) or not 0 <= p < 1:
                 raise ValueError(f"{name} must be a probability in [0, 1), got {p!r}")
         if not isinstance(proj_size, int) or proj_size < 0:
@@ -92,8 +93,7 @@ class _RecurrentBase(nn.Module):
             raise ValueError(f"proj_size must be smaller than hidden_size ({hidden_size}), got {proj_size}")
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-        if layer_norm and backend in ("native", "compiled", "bptt"):
-            raise ValueError(f"layer_norm=True runs on the 'reference' or 'auto' backend, got backend={backend!r}")
+        _check_layer_norm_backend(layer_norm, backend)
         self.mode = mode
         self.input_size = input_size
         self.hidden_size = hidden_size
@@ -106,6 +106,7 @@ class _RecurrentBase(nn.Module):
         self.layer_norm = layer_norm
         self.forget_bias = forget_bias
         self.recurrent_dropout = float(recurrent_dropout)
+        self.zoneout = float(zoneout)
         self.reset_after = reset_after
         self.backend = backend
         self.last_backend: str | None = None  # the backend the latest forward ran on (after "auto" chose)
@@ -175,6 +176,7 @@ class _RecurrentBase(nn.Module):
             "layer_norm": False,
             "forget_bias": None,
             "recurrent_dropout": 0.0,
+            "zoneout": 0.0,
             "backend": "auto",
         }
         for name, default in defaults.items():
@@ -295,12 +297,16 @@ class _RecurrentBase(nn.Module):
         return tuple(states)
 
     def _choose_backend(self, x: Tensor, return_trace: bool) -> str:
-        needs_ours = return_trace or self._recurrent_dropout_active() or (self.mode == "GRU" and not self.reset_after)
-        if self.layer_norm:
-            return "reference"
+        needs_ours = (
+            return_trace
+            or self._recurrent_dropout_active()
+            or self.zoneout > 0
+            or (self.mode == "GRU" and not self.reset_after)
+        )
+        _check_layer_norm_backend(self.layer_norm, self.backend)  # the backend may have been set since
         if self.backend == "native" and needs_ours:
             raise ValueError(
-                "backend='native' cannot record traces, apply recurrent dropout or run reset_after=False; "
+                "backend='native' cannot record traces, apply recurrent dropout or zoneout or run reset_after=False; "
                 "use backend='compiled', 'bptt' or 'auto'"
             )
         if self.backend == "compiled" and not kernels.can_run(x):
@@ -309,11 +315,14 @@ class _RecurrentBase(nn.Module):
             return self.backend
         if kernels.can_run(x):
             training = torch.is_grad_enabled() and (x.requires_grad or any(p.requires_grad for p in self.parameters()))
-            if not needs_ours and dispatch.torch_is_faster(self.mode, x.shape[1], self.hidden_size, training):
+            plain = not needs_ours and not self.layer_norm
+            if plain and dispatch.torch_is_faster(self.mode, x.shape[1], self.hidden_size, training):
                 return "native"
             return "compiled"
         if x.device.type == "cpu" and x.dtype in kernels.DTYPES:
             kernels.warn_unavailable()
+        if self.layer_norm:
+            return "reference"
         return "bptt" if needs_ours else "native"
 
     def _recurrent_dropout_active(self) -> bool:
@@ -368,15 +377,19 @@ class _RecurrentBase(nn.Module):
             keep = 1 - self.recurrent_dropout
             # One mask per sequence, reused at every step: the same units are dropped all along.
             recurrent_mask = torch.bernoulli(torch.full_like(state[0], keep)) / keep
+        masks = {"step_mask": step_mask, "recurrent_mask": recurrent_mask}
+        if self.mode in ("LSTM", "GRU"):
+            masks["zoneout"] = self._zoneout(x, state)
         # "compiled" and "bptt" share one interface; the reference loops take layer norm but no trace flag.
         fast = {"compiled": kernels, "bptt": bptt}.get(backend)
         if self.mode == "LSTM":
             args = (x, state, w["w_ih"], w["w_hh"], w["b_ih"], w["b_hh"], w["w_hr"])
-            if fast is not None:
-                return fast.lstm_layer(*args, step_mask=step_mask, recurrent_mask=recurrent_mask, trace=trace)
-            return LF.lstm_sequence(
-                *args, step_mask=step_mask, recurrent_mask=recurrent_mask, layer_norm=self._layer_norm_weights(suffix)
-            )
+            layer_norm = self._layer_norm_weights(suffix)
+            if fast is None:
+                return LF.lstm_sequence(*args, **masks, layer_norm=layer_norm)
+            if layer_norm is not None:  # only the compiled kernel has a layer-norm path
+                masks["layer_norm"] = layer_norm
+            return fast.lstm_layer(*args, **masks, trace=trace)
         args = (x, state[0], w["w_ih"], w["w_hh"], w["b_ih"], w["b_hh"])
         if self.mode == "GRU":
             options = {"reset_after": self.reset_after}
@@ -386,8 +399,22 @@ class _RecurrentBase(nn.Module):
             run = LF.rnn_sequence if fast is None else fast.rnn_layer
         if fast is not None:
             options["trace"] = trace
-        out, h, records = run(*args, step_mask=step_mask, recurrent_mask=recurrent_mask, **options)
+        out, h, records = run(*args, **masks, **options)
         return out, (h,), records
+
+    def _zoneout(self, x: Tensor, state: tuple[Tensor, ...]) -> Tensor | float | None:
+        """Zoneout for one direction: a fresh bool mask ``(T, B, N)`` in training, ``p`` in evaluation.
+
+        ``N`` is the width of the states side by side (an LSTM's ``P + H``: ``h``'s units, then
+        ``c``'s). Every unit of every sequence at every step keeps its previous value with probability
+        ``p``, independently; evaluation uses the expectation instead of a draw.
+        """
+        if self.zoneout == 0:
+            return None
+        if not self.training:
+            return self.zoneout
+        width = sum(s.shape[-1] for s in state)
+        return torch.lt(torch.rand(x.shape[0], x.shape[1], width, device=x.device), self.zoneout)
 
     def _layer_norm_weights(self, suffix: str) -> LF.LayerNormWeights | None:
         if not self.layer_norm:
@@ -421,7 +448,15 @@ class LSTM(_RecurrentBase):
     ``batch_first=False``, ``dropout=0.0`` (between layers), ``bidirectional=False``, ``proj_size=0``.
     Keyword-only extras: ``layer_norm`` (Ba et al. 2016), ``forget_bias`` (initial total bias of the
     forget gate, e.g. 1.0 as Jozefowicz et al. 2015 advise), ``recurrent_dropout`` (one mask per
-    sequence on ``h`` where it enters ``W_hh``), ``backend`` (see the module docstring).
+    sequence on ``h`` where it enters ``W_hh``), ``zoneout`` (see below), ``backend`` (see the module
+    docstring).
+
+    ``zoneout=p`` (Krueger et al. 2016), a probability in ``[0, 1)``: in training, at every step each
+    unit of each sequence keeps its previous value with probability ``p``, masks drawn fresh per step:
+    ``h_t = m_t ⊙ h_{t-1} + (1 − m_t) ⊙ h̃_t``. Both states are zoned out, as in the paper: ``h`` and
+    the cell state ``c``, each with its own mask (the same ``p``). In evaluation the layer takes the
+    expectation, ``h_t = p h_{t-1} + (1 − p) h̃_t`` (likewise ``c``). The output at a step is the
+    zoned-out ``h``; with ``proj_size`` the projected ``h`` is zoned out (and ``c``, of width ``H``).
 
     Forward: ``input (T, B, I)`` (``(B, T, I)`` if batch_first, ``(T, I)`` unbatched) or a
     ``PackedSequence``; ``hx = (h0 (L*D, B, P), c0 (L*D, B, H))``, zeros if omitted. Keyword
@@ -445,6 +480,7 @@ class LSTM(_RecurrentBase):
         layer_norm: bool = False,
         forget_bias: float | None = None,
         recurrent_dropout: float = 0.0,
+        zoneout: float = 0.0,
         backend: str = "auto",
         device=None,
         dtype=None,
@@ -462,6 +498,7 @@ class LSTM(_RecurrentBase):
             layer_norm=layer_norm,
             forget_bias=forget_bias,
             recurrent_dropout=recurrent_dropout,
+            zoneout=zoneout,
             backend=backend,
             device=device,
             dtype=dtype,
@@ -472,8 +509,9 @@ class GRU(_RecurrentBase):
     """Gated recurrent unit layers with the ``torch.nn.GRU`` API (see :class:`LSTM` for the arguments).
 
     Keyword-only extras: ``reset_after`` (``True``: torch/cuDNN form; ``False``: the reset gate scales
-    ``h`` before the matmul, as in Cho et al. 2014), ``recurrent_dropout``, ``backend``. The trace holds
-    ``"reset"``, ``"update"``, ``"new"`` and ``"hidden"``.
+    ``h`` before the matmul, as in Cho et al. 2014), ``recurrent_dropout``, ``zoneout`` (on ``h``, as
+    :class:`LSTM` describes), ``backend``. The trace holds ``"reset"``, ``"update"``, ``"new"`` and
+    ``"hidden"``.
     """
 
     def __init__(
@@ -488,6 +526,7 @@ class GRU(_RecurrentBase):
         *,
         reset_after: bool = True,
         recurrent_dropout: float = 0.0,
+        zoneout: float = 0.0,
         backend: str = "auto",
         device=None,
         dtype=None,
@@ -503,6 +542,7 @@ class GRU(_RecurrentBase):
             bidirectional,
             reset_after=reset_after,
             recurrent_dropout=recurrent_dropout,
+            zoneout=zoneout,
             backend=backend,
             device=device,
             dtype=dtype,
@@ -544,6 +584,13 @@ class RNN(_RecurrentBase):
             backend=backend,
             device=device,
             dtype=dtype,
+        )
+
+
+def _check_layer_norm_backend(layer_norm: bool, backend: str) -> None:
+    if layer_norm and backend in ("native", "bptt"):
+        raise ValueError(
+            f"layer_norm=True runs on the 'compiled', 'reference' or 'auto' backend, got backend={backend!r}"
         )
 
 

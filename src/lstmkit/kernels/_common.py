@@ -35,6 +35,11 @@ class BatchOrder:
         batch_sizes = step_mask.sum(1).to(torch.int64).contiguous()
         return BatchOrder(order, torch.argsort(order), batch_sizes)
 
+    def new_buffer(self, like: Tensor, *shape: int) -> Tensor:
+        """A buffer the kernel writes on every running row: zeros where a sequence has ended (such rows
+        still enter sums over all rows), uninitialised when every sequence runs every step."""
+        return like.new_empty(shape) if self.batch_sizes is None else like.new_zeros(shape)
+
     def sort(self, t: Tensor | None, dim: int) -> Tensor | None:
         """``t`` with its batch dimension ``dim`` in kernel order, contiguous."""
         if t is None:
@@ -142,3 +147,11 @@ def matmul(
         0.0, result.data_ptr(), n,
     )  # fmt: skip
     return result
+
+
+def zoneout_arguments(zoneout: Tensor | float | None, order: BatchOrder) -> tuple[Tensor | None, float]:
+    """The kernels' two zoneout arguments: the bool mask ``(T, B, N)`` in kernel order (or ``None``) and
+    the probability used without a mask (``0.0``: no zoneout)."""
+    if isinstance(zoneout, Tensor):
+        return order.sort(zoneout, 1), 0.0
+    return None, float(zoneout or 0.0)

@@ -23,16 +23,19 @@ from lstmkit.kernels import _artifact
 
 __all__ = ["KernelLibrary", "library", "unavailable_reason", "blas_name", "use_blas"]
 
-ABI_VERSION = 1
+ABI_VERSION = 2
 _P = ctypes.c_void_p
 _I = ctypes.c_int
+_KINDS = {"i": _I, "p": _P, "d": ctypes.c_double}
 
-# Argument kinds of each entry point: "i" a C int, "p" a pointer (None for an absent tensor).
+# Argument kinds of each entry point: "i" a C int, "p" a pointer (None for an absent tensor), "d" a C
+# double. The LSTM and GRU take zoneout last (mask pointer, probability), the LSTM then its layer-norm
+# buffers (see csrc/lstm.cpp).
 SIGNATURES = {
-    "lstm_forward": "iiiip" + "p" * 10,
-    "lstm_backward": "iiiip" + "p" * 13,
-    "gru_forward": "iiiip" + "p" * 8,
-    "gru_backward": "iiiip" + "p" * 11,
+    "lstm_forward": "iiiip" + "p" * 10 + "ppp" + "d" + "p" * 11,
+    "lstm_backward": "iiiip" + "p" * 13 + "p" + "d" + "p" * 15,
+    "gru_forward": "iiiip" + "p" * 8 + "pp" + "d",
+    "gru_backward": "iiiip" + "p" * 11 + "p" + "d",
     "rnn_forward": "iiiip" + "p" * 6,
     "rnn_backward": "iiiip" + "p" * 7,
     # One step of a whole stack (csrc/step.cpp): sizes and a flag, the weight table, state, work, x, out.
@@ -79,7 +82,7 @@ def _declare(handle: ctypes.CDLL) -> None:
     for name, kinds in SIGNATURES.items():
         for suffix in ("f32", "f64"):
             function = getattr(handle, f"lstmkit_{name}_{suffix}")
-            function.argtypes = [_I if kind == "i" else _P for kind in kinds]
+            function.argtypes = [_KINDS[kind] for kind in kinds]
             function.restype = None
     handle.lstmkit_set_blas.argtypes = [_P, _P, _I]
     handle.lstmkit_set_blas.restype = None

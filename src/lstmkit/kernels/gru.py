@@ -18,6 +18,7 @@ from lstmkit.kernels._common import (
     states_entering,
     weight_grad,
     zero_ended,
+    zoneout_arguments,
 )
 from lstmkit.kernels._library import library
 
@@ -26,7 +27,7 @@ __all__ = ["gru_layer"]
 
 class _GRUKernel(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, step_mask, recurrent_mask, reset_after, trace):
+    def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, step_mask, recurrent_mask, zoneout, reset_after, trace):
         check_operands(x, h0=h0, w_ih=w_ih, w_hh=w_hh, b_ih=b_ih, b_hh=b_hh, recurrent_mask=recurrent_mask)
         order = BatchOrder.from_step_mask(step_mask)
         x, h0, rmask = order.sort(x, 1), order.sort(h0, 0), order.sort(recurrent_mask, 0)
@@ -39,12 +40,14 @@ class _GRUKernel(torch.autograd.Function):
         hh_n = buffer(x, steps, batch, hidden, ended_rows=ended) if reset_after else None  # W_hn h + b_hn
         output = buffer(x, steps, batch, hidden, ended_rows=ended)
         work = x.new_empty(batch * 5 * hidden)
+        mask, probability = zoneout_arguments(zoneout, order)
         library().call(
             "gru_forward", x.dtype, steps, batch, hidden, int(reset_after), pointer(order.batch_sizes),
-            *map(pointer, (gates, w_hh, b_hh, rmask, h, hh_n, output, work)),
+            *map(pointer, (gates, w_hh, b_hh, rmask, h, hh_n, output, work, h0, mask)), probability,
         )  # fmt: skip
         ctx.order, ctx.reset_after, ctx.has_bias = order, reset_after, b_ih is not None
-        ctx.save_for_backward(x, h0, w_ih, w_hh, gates, hh_n, output, rmask)
+        ctx.probability = probability
+        ctx.save_for_backward(x, h0, w_ih, w_hh, gates, hh_n, output, rmask, mask)
         traced = order.unsort(gates, 1) if trace else x.new_empty(0)
         ctx.mark_non_differentiable(traced)
         return order.unsort(output, 1), order.unsort(h, 0), traced
@@ -52,7 +55,7 @@ class _GRUKernel(torch.autograd.Function):
     @staticmethod
     @once_differentiable
     def backward(ctx, d_output, d_hn, _d_gates):
-        x, h0, w_ih, w_hh, gates, hh_n, output, rmask = ctx.saved_tensors
+        x, h0, w_ih, w_hh, gates, hh_n, output, rmask, mask = ctx.saved_tensors
         order, reset_after = ctx.order, ctx.reset_after
         steps, batch = x.shape[:2]
         hidden = h0.shape[-1]
@@ -60,10 +63,11 @@ class _GRUKernel(torch.autograd.Function):
         ended = order.batch_sizes is not None
         d_pre = buffer(x, steps, batch, 3 * hidden, ended_rows=ended)  # error on W_ih x + b_ih: r, z, n
         d_hn_term = buffer(x, steps, batch, hidden, ended_rows=ended) if reset_after else None  # on W_hn h + b_hn
-        work = x.new_empty(batch * 5 * hidden)
+        work = x.new_empty(batch * 6 * hidden)
         library().call(
             "gru_backward", x.dtype, steps, batch, hidden, int(reset_after), pointer(order.batch_sizes),
-            *map(pointer, (gates, hh_n, h0, output, w_hh, rmask, d_output, dh, d_pre, d_hn_term, work)),
+            *map(pointer, (gates, hh_n, h0, output, w_hh, rmask, d_output, dh, d_pre, d_hn_term, work, mask)),
+            ctx.probability,
         )  # fmt: skip
         need = ctx.needs_input_grad
         dx = order.unsort(input_grad(d_pre, w_ih), 1) if need[0] else None
@@ -83,7 +87,7 @@ class _GRUKernel(torch.autograd.Function):
                     (weight_grad(d_pre[..., : 2 * hidden], h_in), weight_grad(d_pre[..., 2 * hidden :], r_h))
                 )
         db_hh = flat(d_recurrent).sum(0) if ctx.has_bias and need[5] else None
-        return dx, order.unsort(dh, 0), dw_ih, dw_hh, db_ih, db_hh, None, None, None, None
+        return dx, order.unsort(dh, 0), dw_ih, dw_hh, db_ih, db_hh, None, None, None, None, None
 
 
 def gru_layer(
@@ -96,10 +100,14 @@ def gru_layer(
     *,
     step_mask: Tensor | None = None,
     recurrent_mask: Tensor | None = None,
+    zoneout: Tensor | float | None = None,
     reset_after: bool = True,
     trace: bool = False,
 ) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
     """One GRU layer in one direction on the compiled kernel (see :func:`lstmkit.bptt.gru_layer`)."""
-    output, h, gates = _GRUKernel.apply(x, h0, w_ih, w_hh, b_ih, b_hh, step_mask, recurrent_mask, reset_after, trace)
+    zoneout = LF.zoneout_per_step(zoneout, x.shape[0], x.shape[1], h0.shape[-1])
+    output, h, gates = _GRUKernel.apply(
+        x, h0, w_ih, w_hh, b_ih, b_hh, step_mask, recurrent_mask, zoneout, reset_after, trace
+    )
     records = zero_ended(dict(zip(LF.GRU_GATES, gates.chunk(3, dim=-1))), step_mask) if trace else {}
     return output, h, records

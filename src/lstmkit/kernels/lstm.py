@@ -2,7 +2,10 @@
 
 Python does the work that spans the whole sequence — the input projection before the loop, and
 ``dx``, ``dW_ih``, ``dW_hh``, ``db`` and ``dW_hr`` as single GEMMs after it — and the kernel does the
-sequential part (``csrc/lstm.cpp``).
+sequential part (``csrc/lstm.cpp``). A layer-normalised LSTM keeps that split: ``W_ih x`` is still
+one GEMM before the loop, and the kernel normalises it together with the recurrent projection and the
+cell state, row by row while each row is in cache (``csrc/lstm_layer_norm.h``); it also sums the
+gradients of the gains and biases.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from torch.autograd.function import once_differentiable
 from lstmkit import functional as LF
 from lstmkit.kernels._common import (
     BatchOrder,
-    buffer,
     check_operands,
     combined_bias,
     flat,
@@ -24,38 +26,61 @@ from lstmkit.kernels._common import (
     states_entering,
     weight_grad,
     zero_ended,
+    zoneout_arguments,
 )
 from lstmkit.kernels._library import library
 
 __all__ = ["lstm_layer"]
 
 
+def _contiguous(*tensors: Tensor | None) -> list[Tensor | None]:
+    return [None if t is None else t.contiguous() for t in tensors]
+
+
 class _LSTMKernel(torch.autograd.Function):
+    """The loop as one autograd node; the layer-norm gains and biases are ``None`` for a plain LSTM."""
+
     @staticmethod
-    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, step_mask, recurrent_mask, trace):
+    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, ih_gain, hh_gain, cell_weight, cell_bias, step_mask,
+                recurrent_mask, zoneout, trace):  # fmt: skip
         operands = {"h0": h0, "c0": c0, "w_ih": w_ih, "w_hh": w_hh, "b_ih": b_ih, "b_hh": b_hh, "w_hr": w_hr}
-        check_operands(x, **operands, recurrent_mask=recurrent_mask)
+        norm = {"ih_gain": ih_gain, "hh_gain": hh_gain, "cell_weight": cell_weight, "cell_bias": cell_bias}
+        check_operands(x, **operands, **norm, recurrent_mask=recurrent_mask)
         order = BatchOrder.from_step_mask(step_mask)
         x, rmask = order.sort(x, 1), order.sort(recurrent_mask, 0)
         h, c = order.sort(h0, 0).clone(), order.sort(c0, 0).clone()
-        w_hh, w_hr = w_hh.contiguous(), None if w_hr is None else w_hr.contiguous()
+        w_hh, w_hr = _contiguous(w_hh, w_hr)
         steps, batch = x.shape[:2]
         hidden, out_size = w_hh.shape[0] // 4, w_hh.shape[1]
-        gates = input_projection(x, w_ih, combined_bias(b_ih, b_hh))  # activated in place by the kernel
-        ended = step_mask is not None
-        keep = trace or any(ctx.needs_input_grad)  # inference keeps nothing for a backward pass
-        cells = buffer(x, steps, batch, hidden, ended_rows=ended) if keep else None
-        tanh_cells = buffer(x, steps, batch, hidden, ended_rows=ended) if keep else None
-        output = buffer(x, steps, batch, out_size, ended_rows=ended)
+        bias = combined_bias(b_ih, b_hh)
+        layer_norm = ih_gain is not None
+        if layer_norm:
+            # W_ih x, normalised in place by the kernel; the gates then hold W_hh h before their norm.
+            ln_saved = (input_projection(x, w_ih, None), order.new_buffer(x, steps, batch),
+                        order.new_buffer(x, steps, batch, 4 * hidden), order.new_buffer(x, steps, batch),
+                        order.new_buffer(x, steps, batch, hidden), order.new_buffer(x, steps, batch))  # fmt: skip
+            ln_arguments = (*_contiguous(ih_gain, hh_gain, bias, cell_weight, cell_bias), *ln_saved)
+            gates = order.new_buffer(x, steps, batch, 4 * hidden)
+        else:
+            ln_saved, ln_arguments = (None,) * 6, (None,) * 11
+            gates = input_projection(x, w_ih, bias)  # activated in place by the kernel
+        mask, probability = zoneout_arguments(zoneout, order)
+        # Plain inference keeps nothing for a backward pass; zoneout and layer norm read the kept cells.
+        keep = trace or any(ctx.needs_input_grad) or layer_norm or mask is not None or probability > 0
+        cells = x.new_zeros(steps, batch, hidden) if keep else None  # the cell state carried out of each step
+        tanh_cells = x.new_zeros(steps, batch, hidden) if keep else None  # tanh of the cell as the output reads it
+        output = x.new_zeros(steps, batch, out_size)
         work = x.new_empty(batch * (hidden + out_size))
+        h0_sorted, c0_sorted = order.sort(h0, 0), order.sort(c0, 0)
         library().call(
             "lstm_forward", x.dtype, steps, batch, hidden, out_size, pointer(order.batch_sizes),
-            *map(pointer, (gates, w_hh, w_hr, rmask, h, c, cells, tanh_cells, output, work)),
+            *map(pointer, (gates, w_hh, w_hr, rmask, h, c, cells, tanh_cells, output, work, h0_sorted, c0_sorted,
+                           mask)),
+            probability, *map(pointer, ln_arguments),
         )  # fmt: skip
-        ctx.order = order
-        ctx.has_bias = b_ih is not None
-        ctx.save_for_backward(x, order.sort(c0, 0), order.sort(h0, 0), w_ih, w_hh, w_hr, gates, cells, tanh_cells,
-                              output, rmask)  # fmt: skip
+        ctx.order, ctx.probability, ctx.has_bias = order, probability, b_ih is not None
+        ctx.save_for_backward(x, c0_sorted, h0_sorted, w_ih, w_hh, w_hr, gates, cells, tanh_cells, output, rmask, mask,
+                              *_contiguous(ih_gain, hh_gain, cell_weight), *ln_saved)  # fmt: skip
         traced = (order.unsort(gates, 1), order.unsort(cells, 1)) if trace else (x.new_empty(0), x.new_empty(0))
         ctx.mark_non_differentiable(*traced)
         return order.unsort(output, 1), order.unsort(h, 0), order.unsort(c, 0), *traced
@@ -63,31 +88,40 @@ class _LSTMKernel(torch.autograd.Function):
     @staticmethod
     @once_differentiable
     def backward(ctx, d_output, d_hn, d_cn, _d_gates, _d_cells):
-        x, c0, h0, w_ih, w_hh, w_hr, gates, cells, tanh_cells, output, rmask = ctx.saved_tensors
-        order = ctx.order
+        (x, c0, h0, w_ih, w_hh, w_hr, gates, cells, tanh_cells, output, rmask, mask, ih_gain, hh_gain, cell_weight,
+         *ln_saved) = ctx.saved_tensors  # fmt: skip
+        order, layer_norm = ctx.order, ih_gain is not None
         steps, batch = x.shape[:2]
         hidden, out_size = w_hh.shape[0] // 4, w_hh.shape[1]
         d_output = order.sort(d_output, 1)
         dh, dc = order.sort(d_hn, 0).clone(), order.sort(d_cn, 0).clone()
-        ended = order.batch_sizes is not None
-        d_pre = buffer(x, steps, batch, 4 * hidden, ended_rows=ended)
-        d_h_new = buffer(x, steps, batch, out_size, ended_rows=ended) if w_hr is not None else None
-        work = x.new_empty(batch * (hidden + out_size))
+        d_pre = x.new_zeros(steps, batch, 4 * hidden)  # error on the recurrent GEMM's product
+        d_h_new = x.new_zeros(steps, batch, out_size) if w_hr is not None else None
+        work = x.new_empty(2 * batch * (hidden + out_size) + 5 * batch * hidden)
+        d_input, d_norm, ln_arguments = d_pre, (None,) * 5, (None,) * 15
+        if layer_norm:
+            d_input = order.new_buffer(x, steps, batch, 4 * hidden)  # error on W_ih x
+            d_norm = tuple(torch.zeros_like(p) for p in (ih_gain, ih_gain, hh_gain, cell_weight, cell_weight))
+            ln_arguments = (ih_gain, hh_gain, cell_weight, *ln_saved, d_input, *d_norm)
         library().call(
             "lstm_backward", x.dtype, steps, batch, hidden, out_size, pointer(order.batch_sizes),
-            *map(pointer, (gates, cells, tanh_cells, c0, w_hh, w_hr, rmask, d_output, dh, dc, d_pre, d_h_new, work)),
+            *map(pointer, (gates, cells, tanh_cells, c0, w_hh, w_hr, rmask, d_output, dh, dc, d_pre, d_h_new, work,
+                           mask)),
+            ctx.probability, *map(pointer, ln_arguments),
         )  # fmt: skip
         need = ctx.needs_input_grad
-        dx = order.unsort(input_grad(d_pre, w_ih), 1) if need[0] else None
-        dw_ih = weight_grad(d_pre, x) if need[3] else None
+        dx = order.unsort(input_grad(d_input, w_ih), 1) if need[0] else None
+        dw_ih = weight_grad(d_input, x) if need[3] else None
         dw_hh = weight_grad(d_pre, states_entering(h0, output, rmask)) if need[4] else None
-        db = flat(d_pre).sum(0) if ctx.has_bias and (need[5] or need[6]) else None
+        d_ih_gain, d_bias, d_hh_gain, d_cell_weight, d_cell_bias = d_norm
+        if not layer_norm and ctx.has_bias and (need[5] or need[6]):
+            d_bias = flat(d_pre).sum(0)
         dw_hr = None
         if w_hr is not None and need[7]:
             dw_hr = weight_grad(d_h_new, gates[..., 3 * hidden :] * tanh_cells)  # W_hr multiplies o * tanh(c)
         dh0, dc0 = order.unsort(dh, 0), order.unsort(dc, 0)
-        return (dx, dh0, dc0, dw_ih, dw_hh, db if need[5] else None, db if need[6] else None, dw_hr,
-                None, None, None)  # fmt: skip
+        return (dx, dh0, dc0, dw_ih, dw_hh, d_bias if need[5] else None, d_bias if need[6] else None, dw_hr,
+                d_ih_gain, d_hh_gain, d_cell_weight, d_cell_bias, None, None, None, None)  # fmt: skip
 
 
 def lstm_layer(
@@ -101,11 +135,19 @@ def lstm_layer(
     *,
     step_mask: Tensor | None = None,
     recurrent_mask: Tensor | None = None,
+    zoneout: Tensor | float | None = None,
+    layer_norm: LF.LayerNormWeights | None = None,
     trace: bool = False,
 ) -> tuple[Tensor, tuple[Tensor, Tensor], dict[str, Tensor]]:
-    """One LSTM layer in one direction on the compiled kernel (see :func:`lstmkit.bptt.lstm_layer`)."""
+    """One LSTM layer in one direction on the compiled kernel (see :func:`lstmkit.bptt.lstm_layer`).
+
+    Also takes what :func:`lstmkit.functional.lstm_sequence` takes and the Python BPTT does not:
+    ``layer_norm`` (the gains and biases of a layer-normalised LSTM).
+    """
+    zoneout = LF.zoneout_per_step(zoneout, x.shape[0], x.shape[1], hx[0].shape[-1] + hx[1].shape[-1])
+    norm = (None,) * 4 if layer_norm is None else layer_norm
     output, h, c, gates, cells = _LSTMKernel.apply(
-        x, hx[0], hx[1], w_ih, w_hh, b_ih, b_hh, w_hr, step_mask, recurrent_mask, trace
+        x, hx[0], hx[1], w_ih, w_hh, b_ih, b_hh, w_hr, *norm, step_mask, recurrent_mask, zoneout, trace
     )
     records = {}
     if trace:

@@ -2,7 +2,9 @@
 //   reset_after (torch/cuDNN): n = tanh(x_n + r * (W_hn h + b_hn)), one GEMM per step;
 //   reset before (Cho et al. 2014): n = tanh(x_n + W_hn (r * h) + b_hn), two GEMMs per step.
 // Then h' = (1 - z) n + z h. ``gates`` holds W_ih x_t + b_ih on entry and the activated r, z, n on exit.
+// With zoneout (zoneout.h), h' is then mixed with the previous h, and its error split the same way.
 #include "common.h"
+#include "zoneout.h"
 
 namespace lstmkit {
 
@@ -17,7 +19,8 @@ static void recurrent_projection(int64_t rows, int width, int inner, const S* in
 
 template <typename S>
 static void gru_forward(int T, int B, int H, int reset_after, const int64_t* batch_sizes, S* gates, const S* w_hh,
-                        const S* b_hh, const S* rmask, S* h, S* hh_n, S* output, S* work) {
+                        const S* b_hh, const S* rmask, S* h, S* hh_n, S* output, S* work, const S* h0,
+                        Zoneout<S> zoneout) {
     const int G = 3 * H;
     S* hh = work;                              // (B, 3H) recurrent pre-activations (2H used when reset before)
     S* h_in_scratch = work + int64_t(B) * G;   // (B, H)
@@ -79,24 +82,27 @@ static void gru_forward(int T, int B, int H, int reset_after, const int64_t* bat
         }
         for (int64_t i = 0; i < n * H; ++i) h[i] = out_t[i];
         for (int64_t i = n * G; i < int64_t(B) * G; ++i) x_t[i] = S(0);  // finished rows: no gates
+        if (zoneout.active()) zoneout.forward(t, B, n, 0, H, t > 0 ? output + int64_t(t - 1) * B * H : h0, out_t, h);
     }
 }
 
 template <typename S>
 static void gru_backward(int T, int B, int H, int reset_after, const int64_t* batch_sizes, const S* gates,
                          const S* hh_n, const S* h0, const S* output, const S* w_hh, const S* rmask,
-                         const S* d_output, S* dh, S* d_pre, S* d_hn, S* work) {
+                         const S* d_output, S* dh, S* d_pre, S* d_hn, S* work, Zoneout<S> zoneout) {
     const int G = 3 * H;
     S* dh_step = work;                           // (B, H)
     S* d_hh = work + int64_t(B) * H;             // (B, 3H): error on the recurrent pre-activations
     S* d_rh = d_hh + int64_t(B) * G;             // (B, H): error on r * h_in (reset before)
     const StepWeight<S> gates_weight(w_hh, reset_after ? G : 2 * H, H, false);
     const StepWeight<S> candidate_weight(w_hh + int64_t(2) * H * H, H, H, false);
+    S* carry = d_rh + int64_t(B) * H;            // (B, H): zoned-out share of the error on h
     for (int t = T - 1; t >= 0; --t) {
         const int64_t n = active_rows(batch_sizes, t, B);
         if (n == 0) continue;
         const S* d_out_t = d_output + int64_t(t) * B * H;
         for (int64_t i = 0; i < n * H; ++i) dh_step[i] = dh[i] + d_out_t[i];
+        if (zoneout.active()) zoneout.split_error(t, B, n, 0, H, dh_step, carry);
         const S* gate_t = gates + int64_t(t) * B * G;
         const S* h_prev = t > 0 ? output + int64_t(t - 1) * B * H : h0;
         S* d_t = d_pre + int64_t(t) * B * G;
@@ -158,6 +164,7 @@ static void gru_backward(int T, int B, int H, int reset_after, const int64_t* ba
                 dh[i] = (rmask ? through_h_in * rmask[i] : through_h_in) + dh_step[i] * gate_t[b * G + H + j];
             }
         }
+        if (zoneout.active()) add_carry(n * H, carry, dh);
     }
 }
 
@@ -166,15 +173,18 @@ static void gru_backward(int T, int B, int H, int reset_after, const int64_t* ba
 #define LSTMKIT_GRU_ENTRY(S, suffix)                                                                                \
     LSTMKIT_API void lstmkit_gru_forward_##suffix(int T, int B, int H, int reset_after, const int64_t* batch_sizes, \
                                                   S* gates, const S* w_hh, const S* b_hh, const S* rmask, S* h,    \
-                                                  S* hh_n, S* output, S* work) {                                   \
-        lstmkit::gru_forward<S>(T, B, H, reset_after, batch_sizes, gates, w_hh, b_hh, rmask, h, hh_n, output, work); \
+                                                  S* hh_n, S* output, S* work, const S* h0,                        \
+                                                  const uint8_t* zoneout_mask, double zoneout_p) {                 \
+        lstmkit::gru_forward<S>(T, B, H, reset_after, batch_sizes, gates, w_hh, b_hh, rmask, h, hh_n, output, work, \
+                                h0, {zoneout_mask, H, S(zoneout_p)});                                              \
     }                                                                                                               \
     LSTMKIT_API void lstmkit_gru_backward_##suffix(int T, int B, int H, int reset_after,                           \
                                                    const int64_t* batch_sizes, const S* gates, const S* hh_n,      \
                                                    const S* h0, const S* output, const S* w_hh, const S* rmask,    \
-                                                   const S* d_output, S* dh, S* d_pre, S* d_hn, S* work) {         \
+                                                   const S* d_output, S* dh, S* d_pre, S* d_hn, S* work,           \
+                                                   const uint8_t* zoneout_mask, double zoneout_p) {                \
         lstmkit::gru_backward<S>(T, B, H, reset_after, batch_sizes, gates, hh_n, h0, output, w_hh, rmask,         \
-                                 d_output, dh, d_pre, d_hn, work);                                                 \
+                                 d_output, dh, d_pre, d_hn, work, {zoneout_mask, H, S(zoneout_p)});                \
     }
 
 LSTMKIT_GRU_ENTRY(float, f32)

@@ -6,7 +6,15 @@
 // backward pass. Backward walks the steps in reverse and produces only the pre-activation errors
 // d_pre (and the error on each projected h); the weight and input gradients are whole-sequence GEMMs
 // done by the binding.
+//
+// Options: zoneout (zoneout.h) mixes each new h and c with the previous ones after the step and splits
+// their errors the same way; a layer-normalised LSTM (lstm_layer_norm.h) replaces the fused
+// element-wise pass of each row by its own, the loop around it (GEMMs, lengths, dropout) unchanged.
+#include <algorithm>
+
 #include "common.h"
+#include "lstm_layer_norm.h"
+#include "zoneout.h"
 
 namespace lstmkit {
 
@@ -35,10 +43,12 @@ static inline void lstm_gate_row(int H, S* row, S* c_row, S* h_new, S* cell_row,
     }
 }
 
-// ``cells``/``tanh_cells`` may be null (inference: nothing is kept for a backward pass).
+// ``cells``/``tanh_cells`` may be null for plain inference (nothing kept for a backward pass); zoneout
+// and layer norm need them.
 template <typename S>
 static void lstm_forward(int T, int B, int H, int P, const int64_t* batch_sizes, S* gates, const S* w_hh,
-                         const S* w_hr, const S* rmask, S* h, S* c, S* cells, S* tanh_cells, S* output, S* work) {
+                         const S* w_hr, const S* rmask, S* h, S* c, S* cells, S* tanh_cells, S* output, S* work,
+                         const S* h0, const S* c0, Zoneout<S> zoneout, LayerNormLSTMForward<S> ln) {
     const int G = 4 * H;
     S* h_cell = work;                      // (B, H): o * tanh(c) before the projection
     S* h_in_scratch = work + int64_t(B) * H;  // (B, P): h * recurrent mask
@@ -47,39 +57,63 @@ static void lstm_forward(int T, int B, int H, int P, const int64_t* batch_sizes,
         const int64_t n = active_rows(batch_sizes, t, B);
         if (n == 0) continue;
         S* pre = gates + int64_t(t) * B * G;
+        if (ln.active()) std::fill(pre, pre + n * G, S(0));  // the GEMM below adds W_hh h_in to zero
         const S* h_in = masked(h, rmask, n, P, h_in_scratch);
         recurrent.apply(n, h_in, P, S(1), pre, G);
         S* out_t = output + int64_t(t) * B * P;
         S* h_new_base = w_hr ? h_cell : out_t;
+        S* cell_t = cells ? cells + int64_t(t) * B * H : nullptr;
+        S* tanh_t = tanh_cells ? tanh_cells + int64_t(t) * B * H : nullptr;
 #pragma omp parallel for schedule(static) if (worth_threads(n, G))
         for (int64_t b = 0; b < n; ++b) {
-            if (cells) {
-                const int64_t at = int64_t(t) * B * H + b * H;
-                lstm_gate_row<S, true>(H, pre + b * G, c + b * H, h_new_base + b * H, cells + at, tanh_cells + at);
+            S* row = pre + b * G;
+            S* c_row = c + b * H;
+            S* h_new = h_new_base + b * H;
+            if (ln.active()) {
+                ln.row(int64_t(t) * B + b, H, row, c_row, cell_t + b * H, tanh_t + b * H, h_new);
+                continue;
+            }
+            if (cell_t) {
+                lstm_gate_row<S, true>(H, row, c_row, h_new, cell_t + b * H, tanh_t + b * H);
             } else {
-                lstm_gate_row<S, false>(H, pre + b * G, c + b * H, h_new_base + b * H, nullptr, nullptr);
+                lstm_gate_row<S, false>(H, row, c_row, h_new, nullptr, nullptr);
             }
         }
         // Rows of finished sequences hold no gates (what the trace reports, and finite for the binding's sums).
         for (int64_t i = n * G; i < int64_t(B) * G; ++i) pre[i] = S(0);
         if (w_hr) projection.apply(n, h_cell, H, S(0), out_t, P);
         for (int64_t i = 0; i < n * P; ++i) h[i] = out_t[i];
+        if (zoneout.active()) {
+            zoneout.forward(t, B, n, 0, P, t > 0 ? output + int64_t(t - 1) * B * P : h0, out_t, h);
+            zoneout.forward(t, B, n, P, H, t > 0 ? cells + int64_t(t - 1) * B * H : c0, cell_t, c);
+        }
     }
 }
 
 template <typename S>
 static void lstm_backward(int T, int B, int H, int P, const int64_t* batch_sizes, const S* gates, const S* cells,
                           const S* tanh_cells, const S* c0, const S* w_hh, const S* w_hr, const S* rmask,
-                          const S* d_output, S* dh, S* dc, S* d_pre, S* d_h_new, S* work) {
+                          const S* d_output, S* dh, S* dc, S* d_pre, S* d_h_new, S* work, Zoneout<S> zoneout,
+                          LayerNormLSTMBackward<S> ln) {
     const int G = 4 * H;
     S* dh_step = work;                        // (B, P): error on the step's (projected) output
     S* dh_cell = work + int64_t(B) * P;        // (B, H): error on o * tanh(c)
     const StepWeight<S> recurrent(w_hh, G, P, false), projection(w_hr, P, H, false);
+    S* carry_h = dh_cell + int64_t(B) * H;     // (B, P), (B, H): zoned-out shares of the errors on h and c
+    S* carry_c = carry_h + int64_t(B) * P;
+    if (ln.active()) {
+        ln.d_gates = carry_c + int64_t(B) * H;  // (B, 4H), (B, H)
+        ln.d_cell = ln.d_gates + int64_t(B) * G;
+    }
     for (int t = T - 1; t >= 0; --t) {
         const int64_t n = active_rows(batch_sizes, t, B);
         if (n == 0) continue;
         const S* d_out_t = d_output + int64_t(t) * B * P;
         for (int64_t i = 0; i < n * P; ++i) dh_step[i] = dh[i] + d_out_t[i];
+        if (zoneout.active()) {
+            zoneout.split_error(t, B, n, 0, P, dh_step, carry_h);
+            zoneout.split_error(t, B, n, P, H, dc, carry_c);
+        }
         const S* dhc = dh_step;
         if (w_hr) {
             S* d_h_new_t = d_h_new + int64_t(t) * B * P;
@@ -99,6 +133,10 @@ static void lstm_backward(int T, int B, int H, int P, const int64_t* batch_sizes
             const S* dhc_row = dhc + b * H;
             S* dc_row = dc + b * H;
             S* d = d_pre_t + b * G;
+            if (ln.active()) {
+                ln.row(t, B, b, H, row, tc, cp, dhc_row, dc_row, d);
+                continue;
+            }
 #pragma omp simd
             for (int j = 0; j < H; ++j) {
                 S i = row[j], f = row[H + j], g = row[2 * H + j], o = row[3 * H + j];
@@ -113,24 +151,41 @@ static void lstm_backward(int T, int B, int H, int P, const int64_t* batch_sizes
         recurrent.apply(n, d_pre_t, G, S(0), dh, P);
         if (rmask)
             for (int64_t i = 0; i < n * P; ++i) dh[i] *= rmask[i];
+        if (zoneout.active()) {
+            add_carry(n * P, carry_h, dh);
+            add_carry(n * H, carry_c, dc);
+        }
+        if (ln.active()) ln.accumulate(t, B, n, H);
     }
 }
 
 }  // namespace lstmkit
 
 #define LSTMKIT_LSTM_ENTRY(S, suffix)                                                                             \
-    LSTMKIT_API void lstmkit_lstm_forward_##suffix(int T, int B, int H, int P, const int64_t* batch_sizes,          \
-                                                  S* gates, const S* w_hh, const S* w_hr, const S* rmask, S* h,   \
-                                                  S* c, S* cells, S* tanh_cells, S* output, S* work) {            \
+    LSTMKIT_API void lstmkit_lstm_forward_##suffix(                                                               \
+        int T, int B, int H, int P, const int64_t* batch_sizes, S* gates, const S* w_hh, const S* w_hr,           \
+        const S* rmask, S* h, S* c, S* cells, S* tanh_cells, S* output, S* work, const S* h0, const S* c0,        \
+        const uint8_t* zoneout_mask, double zoneout_p, const S* ln_ih_gain, const S* ln_hh_gain,                  \
+        const S* ln_bias, const S* ln_cell_weight, const S* ln_cell_bias, S* ln_ih_norm, S* ln_ih_rstd,           \
+        S* ln_hh_norm, S* ln_hh_rstd, S* ln_cell_norm, S* ln_cell_rstd) {                                         \
         lstmkit::lstm_forward<S>(T, B, H, P, batch_sizes, gates, w_hh, w_hr, rmask, h, c, cells, tanh_cells,     \
-                                 output, work);                                                                   \
+                                 output, work, h0, c0, {zoneout_mask, P + H, S(zoneout_p)},                       \
+                                 {ln_ih_gain, ln_hh_gain, ln_bias, ln_cell_weight, ln_cell_bias, ln_ih_norm,      \
+                                  ln_ih_rstd, ln_hh_norm, ln_hh_rstd, ln_cell_norm, ln_cell_rstd});               \
     }                                                                                                             \
     LSTMKIT_API void lstmkit_lstm_backward_##suffix(                                                              \
         int T, int B, int H, int P, const int64_t* batch_sizes, const S* gates, const S* cells,                   \
         const S* tanh_cells, const S* c0, const S* w_hh, const S* w_hr, const S* rmask, const S* d_output, S* dh, \
-        S* dc, S* d_pre, S* d_h_new, S* work) {                                                                   \
+        S* dc, S* d_pre, S* d_h_new, S* work, const uint8_t* zoneout_mask, double zoneout_p,                      \
+        const S* ln_ih_gain, const S* ln_hh_gain, const S* ln_cell_weight, const S* ln_ih_norm,                   \
+        const S* ln_ih_rstd, const S* ln_hh_norm, const S* ln_hh_rstd, const S* ln_cell_norm,                     \
+        const S* ln_cell_rstd, S* ln_d_input, S* ln_d_ih_gain, S* ln_d_bias, S* ln_d_hh_gain,                     \
+        S* ln_d_cell_weight, S* ln_d_cell_bias) {                                                                 \
         lstmkit::lstm_backward<S>(T, B, H, P, batch_sizes, gates, cells, tanh_cells, c0, w_hh, w_hr, rmask,      \
-                                  d_output, dh, dc, d_pre, d_h_new, work);                                        \
+                                  d_output, dh, dc, d_pre, d_h_new, work, {zoneout_mask, P + H, S(zoneout_p)},   \
+                                  {ln_ih_gain, ln_hh_gain, ln_cell_weight, ln_ih_norm, ln_ih_rstd, ln_hh_norm,   \
+                                   ln_hh_rstd, ln_cell_norm, ln_cell_rstd, ln_d_input, ln_d_ih_gain, ln_d_bias,  \
+                                   ln_d_hh_gain, ln_d_cell_weight, ln_d_cell_bias, nullptr, nullptr});           \
     }
 
 LSTMKIT_LSTM_ENTRY(float, f32)
