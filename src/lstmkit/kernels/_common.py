@@ -76,11 +76,6 @@ def pointer(t: Tensor | None) -> int | None:
     return t.data_ptr()
 
 
-def buffer(like: Tensor, *shape: int, ended_rows: bool) -> Tensor:
-    """A kernel output buffer: zeroed when some sequences end early (the kernel skips their rows)."""
-    return like.new_zeros(shape) if ended_rows else like.new_empty(shape)
-
-
 def flat(t: Tensor) -> Tensor:
     """``(T, B, N) -> (T*B, N)`` so that a sum over steps and batch is one GEMM."""
     return t.reshape(-1, t.shape[-1])

@@ -9,7 +9,6 @@ from torch.autograd.function import once_differentiable
 from lstmkit import functional as LF
 from lstmkit.kernels._common import (
     BatchOrder,
-    buffer,
     check_operands,
     flat,
     input_grad,
@@ -36,9 +35,8 @@ class _GRUKernel(torch.autograd.Function):
         hidden = h0.shape[-1]
         gates = input_projection(x, w_ih, b_ih)  # activated in place by the kernel
         h = h0.clone()
-        ended = step_mask is not None
-        hh_n = buffer(x, steps, batch, hidden, ended_rows=ended) if reset_after else None  # W_hn h + b_hn
-        output = buffer(x, steps, batch, hidden, ended_rows=ended)
+        hh_n = order.new_buffer(x, steps, batch, hidden) if reset_after else None  # W_hn h + b_hn
+        output = order.new_buffer(x, steps, batch, hidden)
         work = x.new_empty(batch * 5 * hidden)
         mask, probability = zoneout_arguments(zoneout, order)
         library().call(
@@ -60,9 +58,8 @@ class _GRUKernel(torch.autograd.Function):
         steps, batch = x.shape[:2]
         hidden = h0.shape[-1]
         d_output, dh = order.sort(d_output, 1), order.sort(d_hn, 0).clone()
-        ended = order.batch_sizes is not None
-        d_pre = buffer(x, steps, batch, 3 * hidden, ended_rows=ended)  # error on W_ih x + b_ih: r, z, n
-        d_hn_term = buffer(x, steps, batch, hidden, ended_rows=ended) if reset_after else None  # on W_hn h + b_hn
+        d_pre = order.new_buffer(x, steps, batch, 3 * hidden)  # error on W_ih x + b_ih: r, z, n
+        d_hn_term = order.new_buffer(x, steps, batch, hidden) if reset_after else None  # on W_hn h + b_hn
         work = x.new_empty(batch * 6 * hidden)
         library().call(
             "gru_backward", x.dtype, steps, batch, hidden, int(reset_after), pointer(order.batch_sizes),

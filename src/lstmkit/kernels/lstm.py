@@ -67,9 +67,9 @@ class _LSTMKernel(torch.autograd.Function):
         mask, probability = zoneout_arguments(zoneout, order)
         # Plain inference keeps nothing for a backward pass; zoneout and layer norm read the kept cells.
         keep = trace or any(ctx.needs_input_grad) or layer_norm or mask is not None or probability > 0
-        cells = x.new_zeros(steps, batch, hidden) if keep else None  # the cell state carried out of each step
-        tanh_cells = x.new_zeros(steps, batch, hidden) if keep else None  # tanh of the cell as the output reads it
-        output = x.new_zeros(steps, batch, out_size)
+        cells = order.new_buffer(x, steps, batch, hidden) if keep else None  # the cell state carried out of each step
+        tanh_cells = order.new_buffer(x, steps, batch, hidden) if keep else None  # tanh of the cell the output reads
+        output = order.new_buffer(x, steps, batch, out_size)
         work = x.new_empty(batch * (hidden + out_size))
         h0_sorted, c0_sorted = order.sort(h0, 0), order.sort(c0, 0)
         library().call(
@@ -95,8 +95,8 @@ class _LSTMKernel(torch.autograd.Function):
         hidden, out_size = w_hh.shape[0] // 4, w_hh.shape[1]
         d_output = order.sort(d_output, 1)
         dh, dc = order.sort(d_hn, 0).clone(), order.sort(d_cn, 0).clone()
-        d_pre = x.new_zeros(steps, batch, 4 * hidden)  # error on the recurrent GEMM's product
-        d_h_new = x.new_zeros(steps, batch, out_size) if w_hr is not None else None
+        d_pre = order.new_buffer(x, steps, batch, 4 * hidden)  # error on the recurrent GEMM's product
+        d_h_new = order.new_buffer(x, steps, batch, out_size) if w_hr is not None else None
         work = x.new_empty(2 * batch * (hidden + out_size) + 5 * batch * hidden)
         d_input, d_norm, ln_arguments = d_pre, (None,) * 5, (None,) * 15
         if layer_norm:

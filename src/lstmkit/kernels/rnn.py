@@ -9,7 +9,6 @@ from torch.autograd.function import once_differentiable
 from lstmkit import functional as LF
 from lstmkit.kernels._common import (
     BatchOrder,
-    buffer,
     check_operands,
     combined_bias,
     flat,
@@ -35,7 +34,7 @@ class _RNNKernel(torch.autograd.Function):
         hidden = h0.shape[-1]
         pre = input_projection(x, w_ih, combined_bias(b_ih, b_hh))
         h = h0.clone()
-        output = buffer(x, steps, batch, hidden, ended_rows=step_mask is not None)
+        output = order.new_buffer(x, steps, batch, hidden)
         work = x.new_empty(batch * hidden)
         relu = int(nonlinearity == "relu")
         library().call(
@@ -54,7 +53,7 @@ class _RNNKernel(torch.autograd.Function):
         steps, batch = x.shape[:2]
         hidden = h0.shape[-1]
         d_output, dh = order.sort(d_output, 1), order.sort(d_hn, 0).clone()
-        d_pre = buffer(x, steps, batch, hidden, ended_rows=order.batch_sizes is not None)
+        d_pre = order.new_buffer(x, steps, batch, hidden)
         work = x.new_empty(batch * hidden)
         library().call(
             "rnn_backward", x.dtype, steps, batch, hidden, ctx.relu, pointer(order.batch_sizes),
