@@ -102,3 +102,23 @@ def data_list(task: str | None = typer.Option(None, help="Only the data sets of 
     for info in list_datasets(task):
         table.add_row(info.name, info.task, info.language, info.description, info.source, info.licence)
     console.print(table)
+
+
+@app.command()
+def bench(
+    cells: str = typer.Option("lstm,gru,rnn", help="Comma-separated cells: lstm, gru, rnn."),
+    sections: str = typer.Option("layers,extras,streaming", help="Comma-separated: layers, extras, streaming."),
+    rounds: int = typer.Option(3, help="Timed rounds (after one warm-up); the tables show median ratios."),
+) -> None:
+    """A short speed check on this machine: lstmkit against torch.nn at (B, T, I, H) = (32, 100, 128, 128).
+
+    The full table is `python benchmarks/bench_kernels.py` (docs/kernels.md).
+    """
+    from lstmkit.bench import report
+
+    with user_errors():
+        try:
+            report(sections.split(","), cells.split(","), shapes=[(32, 100, 128, 128)], rounds=rounds, sizes=(128,),
+                   echo=typer.echo)  # fmt: skip
+        except ValueError as error:
+            raise LstmkitError(str(error)) from None

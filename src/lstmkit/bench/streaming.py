@@ -1,7 +1,6 @@
 """Streaming inference: microseconds per step at batch 1, lstmkit.Streaming against torch's per-step calls.
 
-    python benchmarks/bench_streaming.py --rounds 7      # this table alone
-    python benchmarks/bench_kernels.py --sections streaming
+    python benchmarks/bench_kernels.py --sections streaming --rounds 7
 
 For H = 64, 128, 256 (input size = H, float32, one layer, batch 1) each round runs a block of
 ``STEPS`` steps, state carried, of each contender in turn: ``lstmkit.Streaming(LSTM)``,
@@ -13,7 +12,6 @@ for scale only.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 
@@ -77,15 +75,17 @@ def _speed_up(timings: dict, theirs: str) -> float:
     return statistics.median(a / b for a, b in zip(timings[theirs], timings["streaming"]))
 
 
-def streaming_rows(rounds: int) -> list[str]:
+def streaming_rows(rounds: int, sizes: tuple[int, ...] = SIZES, echo=print) -> list[str]:
     """Markdown table lines: µs per step and the speed-ups of Streaming at batch 1, one row per H."""
     lines = [
         f"| LSTM step, batch 1, I = H, float32 ({torch.get_num_threads()} threads) | Streaming backend | "
         "Streaming µs | LSTMCell µs | nn.LSTM (T=1) µs | speed-up vs LSTMCell | speed-up vs nn.LSTM |",
         "|---|---|---|---|---|---|---|",
     ]
+    for line in lines:
+        echo(line)
     torch.manual_seed(0)
-    for hidden in SIZES:
+    for hidden in sizes:
         runs, backend = _contenders(hidden)
         t = _time_rounds(runs, rounds)
         micro = {name: 1e6 * statistics.median(values) for name, values in t.items()}
@@ -93,16 +93,5 @@ def streaming_rows(rounds: int) -> list[str]:
             f"| H = {hidden} | {backend} | {micro['streaming']:.1f} | {micro['cell']:.1f} | {micro['lstm']:.1f} | "
             f"{_speed_up(t, 'cell'):.2f} | {_speed_up(t, 'lstm'):.2f} |"
         )
+        echo(lines[-1])
     return lines
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=7)
-    args = parser.parse_args()
-    for line in streaming_rows(args.rounds):
-        print(line, flush=True)
-
-
-if __name__ == "__main__":
-    main()
