@@ -130,6 +130,8 @@ def test_layer_masks_have_the_state_widths_and_evaluation_takes_p():
     mask = lstm._zoneout(x, state)
     assert mask.dtype == torch.bool and mask.shape == (200, 32, 24)
     assert abs(mask.double().mean().item() - 0.3) < 0.01
+    # Neighbouring units (four share one draw of the generator) are independent too.
+    assert abs((mask[..., 1:] & mask[..., :-1]).double().mean().item() - 0.09) < 0.01
     lstm.eval()
     assert lstm._zoneout(x, state) == 0.3
     assert lstmkit.LSTM(3, 4)._zoneout(x, state) is None

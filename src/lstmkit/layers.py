@@ -21,6 +21,7 @@ Backends (keyword ``backend``):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
@@ -414,7 +415,7 @@ class _RecurrentBase(nn.Module):
         if not self.training:
             return self.zoneout
         width = sum(s.shape[-1] for s in state)
-        return torch.lt(torch.rand(x.shape[0], x.shape[1], width, device=x.device), self.zoneout)
+        return _bernoulli_mask((x.shape[0], x.shape[1], width), self.zoneout, x.device)
 
     def _layer_norm_weights(self, suffix: str) -> LF.LayerNormWeights | None:
         if not self.layer_norm:
@@ -585,6 +586,20 @@ class RNN(_RecurrentBase):
             device=device,
             dtype=dtype,
         )
+
+
+def _bernoulli_mask(shape: tuple[int, ...], p: float, device) -> Tensor:
+    """A bool mask of ``shape``, each entry true with probability ``p`` rounded to a multiple of 2^-15.
+
+    Zoneout's ``(T, B, N)`` masks are the largest random tensors a layer draws, and torch's generator
+    costs one draw per ``torch.rand`` entry. Here four entries share one draw: ``random_()`` fills an
+    int64 with 63 random bits, cut into four 16-bit lanes whose low 15 bits are uniform (the top lane's
+    16th bit is the always-zero sign bit).
+    """
+    count = math.prod(shape)
+    words = torch.empty((count + 3) // 4, dtype=torch.int64, device=device).random_()
+    lanes = words.view(torch.int16)[:count].view(shape)
+    return torch.lt(torch.bitwise_and(lanes, 0x7FFF), round(p * 2**15))
 
 
 def _check_layer_norm_backend(layer_norm: bool, backend: str) -> None:
