@@ -5,9 +5,9 @@
 //
 // where LN(v) = (v - mean) / sqrt(var + eps) over v's values (biased variance, as
 // torch.nn.functional.layer_norm). The state carried on is the unnormalised c. The binding computes
-// W_ih x for all steps in one GEMM before the loop (x_proj); the loop zeroes each step's running gate
+// W_ih x for all steps in one GEMM before the loop (ih_norm); the loop zeroes each step's running gate
 // rows, the recurrent GEMM leaves r = W_hh h_in there, and the row step below does the rest. Both
-// norms of a row are taken in the same pass, while the row is in cache: x_proj is normalised in place.
+// norms of a row are taken in the same pass, while the row is in cache; W_ih x is normalised in place.
 //
 // Backward leaves in d_pre the error on r (what the recurrent GEMM produced), so the binding's
 // dW_hh = d_pre^T h_in and the loop's dh = d_pre W_hh are the plain LSTM's, and in d_input the error
