@@ -453,7 +453,8 @@ class LSTM(_RecurrentBase):
     docstring).
 
     ``zoneout=p`` (Krueger et al. 2016), a probability in ``[0, 1)``: in training, at every step each
-    unit of each sequence keeps its previous value with probability ``p``, masks drawn fresh per step:
+    unit of each sequence keeps its previous value with probability ``p`` (drawn to a resolution of
+    2⁻¹⁵, four mask entries per draw of torch's generator), masks drawn fresh per step:
     ``h_t = m_t ⊙ h_{t-1} + (1 − m_t) ⊙ h̃_t``. Both states are zoned out, as in the paper: ``h`` and
     the cell state ``c``, each with its own mask (the same ``p``). In evaluation the layer takes the
     expectation, ``h_t = p h_{t-1} + (1 − p) h̃_t`` (likewise ``c``). The output at a step is the
