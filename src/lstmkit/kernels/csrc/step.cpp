@@ -12,6 +12,7 @@
 // ``out`` (when given). ``work`` holds the pre-activations, so a step allocates nothing. No batch
 // shrinking, no dropout, no records: inference only.
 #include "common.h"
+#include "lstm_gates.h"
 
 namespace lstmkit {
 
@@ -95,17 +96,9 @@ static void lstm_step(int L, int B, int I, int H, int P, const void* const* tabl
         accumulate<S>(B, G, P, h_l, weight<S>(w, 1), G, pre);
         // Without a projection h' goes straight into the state: its old value was read by the product above.
         S* h_new = w_hr ? h_cell : h_l;
-        for (int b = 0; b < B; ++b) {
-            const S* row = pre + int64_t(b) * G;
-            S* c_row = c_l + int64_t(b) * H;
-            S* h_row = h_new + int64_t(b) * H;
-#pragma omp simd
-            for (int j = 0; j < H; ++j) {
-                S c_new = sigmoid(row[H + j]) * c_row[j] + sigmoid(row[j]) * tanh_(row[2 * H + j]);
-                c_row[j] = c_new;
-                h_row[j] = sigmoid(row[3 * H + j]) * tanh_(c_new);
-            }
-        }
+        for (int b = 0; b < B; ++b)
+            lstm_gate_row<S, false>(H, pre + int64_t(b) * G, c_l + int64_t(b) * H, h_new + int64_t(b) * H, nullptr,
+                                    nullptr);
         if (w_hr) affine<S>(B, P, H, h_cell, w_hr, P, nullptr, h_l);
         in = h_l;
         in_size = P;
