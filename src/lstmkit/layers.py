@@ -310,21 +310,25 @@ class _RecurrentBase(nn.Module):
                 "backend='native' cannot record traces, apply recurrent dropout or zoneout or run reset_after=False; "
                 "use backend='compiled', 'bptt' or 'auto'"
             )
-        if self.backend == "compiled" and not kernels.can_run(x):
-            raise ValueError(f"backend='compiled' cannot run this input: {kernels.cannot_run_reason(x)}")
+        cannot_run = kernels.cannot_run_reason(x)
+        if self.backend == "compiled" and cannot_run:
+            raise ValueError(f"backend='compiled' cannot run this input: {cannot_run}")
         if self.backend != "auto":
             return self.backend
-        if kernels.can_run(x):
-            training = torch.is_grad_enabled() and (x.requires_grad or any(p.requires_grad for p in self.parameters()))
+        if not cannot_run:
             plain = not needs_ours and not self.layer_norm
-            if plain and dispatch.torch_is_faster(self.mode, x.shape[1], self.hidden_size, training):
+            if plain and dispatch.torch_is_faster(self.mode, x.shape[1], self.hidden_size, self._trains_on(x)):
                 return "native"
             return "compiled"
-        if x.device.type == "cpu" and x.dtype in kernels.DTYPES:
-            kernels.warn_unavailable()
+        if not kernels.available() and not kernels.input_mismatch(x):
+            kernels.warn_unavailable()  # the kernels would have taken this input, had they been built
         if self.layer_norm:
             return "reference"
         return "bptt" if needs_ours else "native"
+
+    def _trains_on(self, x: Tensor) -> bool:
+        """Whether a call on ``x`` builds a graph for a backward pass (training) or not (inference)."""
+        return torch.is_grad_enabled() and (x.requires_grad or any(p.requires_grad for p in self.parameters()))
 
     def _recurrent_dropout_active(self) -> bool:
         return self.training and self.recurrent_dropout > 0

@@ -9,9 +9,9 @@ compiles them (``python -m lstmkit.kernels.build``). :func:`available` says whet
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor
 
+from lstmkit.kernels._common import DTYPES, input_mismatch
 from lstmkit.kernels._library import blas_name, library, unavailable_reason, use_blas, warn_unavailable
 from lstmkit.kernels.gru import gru_layer
 from lstmkit.kernels.lstm import lstm_layer
@@ -23,6 +23,7 @@ __all__ = [
     "describe",
     "can_run",
     "cannot_run_reason",
+    "input_mismatch",
     "unavailable_reason",
     "warn_unavailable",
     "blas_name",
@@ -31,8 +32,6 @@ __all__ = [
     "gru_layer",
     "rnn_layer",
 ]
-
-DTYPES = (torch.float32, torch.float64)
 
 
 def available() -> bool:
@@ -44,8 +43,8 @@ def describe() -> str:
     """One line for people: whether the compiled kernels run, on which GEMM, or why not and what runs instead."""
     if library() is None:
         return (
-            f"compiled kernels: unavailable ({unavailable_reason()}); layers run the Python loops "
-            "(build the kernels with `python -m lstmkit.kernels.build`)"
+            f"compiled kernels: unavailable ({unavailable_reason()}); layers run torch's kernel where it can "
+            "and lstmkit's Python loops for the rest (build the kernels with `python -m lstmkit.kernels.build`)"
         )
     return f"compiled kernels: loaded from {library().path.name}; GEMM: {blas_name()}"
 
@@ -54,11 +53,7 @@ def cannot_run_reason(x: Tensor) -> str:
     """Why the kernels can't run a layer on input ``x`` (empty when they can)."""
     if library() is None:
         return f"the compiled kernels are unavailable: {unavailable_reason()}"
-    if x.device.type != "cpu":
-        return f"the kernels run on the CPU, the input is on {x.device}"
-    if x.dtype not in DTYPES:
-        return f"the kernels take float32 or float64, the input is {x.dtype}"
-    return ""
+    return input_mismatch(x)
 
 
 def can_run(x: Tensor) -> bool:

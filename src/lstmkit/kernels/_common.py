@@ -29,10 +29,10 @@ class BatchOrder:
         if step_mask is None:
             return BatchOrder(None, None, None)
         lengths = step_mask.sum(0)
-        if bool((lengths[:-1] >= lengths[1:]).all()):
-            return BatchOrder(None, None, step_mask.sum(1).to(torch.int64).contiguous())
-        order = torch.argsort(lengths, descending=True, stable=True)
         batch_sizes = step_mask.sum(1).to(torch.int64).contiguous()
+        if bool((lengths[:-1] >= lengths[1:]).all()):
+            return BatchOrder(None, None, batch_sizes)
+        order = torch.argsort(lengths, descending=True, stable=True)
         return BatchOrder(order, torch.argsort(order), batch_sizes)
 
     def new_buffer(self, like: Tensor, *shape: int) -> Tensor:
@@ -53,14 +53,24 @@ class BatchOrder:
         return t.index_select(dim, self.inverse)
 
 
+DTYPES = (torch.float32, torch.float64)
+
+
+def input_mismatch(x: Tensor) -> str:
+    """Why the kernels cannot take ``x``'s dtype or device (empty when they can)."""
+    if x.device.type != "cpu" or x.dtype not in DTYPES:
+        return f"the compiled kernels take float32 or float64 CPU input, got {x.dtype} on {x.device}"
+    return ""
+
+
 def check_operands(x: Tensor, **tensors: Tensor | None) -> None:
     """The kernels read raw memory: every operand must be a CPU tensor of the input's dtype.
 
     Raises ``TypeError`` naming the first operand that is not (a float64 weight read as float32 would
     be garbage, not an error).
     """
-    if x.device.type != "cpu" or x.dtype not in (torch.float32, torch.float64):
-        raise TypeError(f"the compiled kernels take float32 or float64 CPU input, got {x.dtype} on {x.device}")
+    if input_mismatch(x):
+        raise TypeError(input_mismatch(x))
     for name, t in tensors.items():
         if t is not None and (t.dtype != x.dtype or t.device != x.device):
             raise TypeError(
