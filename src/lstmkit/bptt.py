@@ -95,7 +95,7 @@ class _LSTMLayer(torch.autograd.Function):
             h_new, c_new = s.h, s.c
             zone = _zoneout_at(zoneout, t)
             if zone is not None:
-                keep_h, keep_c = zone.split([h.shape[-1], hidden], -1) if isinstance(zone, Tensor) else (zone, zone)
+                keep_h, keep_c = LF.split_lstm_zoneout(zone, h.shape[-1])
                 h_new, c_new = LF.apply_zoneout(h, s.h, keep_h), LF.apply_zoneout(c, s.c, keep_c)
             keep = None if step_mask is None else step_mask[t].unsqueeze(-1)
             output[t] = _carry(keep, h_new, torch.zeros_like(h_new))
@@ -115,7 +115,7 @@ class _LSTMLayer(torch.autograd.Function):
     def backward(ctx, d_output, d_hn, d_cn, _d_gates, _d_cells):
         x, w_ih, w_hh, w_hr, gates, cells, h_prev, c_prev, step_mask, recurrent_mask, mask = ctx.saved_tensors
         zoneout = ctx.zoneout_p if mask is None else mask
-        steps, out_size, hidden = x.shape[0], h_prev.shape[-1], cells.shape[-1]
+        steps, out_size = x.shape[0], h_prev.shape[-1]
         d_pre = torch.empty_like(gates)  # dL/d(pre-activation) of i, f, g, o at every step
         d_h_new = torch.empty_like(d_output) if w_hr is not None else None  # error on projected h
         dh, dc = d_hn, d_cn
@@ -126,7 +126,7 @@ class _LSTMLayer(torch.autograd.Function):
             dh_zone = dc_zone = 0
             zone = _zoneout_at(zoneout, t)
             if zone is not None:
-                keep_h, keep_c = zone.split([out_size, hidden], -1) if isinstance(zone, Tensor) else (zone, zone)
+                keep_h, keep_c = LF.split_lstm_zoneout(zone, out_size)
                 dh_step, dh_zone = _split_zoneout_grad(keep_h, dh_step)
                 dc_step, dc_zone = _split_zoneout_grad(keep_c, dc_step)
             if w_hr is not None:
@@ -319,7 +319,7 @@ def lstm_layer(
     if trace:
         records = dict(zip(LF.LSTM_GATES, gates.chunk(4, dim=-1)))
         records["cell_state"] = cells
-        records = _zero_ended(records, step_mask)
+        records = LF.zero_ended(records, step_mask)
     return output, (h, c), records
 
 
@@ -345,7 +345,7 @@ def gru_layer(
     output, h, gates = _GRULayer.apply(
         x, h0, w_ih, w_hh, b_ih, b_hh, step_mask, recurrent_mask, zoneout, reset_after, trace
     )
-    records = _zero_ended(dict(zip(LF.GRU_GATES, gates.chunk(3, dim=-1))), step_mask) if trace else {}
+    records = LF.zero_ended(dict(zip(LF.GRU_GATES, gates.chunk(3, dim=-1))), step_mask) if trace else {}
     return output, h, records
 
 
@@ -365,11 +365,3 @@ def rnn_layer(
     """One Elman RNN layer in one direction with the hand-written backward (an RNN has no gates)."""
     output, h = _RNNLayer.apply(x, h0, w_ih, w_hh, b_ih, b_hh, step_mask, recurrent_mask, nonlinearity)
     return output, h, {}
-
-
-def _zero_ended(records: dict[str, Tensor], step_mask: Tensor | None) -> dict[str, Tensor]:
-    """Zero the recorded values at steps past a sequence's end, as the reference loop does."""
-    if step_mask is None:
-        return records
-    keep = step_mask.unsqueeze(-1)
-    return {name: torch.where(keep, value, torch.zeros_like(value)) for name, value in records.items()}

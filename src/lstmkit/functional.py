@@ -50,7 +50,9 @@ __all__ = [
     "reverse_padded",
     "step_mask_from_lengths",
     "apply_zoneout",
+    "split_lstm_zoneout",
     "zoneout_per_step",
+    "zero_ended",
 ]
 
 LSTM_GATES = ("input", "forget", "cell", "output")
@@ -106,6 +108,14 @@ def apply_zoneout(previous: Tensor, new: Tensor, keep: Tensor | float) -> Tensor
     if isinstance(keep, Tensor) and keep.dtype == torch.bool:
         return torch.where(keep, previous, new)
     return keep * previous + (1 - keep) * new
+
+
+def split_lstm_zoneout(keep: Tensor | float, out_size: int) -> tuple[Tensor | float, Tensor | float]:
+    """An LSTM step's zoneout as ``(keep_h, keep_c)``: a mask's first ``out_size`` units are ``h``'s,
+    the rest ``c``'s; a probability applies to both."""
+    if isinstance(keep, Tensor):
+        return tuple(keep.split([out_size, keep.shape[-1] - out_size], -1))
+    return keep, keep
 
 
 def zoneout_per_step(zoneout: Tensor | float | None, steps: int, batch: int, width: int) -> Tensor | float | None:
@@ -321,6 +331,14 @@ States = tuple[Tensor, ...]
 Step = Callable[[Tensor | tuple[Tensor, ...], States], tuple[Tensor, States, tuple[Tensor, ...]]]
 
 
+def zero_ended(records: dict[str, Tensor], step_mask: Tensor | None) -> dict[str, Tensor]:
+    """Zero recorded values ``(T, B, N)`` at steps past a sequence's end, as :func:`run_sequence` does."""
+    if step_mask is None:
+        return records
+    keep = step_mask.unsqueeze(-1)
+    return {name: torch.where(keep, value, torch.zeros_like(value)) for name, value in records.items()}
+
+
 def step_mask_from_lengths(lengths: Tensor, steps: int) -> Tensor:
     """``(T, B)`` boolean mask, true where step ``t`` is inside sequence ``b`` (``t < lengths[b]``)."""
     return torch.arange(steps, device=lengths.device).unsqueeze(1) < lengths.unsqueeze(0)
@@ -411,7 +429,7 @@ def lstm_sequence(
         )
         h, c = s.h, s.c
         if keep_t is not None:
-            keep_h, keep_c = keep_t.split([out_size, c.shape[-1]], -1) if per_step else (keep_t, keep_t)
+            keep_h, keep_c = split_lstm_zoneout(keep_t, out_size)
             h, c = apply_zoneout(state[0], h, keep_h), apply_zoneout(state[1], c, keep_c)
         return h, (h, c), (s.i, s.f, s.g, s.o, c)
 

@@ -123,14 +123,6 @@ def states_entering(h0: Tensor, output: Tensor, recurrent_mask: Tensor | None) -
     return h_prev if recurrent_mask is None else h_prev * recurrent_mask
 
 
-def zero_ended(records: dict[str, Tensor], step_mask: Tensor | None) -> dict[str, Tensor]:
-    """Recorded gates and cells are zero at steps past a sequence's end, as in the reference loop."""
-    if step_mask is None:
-        return records
-    keep = step_mask.unsqueeze(-1)
-    return {name: torch.where(keep, value, torch.zeros_like(value)) for name, value in records.items()}
-
-
 def matmul(
     a: Tensor, w: Tensor, bias: Tensor | None = None, *, transpose_a: bool = False, transpose_w: bool = False
 ) -> Tensor:

@@ -16,7 +16,6 @@ from lstmkit.kernels._common import (
     pointer,
     states_entering,
     weight_grad,
-    zero_ended,
     zoneout_arguments,
 )
 from lstmkit.kernels._library import library
@@ -106,5 +105,5 @@ def gru_layer(
     output, h, gates = _GRUKernel.apply(
         x, h0, w_ih, w_hh, b_ih, b_hh, step_mask, recurrent_mask, zoneout, reset_after, trace
     )
-    records = zero_ended(dict(zip(LF.GRU_GATES, gates.chunk(3, dim=-1))), step_mask) if trace else {}
+    records = LF.zero_ended(dict(zip(LF.GRU_GATES, gates.chunk(3, dim=-1))), step_mask) if trace else {}
     return output, h, records

@@ -25,7 +25,6 @@ from lstmkit.kernels._common import (
     pointer,
     states_entering,
     weight_grad,
-    zero_ended,
     zoneout_arguments,
 )
 from lstmkit.kernels._library import library
@@ -153,5 +152,5 @@ def lstm_layer(
     if trace:
         records = dict(zip(LF.LSTM_GATES, gates.chunk(4, dim=-1)))
         records["cell_state"] = cells
-        records = zero_ended(records, step_mask)
+        records = LF.zero_ended(records, step_mask)
     return output, (h, c), records
