@@ -92,18 +92,19 @@ def _advance(layer: nn.Module, weights: list[Weights], x: Tensor, state: tuple[T
 
 
 def _check_step_input(layer: nn.Module, input: Tensor) -> tuple[Tensor, bool]:
-    """``input (B, I)`` or ``(I,)`` -> ``(B, I)`` and whether it was batched."""
+    """``input (B, I)`` or ``(I,)`` -> ``(B, I)`` and whether it was batched.
+
+    A step is a sequence of length one, so the layer's own input checks (type, dtype, features) apply.
+    """
     if not isinstance(input, Tensor):
         raise TypeError(f"input must be a Tensor, got {type(input).__name__}")
-    if not input.is_floating_point():
-        raise TypeError(f"input must have a floating-point dtype, got {input.dtype}")
     if input.dim() not in (1, 2):
         raise ValueError(
             f"a step's input must be 2-D (batch, features) or 1-D (features,), got shape {tuple(input.shape)}"
         )
-    if input.shape[-1] != layer.input_size:
-        raise ValueError(f"input_size mismatch: layer expects {layer.input_size} features, got {input.shape[-1]}")
-    return (input, True) if input.dim() == 2 else (input.unsqueeze(0), False)
+    time_axis = 1 if input.dim() == 2 and layer.batch_first else 0
+    sequence, batched = layer._check_input(input.unsqueeze(time_axis))
+    return sequence[0], batched
 
 
 def _checked_state(layer: nn.Module, hx: State | None, x: Tensor, batched: bool) -> tuple[Tensor, ...]:
