@@ -240,6 +240,35 @@ def test_own_sgemm_matches_float64_products(m, k, n, transpose_a, transpose_w, w
     torch.testing.assert_close(got.double(), expected, rtol=0, atol=2e-6 * k**0.5 * expected.abs().max().item())
 
 
+@pytest.mark.parametrize("steps, batch, gates, inputs, hidden", [(1, 1, 4, 1, 1), (7, 3, 36, 5, 9), (50, 9, 100, 33, 25)])
+@pytest.mark.parametrize("parts", ["x", "h", "bias", "x,h,bias", "x,bias", "h,bias"])
+@pytest.mark.parametrize("with_mask", [False, True])
+def test_fused_weight_gradients_match_float64_products(steps, batch, gates, inputs, hidden, parts, with_mask):
+    # d^T [x | h_prev | 1] in one float32 pass (csrc/weight_grad.cpp) against each product in float64:
+    # odd sizes leave partial micro-kernel rows and panels, 50 x 9 rows span several k slices.
+    from lstmkit.kernels._common import states_entering, weight_grads
+
+    d, x = torch.randn(steps, batch, gates), torch.randn(steps, batch, inputs)
+    h0, output = torch.randn(batch, hidden), torch.randn(steps, batch, hidden)
+    mask = (torch.rand(batch, hidden) > 0.3).float() / 0.7 if with_mask else None
+    wanted = parts.split(",")
+    got = weight_grads(d, x if "x" in wanted else None, (h0, output, mask) if "h" in wanted else None,
+                       bias="bias" in wanted)  # fmt: skip
+    rows = d.double().reshape(-1, gates)
+    expected = (
+        rows.t() @ x.double().reshape(-1, inputs),
+        rows.t() @ states_entering(h0, output, mask).double().reshape(-1, hidden),
+        rows.sum(0),
+    )
+    for name, value, reference in zip(("x", "h", "bias"), got, expected):
+        if name not in wanted:
+            assert value is None
+            continue
+        assert value.dtype == torch.float32 and value.shape == reference.shape and value.is_contiguous()
+        scale = (steps * batch) ** 0.5 * max(1.0, reference.abs().max().item())
+        torch.testing.assert_close(value.double(), reference, rtol=0, atol=2e-6 * scale)
+
+
 def test_operands_of_another_dtype_are_refused_not_read_as_raw_memory():
     x = torch.randn(4, 2, 3, dtype=torch.float64)
     weights = [torch.randn(12, 3), torch.randn(12, 3)]  # float32 weights, float64 input

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from lstmkit.kernels import _buffers
 from lstmkit.kernels._library import library, own_sgemm
 
 
@@ -38,7 +39,7 @@ class BatchOrder:
     def new_buffer(self, like: Tensor, *shape: int) -> Tensor:
         """A buffer the kernel writes on every running row: zeros where a sequence has ended (such rows
         still enter sums over all rows), uninitialised when every sequence runs every step."""
-        return like.new_empty(shape) if self.batch_sizes is None else like.new_zeros(shape)
+        return _buffers.empty(like, *shape) if self.batch_sizes is None else _buffers.zeros(like, *shape)
 
     def sort(self, t: Tensor | None, dim: int) -> Tensor | None:
         """``t`` with its batch dimension ``dim`` in kernel order, contiguous."""
@@ -96,6 +97,38 @@ def weight_grad(d_pre: Tensor, inputs: Tensor) -> Tensor:
     return matmul(flat(d_pre), flat(inputs), transpose_a=True)
 
 
+def weight_grads(
+    d: Tensor, x: Tensor | None, h_prev: tuple[Tensor, Tensor, Tensor | None] | None, *, bias: bool
+) -> tuple[Tensor | None, Tensor | None, Tensor | None]:
+    """``d^T x``, ``d^T h_prev`` and ``sum d``: a layer's ``dW_ih``, ``dW_hh`` and bias error from the
+    errors ``d (T, B, G)`` on its pre-activations.
+
+    ``h_prev`` is ``(h0, output, recurrent_mask)``, the states entering each step as
+    :func:`states_entering` builds them. A part that is not needed is ``None`` (``bias=False``).
+    Float32 on lstmkit's GEMM does all three in one pass over ``d`` without building ``h_prev``
+    (``csrc/weight_grad.cpp``); otherwise each is its own product.
+    """
+    if d.dtype != torch.float32 or not own_sgemm():
+        return (
+            None if x is None else weight_grad(d, x),
+            None if h_prev is None else weight_grad(d, states_entering(*h_prev)),
+            flat(d).sum(0) if bias else None,
+        )
+    steps, batch, gates = d.shape
+    h0, output, recurrent_mask = h_prev or (None, None, None)
+    nx, nh = (0 if x is None else x.shape[-1]), (0 if h0 is None else h0.shape[-1])
+    result = d.new_empty(gates, nx + nh + int(bias))
+    library().handle.lstmkit_weight_grad(
+        steps * batch, gates, pointer(d), gates, pointer(x), nx, nx, pointer(h0), pointer(output), nh, nh, batch,
+        pointer(recurrent_mask), int(bias), result.data_ptr(), result.shape[1],
+    )  # fmt: skip
+    return (
+        None if x is None else result[:, :nx].contiguous(),
+        None if h0 is None else result[:, nx : nx + nh].contiguous(),
+        result[:, -1].contiguous() if bias else None,
+    )
+
+
 def input_grad(d_pre: Tensor, w_ih: Tensor) -> Tensor:
     """The error sent to the layer below, ``d_pre @ W_ih``: ``(T, B, G) -> (T, B, I)`` as one GEMM."""
     return matmul(flat(d_pre), w_ih).view(*d_pre.shape[:2], -1)
@@ -138,7 +171,7 @@ def matmul(
     a, w = a.contiguous(), w.contiguous()
     bias = None if bias is None else bias.contiguous()
     (m, k), n = lhs.shape, rhs.shape[1]
-    result = a.new_empty(m, n)
+    result = _buffers.empty(a, m, n)
     library().handle.lstmkit_sgemm(
         m, n, k, a.data_ptr(), a.shape[1], int(transpose_a), w.data_ptr(), int(transpose_w), pointer(bias),
         0.0, result.data_ptr(), n,

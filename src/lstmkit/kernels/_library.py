@@ -23,7 +23,7 @@ from lstmkit.kernels import _artifact
 
 __all__ = ["KernelLibrary", "library", "unavailable_reason", "blas_name", "use_blas"]
 
-ABI_VERSION = 2
+ABI_VERSION = 3
 _P = ctypes.c_void_p
 _I = ctypes.c_int
 _KINDS = {"i": _I, "p": _P, "d": ctypes.c_double}
@@ -79,6 +79,8 @@ def _torch_blas() -> tuple[int | None, int | None, str]:
 def _declare(handle: ctypes.CDLL) -> None:
     handle.lstmkit_sgemm.argtypes = [_I, _I, _I, _P, _I, _I, _P, _I, _P, ctypes.c_float, _P, _I]
     handle.lstmkit_sgemm.restype = None
+    handle.lstmkit_weight_grad.argtypes = [ctypes.c_int64, _I, _P, _I, _P, _I, _I, _P, _P, _I, _I, _I, _P, _I, _P, _I]
+    handle.lstmkit_weight_grad.restype = None
     for name, kinds in SIGNATURES.items():
         for suffix in ("f32", "f64"):
             function = getattr(handle, f"lstmkit_{name}_{suffix}")

@@ -10,12 +10,12 @@ from lstmkit import functional as LF
 from lstmkit.kernels._common import (
     BatchOrder,
     check_operands,
-    flat,
     input_grad,
     input_projection,
     pointer,
     states_entering,
     weight_grad,
+    weight_grads,
     zoneout_arguments,
 )
 from lstmkit.kernels._library import library
@@ -67,23 +67,24 @@ class _GRUKernel(torch.autograd.Function):
         )  # fmt: skip
         need = ctx.needs_input_grad
         dx = order.unsort(input_grad(d_pre, w_ih), 1) if need[0] else None
-        dw_ih = weight_grad(d_pre, x) if need[2] else None
-        db_ih = flat(d_pre).sum(0) if ctx.has_bias and need[4] else None
-        # Errors on the recurrent pre-activations: r and z as on the input side; n's is r-scaled
-        # when the reset comes after W_hn.
-        d_recurrent = torch.cat((d_pre[..., : 2 * hidden], d_hn_term), -1) if reset_after else d_pre
-        dw_hh = None
-        if need[3]:
-            h_in = states_entering(h0, output, rmask)
-            if reset_after:
-                dw_hh = weight_grad(d_recurrent, h_in)
-            else:
+        # Without reset_after both biases meet the same errors: one sum serves both.
+        bias_ih = ctx.has_bias and (need[4] or (need[5] and not reset_after))
+        dw_ih, _, db_ih = weight_grads(d_pre, x if need[2] else None, None, bias=bias_ih)
+        dw_hh = db_hh = None
+        if reset_after:
+            # Errors on the recurrent pre-activations: r and z as on the input side, n's r-scaled.
+            d_recurrent = torch.cat((d_pre[..., : 2 * hidden], d_hn_term), -1)
+            h_prev = (h0, output, rmask) if need[3] else None
+            _, dw_hh, db_hh = weight_grads(d_recurrent, None, h_prev, bias=ctx.has_bias and need[5])
+        else:
+            if need[3]:
+                h_in = states_entering(h0, output, rmask)
                 r_h = gates[..., :hidden] * h_in  # what W_hn multiplies
                 dw_hh = torch.cat(
                     (weight_grad(d_pre[..., : 2 * hidden], h_in), weight_grad(d_pre[..., 2 * hidden :], r_h))
                 )
-        db_hh = flat(d_recurrent).sum(0) if ctx.has_bias and need[5] else None
-        return dx, order.unsort(dh, 0), dw_ih, dw_hh, db_ih, db_hh, None, None, None, None, None
+            db_hh = db_ih if need[5] else None
+        return dx, order.unsort(dh, 0), dw_ih, dw_hh, db_ih if need[4] else None, db_hh, None, None, None, None, None
 
 
 def gru_layer(

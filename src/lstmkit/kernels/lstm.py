@@ -19,12 +19,11 @@ from lstmkit.kernels._common import (
     BatchOrder,
     check_operands,
     combined_bias,
-    flat,
     input_grad,
     input_projection,
     pointer,
-    states_entering,
     weight_grad,
+    weight_grads,
     zoneout_arguments,
 )
 from lstmkit.kernels._library import library
@@ -110,11 +109,14 @@ class _LSTMKernel(torch.autograd.Function):
         )  # fmt: skip
         need = ctx.needs_input_grad
         dx = order.unsort(input_grad(d_input, w_ih), 1) if need[0] else None
-        dw_ih = weight_grad(d_input, x) if need[3] else None
-        dw_hh = weight_grad(d_pre, states_entering(h0, output, rmask)) if need[4] else None
         d_ih_gain, d_bias, d_hh_gain, d_cell_weight, d_cell_bias = d_norm
-        if not layer_norm and ctx.has_bias and (need[5] or need[6]):
-            d_bias = flat(d_pre).sum(0)
+        h_prev = (h0, output, rmask) if need[4] else None
+        if layer_norm:  # W_ih and W_hh see different errors; the kernel summed the bias's
+            dw_ih = weight_grads(d_input, x, None, bias=False)[0] if need[3] else None
+            dw_hh = weight_grads(d_pre, None, h_prev, bias=False)[1] if need[4] else None
+        else:
+            bias = ctx.has_bias and (need[5] or need[6])
+            dw_ih, dw_hh, d_bias = weight_grads(d_pre, x if need[3] else None, h_prev, bias=bias)
         dw_hr = None
         if w_hr is not None and need[7]:
             dw_hr = weight_grad(d_h_new, gates[..., 3 * hidden :] * tanh_cells)  # W_hr multiplies o * tanh(c)

@@ -11,12 +11,10 @@ from lstmkit.kernels._common import (
     BatchOrder,
     check_operands,
     combined_bias,
-    flat,
     input_grad,
     input_projection,
     pointer,
-    states_entering,
-    weight_grad,
+    weight_grads,
 )
 from lstmkit.kernels._library import library
 
@@ -61,9 +59,10 @@ class _RNNKernel(torch.autograd.Function):
         )  # fmt: skip
         need = ctx.needs_input_grad
         dx = order.unsort(input_grad(d_pre, w_ih), 1) if need[0] else None
-        dw_ih = weight_grad(d_pre, x) if need[2] else None
-        dw_hh = weight_grad(d_pre, states_entering(h0, output, rmask)) if need[3] else None
-        db = flat(d_pre).sum(0) if ctx.has_bias and (need[4] or need[5]) else None
+        dw_ih, dw_hh, db = weight_grads(
+            d_pre, x if need[2] else None, (h0, output, rmask) if need[3] else None,
+            bias=ctx.has_bias and (need[4] or need[5]),
+        )  # fmt: skip
         return (dx, order.unsort(dh, 0), dw_ih, dw_hh, db if need[4] else None, db if need[5] else None,
                 None, None, None)  # fmt: skip
 

@@ -1,0 +1,101 @@
+// The register-blocked micro-kernel of lstmkit's float32 GEMMs and the packing it reads, shared by
+// the step and whole-sequence products (sgemm.cpp) and the weight gradients (weight_grad.cpp).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+#include "sgemm.h"
+
+namespace lstmkit {
+
+typedef float v16 __attribute__((vector_size(64)));
+
+inline v16 load(const float* p) {
+    v16 v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+
+inline void store(float* p, v16 v) { std::memcpy(p, &v, sizeof v); }
+
+// One MR x NR block of C: acc = op(A)[0:MR, :] panel, then C = acc + beta C (``width`` columns stored).
+// op(A)[r][kk] is a[r * lda + kk], or a[kk * lda + r] when A is transposed (then the MR values of one
+// k are contiguous).
+// ``bias`` (NR values, zero-padded) starts every row of the block instead of zero.
+template <int MR, bool TRANS_A>
+inline void micro_kernel(int k, const float* a, int lda, const float* panel, const float* bias, float beta, float* c,
+                         int ldc, int width) {
+    v16 acc0[MR], acc1[MR];
+    const v16 start0 = bias ? load(bias) : v16{}, start1 = bias ? load(bias + 16) : v16{};
+    for (int r = 0; r < MR; ++r) {
+        acc0[r] = start0;
+        acc1[r] = start1;
+    }
+    for (int kk = 0; kk < k; ++kk) {
+        const v16 b0 = load(panel + int64_t(kk) * SGEMM_NR);
+        const v16 b1 = load(panel + int64_t(kk) * SGEMM_NR + 16);
+        for (int r = 0; r < MR; ++r) {
+            const float ar = TRANS_A ? a[int64_t(kk) * lda + r] : a[int64_t(r) * lda + kk];
+            acc0[r] += ar * b0;
+            acc1[r] += ar * b1;
+        }
+    }
+    for (int r = 0; r < MR; ++r) {
+        float* cr = c + int64_t(r) * ldc;
+        if (width == SGEMM_NR) {
+            if (beta != 0.0f) {
+                acc0[r] += load(cr);
+                acc1[r] += load(cr + 16);
+            }
+            store(cr, acc0[r]);
+            store(cr + 16, acc1[r]);
+        } else {
+            float block[SGEMM_NR];
+            store(block, acc0[r]);
+            store(block + 16, acc1[r]);
+            for (int j = 0; j < width; ++j) cr[j] = block[j] + (beta != 0.0f ? cr[j] : 0.0f);
+        }
+    }
+}
+
+using MicroKernel = void (*)(int, const float*, int, const float*, const float*, float, float*, int, int);
+
+template <bool TRANS_A>
+inline MicroKernel kernel_for(int rows) {
+    static const MicroKernel table[SGEMM_MR + 1] = {
+        nullptr,
+        micro_kernel<1, TRANS_A>,
+        micro_kernel<2, TRANS_A>,
+        micro_kernel<3, TRANS_A>,
+        micro_kernel<4, TRANS_A>,
+        micro_kernel<5, TRANS_A>,
+        micro_kernel<6, TRANS_A>,
+        micro_kernel<7, TRANS_A>,
+        micro_kernel<8, TRANS_A>,
+    };
+    return table[rows];
+}
+
+// Blocking for the caches: a task owns MC rows of C and one panel; it walks k in blocks of KC, so the
+// KC x NR slice of the panel (32 KiB) stays in L1 and the MC x KC slice of A in L2 while the
+// micro-kernel sweeps them, instead of both being streamed from memory for every row block.
+constexpr int SGEMM_MC = 96;
+constexpr int SGEMM_KC = 256;
+
+// Copies rows rows0 .. rows0 + rows of op(A) = A^T (A stored k x m), columns k0 .. k0 + depth, into
+// micro-panels of MR rows, each k-major (MR consecutive values per k, zero-padded): the layout the
+// transposed-A micro-kernel reads with lda = MR.
+inline void pack_rows(const float* a, int lda, int rows0, int rows, int k0, int depth, float* packed) {
+    for (int block = 0; block < rows; block += SGEMM_MR) {
+        float* dst = packed + int64_t(block) * depth;
+        const int height = std::min(SGEMM_MR, rows - block);
+        for (int kk = 0; kk < depth; ++kk) {
+            const float* src = a + int64_t(k0 + kk) * lda + rows0 + block;
+            for (int r = 0; r < SGEMM_MR; ++r) dst[kk * SGEMM_MR + r] = r < height ? src[r] : 0.0f;
+        }
+    }
+}
+
+}  // namespace lstmkit
