@@ -240,7 +240,9 @@ def test_own_sgemm_matches_float64_products(m, k, n, transpose_a, transpose_w, w
     torch.testing.assert_close(got.double(), expected, rtol=0, atol=2e-6 * k**0.5 * expected.abs().max().item())
 
 
-@pytest.mark.parametrize("steps, batch, gates, inputs, hidden", [(1, 1, 4, 1, 1), (7, 3, 36, 5, 9), (50, 9, 100, 33, 25)])
+@pytest.mark.parametrize(
+    "steps, batch, gates, inputs, hidden", [(1, 1, 4, 1, 1), (7, 3, 36, 5, 9), (50, 9, 100, 33, 25)]
+)
 @pytest.mark.parametrize("parts", ["x", "h", "bias", "x,h,bias", "x,bias", "h,bias"])
 @pytest.mark.parametrize("with_mask", [False, True])
 def test_fused_weight_gradients_match_float64_products(steps, batch, gates, inputs, hidden, parts, with_mask):

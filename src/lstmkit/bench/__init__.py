@@ -40,7 +40,8 @@ def report(
     lines = [
         f"torch {torch.__version__}, {torch.get_num_threads()} threads, float32, lstmkit backend={backend} "
         f"(GEMM: {kernels.blas_name() or 'n/a'}), median of {rounds} per-round ratios; "
-        f"matmul ceiling {ceiling:.0f} GFLOP/s (2048² float32 GEMM, the faster of torch.mm and lstmkit's, best of {rounds})",
+        f"matmul ceiling {ceiling:.0f} GFLOP/s (2048² float32 GEMM, the faster of torch.mm and lstmkit's, "
+        f"best of {rounds})",
         "",
     ]
     for line in lines:
