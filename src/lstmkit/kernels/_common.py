@@ -117,15 +117,15 @@ def weight_grads(
     steps, batch, gates = d.shape
     h0, output, recurrent_mask = h_prev or (None, None, None)
     nx, nh = (0 if x is None else x.shape[-1]), (0 if h0 is None else h0.shape[-1])
-    result = d.new_empty(gates, nx + nh + int(bias))
+    result, bias_grad = d.new_empty(gates, nx + nh), d.new_empty(gates) if bias else None
     library().handle.lstmkit_weight_grad(
         steps * batch, gates, pointer(d), gates, pointer(x), nx, nx, pointer(h0), pointer(output), nh, nh, batch,
-        pointer(recurrent_mask), int(bias), result.data_ptr(), result.shape[1],
+        pointer(recurrent_mask), result.data_ptr(), result.shape[1], pointer(bias_grad),
     )  # fmt: skip
     return (
         None if x is None else result[:, :nx].contiguous(),
-        None if h0 is None else result[:, nx : nx + nh].contiguous(),
-        result[:, -1].contiguous() if bias else None,
+        None if h0 is None else result[:, nx:].contiguous(),
+        bias_grad,
     )
 
 

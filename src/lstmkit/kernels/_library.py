@@ -79,7 +79,7 @@ def _torch_blas() -> tuple[int | None, int | None, str]:
 def _declare(handle: ctypes.CDLL) -> None:
     handle.lstmkit_sgemm.argtypes = [_I, _I, _I, _P, _I, _I, _P, _I, _P, ctypes.c_float, _P, _I]
     handle.lstmkit_sgemm.restype = None
-    handle.lstmkit_weight_grad.argtypes = [ctypes.c_int64, _I, _P, _I, _P, _I, _I, _P, _P, _I, _I, _I, _P, _I, _P, _I]
+    handle.lstmkit_weight_grad.argtypes = [ctypes.c_int64, _I, _P, _I, _P, _I, _I, _P, _P, _I, _I, _I, _P, _P, _I, _P]
     handle.lstmkit_weight_grad.restype = None
     for name, kinds in SIGNATURES.items():
         for suffix in ("f32", "f64"):

@@ -58,11 +58,12 @@ class _GRUKernel(torch.autograd.Function):
         hidden = h0.shape[-1]
         d_output, dh = order.sort(d_output, 1), order.sort(d_hn, 0).clone()
         d_pre = order.new_buffer(x, steps, batch, 3 * hidden)  # error on W_ih x + b_ih: r, z, n
-        d_hn_term = order.new_buffer(x, steps, batch, hidden) if reset_after else None  # on W_hn h + b_hn
-        work = x.new_empty(batch * 6 * hidden)
+        # reset_after: the error on W_hh h + b_hh (r and z's as on the input side, n's r-scaled).
+        d_recurrent = order.new_buffer(x, steps, batch, 3 * hidden) if reset_after else None
+        work = x.new_empty(batch * 3 * hidden)
         library().call(
             "gru_backward", x.dtype, steps, batch, hidden, int(reset_after), pointer(order.batch_sizes),
-            *map(pointer, (gates, hh_n, h0, output, w_hh, rmask, d_output, dh, d_pre, d_hn_term, work, mask)),
+            *map(pointer, (gates, hh_n, h0, output, w_hh, rmask, d_output, dh, d_pre, d_recurrent, work, mask)),
             ctx.probability,
         )  # fmt: skip
         need = ctx.needs_input_grad
@@ -72,8 +73,6 @@ class _GRUKernel(torch.autograd.Function):
         dw_ih, _, db_ih = weight_grads(d_pre, x if need[2] else None, None, bias=bias_ih)
         dw_hh = db_hh = None
         if reset_after:
-            # Errors on the recurrent pre-activations: r and z as on the input side, n's r-scaled.
-            d_recurrent = torch.cat((d_pre[..., : 2 * hidden], d_hn_term), -1)
             h_prev = (h0, output, rmask) if need[3] else None
             _, dw_hh, db_hh = weight_grads(d_recurrent, None, h_prev, bias=ctx.has_bias and need[5])
         else:

@@ -89,11 +89,10 @@ static void gru_forward(int T, int B, int H, int reset_after, const int64_t* bat
 template <typename S>
 static void gru_backward(int T, int B, int H, int reset_after, const int64_t* batch_sizes, const S* gates,
                          const S* hh_n, const S* h0, const S* output, const S* w_hh, const S* rmask,
-                         const S* d_output, S* dh, S* d_pre, S* d_hn, S* work, Zoneout<S> zoneout) {
+                         const S* d_output, S* dh, S* d_pre, S* d_recurrent, S* work, Zoneout<S> zoneout) {
     const int G = 3 * H;
     S* dh_step = work;                           // (B, H)
-    S* d_hh = work + int64_t(B) * H;             // (B, 3H): error on the recurrent pre-activations
-    S* d_rh = d_hh + int64_t(B) * G;             // (B, H): error on r * h_in (reset before)
+    S* d_rh = work + int64_t(B) * H;             // (B, H): error on r * h_in (reset before)
     const StepWeight<S> gates_weight(w_hh, reset_after ? G : 2 * H, H, false);
     const StepWeight<S> candidate_weight(w_hh + int64_t(2) * H * H, H, H, false);
     S* carry = d_rh + int64_t(B) * H;            // (B, H): zoned-out share of the error on h
@@ -108,7 +107,7 @@ static void gru_backward(int T, int B, int H, int reset_after, const int64_t* ba
         S* d_t = d_pre + int64_t(t) * B * G;
         if (reset_after) {
             const S* hh_n_t = hh_n + int64_t(t) * B * H;
-            S* d_hn_t = d_hn + int64_t(t) * B * H;
+            S* d_hh = d_recurrent + int64_t(t) * B * G;  // the error on W_hh h + b_hh, kept for dW_hh
 #pragma omp parallel for schedule(static) if (worth_threads(n, G))
             for (int64_t b = 0; b < n; ++b) {
                 const S* g = gate_t + b * G;
@@ -126,13 +125,16 @@ static void gru_backward(int T, int B, int H, int reset_after, const int64_t* ba
                     dr[j] = d_r;
                     dr[H + j] = d_z;
                     dr[2 * H + j] = d_cand * r;
-                    d_hn_t[b * H + j] = d_cand * r;
                 }
             }
             gates_weight.apply(n, d_hh, G, S(0), dh, H);
-            for (int64_t i = 0; i < n * H; ++i) {
-                S carried = rmask ? dh[i] * rmask[i] : dh[i];
-                dh[i] = carried + dh_step[i] * gate_t[(i / H) * G + H + i % H];
+            for (int64_t b = 0; b < n; ++b) {
+                const S* z = gate_t + b * G + H;
+                const S* keep = rmask ? rmask + b * H : nullptr;
+                S* dh_row = dh + b * H;
+                const S* dhs = dh_step + b * H;
+#pragma omp simd
+                for (int j = 0; j < H; ++j) dh_row[j] = (keep ? dh_row[j] * keep[j] : dh_row[j]) + dhs[j] * z[j];
             }
         } else {
             for (int64_t b = 0; b < n; ++b) {
@@ -158,10 +160,15 @@ static void gru_backward(int T, int B, int H, int reset_after, const int64_t* ba
                 }
             }
             gates_weight.apply(n, d_t, G, S(0), dh, H);
-            for (int64_t i = 0; i < n * H; ++i) {
-                const int64_t b = i / H, j = i % H;
-                S through_h_in = dh[i] + d_rh[i] * gate_t[b * G + j];
-                dh[i] = (rmask ? through_h_in * rmask[i] : through_h_in) + dh_step[i] * gate_t[b * G + H + j];
+            for (int64_t b = 0; b < n; ++b) {
+                const S* g = gate_t + b * G;
+                const S* keep = rmask ? rmask + b * H : nullptr;
+                S* dh_row = dh + b * H;
+#pragma omp simd
+                for (int j = 0; j < H; ++j) {
+                    S through_h_in = dh_row[j] + d_rh[b * H + j] * g[j];
+                    dh_row[j] = (keep ? through_h_in * keep[j] : through_h_in) + dh_step[b * H + j] * g[H + j];
+                }
             }
         }
         if (zoneout.active()) add_carry(n * H, carry, dh);
@@ -181,10 +188,10 @@ static void gru_backward(int T, int B, int H, int reset_after, const int64_t* ba
     LSTMKIT_API void lstmkit_gru_backward_##suffix(int T, int B, int H, int reset_after,                           \
                                                    const int64_t* batch_sizes, const S* gates, const S* hh_n,      \
                                                    const S* h0, const S* output, const S* w_hh, const S* rmask,    \
-                                                   const S* d_output, S* dh, S* d_pre, S* d_hn, S* work,           \
+                                                   const S* d_output, S* dh, S* d_pre, S* d_rec, S* work,          \
                                                    const uint8_t* zoneout_mask, double zoneout_p) {                \
         lstmkit::gru_backward<S>(T, B, H, reset_after, batch_sizes, gates, hh_n, h0, output, w_hh, rmask,         \
-                                 d_output, dh, d_pre, d_hn, work, {zoneout_mask, H, S(zoneout_p)});                \
+                                 d_output, dh, d_pre, d_rec, work, {zoneout_mask, H, S(zoneout_p)});                \
     }
 
 LSTMKIT_GRU_ENTRY(float, f32)

@@ -32,6 +32,10 @@ inline void micro_kernel(int k, const float* a, int lda, const float* panel, con
     for (int r = 0; r < MR; ++r) {
         acc0[r] = start0;
         acc1[r] = start1;
+        // Ask for C's lines now, so the stores at the end do not wait for them (with a short k the
+        // wait would otherwise be a good part of the block's time).
+        __builtin_prefetch(c + int64_t(r) * ldc, 1);
+        __builtin_prefetch(c + int64_t(r) * ldc + 16, 1);
     }
     for (int kk = 0; kk < k; ++kk) {
         const v16 b0 = load(panel + int64_t(kk) * SGEMM_NR);

@@ -1,12 +1,13 @@
 // The weight and bias gradients of a recurrent layer in one float32 GEMM:
 //
-//     [dW_ih | dW_hh | db] = D^T [x | h_prev | 1]
+//     [dW_ih | dW_hh] = D^T [x | h_prev],   db = D^T 1
 //
 // D (k x m) holds the errors on the gate pre-activations of every step and row (k = T * B rows, m
 // gates), x (k x I) the layer's input and h_prev (k x P) the state entering each step: h0 for the
 // first step's B rows, then the output of the step before (times the recurrent-dropout mask), which
-// is the output shifted by one step. Gathering [x | h_prev | 1] while packing saves building it in
-// memory, and one pass over D replaces three (two GEMMs and the bias sum).
+// is the output shifted by one step. Gathering [x | h_prev] while packing saves building it in
+// memory, the bias error is summed from the packed slices of D, and so one pass over D replaces three
+// (two GEMMs and the bias sum).
 //
 // The shape is unlike the other products: k is the whole sequence (thousands), m and n a few hundred.
 // So the loop is the classic one for a deep product: for each KC-deep slice of k, every thread packs
@@ -26,7 +27,7 @@ namespace {
 
 constexpr int DEEP_KC = 256;  // rows of k per slice: a 256 x 32 panel slice (32 KiB) fits L1
 
-// The right-hand side [x | h_prev | 1], row by row.
+// The right-hand side [x | h_prev], row by row.
 struct GradOperand {
     const float* x;
     int nx, ldx;
@@ -34,9 +35,8 @@ struct GradOperand {
     const float* body;  // the output, read one step (head_rows rows) behind
     int nh, ldh, head_rows;
     const float* mask;  // (head_rows x nh) recurrent-dropout mask or null
-    bool ones;
 
-    int n() const { return nx + nh + (ones ? 1 : 0); }
+    int n() const { return nx + nh; }
     int panels() const { return (n() + SGEMM_NR - 1) / SGEMM_NR; }
 
     // Rows k0 .. k0 + depth into panels of NR columns, each k-major (zero-padded past n). Each row
@@ -44,7 +44,6 @@ struct GradOperand {
     void pack(int64_t k0, int depth, float* out, float* row) const {
         const int width = panels() * SGEMM_NR;
         std::fill(row + nx + nh, row + width, 0.0f);
-        if (ones) row[nx + nh] = 1.0f;
         for (int kk = 0; kk < depth; ++kk) {
             const int64_t r = k0 + kk;
             if (nx) std::copy(x + r * ldx, x + r * ldx + nx, row);
@@ -63,13 +62,23 @@ struct GradOperand {
     }
 };
 
-void weight_grad(int64_t k, int m, const float* d, int ldd, const GradOperand& rhs, float* c, int ldc) {
-    const int n = rhs.n(), panels = rhs.panels();
-    if (m <= 0 || n <= 0) return;
-    if (k == 0) {
-        for (int r = 0; r < m; ++r) std::fill(c + int64_t(r) * ldc, c + int64_t(r) * ldc + n, 0.0f);
-        return;
+// Adds the k-sums of a packed slice of D (rows rows0 .. rows0 + rows, micro-panels of MR rows) to ``sums``.
+void add_row_sums(const float* packed, int rows, int depth, double* sums) {
+    for (int block = 0; block < rows; block += SGEMM_MR) {
+        const float* src = packed + int64_t(block) * depth;
+        const int height = std::min(SGEMM_MR, rows - block);
+        float partial[SGEMM_MR] = {};
+        for (int kk = 0; kk < depth; ++kk)
+            for (int r = 0; r < SGEMM_MR; ++r) partial[r] += src[kk * SGEMM_MR + r];
+        for (int r = 0; r < height; ++r) sums[block + r] += partial[r];
     }
+}
+
+void weight_grad(int64_t k, int m, const float* d, int ldd, const GradOperand& rhs, float* c, int ldc,
+                 float* bias_grad) {
+    const int n = rhs.n(), panels = rhs.panels();
+    if (m <= 0 || (n == 0 && !bias_grad)) return;
+    std::vector<double> sums(bias_grad ? m : 0, 0.0);  // the bias error, summed in double over k
 #pragma omp parallel
     {
         // Each thread's rows of C: a multiple of MR, as even as that allows.
@@ -86,6 +95,7 @@ void weight_grad(int64_t k, int m, const float* d, int ldd, const GradOperand& r
             for (int chunk = row0; chunk < row1; chunk += SGEMM_MC) {
                 const int rows = std::min(SGEMM_MC, row1 - chunk);
                 pack_rows(d + k0 * ldd, ldd, chunk, rows, 0, depth, packed_d.data());
+                if (bias_grad) add_row_sums(packed_d.data(), rows, depth, sums.data() + chunk);
                 for (int p = 0; p < panels; ++p) {
                     const int width = std::min(SGEMM_NR, n - p * SGEMM_NR);
                     const float* panel = packed_rhs.data() + int64_t(p) * depth * SGEMM_NR;
@@ -99,17 +109,21 @@ void weight_grad(int64_t k, int m, const float* d, int ldd, const GradOperand& r
             }
         }
     }
+    if (k == 0)  // no slice ran: nothing was written
+        for (int r = 0; r < m; ++r) std::fill(c + int64_t(r) * ldc, c + int64_t(r) * ldc + n, 0.0f);
+    for (int r = 0; r < m && bias_grad; ++r) bias_grad[r] = float(sums[r]);
 }
 
 }  // namespace
 
 }  // namespace lstmkit
 
-// C (m x (nx + nh + ones)) = D^T [x | h_prev | 1]: see the top of this file. ``x`` or ``head`` may be
-// null with nx or nh = 0 (a GRU takes the two sides with different errors).
+// C (m x (nx + nh)) = D^T [x | h_prev] and, when ``bias_grad`` (m values) is set, the sums of D's
+// columns: see the top of this file. ``x`` or ``head`` may be null with nx or nh = 0 (a GRU takes the
+// two sides with different errors).
 LSTMKIT_API void lstmkit_weight_grad(int64_t k, int m, const float* d, int ldd, const float* x, int nx, int ldx,
                                      const float* head, const float* body, int nh, int ldh, int head_rows,
-                                     const float* mask, int ones, float* c, int ldc) {
-    const lstmkit::GradOperand rhs{x, nx, ldx, head, body, nh, ldh, head_rows, mask, ones != 0};
-    lstmkit::weight_grad(k, m, d, ldd, rhs, c, ldc);
+                                     const float* mask, float* c, int ldc, float* bias_grad) {
+    const lstmkit::GradOperand rhs{x, nx, ldx, head, body, nh, ldh, head_rows, mask};
+    lstmkit::weight_grad(k, m, d, ldd, rhs, c, ldc, bias_grad);
 }
