@@ -271,6 +271,26 @@ def test_fused_weight_gradients_match_float64_products(steps, batch, gates, inpu
         torch.testing.assert_close(value.double(), reference, rtol=0, atol=2e-6 * scale)
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("with_lengths", [False, True])
+@pytest.mark.parametrize("blas", ["own", "portable"])
+def test_inference_keeping_nothing_for_backward_matches_training(dtype, with_lengths, blas):
+    # Under torch.no_grad() the kernel keeps no gates or cells for a backward pass, though the weights
+    # require grad; with gradients it keeps them. Both compute the same outputs and states.
+    layer = lstmkit.LSTM(7, 300, num_layers=2, bidirectional=True, backend="compiled").to(dtype)
+    x = torch.randn(70, 2, 7, dtype=dtype)
+    lengths = torch.tensor([70, 41]) if with_lengths else None
+    with kernels.use_blas(blas):
+        trained = layer(x, lengths=lengths)
+        with torch.no_grad():
+            inferred = layer(x, lengths=lengths)
+    assert layer.last_backend == "compiled"
+    tolerance = 1e-6 if dtype == torch.float32 else 1e-12
+    torch.testing.assert_close(inferred[0], trained[0].detach(), rtol=0, atol=tolerance)
+    for ours, theirs in zip(inferred[1], trained[1]):
+        torch.testing.assert_close(ours, theirs.detach(), rtol=0, atol=tolerance)
+
+
 def test_operands_of_another_dtype_are_refused_not_read_as_raw_memory():
     x = torch.randn(4, 2, 3, dtype=torch.float64)
     weights = [torch.randn(12, 3), torch.randn(12, 3)]  # float32 weights, float64 input

@@ -40,7 +40,7 @@ class _LSTMKernel(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, ih_gain, hh_gain, cell_weight, cell_bias, step_mask,
-                recurrent_mask, zoneout, trace):  # fmt: skip
+                recurrent_mask, zoneout, trace, grad_enabled):  # fmt: skip
         operands = {"h0": h0, "c0": c0, "w_ih": w_ih, "w_hh": w_hh, "b_ih": b_ih, "b_hh": b_hh, "w_hr": w_hr}
         norm = {"ih_gain": ih_gain, "hh_gain": hh_gain, "cell_weight": cell_weight, "cell_bias": cell_bias}
         check_operands(x, **operands, **norm, recurrent_mask=recurrent_mask)
@@ -64,7 +64,9 @@ class _LSTMKernel(torch.autograd.Function):
             gates = input_projection(x, w_ih, bias)  # activated in place by the kernel
         mask, probability = zoneout_arguments(zoneout, order)
         # Plain inference keeps nothing for a backward pass; zoneout and layer norm read the kept cells.
-        keep = trace or any(ctx.needs_input_grad) or layer_norm or mask is not None or probability > 0
+        # (needs_input_grad says what requires grad even under torch.no_grad(), where no graph is kept.)
+        backward = grad_enabled and any(ctx.needs_input_grad)
+        keep = trace or backward or layer_norm or mask is not None or probability > 0
         cells = order.new_buffer(x, steps, batch, hidden) if keep else None  # the cell state carried out of each step
         tanh_cells = order.new_buffer(x, steps, batch, hidden) if keep else None  # tanh of the cell the output reads
         output = order.new_buffer(x, steps, batch, out_size)
@@ -122,7 +124,7 @@ class _LSTMKernel(torch.autograd.Function):
             dw_hr = weight_grad(d_h_new, gates[..., 3 * hidden :] * tanh_cells)  # W_hr multiplies o * tanh(c)
         dh0, dc0 = order.unsort(dh, 0), order.unsort(dc, 0)
         return (dx, dh0, dc0, dw_ih, dw_hh, d_bias if need[5] else None, d_bias if need[6] else None, dw_hr,
-                d_ih_gain, d_hh_gain, d_cell_weight, d_cell_bias, None, None, None, None)  # fmt: skip
+                d_ih_gain, d_hh_gain, d_cell_weight, d_cell_bias, None, None, None, None, None)  # fmt: skip
 
 
 def lstm_layer(
@@ -148,8 +150,9 @@ def lstm_layer(
     zoneout = LF.zoneout_per_step(zoneout, x.shape[0], x.shape[1], hx[0].shape[-1] + hx[1].shape[-1])
     norm = (None,) * 4 if layer_norm is None else layer_norm
     output, h, c, gates, cells = _LSTMKernel.apply(
-        x, hx[0], hx[1], w_ih, w_hh, b_ih, b_hh, w_hr, *norm, step_mask, recurrent_mask, zoneout, trace
-    )
+        x, hx[0], hx[1], w_ih, w_hh, b_ih, b_hh, w_hr, *norm, step_mask, recurrent_mask, zoneout, trace,
+        torch.is_grad_enabled(),
+    )  # fmt: skip
     records = {}
     if trace:
         records = dict(zip(LF.LSTM_GATES, gates.chunk(4, dim=-1)))

@@ -27,38 +27,52 @@ inline void store(float* p, v16 v) { std::memcpy(p, &v, sizeof v); }
 template <int MR, bool TRANS_A>
 inline void micro_kernel(int k, const float* a, int lda, const float* panel, const float* bias, float beta, float* c,
                          int ldc, int width) {
-    v16 acc0[MR], acc1[MR];
+    // A block of one to three rows has too few accumulators to hide the latency of a fused multiply-add
+    // (each waits for the one before on the same register): it runs CHAINS independent sums over
+    // alternate k instead, added up at the end.
+    constexpr int CHAINS = MR >= 4 ? 1 : (MR == 1 ? 4 : 2);
+    v16 acc0[CHAINS][MR], acc1[CHAINS][MR];
     const v16 start0 = bias ? load(bias) : v16{}, start1 = bias ? load(bias + 16) : v16{};
     for (int r = 0; r < MR; ++r) {
-        acc0[r] = start0;
-        acc1[r] = start1;
+        for (int chain = 0; chain < CHAINS; ++chain) acc0[chain][r] = acc1[chain][r] = v16{};
+        acc0[0][r] = start0;
+        acc1[0][r] = start1;
         // Ask for C's lines now, so the stores at the end do not wait for them (with a short k the
         // wait would otherwise be a good part of the block's time).
         __builtin_prefetch(c + int64_t(r) * ldc, 1);
         __builtin_prefetch(c + int64_t(r) * ldc + 16, 1);
     }
-    for (int kk = 0; kk < k; ++kk) {
+    const auto update = [&](int kk, int chain) {
         const v16 b0 = load(panel + int64_t(kk) * SGEMM_NR);
         const v16 b1 = load(panel + int64_t(kk) * SGEMM_NR + 16);
         for (int r = 0; r < MR; ++r) {
             const float ar = TRANS_A ? a[int64_t(kk) * lda + r] : a[int64_t(r) * lda + kk];
-            acc0[r] += ar * b0;
-            acc1[r] += ar * b1;
+            acc0[chain][r] += ar * b0;
+            acc1[chain][r] += ar * b1;
         }
-    }
+    };
+    int kk = 0;
+    for (; kk + CHAINS <= k; kk += CHAINS)
+        for (int chain = 0; chain < CHAINS; ++chain) update(kk + chain, chain);
+    for (; kk < k; ++kk) update(kk, 0);
+    for (int chain = 1; chain < CHAINS; ++chain)
+        for (int r = 0; r < MR; ++r) {
+            acc0[0][r] += acc0[chain][r];
+            acc1[0][r] += acc1[chain][r];
+        }
     for (int r = 0; r < MR; ++r) {
         float* cr = c + int64_t(r) * ldc;
         if (width == SGEMM_NR) {
             if (beta != 0.0f) {
-                acc0[r] += load(cr);
-                acc1[r] += load(cr + 16);
+                acc0[0][r] += load(cr);
+                acc1[0][r] += load(cr + 16);
             }
-            store(cr, acc0[r]);
-            store(cr + 16, acc1[r]);
+            store(cr, acc0[0][r]);
+            store(cr + 16, acc1[0][r]);
         } else {
             float block[SGEMM_NR];
-            store(block, acc0[r]);
-            store(block + 16, acc1[r]);
+            store(block, acc0[0][r]);
+            store(block + 16, acc1[0][r]);
             for (int j = 0; j < width; ++j) cr[j] = block[j] + (beta != 0.0f ? cr[j] : 0.0f);
         }
     }

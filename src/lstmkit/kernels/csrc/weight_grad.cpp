@@ -86,8 +86,10 @@ void weight_grad(int64_t k, int m, const float* d, int ldd, const GradOperand& r
         const int blocks = (m + SGEMM_MR - 1) / SGEMM_MR;
         const int row0 = std::min(m, blocks * id / threads * SGEMM_MR);
         const int row1 = std::min(m, blocks * (id + 1) / threads * SGEMM_MR);
-        std::vector<float> packed_rhs(int64_t(panels) * DEEP_KC * SGEMM_NR);
-        std::vector<float> packed_d(int64_t(SGEMM_MC + SGEMM_MR) * DEEP_KC), row(int64_t(panels) * SGEMM_NR);
+        // Sized for this call, not for the largest blocks: a short sequence packs little.
+        const int64_t deepest = std::min<int64_t>(DEEP_KC, k), tallest = std::min(SGEMM_MC, row1 - row0) + SGEMM_MR;
+        std::vector<float> packed_rhs(panels * deepest * SGEMM_NR), packed_d(tallest * deepest);
+        std::vector<float> row(int64_t(panels) * SGEMM_NR);
         for (int64_t k0 = 0; k0 < k && row0 < row1; k0 += DEEP_KC) {
             const int depth = int(std::min<int64_t>(DEEP_KC, k - k0));
             const float beta = k0 == 0 ? 0.0f : 1.0f;
