@@ -4,6 +4,7 @@
 // Then h' = (1 - z) n + z h. ``gates`` holds W_ih x_t + b_ih on entry and the activated r, z, n on exit.
 // With zoneout (zoneout.h), h' is then mixed with the previous h, and its error split the same way.
 #include "common.h"
+#include "gru_gates.h"
 #include "zoneout.h"
 
 namespace lstmkit {
@@ -44,15 +45,13 @@ static void gru_forward(int T, int B, int H, int reset_after, const int64_t* bat
                 const S* p = hh + b * hh_width;
 #pragma omp simd
                 for (int j = 0; j < H; ++j) {
-                    S r = sigmoid(x[j] + p[j]);
-                    S z = sigmoid(x[H + j] + p[H + j]);
-                    S cand = tanh_(x[2 * H + j] + r * p[2 * H + j]);
-                    S h_new = (S(1) - z) * cand + z * h[b * H + j];
-                    x[j] = r;
-                    x[H + j] = z;
-                    x[2 * H + j] = cand;
+                    const GRUUnit<S> u = gru_reset_after(x[j], x[H + j], x[2 * H + j], p[j], p[H + j], p[2 * H + j],
+                                                         h[b * H + j]);
+                    x[j] = u.r;
+                    x[H + j] = u.z;
+                    x[2 * H + j] = u.n;
                     hh_n_t[b * H + j] = p[2 * H + j];
-                    out_t[b * H + j] = h_new;
+                    out_t[b * H + j] = u.h;
                 }
             }
         } else {
@@ -61,10 +60,10 @@ static void gru_forward(int T, int B, int H, int reset_after, const int64_t* bat
                 const S* p = hh + b * hh_width;
 #pragma omp simd
                 for (int j = 0; j < H; ++j) {
-                    S r = sigmoid(x[j] + p[j]);
-                    x[j] = r;
-                    x[H + j] = sigmoid(x[H + j] + p[H + j]);
-                    rh[b * H + j] = r * h_in[b * H + j];
+                    const GRUUnit<S> u = gru_reset_before_gates(x[j], x[H + j], p[j], p[H + j]);
+                    x[j] = u.r;
+                    x[H + j] = u.z;
+                    rh[b * H + j] = u.r * h_in[b * H + j];
                 }
             }
             S* cand_pre = hh;  // reuse: (B, H) = b_hn + (r * h_in) W_hn^T
@@ -73,10 +72,10 @@ static void gru_forward(int T, int B, int H, int reset_after, const int64_t* bat
                 S* x = x_t + b * G;
 #pragma omp simd
                 for (int j = 0; j < H; ++j) {
-                    S cand = tanh_(x[2 * H + j] + cand_pre[b * H + j]);
-                    S z = x[H + j];
-                    x[2 * H + j] = cand;
-                    out_t[b * H + j] = (S(1) - z) * cand + z * h[b * H + j];
+                    const GRUUnit<S> u =
+                        gru_reset_before_update(x[H + j], x[2 * H + j], cand_pre[b * H + j], h[b * H + j]);
+                    x[2 * H + j] = u.n;
+                    out_t[b * H + j] = u.h;
                 }
             }
         }

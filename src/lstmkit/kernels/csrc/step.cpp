@@ -12,6 +12,7 @@
 // ``out`` (when given). ``work`` holds the pre-activations, so a step allocates nothing. No batch
 // shrinking, no dropout, no records: inference only.
 #include "common.h"
+#include "gru_gates.h"
 #include "lstm_gates.h"
 
 namespace lstmkit {
@@ -131,12 +132,9 @@ static void gru_step(int L, int B, int I, int H, int reset_after, const void* co
                 const S* hr = hg + int64_t(b) * G;
                 S* h_row = h_l + int64_t(b) * H;
 #pragma omp simd
-                for (int j = 0; j < H; ++j) {
-                    S r = sigmoid(xr[j] + hr[j]);
-                    S z = sigmoid(xr[H + j] + hr[H + j]);
-                    S n = tanh_(xr[2 * H + j] + r * hr[2 * H + j]);
-                    h_row[j] = (S(1) - z) * n + z * h_row[j];
-                }
+                for (int j = 0; j < H; ++j)
+                    h_row[j] =
+                        gru_reset_after(xr[j], xr[H + j], xr[2 * H + j], hr[j], hr[H + j], hr[2 * H + j], h_row[j]).h;
             }
         } else {
             // n = tanh(x_n + W_hn (r * h) + b_hn): r is needed before the candidate's product.
@@ -147,8 +145,9 @@ static void gru_step(int L, int B, int I, int H, int reset_after, const void* co
                 const S* h_row = h_l + int64_t(b) * H;
 #pragma omp simd
                 for (int j = 0; j < H; ++j) {
-                    rh[int64_t(b) * H + j] = sigmoid(xr[j] + hr[j]) * h_row[j];
-                    xr[H + j] = sigmoid(xr[H + j] + hr[H + j]);  // z, kept for the update below
+                    const GRUUnit<S> u = gru_reset_before_gates(xr[j], xr[H + j], hr[j], hr[H + j]);
+                    rh[int64_t(b) * H + j] = u.r * h_row[j];
+                    xr[H + j] = u.z;  // kept for the update below
                 }
             }
             affine<S>(B, H, H, rh, wt_hh + 2 * H, G, b_hh ? b_hh + 2 * H : nullptr, hg);
@@ -157,10 +156,8 @@ static void gru_step(int L, int B, int I, int H, int reset_after, const void* co
                 const S* hn = hg + int64_t(b) * H;
                 S* h_row = h_l + int64_t(b) * H;
 #pragma omp simd
-                for (int j = 0; j < H; ++j) {
-                    S z = xr[H + j];
-                    h_row[j] = (S(1) - z) * tanh_(xr[2 * H + j] + hn[j]) + z * h_row[j];
-                }
+                for (int j = 0; j < H; ++j)
+                    h_row[j] = gru_reset_before_update(xr[H + j], xr[2 * H + j], hn[j], h_row[j]).h;
             }
         }
         in = h_l;
