@@ -11,6 +11,7 @@
 
 #include "activations.h"
 #include "blas.h"
+#include "parallel.h"
 
 namespace lstmkit {
 

@@ -39,8 +39,7 @@ static void gru_forward(int T, int B, int H, int reset_after, const int64_t* bat
         const int hh_width = reset_after ? G : 2 * H;
         if (reset_after) {
             S* hh_n_t = hh_n + int64_t(t) * B * H;
-#pragma omp parallel for schedule(static) if (worth_threads(n, G))
-            for (int64_t b = 0; b < n; ++b) {
+            parallel_for(n, worth_threads(n, G), [&](int64_t b) {
                 S* x = x_t + b * G;
                 const S* p = hh + b * hh_width;
 #pragma omp simd
@@ -53,7 +52,7 @@ static void gru_forward(int T, int B, int H, int reset_after, const int64_t* bat
                     hh_n_t[b * H + j] = p[2 * H + j];
                     out_t[b * H + j] = u.h;
                 }
-            }
+            });
         } else {
             for (int64_t b = 0; b < n; ++b) {
                 S* x = x_t + b * G;
@@ -107,8 +106,7 @@ static void gru_backward(int T, int B, int H, int reset_after, const int64_t* ba
         if (reset_after) {
             const S* hh_n_t = hh_n + int64_t(t) * B * H;
             S* d_hh = d_recurrent + int64_t(t) * B * G;  // the error on W_hh h + b_hh, kept for dW_hh
-#pragma omp parallel for schedule(static) if (worth_threads(n, G))
-            for (int64_t b = 0; b < n; ++b) {
+            parallel_for(n, worth_threads(n, G), [&](int64_t b) {
                 const S* g = gate_t + b * G;
                 S* d = d_t + b * G;
                 S* dr = d_hh + b * G;
@@ -125,7 +123,7 @@ static void gru_backward(int T, int B, int H, int reset_after, const int64_t* ba
                     dr[H + j] = d_z;
                     dr[2 * H + j] = d_cand * r;
                 }
-            }
+            });
             gates_weight.apply(n, d_hh, G, S(0), dh, H);
             for (int64_t b = 0; b < n; ++b) {
                 const S* z = gate_t + b * G + H;

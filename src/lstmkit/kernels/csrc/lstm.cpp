@@ -40,21 +40,20 @@ static void lstm_forward(int T, int B, int H, int P, const int64_t* batch_sizes,
         S* h_new_base = w_hr ? h_cell : out_t;
         S* cell_t = cells ? cells + int64_t(t) * B * H : nullptr;
         S* tanh_t = tanh_cells ? tanh_cells + int64_t(t) * B * H : nullptr;
-#pragma omp parallel for schedule(static) if (worth_threads(n, G))
-        for (int64_t b = 0; b < n; ++b) {
+        parallel_for(n, worth_threads(n, G), [&](int64_t b) {
             S* row = pre + b * G;
             S* c_row = c + b * H;
             S* h_new = h_new_base + b * H;
             if (ln.active()) {
                 ln.row(int64_t(t) * B + b, H, row, c_row, cell_t + b * H, tanh_t + b * H, h_new);
-                continue;
+                return;
             }
             if (cell_t) {
                 lstm_gate_row<S, true>(H, row, c_row, h_new, cell_t + b * H, tanh_t + b * H);
             } else {
                 lstm_gate_row<S, false>(H, row, c_row, h_new, nullptr, nullptr);
             }
-        }
+        });
         // Rows of finished sequences hold no gates (what the trace reports, and finite for the binding's sums).
         for (int64_t i = n * G; i < int64_t(B) * G; ++i) pre[i] = S(0);
         if (w_hr) projection.apply(n, h_cell, H, S(0), out_t, P);
@@ -101,8 +100,7 @@ static void lstm_backward(int T, int B, int H, int P, const int64_t* batch_sizes
         const S* tanh_t = tanh_cells + int64_t(t) * B * H;
         const S* c_prev = t > 0 ? cells + int64_t(t - 1) * B * H : c0;
         S* d_pre_t = d_pre + int64_t(t) * B * G;
-        #pragma omp parallel for schedule(static) if (worth_threads(n, G))
-        for (int64_t b = 0; b < n; ++b) {
+        parallel_for(n, worth_threads(n, G), [&](int64_t b) {
             const S* row = gate_t + b * G;
             const S* tc = tanh_t + b * H;
             const S* cp = c_prev + b * H;
@@ -111,7 +109,7 @@ static void lstm_backward(int T, int B, int H, int P, const int64_t* batch_sizes
             S* d = d_pre_t + b * G;
             if (ln.active()) {
                 ln.row(t, B, b, H, row, tc, cp, dhc_row, dc_row, d);
-                continue;
+                return;
             }
 #pragma omp simd
             for (int j = 0; j < H; ++j) {
@@ -123,7 +121,7 @@ static void lstm_backward(int T, int B, int H, int P, const int64_t* batch_sizes
                 d[3 * H + j] = dhc_row[j] * tc[j] * o * (S(1) - o);
                 dc_row[j] = dct * f;
             }
-        }
+        });
         recurrent.apply(n, d_pre_t, G, S(0), dh, P);
         if (rmask)
             for (int64_t i = 0; i < n * P; ++i) dh[i] *= rmask[i];

@@ -19,11 +19,10 @@ static void rnn_forward(int T, int B, int H, int relu, const int64_t* batch_size
 #pragma omp simd
             for (int64_t i = 0; i < n * H; ++i) out_t[i] = pre_t[i] > S(0) ? pre_t[i] : S(0);
         } else {
-#pragma omp parallel for schedule(static) if (worth_threads(n, H))
-            for (int64_t b = 0; b < n; ++b) {
+            parallel_for(n, worth_threads(n, H), [&](int64_t b) {
 #pragma omp simd
                 for (int j = 0; j < H; ++j) out_t[b * H + j] = tanh_(pre_t[b * H + j]);
-            }
+            });
         }
         for (int64_t i = 0; i < n * H; ++i) h[i] = out_t[i];
     }

@@ -1,6 +1,7 @@
 #include "sgemm.h"
 
 #include "blas.h"
+#include "parallel.h"
 #include "sgemm_micro.h"
 
 #include <omp.h>
@@ -74,8 +75,8 @@ static void sgemm_short(int m, const float* a, int lda, const PackedWeight& w, f
     const int panels = w.panels();
     // Threads pay off from a few hundred thousand multiply-adds: waking one costs microseconds.
     const bool threaded = panels > 1 && int64_t(m) * w.n() * w.k() >= (1 << 18);
-#pragma omp parallel for schedule(static) if (threaded)
-    for (int p = 0; p < panels; ++p) {
+    parallel_for(panels, threaded, [&](int64_t panel_index) {
+        const int p = int(panel_index);
         const int width = std::min(SGEMM_NR, w.n() - p * SGEMM_NR);
         for (int k0 = 0; k0 < w.k(); k0 += SGEMM_KC) {
             const int depth = std::min(SGEMM_KC, w.k() - k0);
@@ -88,7 +89,7 @@ static void sgemm_short(int m, const float* a, int lda, const PackedWeight& w, f
                                         c + int64_t(row) * ldc + p * SGEMM_NR, ldc, width);
             }
         }
-    }
+    });
 }
 
 void sgemm_packed(int m, const float* a, int lda, bool a_transposed, const PackedWeight& w, float beta, float* c,
