@@ -410,3 +410,17 @@ def test_auto_and_compiled_run_the_layer_norm_lstm_on_the_kernel():
     layer.backend = "bptt"  # set after construction: refused when it runs
     with pytest.raises(ValueError, match=message):
         layer(x)
+
+
+def test_dispatch_sends_only_inference_of_a_plain_lstm_to_torch():
+    from lstmkit.kernels import dispatch
+
+    # Training stays on lstmkit's kernel at every size measured, the largest included.
+    assert not dispatch.torch_is_faster("LSTM", 256, 512, training=True)
+    assert dispatch.torch_is_faster("LSTM", 32, 64, training=False)
+    assert not dispatch.torch_is_faster("LSTM", 1, 64, training=False)
+    for mode in ("GRU", "RNN_TANH", "RNN_RELU"):
+        assert not dispatch.torch_is_faster(mode, 256, 512, training=False)
+    layer = lstmkit.LSTM(3, 512)
+    layer(torch.randn(2, 256, 3))
+    assert layer.last_backend == "compiled"
