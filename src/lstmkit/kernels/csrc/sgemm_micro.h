@@ -106,12 +106,16 @@ constexpr int SGEMM_KC = 256;
 // micro-panels of MR rows, each k-major (MR consecutive values per k, zero-padded): the layout the
 // transposed-A micro-kernel reads with lda = MR.
 inline void pack_rows(const float* a, int lda, int rows0, int rows, int k0, int depth, float* packed) {
-    for (int block = 0; block < rows; block += SGEMM_MR) {
-        float* dst = packed + int64_t(block) * depth;
-        const int height = std::min(SGEMM_MR, rows - block);
-        for (int kk = 0; kk < depth; ++kk) {
-            const float* src = a + int64_t(k0 + kk) * lda + rows0 + block;
-            for (int r = 0; r < SGEMM_MR; ++r) dst[kk * SGEMM_MR + r] = r < height ? src[r] : 0.0f;
+    // Row kk of A is read once, contiguously, and dealt out to the micro-panels (reading each
+    // micro-panel's 8 values from every row in turn touched a new cache line per read).
+    const int full = rows / SGEMM_MR * SGEMM_MR;
+    for (int kk = 0; kk < depth; ++kk) {
+        const float* src = a + int64_t(k0 + kk) * lda + rows0;
+        for (int block = 0; block < full; block += SGEMM_MR)
+            std::memcpy(packed + int64_t(block) * depth + kk * SGEMM_MR, src + block, SGEMM_MR * sizeof(float));
+        if (full < rows) {
+            float* dst = packed + int64_t(full) * depth + kk * SGEMM_MR;
+            for (int r = 0; r < SGEMM_MR; ++r) dst[r] = full + r < rows ? src[full + r] : 0.0f;
         }
     }
 }
