@@ -19,6 +19,7 @@ from lstmkit import init as lstm_init
 from lstmkit.cell_kinds import (
     ARGUMENT_NAMES,
     LAYER_NORM_ROLES,
+    WEIGHT_ROLES,
     State,
     cell_kind,
     direction_suffix,
@@ -103,11 +104,10 @@ class _RecurrentBase(nn.Module):
         self._flat_weights_names: list[str] = []  # torch's order, what its fused kernel takes
         for layer in range(num_layers):
             for reverse in self._directions():
-                shapes = self._parameter_shapes(layer)
-                for role, shape in shapes.items():
+                for role, shape in self._parameter_shapes(layer).items():
                     name = parameter_name(role, layer, reverse)
                     self.register_parameter(name, nn.Parameter(torch.empty(shape, **factory)))
-                    if role in ARGUMENT_NAMES:
+                    if role in WEIGHT_ROLES:
                         self._flat_weights_names.append(name)
         self.reset_parameters()
 
