@@ -7,21 +7,37 @@ Each works on any module whose parameters follow ``torch.nn``'s names (``weight_
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import torch
 from torch import nn
 
+from lstmkit.cell_kinds import CELL_KINDS, parse_parameter_name
+
 __all__ = ["torch_default_", "xavier_", "orthogonal_recurrent_", "forget_bias_", "chrono_"]
+
+_LSTM = CELL_KINDS["LSTM"]
+
+
+def _by_role(module: nn.Module) -> Iterator[tuple[str, nn.Parameter]]:
+    """``(role, parameter)`` for each of the module's own parameters (``weight_hh_l1_reverse``: ``weight_hh``)."""
+    for name, param in module.named_parameters(recurse=False):
+        yield parse_parameter_name(name).role, param
+
+
+def _check_lstm(module: nn.Module, scheme: str) -> None:
+    if getattr(module, "mode", None) != _LSTM.mode:
+        raise ValueError(f"{scheme} applies to LSTM layers, got mode {getattr(module, 'mode', None)!r}")
 
 
 @torch.no_grad()
 def torch_default_(module: nn.Module) -> None:
     """``torch.nn``'s scheme: every weight and bias uniform in ±1/√hidden_size; layer-norm gains 1, biases 0."""
     bound = 1.0 / math.sqrt(module.hidden_size)
-    for name, param in module.named_parameters(recurse=False):
-        if name.startswith("layer_norm_cell_bias"):
+    for role, param in _by_role(module):
+        if role == "layer_norm_cell_bias":
             param.zero_()
-        elif name.startswith("layer_norm"):
+        elif role.startswith("layer_norm"):
             param.fill_(1.0)
         else:
             param.uniform_(-bound, bound)
@@ -34,10 +50,10 @@ def xavier_(module: nn.Module) -> None:
     This is Keras's default for recurrent layers; with :func:`forget_bias_` it is the usual
     recipe for training LSTMs from scratch.
     """
-    for name, param in module.named_parameters(recurse=False):
-        if name.startswith(("weight_ih", "weight_hr")):
+    for role, param in _by_role(module):
+        if role in ("weight_ih", "weight_hr"):
             nn.init.xavier_uniform_(param)
-        elif name.startswith("bias"):
+        elif role in ("bias_ih", "bias_hh"):
             param.zero_()
     orthogonal_recurrent_(module)
 
@@ -49,8 +65,8 @@ def orthogonal_recurrent_(module: nn.Module, gain: float = 1.0) -> None:
     An orthogonal matrix keeps the norm of the vector it multiplies, so at initialisation the
     recurrent path neither shrinks nor blows up the signal (or the gradient) step after step.
     """
-    for name, param in module.named_parameters(recurse=False):
-        if name.startswith("weight_hh"):
+    for role, param in _by_role(module):
+        if role == "weight_hh":
             for block in param.split(module.hidden_size, dim=0):
                 nn.init.orthogonal_(block, gain=gain)
 
@@ -62,14 +78,12 @@ def forget_bias_(module: nn.Module, value: float = 1.0) -> None:
     A positive forget bias starts the cell state close to "remember everything", so gradients flow
     over long spans from the first update (Gers et al. 2000; Jozefowicz et al. 2015).
     """
-    if getattr(module, "mode", None) != "LSTM":
-        raise ValueError(f"forget_bias_ applies to LSTM layers, got mode {getattr(module, 'mode', None)!r}")
-    hidden = module.hidden_size
-    forget = slice(hidden, 2 * hidden)  # gate order i, f, g, o
-    for name, param in module.named_parameters(recurse=False):
-        if name.startswith("bias_ih"):
+    _check_lstm(module, "forget_bias_")
+    forget = _LSTM.gate_rows("forget", module.hidden_size)
+    for role, param in _by_role(module):
+        if role == "bias_ih":
             param[forget] = value
-        elif name.startswith("bias_hh"):
+        elif role == "bias_hh":
             param[forget] = 0.0
 
 
@@ -82,16 +96,16 @@ def chrono_(module: nn.Module, max_steps: int, generator: torch.Generator | None
     longest dependency expected) instead of all forgetting at the same rate; the input gate starts
     closed in proportion. ``bias_ih`` gets the values, ``bias_hh`` zero, for those two gates.
     """
-    if getattr(module, "mode", None) != "LSTM":
-        raise ValueError(f"chrono_ applies to LSTM layers, got mode {getattr(module, 'mode', None)!r}")
+    _check_lstm(module, "chrono_")
     if not isinstance(max_steps, int) or max_steps < 3:
         raise ValueError(f"max_steps must be an int of at least 3, got {max_steps!r}")
     hidden = module.hidden_size
-    gates = slice(0, 2 * hidden)  # gate order i, f, g, o
-    for name, param in module.named_parameters(recurse=False):
-        if name.startswith("bias_ih"):
+    input_rows, forget_rows = _LSTM.gate_rows("input", hidden), _LSTM.gate_rows("forget", hidden)
+    for role, param in _by_role(module):
+        if role == "bias_ih":
             forget = torch.empty(hidden).uniform_(1, max_steps - 1, generator=generator).log()
-            param[hidden : 2 * hidden] = forget
-            param[:hidden] = -forget
-        elif name.startswith("bias_hh"):
-            param[gates] = 0.0
+            param[forget_rows] = forget
+            param[input_rows] = -forget
+        elif role == "bias_hh":
+            param[input_rows] = 0.0
+            param[forget_rows] = 0.0

@@ -30,9 +30,11 @@ from torch import Tensor, nn
 
 from lstmkit import functional as LF
 from lstmkit import kernels
+from lstmkit.cell_kinds import CellKind, direction_suffix
 from lstmkit.kernels._common import combined_bias
 from lstmkit.kernels._library import library
-from lstmkit.layers import State, _RecurrentBase
+from lstmkit.layers import State
+from lstmkit.layers.base import _RecurrentBase
 
 __all__ = ["Streaming", "STREAM_BACKENDS", "stack_step", "check_streamable"]
 
@@ -56,22 +58,20 @@ def check_streamable(layer: nn.Module) -> None:
 def _layer_weights(layer: nn.Module) -> list[Weights]:
     """The parameters of each layer of a unidirectional stack, by their :mod:`lstmkit.functional` names."""
     return [
-        {**layer._direction_weights(f"_l{i}"), "layer_norm": layer._layer_norm_weights(f"_l{i}")}
-        for i in range(layer.num_layers)
+        {**layer._direction_weights(suffix), "layer_norm": layer._layer_norm_weights(suffix)}
+        for suffix in map(direction_suffix, range(layer.num_layers))
     ]
 
 
-def _cell(mode: str, reset_after: bool, w: Weights, x: Tensor, h: Tensor, c: Tensor | None):
+def _cell(layer: nn.Module, w: Weights, x: Tensor, h: Tensor, c: Tensor | None):
     """One layer's step with the functional cells: ``x (B, I_l)`` -> new ``h (B, P)`` and ``c`` (LSTM)."""
-    if mode == "LSTM":
+    kind = layer.cell_kind
+    if kind.has_cell_state:  # the LSTM's cell also takes a projection and layer norm
         gates = LF.lstm_cell_gates(
             x, (h, c), w["w_ih"], w["w_hh"], w["b_ih"], w["b_hh"], w["w_hr"], layer_norm=w["layer_norm"]
         )
         return gates.h, gates.c
-    if mode == "GRU":
-        return LF.gru_cell(x, h, w["w_ih"], w["w_hh"], w["b_ih"], w["b_hh"], reset_after=reset_after), None
-    nonlinearity = "tanh" if mode == "RNN_TANH" else "relu"
-    return LF.rnn_cell(x, h, w["w_ih"], w["w_hh"], w["b_ih"], w["b_hh"], nonlinearity=nonlinearity), None
+    return kind.cell(x, h, w["w_ih"], w["w_hh"], w["b_ih"], w["b_hh"], **kind.options(layer)), None
 
 
 def _advance(layer: nn.Module, weights: list[Weights], x: Tensor, state: tuple[Tensor, ...]):
@@ -82,12 +82,12 @@ def _advance(layer: nn.Module, weights: list[Weights], x: Tensor, state: tuple[T
     hs, cs = [], []
     layer_input = x
     for i, w in enumerate(weights):
-        c_in = state[1][i] if layer.mode == "LSTM" else None
-        h, c = _cell(layer.mode, layer.reset_after, w, layer_input, state[0][i], c_in)
+        c_in = state[1][i] if layer.cell_kind.has_cell_state else None
+        h, c = _cell(layer, w, layer_input, state[0][i], c_in)
         hs.append(h)
         cs.append(c)
         layer_input = h
-    new_state = (torch.stack(hs), torch.stack(cs)) if layer.mode == "LSTM" else (torch.stack(hs),)
+    new_state = (torch.stack(hs), torch.stack(cs)) if layer.cell_kind.has_cell_state else (torch.stack(hs),)
     return layer_input, new_state
 
 
@@ -112,10 +112,6 @@ def _checked_state(layer: nn.Module, hx: State | None, x: Tensor, batched: bool)
     return layer._initial_state(hx, x.unsqueeze(0), x.shape[0], batched)
 
 
-def _as_hx(mode: str, state: tuple[Tensor, ...]) -> State:
-    return state if mode == "LSTM" else state[0]
-
-
 def stack_step(layer: nn.Module, input: Tensor, hx: State | None = None) -> tuple[Tensor, State]:
     """One time step of a unidirectional stack with the functional cells (what ``layer.step`` runs).
 
@@ -129,7 +125,7 @@ def stack_step(layer: nn.Module, input: Tensor, hx: State | None = None) -> tupl
     output, new_state = _advance(layer, _layer_weights(layer), x, state)
     if not batched:
         output, new_state = output.squeeze(0), tuple(s.squeeze(1) for s in new_state)
-    return output, _as_hx(layer.mode, new_state)
+    return output, layer.cell_kind.as_hx(new_state)
 
 
 def _snapshot(t: Tensor | LF.LayerNormWeights | None):
@@ -195,7 +191,7 @@ class Streaming:
             else:  # both biases add to every pre-activation: the step needs only their sum
                 biases = [combined_bias(w["b_ih"], w["b_hh"])]
             entries = [transposed(w["w_ih"]), transposed(w["w_hh"]), *biases]
-            entries += [transposed(w["w_hr"])] if self.layer.mode == "LSTM" else []
+            entries += [transposed(w["w_hr"])] if self.layer.cell_kind.has_cell_state else []
             keep += [t for t in entries if t is not None]
             rows += [None if t is None else t.data_ptr() for t in entries]
         return (ctypes.c_void_p * len(rows))(*rows), keep
@@ -204,7 +200,7 @@ class Streaming:
         """Snapshot the layer's weights again (after training or loading them); the state is kept."""
         state = tuple(s.clone() for s in self._state)
         self._pack()
-        self.reset(state=_as_hx(self.layer.mode, tuple(s.to(self.device, self.dtype) for s in state)))
+        self.reset(state=self.layer.cell_kind.as_hx(tuple(s.to(self.device, self.dtype) for s in state)))
 
     def reset(self, batch_size: int | None = None, state: State | None = None) -> None:
         """Zero the state (for ``batch_size`` sequences, default the current batch), or set it to ``state``.
@@ -214,13 +210,13 @@ class Streaming:
         """
         layer = self.layer
         if batch_size is None:
-            batch_size = self.batch_size if state is None else _state_batch(layer.mode, state)
+            batch_size = self.batch_size if state is None else _state_batch(layer.cell_kind, state)
         if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
         probe = torch.empty(batch_size, layer.input_size, dtype=self.dtype, device=self.device)
-        if state is not None and _state_batch(layer.mode, state) != batch_size:
+        if state is not None and _state_batch(layer.cell_kind, state) != batch_size:
             raise ValueError(
-                f"state batch mismatch: batch_size={batch_size}, the state holds {_state_batch(layer.mode, state)}"
+                f"state batch mismatch: batch_size={batch_size}, the state holds {_state_batch(layer.cell_kind, state)}"
             )
         initial = _checked_state(layer, state, probe, True)
         self._state = tuple(s.detach().clone(memory_format=torch.contiguous_format) for s in initial)
@@ -257,7 +253,7 @@ class Streaming:
     @property
     def state(self) -> State:
         """A copy of the state in the layer's ``hx`` layout (batched: ``(L, B, P)``)."""
-        return _as_hx(self.layer.mode, tuple(s.clone() for s in self._state))
+        return self.layer.cell_kind.as_hx(tuple(s.clone() for s in self._state))
 
     def step(self, input: Tensor) -> Tensor:
         """Advance one step: ``input (B, I)`` or ``(I,)`` -> the top layer's output ``(B, P)`` or ``(P,)``.
@@ -307,9 +303,9 @@ class Streaming:
         )
 
 
-def _state_batch(mode: str, state: State) -> int:
+def _state_batch(kind: CellKind, state: State) -> int:
     """The batch of a state in the batched ``hx`` layout: dim 1 of ``h (L, B, P)``."""
-    h = state[0] if mode == "LSTM" and isinstance(state, (tuple, list)) else state
+    h = state[0] if kind.has_cell_state and isinstance(state, (tuple, list)) else state
     if not isinstance(h, Tensor):
         raise TypeError(f"state must be a Tensor (a tuple (h, c) for an LSTM), got {type(state).__name__}")
     if h.dim() != 3:

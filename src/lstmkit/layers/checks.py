@@ -1,0 +1,39 @@
+"""Argument checks of the layers' constructors and forward, with errors that name the argument."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+__all__ = ["check_positive_int", "check_probability", "check_lengths"]
+
+
+def check_positive_int(name: str, value) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+
+def check_probability(name: str, value) -> None:
+    """A dropout-like rate: a number in ``[0, 1)``."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value < 1:
+        raise ValueError(f"{name} must be a probability in [0, 1), got {value!r}")
+
+
+def check_lengths(lengths, batch: int, steps: int, device, batched: bool) -> Tensor:
+    """Validate ``lengths`` and return it as an int64 tensor on ``device``."""
+    if not batched:
+        raise ValueError("lengths= needs batched input (time, batch, features); got one unbatched sequence")
+    if isinstance(lengths, Tensor):
+        if lengths.is_floating_point() or lengths.is_complex() or lengths.dtype == torch.bool:
+            raise TypeError(f"lengths must hold integers, got dtype {lengths.dtype}")
+        lengths = lengths.to(device=device, dtype=torch.int64)
+    else:
+        if not all(isinstance(n, int) and not isinstance(n, bool) for n in lengths):
+            raise TypeError(f"lengths must hold integers, got {list(lengths)!r}")
+        lengths = torch.tensor(list(lengths), dtype=torch.int64, device=device)
+    if lengths.dim() != 1 or lengths.numel() != batch:
+        raise ValueError(f"lengths must have one entry per sequence ({batch}), got shape {tuple(lengths.shape)}")
+    low, high = int(lengths.min()), int(lengths.max())
+    if low < 1 or high > steps:
+        raise ValueError(f"lengths must lie in 1..{steps} (the padded length), got values from {low} to {high}")
+    return lengths
