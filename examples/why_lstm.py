@@ -25,10 +25,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from matplotlib.figure import Figure  # no pyplot: a figure drawn straight to a file, no window
-
 from lstmkit.diagnostics import GradientConfig, MemoryConfig, decay_lag, train_memory
 from lstmkit.diagnostics.gradients import gradient_study
+from lstmkit.plots import save, subplots  # no pyplot: a figure drawn straight to a file, no window
 
 CELLS = ("rnn", "gru", "lstm")
 
@@ -60,8 +59,7 @@ def main() -> None:
         print(f"{profile.cell:<6}{lag_text:>16}{at_20:>16.1e} | {r.error:>9.4f}{r.steps:>8}  {r.success}")
     print("(baseline: always answering 1 has test MSE 0.167; solved means test MSE < 0.01)")
 
-    figure = Figure(figsize=(11, 4), layout="constrained")
-    left, right = figure.subplots(1, 2)
+    figure, (left, right) = subplots(1, 2, figsize=(11, 4))
     for profile, result in zip(profiles, results):
         left.semilogy(profile.relative(), label=profile.cell)
         right.plot(*zip(*result.curve), marker=".", label=result.cell)
@@ -72,9 +70,7 @@ def main() -> None:
     for axes in (left, right):
         axes.grid(alpha=0.3)
         axes.legend()
-    args.out.mkdir(parents=True, exist_ok=True)
-    figure.savefig(args.out / "why_lstm.png", dpi=120)
-    print(f"figure: {args.out / 'why_lstm.png'}")
+    print(f"figure: {save(figure, args.out / 'why_lstm.png')}")
 
 
 if __name__ == "__main__":

@@ -1,14 +1,11 @@
-"""Classification metrics and the plots written to a run directory."""
+"""Classification metrics over label indices."""
 
 import json
-import math
 
 import numpy as np
 import pytest
 
 from lstmkit import metrics
-
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 # Hand-worked example, three classes:
 #   true 0 0 0 1 1 2
@@ -85,48 +82,3 @@ def test_non_integer_labels_and_out_of_range_indices_are_rejected():
         metrics.confusion_matrix([0, 1], [0, 2], num_classes=2)
     with pytest.raises(ValueError, match="labels must be distinct"):
         metrics.classification_metrics([0, 1], [0, 1], ["a", "a"])
-
-
-def _assert_png(path):
-    data = path.read_bytes()
-    assert len(data) > 1000
-    assert data[:8] == PNG_MAGIC
-
-
-def test_plot_confusion_matrix_writes_png(tmp_path):
-    matrix = metrics.confusion_matrix(Y_TRUE, Y_PRED, 3)
-    path = metrics.plot_confusion_matrix(matrix, ["neg", "neu", "pos"], tmp_path / "sub" / "cm.png", "test")
-    assert path == tmp_path / "sub" / "cm.png"
-    _assert_png(path)
-
-
-def test_plot_confusion_matrix_survives_non_ascii_labels(tmp_path):
-    path = metrics.plot_confusion_matrix([[3, 1], [0, 4]], ["正面", "négatif"], tmp_path / "cm.png", "混淆矩阵")
-    _assert_png(path)
-
-
-def test_plot_confusion_matrix_checks_shape(tmp_path):
-    with pytest.raises(ValueError, match="matrix must be 3x3"):
-        metrics.plot_confusion_matrix([[1, 0], [0, 1]], ["a", "b", "c"], tmp_path / "cm.png")
-
-
-def test_plot_learning_curves_writes_png(tmp_path):
-    history = {
-        "train_loss": [1.0, 0.6, 0.4],
-        "val_loss": [1.1, 0.8, 0.7],
-        "train_accuracy": [0.5, 0.7, 0.8],
-        "val_accuracy": [0.5, 0.65, math.nan],
-    }
-    path = metrics.plot_learning_curves(history, tmp_path / "curves.png", "run")
-    _assert_png(path)
-
-
-def test_learning_curve_families_group_splits():
-    assert metrics._metric_family("train_loss") == metrics._metric_family("val/loss") == "loss"
-    assert metrics._metric_family("val_acc") == metrics._metric_family("train_accuracy") == "accuracy"
-    assert metrics._metric_family("val_macro_f1") == "macro_f1"
-
-
-def test_plot_learning_curves_rejects_empty_history(tmp_path):
-    with pytest.raises(ValueError, match="no values to plot"):
-        metrics.plot_learning_curves({"train_loss": []}, tmp_path / "curves.png")

@@ -1,13 +1,16 @@
 """The training engine on a tiny task: checkpoints, history, seeding, resume, NaN, kill, DDP."""
 
 import json
+import logging
 import os
 import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
+import matplotlib
 import pytest
 import torch
 
@@ -55,6 +58,28 @@ def test_resume_continues_from_the_last_checkpoint(tmp_path):
     _fit(tmp_path, epochs=2)
     _, result = _fit(tmp_path, epochs=4, resume=True)
     assert [row["epoch"] for row in result.history] == [1, 2, 3, 4]
+
+
+def _process_state() -> tuple:
+    loggers = {
+        name: logging.getLogger(name).level for name in ("", "lightning", "lightning.pytorch", "lightning.fabric")
+    }
+    # dict.items reads the stored values: RcParams' own lookup of "backend" would resolve (and so change) it.
+    settings = {key: value for key, value in dict.items(matplotlib.rcParams) if key != "backend"}
+    return loggers, list(warnings.filters), settings, matplotlib.rcParams._get_backend_or_none()
+
+
+def test_fit_is_quiet_yet_leaves_logger_levels_warning_filters_and_matplotlib_as_they_were(tmp_path, capfd):
+    lightning_logger = logging.getLogger("lightning.pytorch")
+    previous = lightning_logger.level
+    lightning_logger.setLevel(logging.INFO)  # as a user who wants Lightning's messages elsewhere
+    try:
+        before = _process_state()
+        _fit(tmp_path, epochs=1)  # draws learning_curves.png too
+        assert _process_state() == before
+    finally:
+        lightning_logger.setLevel(previous)
+    assert "GPU available" not in capfd.readouterr().err  # Lightning's start-up lines stay silent during fit
 
 
 def test_resume_without_checkpoint_is_a_clear_error(tmp_path):

@@ -28,7 +28,6 @@ the sentiment task can combine it with the recurrent model (late fusion, see ``t
 from __future__ import annotations
 
 import dataclasses
-import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -41,6 +40,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
 from sklearn.svm import LinearSVC
 
+from lstmkit.data.tokenize import load_jieba
 from lstmkit.errors import RunDirectoryError
 from lstmkit.io import read_json, read_tensors, save_weights, write_json
 from lstmkit.metrics import accuracy, macro_f1
@@ -96,13 +96,6 @@ class BaselineResult:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "model"}
 
 
-def _jieba_tokenizer() -> Callable[[str], list[str]]:
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)  # silence "Building prefix dict ..." on the first cut
-    return jieba.lcut
-
-
 def text_features(
     language: str, min_df: int = 2, vocabularies: dict[str, dict[str, int]] | None = None
 ) -> FeatureUnion:
@@ -118,7 +111,7 @@ def text_features(
     chars = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), vocabulary=vocabularies.get("chars"), **common)
     if language == "zh":
         words = TfidfVectorizer(
-            tokenizer=_jieba_tokenizer(),
+            tokenizer=load_jieba().lcut,
             token_pattern=None,
             ngram_range=(1, 2),
             vocabulary=vocabularies.get("words"),

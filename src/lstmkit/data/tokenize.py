@@ -9,7 +9,6 @@ half-width forms, so the same word typed on a Chinese or an English keyboard bec
 
 from __future__ import annotations
 
-import logging
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -66,11 +65,15 @@ class CharTokenizer:
         return {"name": self.name, "keep_spaces": self.keep_spaces}
 
 
-def _jieba():
-    """Import jieba on first use, with its start-up chatter ("Building prefix dict...") silenced."""
+def load_jieba():
+    """The jieba module, its dictionary loaded; the start-up chatter of that first load ("Building
+    prefix dict...") is silenced, and jieba's logger keeps the level its user gave it."""
     import jieba
 
-    jieba.setLogLevel(logging.WARNING)
+    from lstmkit.quiet import quiet
+
+    with quiet(["jieba"]):
+        jieba.initialize()  # a no-op once loaded
     return jieba
 
 
@@ -81,7 +84,7 @@ class JiebaTokenizer:
     name: ClassVar[str] = "jieba"
 
     def tokenize(self, text: str) -> list[str]:
-        return [word for word in _jieba().lcut(normalize_text(text)) if not word.isspace()]
+        return [word for word in load_jieba().lcut(normalize_text(text)) if not word.isspace()]
 
     def to_config(self) -> dict[str, Any]:
         return {"name": self.name}

@@ -436,28 +436,24 @@ def memory_study(
 
 def plot_memory(results: Sequence[MemoryResult], path: str | Path) -> Path:
     """Final test error against length, one line per cell, with the baseline and the success threshold."""
-    from lstmkit.metrics import _pyplot, _save
+    from lstmkit.plots import plot_error_by_length
 
     if not results:
         raise ValueError("no results to plot")
     task = TASKS[results[0].task]
-    plt = _pyplot()
-    figure, axes = plt.subplots(figsize=(6, 4), layout="constrained")
-    try:
-        for cell in dict.fromkeys(r.cell for r in results):
-            rows = sorted((r.length, r.error) for r in results if r.cell == cell)
-            axes.plot(*zip(*rows), marker="o", label=cell)
-        axes.axhline(task.baseline, color="grey", linestyle="--", label=f"baseline ({task.baseline_name})")
-        axes.axhline(task.threshold, color="green", linestyle=":", label=f"success < {task.threshold:g}")
-        axes.set_xscale("log")
-        axes.set_xlabel("sequence length T")
-        axes.set_ylabel(f"test {task.error_name}")
-        axes.set_title(f"{task.name}: test {task.error_name} after at most the fixed budget")
-        axes.grid(alpha=0.3)
-        axes.legend()
-        return _save(figure, path)
-    finally:
-        plt.close(figure)
+    curves = {
+        cell: sorted((r.length, r.error) for r in results if r.cell == cell)
+        for cell in dict.fromkeys(r.cell for r in results)
+    }
+    return plot_error_by_length(
+        curves,
+        path,
+        error_name=task.error_name,
+        baseline=task.baseline,
+        baseline_label=f"baseline ({task.baseline_name})",
+        threshold=task.threshold,
+        title=f"{task.name}: test {task.error_name} after at most the fixed budget",
+    )
 
 
 def diagnose_memory(

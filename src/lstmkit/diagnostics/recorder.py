@@ -125,66 +125,24 @@ def most_active_units(quantities: dict[str, np.ndarray], count: int) -> list[int
     return [int(u) for u in order[:count]]
 
 
-_CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Droid Sans Fallback")
-
-
-def _font_fallback(plt) -> None:
-    """Draw CJK tokens with a CJK font where one is installed (DejaVu Sans has no CJK glyphs).
-
-    matplotlib's font cache may predate a font installed later, so CJK font files found on the system
-    are registered first.
-    """
-    from matplotlib import font_manager
-
-    known = {f.name for f in font_manager.fontManager.ttflist}
-    if not known.intersection(_CJK_FONTS):
-        for path in font_manager.findSystemFonts():
-            if any(key in path.lower() for key in ("wqy", "cjk", "droidsansfallback")):
-                try:
-                    font_manager.fontManager.addfont(path)
-                except (OSError, RuntimeError, ValueError):
-                    continue
-        known = {f.name for f in font_manager.fontManager.ttflist}
-    plt.rcParams["font.family"] = ["DejaVu Sans", *(name for name in _CJK_FONTS if name in known)]
+# Quantities that are not gates: signed, drawn symmetric around 0 (gates lie in [0, 1]).
+_STATES = ("cell_state", "hidden", "cell", "new")
 
 
 def plot_gate_heatmaps(
     recording: TextRecording, path: str | Path, *, layer: str = "l0", units: Sequence[int] | None = None
 ) -> Path:
     """One heat map per recorded quantity of ``layer``: rows = units, columns = tokens."""
-    from lstmkit.metrics import _pyplot, _save
+    from lstmkit.plots import UnitHeatmap, plot_unit_heatmaps
 
     if layer not in recording.layers:
         raise ValueError(f"layer must be one of {sorted(recording.layers)}, got {layer!r}")
     quantities = recording.layers[layer]
     units = list(units) if units is not None else most_active_units(quantities, 16)
-    names = [q for q in GATE_DESCRIPTIONS if q in quantities]
-    plt = _pyplot()
-    _font_fallback(plt)
-    width = max(6.0, 0.32 * len(recording.tokens) + 2.0)
-    height = 0.18 * len(units) + 1.2
-    figure, panels = plt.subplots(
-        len(names), 1, figsize=(width, height * len(names)), squeeze=False, layout="constrained"
-    )
-    try:
-        for axes, name in zip(panels[:, 0], names):
-            values = quantities[name][:, units].T
-            gate = name not in ("cell_state", "hidden", "cell", "new")
-            limit = float(np.abs(values).max()) or 1.0
-            image = axes.imshow(
-                values,
-                aspect="auto",
-                cmap="viridis" if gate else "RdBu_r",
-                vmin=0.0 if gate else -limit,
-                vmax=1.0 if gate else limit,
-                interpolation="nearest",
-            )
-            figure.colorbar(image, ax=axes, fraction=0.03, pad=0.01)
-            axes.set_yticks(range(len(units)), [str(u) for u in units], fontsize=6)
-            axes.set_xticks(range(len(recording.tokens)), recording.tokens, fontsize=8)
-            axes.set_ylabel("unit")
-            axes.set_title(f"{layer} {GATE_DESCRIPTIONS[name]}", fontsize=9)
-        figure.suptitle(f"{recording.label} ({recording.probabilities[recording.label]:.2f}): {recording.text}")
-        return _save(figure, path)
-    finally:
-        plt.close(figure)
+    panels = [
+        UnitHeatmap(f"{layer} {description}", quantities[name][:, units].T, gate=name not in _STATES)
+        for name, description in GATE_DESCRIPTIONS.items()
+        if name in quantities
+    ]
+    title = f"{recording.label} ({recording.probabilities[recording.label]:.2f}): {recording.text}"
+    return plot_unit_heatmaps(panels, recording.tokens, units, path, title)

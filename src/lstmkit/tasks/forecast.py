@@ -558,31 +558,35 @@ class ForecastModel:
         return result
 
     def _plot_backtest(self, series, origins, predictions, forecasts) -> Path:
-        from lstmkit.metrics import _pyplot, _save
+        from lstmkit.plots import plot_forecasts
 
-        plt = _pyplot()
-        values = series.targets[:, 0]
         start = max(0, int(origins[0]) - 3 * self.layout.horizon)
-        figure, axes = plt.subplots(figsize=(11, 4), layout="constrained")
-        try:
-            stamps = series.timestamps
-            axes.plot(stamps[start:], values[start:], color="black", linewidth=1, label="actual")
-            for i, o in enumerate(origins):
-                steps = stamps[o : o + self.layout.horizon]
-                label = "model" if i == 0 else None
-                axes.plot(steps, predictions[0, i, :, self._point], color="tab:blue", linewidth=1, label=label)
-                if len(self.quantiles) > 1:
-                    axes.fill_between(
-                        steps, predictions[0, i, :, 0], predictions[0, i, :, -1], color="tab:blue", alpha=0.15,
-                        label=f"{self.quantiles[0]:g}-{self.quantiles[-1]:g} interval" if i == 0 else None,
-                    )  # fmt: skip
-            axes.axvline(stamps[origins[0]], color="grey", linestyle="--", linewidth=1)
-            axes.set_title(f"{series.name}: backtest, {len(origins)} origins, horizon {self.layout.horizon}")
-            axes.legend(loc="upper left")
-            axes.grid(alpha=0.3)
-            return _save(figure, self.run_dir / "backtest.png")
-        finally:
-            plt.close(figure)
+        windows = [
+            self._window(series.timestamps[o : o + self.layout.horizon], predictions[0, i])
+            for i, o in enumerate(origins)
+        ]
+        return plot_forecasts(
+            series.timestamps[start:],
+            series.targets[start:, 0],
+            windows,
+            self.run_dir / "backtest.png",
+            title=f"{series.name}: backtest, {len(origins)} origins, horizon {self.layout.horizon}",
+            value_label=series.target_names[0],
+            interval_label=self._interval_label,
+            split=series.timestamps[origins[0]],
+        )
+
+    def _window(self, steps: np.ndarray, prediction: np.ndarray):
+        """The point forecast and, with two or more quantiles, the outer interval: ``prediction (steps, quantiles)``."""
+        from lstmkit.plots import ForecastWindow
+
+        if len(self.quantiles) > 1:
+            return ForecastWindow(steps, prediction[:, self._point], prediction[:, 0], prediction[:, -1])
+        return ForecastWindow(steps, prediction[:, self._point])
+
+    @property
+    def _interval_label(self) -> str:
+        return f"{self.quantiles[0]:g}-{self.quantiles[-1]:g} interval" if self.quantiles else "interval"
 
     @property
     def _point(self) -> int:
@@ -663,27 +667,20 @@ class ForecastModel:
         writer.writeheader()
         writer.writerows(rows)
         atomic_write(out, lambda tmp: tmp.write_text(buffer.getvalue(), encoding="utf-8"))
-        from lstmkit.metrics import _pyplot, _save
+        from lstmkit.plots import plot_forecasts
 
-        plt = _pyplot()
         history = min(len(series), 4 * self.layout.horizon + self.layout.lookback)
-        figure, axes = plt.subplots(figsize=(11, 4), layout="constrained")
-        try:
-            axes.plot(
-                series.timestamps[-history:], series.targets[-history:, 0], color="black", linewidth=1, label="history"
-            )
-            axes.plot(stamps, predictions[0, 0, :, self._point], color="tab:blue", label="forecast")
-            if len(self.quantiles) > 1:
-                axes.fill_between(
-                    stamps, predictions[0, 0, :, 0], predictions[0, 0, :, -1], color="tab:blue", alpha=0.2,
-                    label=f"{self.quantiles[0]:g}-{self.quantiles[-1]:g} interval",
-                )  # fmt: skip
-            axes.set_title(f"{series.name} ({series.target_names[0]}): forecast of {len(stamps)} steps")
-            axes.legend(loc="upper left")
-            axes.grid(alpha=0.3)
-            _save(figure, out.with_suffix(".png"))
-        finally:
-            plt.close(figure)
+        plot_forecasts(
+            series.timestamps[-history:],
+            series.targets[-history:, 0],
+            [self._window(stamps, predictions[0, 0])],
+            out.with_suffix(".png"),
+            title=f"{series.name} ({series.target_names[0]}): forecast of {len(stamps)} steps",
+            value_label=series.target_names[0],
+            observed_label="history",
+            forecast_label="forecast",
+            interval_label=self._interval_label,
+        )
 
 
 def load(run_dir: str | Path) -> ForecastModel:

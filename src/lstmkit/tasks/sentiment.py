@@ -48,7 +48,7 @@ from lstmkit.heads import (
     parameter_groups,
 )
 from lstmkit.io import load_weights, read_json, save_weights, write_json
-from lstmkit.metrics import classification_metrics, plot_confusion_matrix
+from lstmkit.metrics import classification_metrics
 from lstmkit.runs import VOCAB, WEIGHTS, read_run_config, write_metrics, write_run_config
 from lstmkit.train.config import TaskConfig, TrainConfig
 from lstmkit.train.distributed import ShardedBatchSampler
@@ -432,6 +432,8 @@ def train(
         write_json(run_dir / FUSION, fusion)
         probs = fuse_probabilities(probs, linear.predict_proba(split.test.texts), weight)
     test = classification_metrics(encode_labels(split.test), probs.argmax(-1).tolist(), labels)
+    from lstmkit.plots import plot_confusion_matrix
+
     plot_confusion_matrix(
         test["confusion_matrix"],
         labels,
@@ -563,6 +565,8 @@ class SentimentModel:
         index = {label: i for i, label in enumerate(self.labels)}
         probs = self.predict_proba(list(part.texts))
         scores = classification_metrics([index[y] for y in part.labels], probs.argmax(-1).tolist(), self.labels)
+        from lstmkit.plots import plot_confusion_matrix
+
         png = plot_confusion_matrix(
             scores["confusion_matrix"],
             self.labels,

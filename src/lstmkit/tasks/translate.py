@@ -270,7 +270,7 @@ class TranslationObjective:
         return len(batch["source_lengths"])
 
 
-# -- metrics and plots ------------------------------------------------------------------------------
+# -- metrics ----------------------------------------------------------------------------------------
 
 
 def corpus_scores(hypotheses: Sequence[str], references: Sequence[str], target_language: str, lowercase: bool) -> dict:
@@ -285,84 +285,6 @@ def corpus_scores(hypotheses: Sequence[str], references: Sequence[str], target_l
         "bleu": round(bleu.corpus_score(list(hypotheses), refs).score, 2),
         "chrf": round(chrf.corpus_score(list(hypotheses), refs).score, 2),
     }
-
-
-_CJK_FONTS = (
-    "Noto Sans CJK SC",
-    "Noto Sans CJK JP",
-    "WenQuanYi Micro Hei",
-    "WenQuanYi Zen Hei",
-    "Source Han Sans SC",
-    "Droid Sans Fallback",
-    "AR PL UMing CN",
-    "SimHei",
-)
-_CJK_FONT_FILES = re.compile(r"(wqy|NotoSansCJK|NotoSerifCJK|SourceHan|DroidSansFallback|uming|ukai|simhei)", re.I)
-
-
-def cjk_font() -> str | None:
-    """The name of an installed font matplotlib can draw Chinese with, or ``None``.
-
-    matplotlib caches its font list; a CJK font installed after the cache was built is found by file
-    name among the system fonts and added.
-    """
-    from matplotlib import font_manager
-
-    def known() -> str | None:
-        installed = {font.name for font in font_manager.fontManager.ttflist}
-        return next((name for name in _CJK_FONTS if name in installed), None)
-
-    if (name := known()) is not None:
-        return name
-    for path in font_manager.findSystemFonts():
-        if _CJK_FONT_FILES.search(Path(path).name):
-            try:
-                font_manager.fontManager.addfont(path)
-            except (OSError, RuntimeError, ValueError):
-                continue
-    return known()
-
-
-def _has_cjk(text: str) -> bool:
-    return any("\u3000" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef" for ch in text)
-
-
-def plot_attention(
-    weights: Tensor, source_tokens: Sequence[str], target_tokens: Sequence[str], path: str | Path, title: str = ""
-) -> Path:
-    """Heatmap of ``weights (len(target_tokens), len(source_tokens))`` as a PNG.
-
-    Chinese labels need a CJK font (e.g. Debian's ``fonts-wqy-microhei`` or ``fonts-noto-cjk``);
-    without one, CJK tokens are labelled by their code points (``U+4F60``) and a warning says so.
-    """
-    from lstmkit.metrics import _pyplot, _save
-
-    plt = _pyplot()
-    labels = [list(source_tokens), list(target_tokens)]
-    font = cjk_font()
-    if font is None and any(_has_cjk(t) for side in labels for t in side):
-        warnings.warn(
-            "no CJK font found for matplotlib (install fonts-wqy-microhei or fonts-noto-cjk): "
-            "Chinese tokens are labelled by code point",
-            stacklevel=2,
-        )
-        labels = [[" ".join(f"U+{ord(ch):04X}" for ch in t) if _has_cjk(t) else t for t in side] for side in labels]
-    properties = {"family": font} if font else {}
-    matrix = weights.detach().cpu().float().numpy()
-    height, width = matrix.shape
-    figure, axes = plt.subplots(figsize=(max(4.0, 0.45 * width + 2), max(3.0, 0.4 * height + 1.5)))
-    image = axes.imshow(matrix, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
-    axes.set_xticks(range(width), labels[0], rotation=60, ha="right", **properties)
-    axes.set_yticks(range(height), labels[1], **properties)
-    axes.set_xlabel("source")
-    axes.set_ylabel("output")
-    if title:
-        axes.set_title(title, **properties)
-    figure.colorbar(image, ax=axes, fraction=0.04)
-    try:
-        return _save(figure, path)
-    finally:
-        plt.close(figure)
 
 
 # -- train ------------------------------------------------------------------------------------------
@@ -567,6 +489,8 @@ class Translator:
 
     def attention_heatmap(self, text: str, path: str | Path | None = None, beam_size: int | None = None) -> Path:
         """Translate ``text`` and draw its attention weights as a PNG (default ``attention_<n>.png`` in the run)."""
+        from lstmkit.plots import plot_attention
+
         if self.model.attention is None:
             raise DataError(f"{self.run_dir} was trained without attention (--attention none): no weights to plot")
         result = self.translate([text], beam_size=beam_size)[0]

@@ -46,7 +46,7 @@ class EpochHistory(L.Callback):
         writer.writeheader()
         writer.writerows(self.rows)
         atomic_write(self.run_dir / "history.csv", lambda tmp: tmp.write_text(buffer.getvalue(), encoding="utf-8"))
-        from lstmkit.metrics import plot_learning_curves
+        from lstmkit.plots import plot_learning_curves
 
         history = {c: [row.get(c, float("nan")) for row in self.rows] for c in columns if c not in ("epoch", "lr")}
         plot_learning_curves(history, self.run_dir / "learning_curves.png", title=self.run_dir.name)

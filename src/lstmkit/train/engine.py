@@ -3,9 +3,7 @@ checkpoints, ``resume``, seeding, history and learning curves, DDP across proces
 
 from __future__ import annotations
 
-import logging
 import time
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +14,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from lstmkit.errors import RunDirectoryError
+from lstmkit.quiet import quiet
 from lstmkit.train.callbacks import AtomicCheckpointIO, EpochHistory
 from lstmkit.train.config import TrainConfig
 from lstmkit.train.module import Objective, TrainingModule
@@ -41,13 +40,15 @@ def last_checkpoint(run_dir: str | Path) -> Path:
     return Path(run_dir) / CHECKPOINTS / "last.ckpt"
 
 
-def _quiet_lightning() -> None:
-    for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-    warnings.filterwarnings("ignore", message=".*does not have many workers.*")
-    warnings.filterwarnings("ignore", message=".*GPU available but not used.*")
-    warnings.filterwarnings("ignore", message=".*Checkpoint directory .* exists and is not empty.*")  # resume
-    warnings.filterwarnings("ignore", message=".*isinstance.treespec, LeafSpec.*")
+# Lightning's start-up INFO lines (accelerators found, "Trainer.fit stopped") and warnings that do not
+# apply here; silenced only while ``fit`` runs.
+_LIGHTNING_LOGGERS = ("lightning.pytorch", "lightning.fabric", "lightning")
+_LIGHTNING_WARNINGS = (
+    ".*does not have many workers.*",
+    ".*GPU available but not used.*",
+    ".*Checkpoint directory .* exists and is not empty.*",  # resume
+    ".*isinstance.treespec, LeafSpec.*",
+)
 
 
 def fit(
@@ -70,7 +71,6 @@ def fit(
     training batch sampler in :class:`ShardedBatchSampler`; leave validation unsharded (every
     process scores the whole validation set and so takes the same decisions).
     """
-    _quiet_lightning()
     run_dir = Path(run_dir)
     resume_from = last_checkpoint(run_dir)
     if resume and not resume_from.is_file():
@@ -89,26 +89,27 @@ def fit(
     callbacks: list[L.Callback] = [checkpoint, EpochHistory(run_dir)]
     if config.patience:
         callbacks.append(EarlyStopping(monitor=monitor, mode=config.monitor_mode, patience=config.patience))
-    trainer = L.Trainer(
-        accelerator=config.accelerator,
-        devices=config.devices,
-        strategy="ddp" if config.devices > 1 else "auto",
-        max_epochs=config.epochs,
-        gradient_clip_val=config.clip_norm,
-        gradient_clip_algorithm="norm",
-        precision=config.precision,
-        logger=False,
-        callbacks=callbacks,
-        plugins=[AtomicCheckpointIO()],
-        enable_progress_bar=config.progress,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-        use_distributed_sampler=False,  # batches are sharded by ShardedBatchSampler
-        default_root_dir=run_dir,
-    )
-    module = TrainingModule(model, objective, config, param_groups)
-    start = time.perf_counter()
-    trainer.fit(module, train_loader, val_loader, ckpt_path=resume_from if resume else None)
+    with quiet(_LIGHTNING_LOGGERS, _LIGHTNING_WARNINGS):
+        trainer = L.Trainer(
+            accelerator=config.accelerator,
+            devices=config.devices,
+            strategy="ddp" if config.devices > 1 else "auto",
+            max_epochs=config.epochs,
+            gradient_clip_val=config.clip_norm,
+            gradient_clip_algorithm="norm",
+            precision=config.precision,
+            logger=False,
+            callbacks=callbacks,
+            plugins=[AtomicCheckpointIO()],
+            enable_progress_bar=config.progress,
+            enable_model_summary=False,
+            num_sanity_val_steps=0,
+            use_distributed_sampler=False,  # batches are sharded by ShardedBatchSampler
+            default_root_dir=run_dir,
+        )
+        module = TrainingModule(model, objective, config, param_groups)
+        start = time.perf_counter()
+        trainer.fit(module, train_loader, val_loader, ckpt_path=resume_from if resume else None)
     seconds = time.perf_counter() - start
     best = Path(checkpoint.best_model_path) if checkpoint.best_model_path else None
     if best is not None and best.is_file():
