@@ -9,6 +9,7 @@ import torch
 import lstmkit
 from lstmkit import bptt, kernels
 from lstmkit import functional as LF
+from lstmkit.io import umask
 from lstmkit.kernels import _artifact, build
 
 pytestmark = pytest.mark.skipif(not kernels.available(), reason=f"kernels unavailable: {kernels.unavailable_reason()}")
@@ -175,7 +176,7 @@ def test_build_writes_a_current_library_and_notices_stale_sources(tmp_path, monk
     target = tmp_path / "kernels.so"
     assert build.build(target) == target
     assert _artifact.is_current(target)
-    assert (target.stat().st_mode & 0o777) == 0o755 & ~_umask()
+    assert (target.stat().st_mode & 0o777) == 0o755 & ~umask()
     monkeypatch.setattr(_artifact, "source_hash", lambda: "something else")
     assert not _artifact.is_current(target)
 
@@ -201,14 +202,6 @@ def test_disabled_kernels_fall_back_to_the_python_loops_in_a_fresh_process():
     env = {**__import__("os").environ, "LSTMKIT_DISABLE_KERNELS": "1"}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert result.stdout.split() == ["native", "1", "False"]
-
-
-def _umask() -> int:
-    import os
-
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def test_selftest_says_which_path_runs_and_checks_the_compiled_backend():

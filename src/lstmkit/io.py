@@ -20,11 +20,30 @@ from safetensors.torch import load_file, save_file
 
 from lstmkit.errors import RunDirectoryError
 
-__all__ = ["atomic_write", "write_json", "read_json", "save_weights", "read_tensors", "load_weights"]
+__all__ = ["umask", "atomic_write", "write_json", "read_json", "save_weights", "read_tensors", "load_weights"]
 
 
-def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
-    """Call ``write(temporary_path)``, then move the finished file onto ``path`` atomically."""
+def umask() -> int:
+    """The process's umask, read without changing it (``os.umask`` can only be read by setting it,
+    which would briefly change it for every thread)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)  # no /proc (macOS): set and put back at once
+    os.umask(mask)
+    return mask
+
+
+def atomic_write(path: str | Path, write: Callable[[Path], None], mode: int = 0o666) -> Path:
+    """Call ``write(temporary_path)``, then move the finished file onto ``path`` atomically.
+
+    The file gets ``mode`` less the user's umask, as ``open`` would create it (the temporary file
+    starts private, 0600).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -32,6 +51,7 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     tmp_path = Path(tmp)
     try:
         write(tmp_path)
+        os.chmod(tmp_path, mode & ~umask())
         with open(tmp_path, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp_path, path)

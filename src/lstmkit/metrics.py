@@ -7,8 +7,6 @@ numbers out. Names follow ``metrics.json`` (lower case: ``accuracy``, ``macro_f1
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 from sklearn.metrics import f1_score, precision_recall_fscore_support
@@ -97,17 +95,3 @@ def classification_metrics(y_true, y_pred, labels: Sequence[str]) -> dict:
         "confusion_matrix": matrix.tolist(),
         "per_class": per_class,
     }
-
-
-# diagnostics/gradients.py, which another change is rewriting, still draws through these two names:
-# they stand in for pyplot on lstmkit.plots (no pyplot state) and go once it calls lstmkit.plots.
-def _pyplot() -> SimpleNamespace:
-    from lstmkit.plots import subplots
-
-    return SimpleNamespace(subplots=subplots, close=lambda figure: None)
-
-
-def _save(figure, path: str | Path) -> Path:
-    from lstmkit.plots import save
-
-    return save(figure, path)

@@ -206,16 +206,15 @@ def plot_gradient_profiles(profiles: Sequence[GradientProfile], path: str | Path
     Solid lines are inputs, dashed lines hidden states, dotted lines the LSTM's cell state; the grey
     line marks the 1e-6 threshold of :func:`decay_lag`.
     """
-    from lstmkit.metrics import _pyplot, _save
+    from lstmkit.plots import drawing, save, subplots
 
     if not profiles:
         raise ValueError("no gradient profiles to plot")
     stages = list(dict.fromkeys(p.stage for p in profiles))
-    plt = _pyplot()
-    figure, panels = plt.subplots(1, len(stages), figsize=(6 * len(stages), 4.2), squeeze=False, layout="constrained")
     colours = {"rnn": "tab:red", "lstm": "tab:blue", "gru": "tab:green", "rnn_relu": "tab:orange"}
     styles = {"inputs": "-", "hidden": "--", "cell_state": ":"}
-    try:
+    with drawing():
+        figure, panels = subplots(1, len(stages), figsize=(6 * len(stages), 4.2), squeeze=False)
         for axes, stage in zip(panels[0], stages):
             for profile in (p for p in profiles if p.stage == stage):
                 for series, style in styles.items():
@@ -236,18 +235,15 @@ def plot_gradient_profiles(profiles: Sequence[GradientProfile], path: str | Path
             axes.set_title(f"gradient of the last-step loss: {stage}")
             axes.grid(alpha=0.3)
             axes.legend(fontsize=7)
-        return _save(figure, path)
-    finally:
-        plt.close(figure)
+        return save(figure, path)
 
 
 def plot_exploding(result: ExplodingResult, path: str | Path) -> Path:
     """Left: gradient norm against lag for the scaled-up matrix; right: SGD loss with and without clipping."""
-    from lstmkit.metrics import _pyplot, _save
+    from lstmkit.plots import drawing, save, subplots
 
-    plt = _pyplot()
-    figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2), layout="constrained")
-    try:
+    with drawing():
+        figure, (left, right) = subplots(1, 2, figsize=(12, 4.2))
         left.plot(result.profile.relative("inputs"), label=_SERIES_LABELS["inputs"])
         left.plot(result.profile.relative("hidden"), linestyle="--", label=_SERIES_LABELS["hidden"])
         left.set_yscale("log")
@@ -265,9 +261,7 @@ def plot_exploding(result: ExplodingResult, path: str | Path) -> Path:
         right.set_title("the same model trained with plain SGD")
         right.grid(alpha=0.3)
         right.legend()
-        return _save(figure, path)
-    finally:
-        plt.close(figure)
+        return save(figure, path)
 
 
 def diagnose_gradients(

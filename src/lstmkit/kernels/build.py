@@ -21,6 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from lstmkit.io import umask
 from lstmkit.kernels._artifact import LIBRARY, SOURCES_DIR, is_current, source_hash, stamp_path
 
 __all__ = ["build", "main"]
@@ -57,19 +58,13 @@ def build(output: Path = LIBRARY, verbose: bool = False) -> Path:
             os.unlink(temporary)
             raise RuntimeError(f"no C++ compiler: {compiler!r} was not found (set CXX to another one)") from None
         if result.returncode == 0:
-            os.chmod(temporary, 0o755 & ~_umask())
+            os.chmod(temporary, 0o755 & ~umask())
             os.replace(temporary, output)
             stamp_path(output).write_text(f"{source_hash()}\n{shlex.join(command[:-2])}\n")
             return output
         os.unlink(temporary)
         errors.append(result.stderr.strip().splitlines()[-1] if result.stderr.strip() else f"exit {result.returncode}")
     raise RuntimeError(f"compiling the kernels with {compiler!r} failed: {errors[-1]}")
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def main(argv: list[str] | None = None) -> int:
