@@ -295,8 +295,8 @@ def test_inspect_html_renders_in_headless_chromium_without_errors(sentiment_run,
 
 def test_cli_diagnose_gradients_writes_figures_and_the_table(tmp_path):
     out = invoke(
-        "diagnose", "gradients", "--length", 40, "--hidden", 8, "--batch-size", 4, "--train-steps", 3,
-        "--sgd-steps", 5, "--out", tmp_path,
+        "diagnose", "gradients", "--sequence-length", 40, "--hidden-size", 8, "--batch-size", 4, "--updates", 3,
+        "--sgd-updates", 5, "--out", tmp_path,
     )  # fmt: skip
     assert out.exit_code == 0, out.output
     assert "lag at which" in out.stdout and "lstm" in out.stdout
@@ -311,7 +311,7 @@ def test_cli_diagnose_gradients_writes_figures_and_the_table(tmp_path):
 def test_cli_diagnose_memory_writes_results_and_a_plot(tmp_path):
     out = invoke(
         "diagnose", "memory", "--task", "recall", "--lengths", "5,8", "--cells", "lstm",
-        "--hidden", 8, "--steps", 20, "--out", tmp_path,
+        "--hidden-size", 8, "--updates", 20, "--out", tmp_path,
     )  # fmt: skip
     assert out.exit_code == 0, out.output
     saved = json.loads((tmp_path / "memory_recall.json").read_text(encoding="utf-8"))
@@ -326,8 +326,9 @@ def test_cli_diagnose_memory_writes_results_and_a_plot(tmp_path):
         (["diagnose", "memory", "--task", "sorting"], "--task must be one of"),
         (["diagnose", "memory", "--cells", "lstm,transformer"], "--cells"),
         (["diagnose", "memory", "--lengths", "10,x"], "--lengths"),
-        (["diagnose", "memory", "--steps", "0"], "steps must be a positive int"),
-        (["diagnose", "gradients", "--length", "1"], "length must be an int of at least 2"),
+        (["diagnose", "memory", "--updates", "0"], "--updates must be a positive int"),
+        (["diagnose", "gradients", "--sequence-length", "1"], "--sequence-length must be an int of at least 2"),
+        (["diagnose", "gradients", "--batch-size", "0"], "--batch-size must"),
         (["inspect", ".", "很好"], "config.json"),
     ],
 )

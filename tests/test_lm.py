@@ -79,16 +79,16 @@ def test_the_lstm_beats_both_baselines_on_held_out_text(trained):
 def test_generate_samples_from_the_prime(trained):
     root, _ = trained
     model = lm.load(root / "run")
-    sample = model.generate("the lord", temperature=0.5, length=40, seed=3)
+    sample = model.generate("the lord", temperature=0.5, chars=40, seed=3)
     assert sample.startswith("the lord") and len(sample) == len("the lord") + 40
-    assert sample == model.generate("the lord", temperature=0.5, length=40, seed=3)
-    assert model.generate("the", temperature=0, length=5) == model.generate("the", temperature=0, length=5)
+    assert sample == model.generate("the lord", temperature=0.5, chars=40, seed=3)
+    assert model.generate("the", temperature=0, chars=5) == model.generate("the", temperature=0, chars=5)
 
 
 def test_cli_generate_evaluate_and_errors(trained, tmp_path):
     root, _ = trained
     run = root / "run"
-    done = invoke("generate", run, "--prime", "moses", "--length", "20", "--seed", "1")
+    done = invoke("generate", run, "--prime", "moses", "--chars", "20", "--seed", "1")
     assert done.exit_code == 0, done.stderr
     assert done.stdout.startswith("moses") and len(done.stdout.strip()) == 25
     evaluated = invoke("evaluate", run, "--json")

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from lstmkit.cli import _options as opt
 from lstmkit.cli._app import app, console, user_errors
 from lstmkit.errors import LstmkitError
 
@@ -37,15 +38,23 @@ def _parse_lengths(value: str) -> list[int]:
     return lengths
 
 
+# The configs' field names where the command line calls the option otherwise.
+_OPTION_NAMES = {"length": "--sequence-length", "train_steps": "--updates", "steps": "--updates"}
+
+
 @contextlib.contextmanager
 def _options():
-    """Option values the library rejects (``ValueError``) become the CLI's one-line errors."""
+    """Option values the library rejects (``ValueError: <field> must ...``) become the CLI's one-line
+    errors, naming the option as the command line spells it."""
     try:
         yield
     except LstmkitError:
         raise
     except ValueError as exc:
-        raise LstmkitError(str(exc)) from None
+        message = str(exc)
+        field = message.split(" ", 1)[0]
+        option = _OPTION_NAMES.get(field, "--" + field.replace("_", "-"))
+        raise LstmkitError(option + message[len(field) :]) from None
 
 
 def _lag(value: int | None, length: int) -> str:
@@ -55,18 +64,16 @@ def _lag(value: int | None, length: int) -> str:
 @diagnose_app.command("gradients")
 def gradients(
     cells: str = typer.Option("rnn,lstm,gru", help="Comma-separated cells: rnn (tanh), lstm, gru."),
-    length: int = typer.Option(200, help="Sequence length T of the probe (lags 0..T-1)."),
-    hidden: int = typer.Option(64, help="Hidden units."),
+    sequence_length: int = typer.Option(200, help="Sequence length T of the probe (lags 0..T-1)."),
+    hidden_size: opt.HiddenSize = 64,
     batch_size: int = typer.Option(32, help="Probe sequences (norms are averaged over them)."),
-    train_steps: int = typer.Option(
-        300, help="Adam updates on the adding problem before the 'trained' profile (0: none)."
-    ),
+    updates: int = typer.Option(300, help="Adam updates on the adding problem before the 'trained' profile (0: none)."),
     lstm_init: str = typer.Option(
         "forget-bias", help="LSTM initialisation: forget-bias (forget-gate bias 1), chrono or torch (uniform)."
     ),
     recurrent_scale: float = typer.Option(3.0, help="Factor on the RNN's W_hh for the exploding-gradient demo."),
-    sgd_steps: int = typer.Option(200, help="SGD updates of the clipping comparison (with and without clipping)."),
-    seed: int = typer.Option(0, help="Random seed."),
+    sgd_updates: int = typer.Option(200, help="SGD updates of the clipping comparison (with and without clipping)."),
+    seed: opt.Seed = 0,
     out: Path = typer.Option(Path("runs/diagnose"), help="Folder for gradients.png, exploding.png, gradients.json."),
 ) -> None:
     """Norm of the gradient of a last-step loss w.r.t. each earlier input and hidden state, against lag."""
@@ -74,23 +81,25 @@ def gradients(
 
     with user_errors(), _options():
         config = GradientConfig(
-            length=length,
-            hidden_size=hidden,
+            length=sequence_length,
+            hidden_size=hidden_size,
             batch_size=batch_size,
-            train_steps=train_steps,
+            train_steps=updates,
             lstm_init=lstm_init,
             seed=seed,
         )
         cell_names = _parse_cells(cells)
         if not recurrent_scale > 0:
             raise LstmkitError(f"--recurrent-scale must be positive, got {recurrent_scale}")
-        if sgd_steps < 1:
-            raise LstmkitError(f"--sgd-steps must be at least 1, got {sgd_steps}")
+        if sgd_updates < 1:
+            raise LstmkitError(f"--sgd-updates must be at least 1, got {sgd_updates}")
     with user_errors():
         summary = diagnose_gradients(
-            cell_names, config, out, recurrent_scale=recurrent_scale, sgd_steps=sgd_steps, progress=console.print
+            cell_names, config, out, recurrent_scale=recurrent_scale, sgd_steps=sgd_updates, progress=console.print
         )
-    table = Table(title=f"lag at which the gradient norm falls below 1e-6 of its last-step value (T = {length})")
+    table = Table(
+        title=f"lag at which the gradient norm falls below 1e-6 of its last-step value (T = {sequence_length})"
+    )
     for column in ("cell", "stage", "inputs x_t", "hidden h_t", "cell state c_t", "norm ratio at lag 50"):
         table.add_column(column)
     for row in summary["rows"]:
@@ -98,9 +107,9 @@ def gradients(
         table.add_row(
             row["cell"],
             row["stage"],
-            _lag(row["input_decay_lag"], length),
-            _lag(row["hidden_decay_lag"], length),
-            "" if row["cell"] != "lstm" else _lag(row["cell_state_decay_lag"], length),
+            _lag(row["input_decay_lag"], sequence_length),
+            _lag(row["hidden_decay_lag"], sequence_length),
+            "" if row["cell"] != "lstm" else _lag(row["cell_state_decay_lag"], sequence_length),
             "" if ratio is None else f"{ratio:.1e}",
         )
     console.print(table)
@@ -121,14 +130,14 @@ def memory(
     task: str = typer.Option("adding", help="adding, copy or recall."),
     lengths: str = typer.Option("50,100,200", help="Comma-separated sequence lengths."),
     cells: str = typer.Option("rnn,lstm", help="Comma-separated cells: rnn (tanh), lstm, gru."),
-    hidden: int = typer.Option(64, help="Hidden units."),
-    steps: int = typer.Option(3000, help="Budget: Adam updates per (cell, length); stops early on success."),
+    hidden_size: opt.HiddenSize = 64,
+    updates: int = typer.Option(3000, help="Budget: Adam updates per (cell, length); stops early on success."),
     batch_size: int = typer.Option(64, help="Sequences per update."),
     lr: float = typer.Option(3e-3, help="Adam learning rate."),
     lstm_init: str = typer.Option(
         "chrono", help="LSTM initialisation: chrono (forget biases spread up to T), forget-bias (1) or torch."
     ),
-    seed: int = typer.Option(0, help="Random seed."),
+    seed: opt.Seed = 0,
     out: Path = typer.Option(Path("runs/diagnose"), help="Folder for memory_TASK.png and memory_TASK.json."),
 ) -> None:
     """Train each cell at each length on a long-memory task; test error against the trivial baseline."""
@@ -138,8 +147,8 @@ def memory(
         if task not in TASKS:
             raise LstmkitError(f"--task must be one of {sorted(TASKS)}, got {task!r}")
         config = MemoryConfig(
-            hidden_size=hidden,
-            steps=steps,
+            hidden_size=hidden_size,
+            steps=updates,
             batch_size=batch_size,
             lr=lr,
             lstm_init=lstm_init,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
@@ -9,43 +10,49 @@ from rich.table import Table
 
 from lstmkit.cli import _options as opt
 from lstmkit.cli._app import SCORE_PRINTERS, app, console, train_app, user_errors
+from lstmkit.tasks.lm.config import TEMPERATURE, LMConfig
+
+DEFAULT = LMConfig()
 
 
 @train_app.command("lm")
 def train_lm(
-    data: str = typer.Option("kjv", help="Data set name (see `lstmkit data list`) or a UTF-8 text file."),
-    out: Path = typer.Option(Path("runs/lm"), help="Run directory to write."),
-    max_chars: int = typer.Option(1_000_000, help="Use the first N characters of the text (0: all)."),
-    sequence_length: int = typer.Option(128, help="Characters per training sequence (backpropagation length)."),
-    embedding_dim: int = typer.Option(256, help="Character embedding size (tied to the output when = hidden)."),
-    hidden_size: int = typer.Option(256, help="LSTM hidden units."),
-    num_layers: int = typer.Option(1, help="Stacked LSTM layers."),
-    dropout: float = typer.Option(0.1, help="Dropout before the output layer (and between layers)."),
-    epochs: int = typer.Option(3, help="Maximum epochs."),
-    batch_size: int = typer.Option(64, help="Sequences per batch."),
-    lr: float = typer.Option(3e-3, help="Peak learning rate (AdamW, cosine schedule)."),
-    seed: opt.Seed = 0,
-    progress: opt.Progress = True,
+    data: str = typer.Option(DEFAULT.data, help="Data set name (see `lstmkit data list`) or a UTF-8 text file."),
+    out: opt.Out = Path("runs/lm"),
+    max_chars: int = typer.Option(DEFAULT.max_chars or 0, help="Use the first N characters of the text (0: all)."),
+    sequence_length: int = typer.Option(
+        DEFAULT.sequence_length, help="Characters per training sequence (backpropagation length)."
+    ),
+    embedding_dim: opt.EmbeddingDim = DEFAULT.embedding_dim,
+    hidden_size: opt.HiddenSize = DEFAULT.hidden_size,
+    num_layers: opt.NumLayers = DEFAULT.num_layers,
+    dropout: opt.Dropout = DEFAULT.dropout,
+    epochs: opt.Epochs = DEFAULT.train.epochs,
+    batch_size: opt.BatchSize = DEFAULT.train.batch_size,
+    optimizer: opt.Optimizer = DEFAULT.train.optimizer,
+    lr: opt.LR = DEFAULT.train.lr,
+    weight_decay: opt.WeightDecay = DEFAULT.train.weight_decay,
+    schedule: opt.Schedule = DEFAULT.train.schedule,
+    clip_norm: opt.ClipNorm = DEFAULT.train.clip_norm or 0.0,
+    patience: opt.Patience = DEFAULT.train.patience or 0,
+    seed: opt.Seed = DEFAULT.train.seed,
+    devices: opt.Devices = DEFAULT.train.devices,
+    accelerator: opt.Accelerator = DEFAULT.train.accelerator,
+    progress: opt.Progress = DEFAULT.train.progress,
     resume: opt.Resume = False,
     force: opt.Force = False,
+    as_json: opt.Json = False,
 ) -> None:
     """Train a character-level LSTM language model; reports bits per character beside n-gram baselines."""
     from lstmkit.tasks import lm
-    from lstmkit.train import TrainConfig
 
     with user_errors():
-        train_config = TrainConfig(
-            epochs=epochs,
-            batch_size=batch_size,
-            lr=lr,
-            weight_decay=0.0,
-            patience=2,
-            monitor="loss",
-            monitor_mode="min",
-            seed=seed,
-            progress=progress,
-        )
-        config = lm.LMConfig(
+        train_config = opt.train_config(
+            defaults=DEFAULT.train, epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr,
+            weight_decay=weight_decay, schedule=schedule, clip_norm=clip_norm, patience=patience, seed=seed,
+            devices=devices, accelerator=accelerator, progress=progress,
+        )  # fmt: skip
+        config = LMConfig(
             data=data,
             max_chars=max_chars or None,
             sequence_length=sequence_length,
@@ -56,6 +63,11 @@ def train_lm(
             train=train_config,
         )
         result = lm.train(config, out, resume=resume, force=force)
+    if not result.metrics:  # an extra DDP process: the first one reports
+        return
+    if as_json:
+        typer.echo(json.dumps(result.metrics, ensure_ascii=False, indent=2))
+        return
     metrics = result.metrics
     table = Table(title=f"character LM {out}: {metrics['data']['name']} ({metrics['data']['test']} test characters)")
     table.add_column("model")
@@ -70,15 +82,20 @@ def train_lm(
 def generate(
     run: Path = typer.Argument(..., help="A character LM run directory."),
     prime: str = typer.Option(..., help="Text to start from (at least one character)."),
-    temperature: float = typer.Option(0.8, help="Sampling temperature (0: always the likeliest character)."),
-    length: int = typer.Option(200, help="Characters to generate after the prime."),
+    temperature: float = typer.Option(TEMPERATURE, help="Sampling temperature (0: always the likeliest character)."),
+    chars: int = typer.Option(200, help="Characters to generate after the prime."),
     seed: int | None = typer.Option(None, help="Random seed for repeatable samples."),
+    as_json: opt.Json = False,
 ) -> None:
     """Sample text from a trained character language model."""
     from lstmkit.tasks import lm
 
     with user_errors():
-        text = lm.load(run).generate(prime, temperature=temperature, length=length, seed=seed)
+        text = lm.load(run).generate(prime, temperature=temperature, chars=chars, seed=seed)
+    if as_json:
+        typer.echo(json.dumps({"run": str(run), "prime": prime, "temperature": temperature, "text": text},
+                              ensure_ascii=False))  # fmt: skip
+        return
     typer.echo(text)
 
 

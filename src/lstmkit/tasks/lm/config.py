@@ -1,0 +1,37 @@
+"""The configuration of a character-LM run, saved as its ``config.json``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lstmkit.errors import DataError
+from lstmkit.train.config import TaskConfig, TrainConfig
+
+__all__ = ["LMConfig", "TEMPERATURE"]
+
+TEMPERATURE = 0.8  # sampling temperature of `generate`, in Python and on the command line
+
+
+@dataclass(frozen=True)
+class LMConfig(TaskConfig):
+    """A character LM run. ``data`` is a registered text (``kjv``) or a UTF-8 file; ``max_chars``
+    keeps only its first characters (the split is taken after that)."""
+
+    data: str = "kjv"
+    max_chars: int | None = 1_000_000
+    sequence_length: int = 128
+    embedding_dim: int = 256
+    hidden_size: int = 256
+    num_layers: int = 1
+    dropout: float = 0.1
+    train: TrainConfig = field(
+        default_factory=lambda: TrainConfig(
+            epochs=3, batch_size=64, lr=3e-3, patience=2, monitor="loss", monitor_mode="min", weight_decay=0.0
+        )
+    )
+
+    def __post_init__(self) -> None:
+        if self.sequence_length < 2:
+            raise DataError(f"sequence_length must be at least 2, got {self.sequence_length}")
+        if self.max_chars is not None and self.max_chars < 100:
+            raise DataError(f"max_chars must be at least 100 or None, got {self.max_chars}")

@@ -1,0 +1,103 @@
+"""A finished character-LM run: sampling, and bits per character on any text."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from lstmkit.data import Vocab
+from lstmkit.data.char_text import read_text_file, split_text
+from lstmkit.errors import DataError, RunDirectoryError
+from lstmkit.heads import LanguageModel, LanguageModelConfig
+from lstmkit.io import load_weights, read_json
+from lstmkit.layers import detach_state
+from lstmkit.runs import VOCAB, WEIGHTS, read_run_config
+from lstmkit.streaming import Streaming
+from lstmkit.tasks.lm.config import TEMPERATURE, LMConfig
+from lstmkit.tasks.lm.task import NAME, TOKENIZER, load_text
+
+__all__ = ["CharLM", "bits_per_character"]
+
+
+@torch.no_grad()
+def bits_per_character(model: LanguageModel, ids: list[int], chunk: int = 256) -> float:
+    """Mean ``-log2 P(c_t | c_<t)`` over ``ids[1:]``, reading the text in order with the state carried."""
+    if len(ids) < 2:
+        raise DataError(f"need at least 2 characters to score, got {len(ids)}")
+    model.eval()
+    tokens = torch.tensor(ids, dtype=torch.long).unsqueeze(0)
+    state, total = None, 0.0
+    for start in range(0, len(ids) - 1, chunk):
+        inputs = tokens[:, start : start + chunk]
+        targets = tokens[:, start + 1 : start + chunk + 1]
+        logits, state = model(inputs, state=state)
+        state = detach_state(state)
+        logits = logits[:, : targets.shape[1]]
+        total += torch.nn.functional.cross_entropy(logits[0], targets[0], reduction="sum").item()
+    return total / (len(ids) - 1) / math.log(2)
+
+
+class CharLM:
+    """A trained character LM run (``load(run_dir)``): sampling and bits per character."""
+
+    def __init__(self, run_dir: str | Path) -> None:
+        self.run_dir = Path(run_dir)
+        saved = read_run_config(self.run_dir, NAME)
+        self.config = LMConfig.from_dict(saved["config"])
+        self.vocab = Vocab.from_json(self.run_dir / VOCAB)
+        self.model = LanguageModel(LanguageModelConfig.from_dict(saved["model"]))
+        if not (self.run_dir / WEIGHTS).is_file():
+            raise RunDirectoryError(f"{self.run_dir} has no {WEIGHTS}: training did not finish (use --resume)")
+        load_weights(self.run_dir / WEIGHTS, self.model)
+        self.model.eval()
+
+    @torch.no_grad()
+    def generate(self, prime: str, temperature: float = TEMPERATURE, chars: int = 200, seed: int | None = None) -> str:
+        """``prime`` followed by ``chars`` sampled characters (``temperature`` 0 takes the likeliest)."""
+        if not isinstance(prime, str) or not prime:
+            raise DataError("the prime is empty: give --prime at least one character to start from")
+        if temperature < 0 or chars < 0:
+            raise DataError(f"--temperature and --chars must not be negative, got {temperature} and {chars}")
+        generator = torch.Generator().manual_seed(seed) if seed is not None else None
+        ids = self.vocab.encode(TOKENIZER.tokenize(prime))
+        logits, state = self.model(torch.tensor([ids]))
+        scores = logits[0, -1]
+        # After the prime, one character at a time: the recurrent stack streams, its state kept in place.
+        stream = Streaming(self.model.encoder.rnn)
+        stream.reset(state=state)
+        out = []
+        specials = len(self.vocab.specials())
+        for _ in range(chars):
+            scores[:specials] = float("-inf")  # never emit <pad>/<unk>
+            if temperature == 0:
+                token = int(scores.argmax())
+            else:
+                token = int(torch.multinomial(torch.softmax(scores / temperature, -1), 1, generator=generator))
+            out.append(self.vocab.tokens[token])
+            hidden = stream.step(self.model.encoder.embedding(torch.tensor([token])))
+            scores = self.model.logits(hidden)[0]
+        return prime + "".join(out)
+
+    def evaluate(self, data: str | None = None) -> dict[str, Any]:
+        """Bits per character on the run's test text (with the baselines trained beside it) or on a file."""
+        if data is None:
+            _, _, test_text = split_text(load_text(self.config)[0])
+            ids = self.vocab.encode(TOKENIZER.tokenize(test_text))
+            baselines = read_json(self.run_dir / "metrics.json").get("baselines", {})
+            return {
+                "data": f"{self.config.data} test",
+                "characters": len(ids),
+                "bpc": bits_per_character(self.model, ids),
+                "baselines": baselines,
+            }
+        text = read_text_file(data)
+        ids = self.vocab.encode(TOKENIZER.tokenize(text))
+        return {
+            "data": Path(data).name,
+            "characters": len(ids),
+            "bpc": bits_per_character(self.model, ids),
+            "baselines": {},
+        }

@@ -1,0 +1,152 @@
+"""One lifecycle for every task: ``train_task`` and ``load_run``.
+
+``train_task`` is the whole of a training run, in order, for any task: guard the run directory
+(a finished run is replaced only with ``force``; ``resume`` reads the saved config back), prepare
+the data, seed, build the model and its loaders, write the run files once, train (in one process
+or several), save the weights, score against the baselines and write ``metrics.json``.
+``load_run`` opens a finished run of any task from what its ``config.json`` names.
+
+A task says only what is its own, as a :class:`Task`: how it prepares its data, what it builds,
+how it scores and how a finished run is loaded. It never writes the run files itself.
+
+Several processes (``config.train.devices > 1``): Lightning's DDP starts the others by running the
+same command again, so every process goes through ``train_task``. Each prepares the same data and
+builds the same model (same seed); the training batches are sharded between them
+(:class:`~lstmkit.train.distributed.ShardedBatchSampler`), validation is not (every process takes
+the same early-stopping decisions), and only the first process writes anything.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from lstmkit.errors import RunDirectoryError
+from lstmkit.io import save_weights
+from lstmkit.runs import CONFIG, WEIGHTS, read_run_config, run_task, write_metrics, write_run_config
+from lstmkit.train.config import TaskConfig
+from lstmkit.train.distributed import ShardedBatchSampler
+from lstmkit.train.module import Objective
+
+__all__ = ["Built", "Task", "TaskResult", "train_task", "load_run", "is_ddp_worker"]
+
+
+@dataclass
+class Built:
+    """What a task builds for training: the model, its objective and loaders, and what the run keeps.
+
+    ``payload`` joins ``config.json`` (the model's config, the data set's name); ``files`` are the
+    other run files, each ``name -> write(path)`` (a vocabulary, scalers). ``param_groups`` sets
+    per-group learning rates (``None``: one group).
+    """
+
+    model: nn.Module
+    objective: Objective
+    train_loader: DataLoader
+    val_loader: DataLoader
+    payload: dict[str, Any] = field(default_factory=dict)
+    files: dict[str, Callable[[Path], Any]] = field(default_factory=dict)
+    param_groups: list[dict] | None = None
+
+
+@dataclass
+class TaskResult:
+    """A finished training run: its directory and ``metrics.json`` (empty in the extra DDP processes)."""
+
+    run_dir: Path
+    metrics: dict[str, Any]
+
+
+class Task(ABC):
+    """What one task contributes to the lifecycle; see the module docstring for the order of calls."""
+
+    name: ClassVar[str]  # as ``config.json`` records it
+    config_class: ClassVar[type[TaskConfig]]
+
+    def check(self, config: TaskConfig) -> None:  # noqa: B027 (a hook: most tasks accept every config)
+        """Refuse a configuration before any data is read (raise a :class:`~lstmkit.errors.LstmkitError`)."""
+
+    @abstractmethod
+    def prepare(self, config: TaskConfig, run_dir: Path, resume: bool) -> Any:
+        """The data the run trains and scores on (on ``resume``, read back what the first start wrote)."""
+
+    @abstractmethod
+    def build(self, config: TaskConfig, data: Any) -> Built:
+        """The model, objective and loaders for ``data``; called after seeding."""
+
+    @abstractmethod
+    def score(self, config: TaskConfig, data: Any, model: nn.Module, run_dir: Path) -> dict[str, Any]:
+        """``metrics.json``'s content for the trained ``model``: its scores, the baselines', the data's sizes."""
+
+    @abstractmethod
+    def load(self, run_dir: Path) -> Any:
+        """A finished run, ready to use (predict, translate, forecast, generate, evaluate)."""
+
+
+def is_ddp_worker() -> bool:
+    """True in the extra processes a DDP launcher started (they run the command again with a rank set)."""
+    return int(os.environ.get("LOCAL_RANK", "0")) > 0 or int(os.environ.get("RANK", "0")) > 0
+
+
+def train_task(task: Task, config: TaskConfig, run_dir: str | Path, *, resume: bool = False, force: bool = False):
+    """Train ``task`` with ``config`` into ``run_dir``: see the module docstring."""
+    from lstmkit.train.engine import fit
+
+    run_dir = Path(run_dir)
+    worker = is_ddp_worker()
+    if resume:
+        config = task.config_class.from_dict(read_run_config(run_dir, task.name)["config"])
+    elif (run_dir / CONFIG).exists() and not force and not worker:
+        raise RunDirectoryError(f"{run_dir} already holds a run; pass --resume to continue it or --force to replace it")
+    task.check(config)
+    started = time.perf_counter()
+    data = task.prepare(config, run_dir, resume)
+    torch.manual_seed(config.train.seed)
+    built = task.build(config, data)
+    if not resume and not worker:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        for name, write in built.files.items():
+            write(run_dir / name)
+        write_run_config(run_dir, task.name, {"config": config.to_dict(), **built.payload})
+    train_loader = _sharded(built.train_loader) if config.train.devices > 1 else built.train_loader
+    result = fit(
+        built.model, built.objective, train_loader, built.val_loader, config.train, run_dir,
+        resume=resume, param_groups=built.param_groups,
+    )  # fmt: skip
+    if not result.is_global_zero:
+        return TaskResult(run_dir, {})
+    save_weights(run_dir / WEIGHTS, built.model.state_dict())
+    metrics = {"task": task.name, **task.score(config, data, built.model, run_dir)}
+    metrics.update(
+        epochs=result.epochs,
+        train_seconds=round(result.seconds, 1),
+        total_seconds=round(time.perf_counter() - started, 1),
+    )
+    write_metrics(run_dir, metrics)
+    return TaskResult(run_dir, metrics)
+
+
+def _sharded(loader: DataLoader) -> DataLoader:
+    """``loader`` with each process taking every world_size-th of its batches."""
+    return DataLoader(
+        loader.dataset,
+        batch_sampler=ShardedBatchSampler(loader.batch_sampler),
+        collate_fn=loader.collate_fn,
+        num_workers=loader.num_workers,
+    )
+
+
+def load_run(run_dir: str | Path) -> Any:
+    """The finished run in ``run_dir``, loaded by the task its ``config.json`` names."""
+    from lstmkit.tasks.registry import task_named
+
+    return task_named(run_task(run_dir)).load(Path(run_dir))

@@ -1,0 +1,66 @@
+"""One option vocabulary: every train command takes the shared options, with its config's defaults."""
+
+import dataclasses
+
+import pytest
+import typer.main
+
+from lstmkit.cli import app
+from lstmkit.tasks.registry import TASK_NAMES, task_named
+from lstmkit.tasks.runner import Task
+
+# Options every `lstmkit train <task>` command has, under these names.
+TRAIN_OPTIONS = {
+    "out", "epochs", "batch_size", "optimizer", "lr", "weight_decay", "schedule", "clip_norm", "patience", "seed",
+    "devices", "accelerator", "progress", "resume", "force", "as_json",
+}  # fmt: skip
+
+
+def _command(*path: str):
+    command = typer.main.get_command(app)
+    for name in path:
+        command = command.commands[name]
+    return command
+
+
+def _converted_tasks() -> list[str]:
+    return [name for name in TASK_NAMES if isinstance(task_named(name), Task)]
+
+
+@pytest.mark.parametrize("name", _converted_tasks())
+def test_train_command_has_the_shared_options(name):
+    params = {p.name for p in _command("train", name).params}
+    assert TRAIN_OPTIONS <= params, f"train {name} lacks {sorted(TRAIN_OPTIONS - params)}"
+
+
+@pytest.mark.parametrize("name", _converted_tasks())
+def test_every_train_option_defaults_to_the_task_config(name):
+    config = task_named(name).config_class()
+    fields = {f.name for f in dataclasses.fields(config)} - {"train"}
+    train_fields = {f.name for f in dataclasses.fields(config.train)}
+    checked = 0
+    for param in _command("train", name).params:
+        if param.name in fields:
+            expected = getattr(config, param.name)
+        elif param.name in train_fields:
+            expected = getattr(config.train, param.name)
+        else:
+            continue
+        # 0 on the command line stands for an optional limit turned off (None in the config).
+        assert param.default == expected or (expected is None and param.default == 0), (
+            f"train {name} --{param.name.replace('_', '-')}: command line {param.default!r}, config {expected!r}"
+        )
+        checked += 1
+    assert checked >= len(TRAIN_OPTIONS - {"out", "resume", "force", "as_json"})
+
+
+def test_no_command_uses_a_retired_option_name():
+    # Each concept has one name: --hidden-size (not --hidden), --out is a directory everywhere.
+    retired = {"hidden", "length", "train_steps", "step"}
+    found = []
+    commands = [("train", name) for name in _converted_tasks()]
+    commands += [("diagnose", name) for name in _command("diagnose").commands]
+    for path in commands:
+        found += [f"{' '.join(path)} --{p.name}" for p in _command(*path).params if p.name in retired]
+    found += [f"{name} --{p.name}" for name in ("generate",) for p in _command(name).params if p.name in retired]
+    assert not found, found

@@ -1,0 +1,109 @@
+"""The shared task lifecycle, on a task small enough to train in a second."""
+
+import json
+from dataclasses import dataclass, field
+
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from lstmkit.errors import RunDirectoryError
+from lstmkit.tasks.registry import task_named
+from lstmkit.tasks.runner import Built, Task, load_run, train_task
+from lstmkit.train.config import TaskConfig, TrainConfig
+
+
+@dataclass(frozen=True)
+class MeanConfig(TaskConfig):
+    width: int = 3
+    train: TrainConfig = field(
+        default_factory=lambda: TrainConfig(epochs=2, batch_size=8, monitor="loss", monitor_mode="min", progress=False)
+    )
+
+
+class MeanObjective:
+    def loss(self, model, batch):
+        return (model(batch["x"]) - batch["y"]).pow(2).mean()
+
+    def eval_sums(self, model, batch):
+        return {"loss": self.loss(model, batch) * len(batch["x"]), "count": torch.tensor(float(len(batch["x"])))}
+
+    def summarize(self, sums):
+        return {"loss": sums["loss"] / sums["count"]}
+
+    def batch_size(self, batch):
+        return len(batch["x"])
+
+
+class MeanTask(Task):
+    """Learn y = mean(x) with a linear layer; the baseline always answers 0."""
+
+    name = "mean"
+    config_class = MeanConfig
+    prepared = 0
+
+    def prepare(self, config, run_dir, resume):
+        MeanTask.prepared += 1
+        x = torch.randn(64, config.width, generator=torch.Generator().manual_seed(0))
+        return [{"x": row, "y": row.mean(0, keepdim=True)} for row in x]
+
+    def build(self, config, data):
+        loader = DataLoader(data, batch_size=config.train.batch_size)
+        return Built(
+            nn.Linear(config.width, 1), MeanObjective(), loader, loader,
+            payload={"model": {"width": config.width}},
+            files={"notes.json": lambda path: path.write_text(json.dumps({"rows": len(data)}))},
+        )  # fmt: skip
+
+    def score(self, config, data, model, run_dir):
+        with torch.no_grad():
+            errors = [float((model(row["x"]) - row["y"]).pow(2)) for row in data]
+        return {"model": {"mse": sum(errors) / len(errors)}, "baselines": {"zero": {"mse": 0.1}}}
+
+    def load(self, run_dir):
+        return run_dir
+
+
+def test_train_task_writes_the_run_and_guards_it(tmp_path):
+    run = tmp_path / "run"
+    result = train_task(MeanTask(), MeanConfig(), run)
+    assert result.metrics["task"] == "mean" and result.metrics["epochs"] == 2
+    assert {"model", "baselines", "train_seconds", "total_seconds"} <= set(result.metrics)
+    saved = json.loads((run / "config.json").read_text())
+    assert saved["task"] == "mean" and saved["config"]["width"] == 3 and saved["model"] == {"width": 3}
+    assert json.loads((run / "notes.json").read_text()) == {"rows": 64}
+    assert (run / "model.safetensors").is_file() and (run / "metrics.json").is_file()
+    with pytest.raises(RunDirectoryError, match="already holds a run; pass --resume .* or --force"):
+        train_task(MeanTask(), MeanConfig(), run)
+    replaced = train_task(MeanTask(), MeanConfig(width=5), run, force=True)
+    assert json.loads((run / "config.json").read_text())["config"]["width"] == 5
+    assert replaced.metrics["model"]["mse"] >= 0
+
+
+def test_resume_reads_the_saved_config_back(tmp_path):
+    run = tmp_path / "run"
+    train_task(MeanTask(), MeanConfig(width=4), run)
+    resumed = train_task(MeanTask(), MeanConfig(width=99), run, resume=True)  # the saved config wins
+    assert json.loads((run / "config.json").read_text())["config"]["width"] == 4
+    assert resumed.metrics["epochs"] == 2
+
+
+def test_a_check_refuses_a_config_before_any_data_is_read(tmp_path):
+    class Picky(MeanTask):
+        def check(self, config):
+            raise RunDirectoryError("width 3 is not allowed")
+
+    before = MeanTask.prepared
+    with pytest.raises(RunDirectoryError, match="width 3"):
+        train_task(Picky(), MeanConfig(), tmp_path / "run")
+    assert MeanTask.prepared == before and not (tmp_path / "run").exists()
+
+
+def test_load_run_follows_the_task_its_config_names(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps({"task": "nonsense", "format_version": 1}))
+    with pytest.raises(RunDirectoryError, match="unknown task 'nonsense': lstmkit has sentiment, translate"):
+        load_run(tmp_path)
+    assert task_named("lm").name == "lm"
+    with pytest.raises(RunDirectoryError, match="run directory not found"):
+        load_run(tmp_path / "missing")
