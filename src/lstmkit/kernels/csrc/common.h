@@ -15,10 +15,6 @@
 
 namespace lstmkit {
 
-// Rows of the fused element-wise passes are split over threads only when there is enough work to pay
-// for waking them (a fork costs a few microseconds).
-inline bool worth_threads(int64_t rows, int64_t per_row) { return rows > 1 && rows * per_row >= 16384; }
-
 inline int64_t active_rows(const int64_t* batch_sizes, int t, int batch) {
     return batch_sizes ? batch_sizes[t] : batch;
 }

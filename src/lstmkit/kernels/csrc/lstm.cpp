@@ -29,6 +29,7 @@ static void lstm_forward(int T, int B, int H, int P, const int64_t* batch_sizes,
     S* h_cell = work;                      // (B, H): o * tanh(c) before the projection
     S* h_in_scratch = work + int64_t(B) * H;  // (B, P): h * recurrent mask
     const StepWeight<S> recurrent(w_hh, P, G, true), projection(w_hr, H, P, true);
+    if (ln.active()) ln.normalise_inputs(int64_t(T) * B, H);
     for (int t = 0; t < T; ++t) {
         const int64_t n = active_rows(batch_sizes, t, B);
         if (n == 0) continue;

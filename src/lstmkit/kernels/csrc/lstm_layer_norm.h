@@ -6,8 +6,8 @@
 // where LN(v) = (v - mean) / sqrt(var + eps) over v's values (biased variance, as
 // torch.nn.functional.layer_norm). The state carried on is the unnormalised c. The binding computes
 // W_ih x for all steps in one GEMM before the loop (ih_norm); the loop zeroes each step's running gate
-// rows, the recurrent GEMM leaves r = W_hh h_in there, and the row step below does the rest. Both
-// norms of a row are taken in the same pass, while the row is in cache; W_ih x is normalised in place.
+// rows, the recurrent GEMM leaves r = W_hh h_in there, and the row step below does the rest. W_ih x is
+// normalised in place for every step before the loop (it does not depend on the recurrence).
 //
 // Backward leaves in d_pre the error on r (what the recurrent GEMM produced), so the binding's
 // dW_hh = d_pre^T h_in and the loop's dh = d_pre W_hh are the plain LSTM's, and in d_input the error
@@ -16,10 +16,12 @@
 // rows were split over threads).
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
 #include "activations.h"
+#include "parallel.h"
 
 namespace lstmkit {
 
@@ -74,14 +76,22 @@ struct LayerNormLSTMForward {
 
     bool active() const { return ih_gain != nullptr; }
 
+    // LN(W_ih x) of all T * B rows at once, in place, before the loop: it does not depend on the
+    // recurrence, so it need not wait for it (rows of finished sequences are normalised too, never read).
+    void normalise_inputs(int64_t rows, int H) const {
+        const int G = 4 * H;
+        parallel_for(rows, worth_threads(rows, G), [&](int64_t tb) {
+            ih_rstd[tb] = normalise(ih_norm + tb * G, G, ih_norm + tb * G);
+        });
+    }
+
     // One row at flat index tb = t * B + b. gate_row (4H): r on entry, the activated i, f, g, o on
     // exit; c_row: c_{t-1} on entry, c_t on exit (also written to cell_row); tanh_row and h_row
     // receive tanh(LN(c) g_c + b_c) and o times it.
     void row(int64_t tb, int H, S* gate_row, S* c_row, S* cell_row, S* tanh_row, S* h_row) const {
         const int G = 4 * H;
-        S* nx = ih_norm + tb * G;
+        const S* nx = ih_norm + tb * G;  // normalised before the loop (normalise_inputs)
         S* nh = hh_norm + tb * G;
-        ih_rstd[tb] = normalise(nx, G, nx);
         hh_rstd[tb] = normalise(gate_row, G, nh);
 #pragma omp simd
         for (int j = 0; j < G; ++j) gate_row[j] = nx[j] * ih_gain[j] + nh[j] * hh_gain[j] + (bias ? bias[j] : S(0));
@@ -162,28 +172,39 @@ struct LayerNormLSTMBackward {
     }
 
     // Add step t's share of the gain and bias gradients: sums over the running rows of da * LN(W_ih x),
-    // da, da * LN(r), dy * LN(c) and dy.
+    // da, da * LN(r), dy * LN(c) and dy. Threads take blocks of columns (each sum stays one thread's),
+    // so the step's rows need no reduction between threads.
     void accumulate(int t, int B, int64_t rows, int H) const {
         const int G = 4 * H;
-        for (int64_t b = 0; b < rows; ++b) {
-            const int64_t tb = int64_t(t) * B + b;
-            const S* da = d_gates + b * G;
-            const S* nx = ih_norm + tb * G;
-            const S* nh = hh_norm + tb * G;
-            const S* dy = d_cell + b * H;
-            const S* nc = cell_norm + tb * H;
+        constexpr int BLOCK = 64;
+        const int gate_blocks = (G + BLOCK - 1) / BLOCK, cell_blocks = (H + BLOCK - 1) / BLOCK;
+        parallel_for(gate_blocks + cell_blocks, worth_threads(rows, G), [&](int64_t block) {
+            const bool gates = block < gate_blocks;
+            const int j0 = int(gates ? block : block - gate_blocks) * BLOCK;
+            const int j1 = std::min(j0 + BLOCK, gates ? G : H);
+            for (int64_t b = 0; b < rows; ++b) {
+                const int64_t tb = int64_t(t) * B + b;
+                if (gates) {
+                    const S* da = d_gates + b * G;
+                    const S* nx = ih_norm + tb * G;
+                    const S* nh = hh_norm + tb * G;
 #pragma omp simd
-            for (int j = 0; j < G; ++j) {
-                d_ih_gain[j] += da[j] * nx[j];
-                d_bias[j] += da[j];
-                d_hh_gain[j] += da[j] * nh[j];
-            }
+                    for (int j = j0; j < j1; ++j) {
+                        d_ih_gain[j] += da[j] * nx[j];
+                        d_bias[j] += da[j];
+                        d_hh_gain[j] += da[j] * nh[j];
+                    }
+                } else {
+                    const S* dy = d_cell + b * H;
+                    const S* nc = cell_norm + tb * H;
 #pragma omp simd
-            for (int j = 0; j < H; ++j) {
-                d_cell_weight[j] += dy[j] * nc[j];
-                d_cell_bias[j] += dy[j];
+                    for (int j = j0; j < j1; ++j) {
+                        d_cell_weight[j] += dy[j] * nc[j];
+                        d_cell_bias[j] += dy[j];
+                    }
+                }
             }
-        }
+        });
     }
 };
 
