@@ -1,20 +1,20 @@
 """When ``backend="auto"`` hands a plain layer to torch's own kernel instead of lstmkit's compiled one.
 
-From ``python benchmarks/bench_kernels.py --rounds 7`` on the 2-core development machine (AMD EPYC,
-float32, torch 2.13 with oneDNN, median of 7 per-round ratios, three runs; the full table is in
-``docs/kernels.md``). Speed-up is torch time / lstmkit time, the range over the runs:
+From ``python benchmarks/bench_kernels.py --rounds 7``, run three times on the 2-core development
+machine (AMD EPYC, float32, torch 2.13 with oneDNN, median of 7 per-round ratios; the full table is
+in ``docs/kernels.md``). Speed-up is torch time / lstmkit time, the range over the three runs:
 
-=====  ===================  =========  ================
-cell   (B, T, I, H)         forward    forward+backward
-=====  ===================  =========  ================
-LSTM   (1, 100, 32, 64)     1.31-1.87  1.33-1.66
-LSTM   (32, 100, 128, 128)  0.92-0.96  0.93-1.06
-LSTM   (64, 200, 256, 256)  0.92-1.09  1.26-1.37
-LSTM   (256, 50, 512, 512)  1.02-1.05  1.02-1.11
-LSTM   (16, 300, 64, 256)   0.88-0.95  1.26-1.34
-GRU    all five shapes      1.28-5.01  1.24-9.06
-RNN    all five shapes      1.32-3.00  1.16-5.42
-=====  ===================  =========  ================
+=====  ===================  ==========  ================
+cell   (B, T, I, H)         forward     forward+backward
+=====  ===================  ==========  ================
+LSTM   (1, 100, 32, 64)     1.17-1.79   1.31-1.68
+LSTM   (32, 100, 128, 128)  0.89-0.90   0.94-1.03
+LSTM   (64, 200, 256, 256)  0.90-1.05   1.28-1.39
+LSTM   (256, 50, 512, 512)  1.01-1.07   1.08-1.14
+LSTM   (16, 300, 64, 256)   0.94        1.37-1.38
+GRU    all five shapes      1.19-5.09   1.27-10.05
+RNN    all five shapes      1.13-3.47   1.15-6.69
+=====  ===================  ==========  ================
 
 torch's oneDNN LSTM forward is the one place torch keeps an edge: a plain LSTM that runs without a
 gradient (inference) goes to torch from batch x hidden = 2048 up (at the largest size measured the
