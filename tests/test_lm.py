@@ -106,3 +106,24 @@ def test_cli_generate_evaluate_and_errors(trained, tmp_path):
         failed = invoke(*args)
         assert failed.exit_code == 2, (args, failed.stderr, failed.exception)
         assert message in failed.stderr and len(failed.stderr.strip().splitlines()) == 1, failed.stderr
+
+
+def test_cli_two_process_ddp_trains_evaluates_and_generates(tmp_path):
+    from cli_helpers import run_cli
+
+    text = tmp_path / "text.txt"
+    text.write_text("in the beginning was the word and the word was with god. " * 120, encoding="utf-8")
+    run = tmp_path / "run"
+    out = run_cli(
+        "train", "lm", "--data", text, "--out", run, "--devices", "2", "--epochs", "1", "--hidden-size", "16",
+        "--embedding-dim", "16", "--sequence-length", "32", "--batch-size", "8", "--max-chars", "0", "--no-progress",
+        "--json",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-3000:]
+    reported = json.loads(out.stdout)  # one report, from the first process
+    saved = json.loads((run / "metrics.json").read_text(encoding="utf-8"))
+    assert reported["model"] == saved["model"] and saved["epochs"] == 1
+    assert json.loads((run / "config.json").read_text(encoding="utf-8"))["config"]["train"]["devices"] == 2
+    evaluated = run_cli("evaluate", run, "--json")
+    assert evaluated.returncode == 0 and json.loads(evaluated.stdout)["bpc"] > 0
+    assert lm.load(run, device="cpu").generate("in the", chars=5, seed=0).startswith("in the")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import torch
+
 from lstmkit.tasks.lm.config import LMConfig
 from lstmkit.tasks.lm.model import CharLM, bits_per_character
 from lstmkit.tasks.lm.task import TASK, load_text
@@ -23,6 +25,6 @@ def train(config: LMConfig, run_dir: str | Path, *, resume: bool = False, force:
     return train_task(TASK, config, run_dir, resume=resume, force=force)
 
 
-def load(run_dir: str | Path) -> CharLM:
-    """A finished character-LM run: ``generate`` and ``evaluate``."""
-    return CharLM(run_dir)
+def load(run_dir: str | Path, device: str | torch.device = "cpu") -> CharLM:
+    """A finished character-LM run on ``device``: ``generate`` and ``evaluate``."""
+    return CharLM(run_dir, device=device)

@@ -28,7 +28,7 @@ def bits_per_character(model: LanguageModel, ids: list[int], chunk: int = 256) -
     if len(ids) < 2:
         raise DataError(f"need at least 2 characters to score, got {len(ids)}")
     model.eval()
-    tokens = torch.tensor(ids, dtype=torch.long).unsqueeze(0)
+    tokens = torch.tensor(ids, dtype=torch.long, device=next(model.parameters()).device).unsqueeze(0)
     state, total = None, 0.0
     for start in range(0, len(ids) - 1, chunk):
         inputs = tokens[:, start : start + chunk]
@@ -43,7 +43,7 @@ def bits_per_character(model: LanguageModel, ids: list[int], chunk: int = 256) -
 class CharLM:
     """A trained character LM run (``load(run_dir)``): sampling and bits per character."""
 
-    def __init__(self, run_dir: str | Path) -> None:
+    def __init__(self, run_dir: str | Path, device: str | torch.device = "cpu") -> None:
         self.run_dir = Path(run_dir)
         saved = read_run_config(self.run_dir, NAME)
         self.config = LMConfig.from_dict(saved["config"])
@@ -52,7 +52,8 @@ class CharLM:
         if not (self.run_dir / WEIGHTS).is_file():
             raise RunDirectoryError(f"{self.run_dir} has no {WEIGHTS}: training did not finish (use --resume)")
         load_weights(self.run_dir / WEIGHTS, self.model)
-        self.model.eval()
+        self.device = torch.device(device)
+        self.model.to(self.device).eval()
 
     @torch.no_grad()
     def generate(self, prime: str, temperature: float = TEMPERATURE, chars: int = 200, seed: int | None = None) -> str:
@@ -63,7 +64,7 @@ class CharLM:
             raise DataError(f"--temperature and --chars must not be negative, got {temperature} and {chars}")
         generator = torch.Generator().manual_seed(seed) if seed is not None else None
         ids = self.vocab.encode(TOKENIZER.tokenize(prime))
-        logits, state = self.model(torch.tensor([ids]))
+        logits, state = self.model(torch.tensor([ids], device=self.device))
         scores = logits[0, -1]
         # After the prime, one character at a time: the recurrent stack streams, its state kept in place.
         stream = Streaming(self.model.encoder.rnn)
@@ -77,7 +78,7 @@ class CharLM:
             else:
                 token = int(torch.multinomial(torch.softmax(scores / temperature, -1), 1, generator=generator))
             out.append(self.vocab.tokens[token])
-            hidden = stream.step(self.model.encoder.embedding(torch.tensor([token])))
+            hidden = stream.step(self.model.encoder.embedding(torch.tensor([token], device=self.device)))
             scores = self.model.logits(hidden)[0]
         return prime + "".join(out)
 
