@@ -47,6 +47,16 @@ def test_fit_learns_and_writes_checkpoints_history_and_curves(tmp_path):
     assert not list(tmp_path.rglob("*.tmp"))
 
 
+def test_every_epoch_leaves_a_line_in_the_log_and_on_stderr_without_a_progress_bar(tmp_path, capsys):
+    _fit(tmp_path, epochs=3)
+    lines = (tmp_path / "train.log").read_text(encoding="utf-8").splitlines()
+    assert [line.split()[1] for line in lines] == ["1/3", "2/3", "3/3"]
+    assert all("train_loss" in line and "val_accuracy" in line and line.endswith(" s") for line in lines)
+    assert capsys.readouterr().err.count("epoch ") == 3  # progress=False: the lines go to stderr too
+    logged = list((tmp_path / "logs").rglob("metrics.csv"))
+    assert len(logged) == 1 and "val_accuracy" in logged[0].read_text(encoding="utf-8").splitlines()[0]
+
+
 def test_seeded_runs_are_reproducible(tmp_path):
     a, _ = _fit(tmp_path / "a", epochs=2, seed=3)
     b, _ = _fit(tmp_path / "b", epochs=2, seed=3)

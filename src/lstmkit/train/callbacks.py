@@ -1,9 +1,11 @@
-"""Callbacks and plugins of the training engine: atomic checkpoints and the epoch history."""
+"""Callbacks and plugins of the training engine: atomic checkpoints, the epoch history and log."""
 
 from __future__ import annotations
 
 import csv
 import io
+import sys
+import time
 from pathlib import Path
 
 import lightning as L
@@ -56,3 +58,33 @@ class EpochHistory(L.Callback):
 
     def load_state_dict(self, state_dict: dict) -> None:
         self.rows = list(state_dict.get("rows", []))
+
+
+class EpochLog(L.Callback):
+    """One line per epoch (epoch, train loss, validation metrics, seconds) appended to ``train.log``
+    in the run directory, and printed to stderr when no progress bar shows it (``progress=False``,
+    or output redirected to a file), so a long run is never silent in a log."""
+
+    def __init__(self, run_dir: str | Path, echo: bool) -> None:
+        self.path = Path(run_dir) / "train.log"
+        self.echo = echo
+        self.started = time.perf_counter()
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.started = time.perf_counter()
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if not trainer.is_global_zero:
+            return
+        metrics = trainer.callback_metrics
+        parts = [f"epoch {trainer.current_epoch + 1}/{trainer.max_epochs}"]
+        if "train_loss_epoch" in metrics:
+            parts.append(f"train_loss {float(metrics['train_loss_epoch']):.4f}")
+        parts += [f"{k} {float(v):.4f}" for k, v in metrics.items() if k.startswith("val_")]
+        parts.append(f"{time.perf_counter() - self.started:.1f} s")
+        line = "  ".join(parts)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path, "a", encoding="utf-8") as log:  # appended line by line: a kill keeps what was written
+            log.write(line + "\n")
+        if self.echo:
+            print(line, file=sys.stderr, flush=True)

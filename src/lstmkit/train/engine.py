@@ -3,6 +3,8 @@ checkpoints, ``resume``, seeding, history and learning curves, DDP across proces
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +17,7 @@ from torch.utils.data import DataLoader
 
 from lstmkit.errors import RunDirectoryError
 from lstmkit.quiet import quiet
-from lstmkit.train.callbacks import AtomicCheckpointIO, EpochHistory
+from lstmkit.train.callbacks import AtomicCheckpointIO, EpochHistory, EpochLog
 from lstmkit.train.config import TrainConfig
 from lstmkit.train.module import Objective, TrainingModule
 
@@ -48,7 +50,19 @@ _LIGHTNING_WARNINGS = (
     ".*GPU available but not used.*",
     ".*Checkpoint directory .* exists and is not empty.*",  # resume
     ".*isinstance.treespec, LeafSpec.*",
+    ".*smaller than the logging interval.*",  # short epochs: the CSV log then has the epoch rows only
 )
+
+
+def _loggers(run_dir: Path) -> list:
+    """Lightning's CSV logger (every logged step, ``run_dir/logs``), and TensorBoard's beside it when it
+    is installed; ``history.csv`` keeps the per-epoch summary the learning curves are drawn from."""
+    from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+
+    loggers = [CSVLogger(run_dir, name="logs")]
+    if importlib.util.find_spec("tensorboard") is not None:
+        loggers.append(TensorBoardLogger(run_dir, name="logs"))
+    return loggers
 
 
 def fit(
@@ -64,12 +78,14 @@ def fit(
 ) -> FitResult:
     """Train ``model`` on ``train_loader``, validating each epoch on ``val_loader``.
 
-    Writes ``run_dir/checkpoints/{best,last}.ckpt`` (atomically), ``history.csv`` and
-    ``learning_curves.png``. With ``resume=True`` it continues from ``last.ckpt`` (optimizer,
-    schedule, epoch and history included). After it returns, ``model`` holds the weights of the best
-    epoch. With ``config.devices > 1`` it runs that many processes (DDP, gloo on CPU): wrap the
-    training batch sampler in :class:`ShardedBatchSampler`; leave validation unsharded (every
-    process scores the whole validation set and so takes the same decisions).
+    Writes ``run_dir/checkpoints/{best,last}.ckpt`` (atomically), ``history.csv``,
+    ``learning_curves.png``, ``train.log`` (a line per epoch, also printed to stderr when no progress
+    bar shows) and ``logs/`` (Lightning's CSV logger, and TensorBoard's when installed). With
+    ``resume=True`` it continues from ``last.ckpt`` (optimizer, schedule, epoch and history
+    included). After it returns, ``model`` holds the weights of the best epoch. With
+    ``config.devices > 1`` it runs that many processes (DDP, gloo on CPU): wrap the training batch
+    sampler in :class:`ShardedBatchSampler`; leave validation unsharded (every process scores the
+    whole validation set and so takes the same decisions).
     """
     run_dir = Path(run_dir)
     resume_from = last_checkpoint(run_dir)
@@ -86,7 +102,9 @@ def fit(
         save_top_k=1,
         enable_version_counter=False,
     )
-    callbacks: list[L.Callback] = [checkpoint, EpochHistory(run_dir)]
+    # The progress bar is drawn only on a terminal; elsewhere (a redirected log, CI) one line per epoch.
+    progress_bar = config.progress and sys.stderr.isatty()
+    callbacks: list[L.Callback] = [checkpoint, EpochHistory(run_dir), EpochLog(run_dir, echo=not progress_bar)]
     if config.patience:
         callbacks.append(EarlyStopping(monitor=monitor, mode=config.monitor_mode, patience=config.patience))
     with quiet(_LIGHTNING_LOGGERS, _LIGHTNING_WARNINGS):
@@ -98,10 +116,10 @@ def fit(
             gradient_clip_val=config.clip_norm,
             gradient_clip_algorithm="norm",
             precision=config.precision,
-            logger=False,
+            logger=_loggers(run_dir),
             callbacks=callbacks,
             plugins=[AtomicCheckpointIO()],
-            enable_progress_bar=config.progress,
+            enable_progress_bar=progress_bar,
             enable_model_summary=False,
             num_sanity_val_steps=0,
             use_distributed_sampler=False,  # batches are sharded by ShardedBatchSampler
