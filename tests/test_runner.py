@@ -107,3 +107,51 @@ def test_load_run_follows_the_task_its_config_names(tmp_path):
     assert task_named("lm").name == "lm"
     with pytest.raises(RunDirectoryError, match="run directory not found"):
         load_run(tmp_path / "missing")
+
+
+class FailingScore(MeanTask):
+    def score(self, config, data, model, run_dir):
+        raise RuntimeError("killed while scoring")
+
+
+def test_a_failed_force_retrain_keeps_the_old_run_and_resume_finishes_the_new_one(tmp_path):
+    run = tmp_path / "run"
+    train_task(MeanTask(), MeanConfig(width=3), run)
+    old_weights = (run / "model.safetensors").read_bytes()
+    with pytest.raises(RuntimeError, match="killed while scoring"):
+        train_task(FailingScore(), MeanConfig(width=5), run, force=True)
+    # The old run is whole and untouched; the new one waits beside it.
+    assert json.loads((run / "config.json").read_text())["config"]["width"] == 3
+    assert (run / "model.safetensors").read_bytes() == old_weights
+    partial = tmp_path / ".run.partial"
+    assert json.loads((partial / "config.json").read_text())["config"]["width"] == 5
+    with pytest.raises(RunDirectoryError, match="already holds a run; pass --resume"):
+        train_task(MeanTask(), MeanConfig(width=5), run)
+    (partial / ".history.csv.123.tmp").write_text("half")  # a write a kill interrupted
+    finished = train_task(MeanTask(), MeanConfig(width=99), run, resume=True)
+    assert finished.run_dir == run and not partial.exists()
+    assert json.loads((run / "config.json").read_text())["config"]["width"] == 5
+    assert not list(run.rglob("*.tmp"))
+
+
+def test_a_new_run_appears_only_when_complete(tmp_path):
+    run = tmp_path / "run"
+    with pytest.raises(RuntimeError, match="killed while scoring"):
+        train_task(FailingScore(), MeanConfig(), run)
+    assert not run.exists()
+    with pytest.raises(RunDirectoryError, match=r"unfinished run of .*run is in .*\.run\.partial; pass --resume"):
+        train_task(MeanTask(), MeanConfig(), run)
+    assert train_task(MeanTask(), MeanConfig(), run, force=True).metrics["epochs"] == 2 and run.is_dir()
+
+
+def test_a_second_writer_and_an_out_that_is_a_file_are_refused(tmp_path):
+    import fcntl
+
+    run = tmp_path / "run"
+    with open(tmp_path / ".run.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with pytest.raises(RunDirectoryError, match="another process is writing .*run; wait for it"):
+            train_task(MeanTask(), MeanConfig(), run)
+    (tmp_path / "file").write_text("not a run")
+    with pytest.raises(RunDirectoryError, match="--out .*file is a file, not a run directory"):
+        train_task(MeanTask(), MeanConfig(), tmp_path / "file")

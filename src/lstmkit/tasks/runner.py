@@ -6,6 +6,10 @@ the data, seed, build the model and its loaders, write the run files once, train
 or several), save the weights, score against the baselines and write ``metrics.json``.
 ``load_run`` opens a finished run of any task from what its ``config.json`` names.
 
+A run is written into ``.<name>.partial`` beside its directory and renamed into place once complete
+(a crash never leaves half a run, ``--force`` keeps the old run until the new one is whole, and
+``--resume`` continues the unfinished one); a lock beside it refuses a second process writing it.
+
 A task says only what is its own, as a :class:`Task`: how it prepares its data, what it builds,
 how it scores and how a finished run is loaded. It never writes the run files itself.
 
@@ -18,10 +22,13 @@ the same early-stopping decisions), and only the first process writes anything.
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -98,16 +105,59 @@ def is_ddp_worker() -> bool:
 
 
 def train_task(task: Task, config: TaskConfig, run_dir: str | Path, *, resume: bool = False, force: bool = False):
-    """Train ``task`` with ``config`` into ``run_dir``: see the module docstring."""
-    from lstmkit.train.engine import fit
+    """Train ``task`` with ``config`` into ``run_dir``: see the module docstring.
 
+    A new run is written into ``.<name>.partial`` beside ``run_dir`` and renamed into place when it is
+    complete, so a crash or a failure never leaves half a run at ``run_dir`` and ``force`` keeps the
+    old run until the new one is whole; ``resume`` continues the unfinished run (or a finished one in
+    place). A lock beside ``run_dir`` refuses a second process writing the same run.
+    """
     run_dir = Path(run_dir)
     worker = is_ddp_worker()
+    if not resume:
+        task.check(config)  # before anything is read or written
+    with _writer_lock(run_dir, held=not worker):
+        work_dir, config = _working_directory(task, config, run_dir, resume, force, worker)
+        if resume:
+            task.check(config)
+        metrics = _train(task, config, work_dir, resume, worker)
+        if metrics and work_dir != run_dir:
+            _publish(work_dir, run_dir)
+    return TaskResult(run_dir, metrics)
+
+
+def _partial(run_dir: Path) -> Path:
+    return run_dir.with_name(f".{run_dir.name}.partial")
+
+
+def _working_directory(task, config, run_dir: Path, resume: bool, force: bool, worker: bool):
+    """Where this start writes, and the config it trains (the saved one on ``resume``)."""
+    partial = _partial(run_dir)
     if resume:
-        config = task.config_class.from_dict(read_run_config(run_dir, task.name)["config"])
-    elif (run_dir / CONFIG).exists() and not force and not worker:
+        work_dir = partial if partial.is_dir() else run_dir
+        config = task.config_class.from_dict(read_run_config(work_dir, task.name)["config"])
+        for leftover in work_dir.rglob(".*.tmp"):  # a write the kill interrupted
+            leftover.unlink()
+        return work_dir, config
+    if worker:  # the first process has prepared the directory
+        return partial, config
+    if run_dir.exists() and not run_dir.is_dir():
+        raise RunDirectoryError(f"--out {run_dir} is a file, not a run directory")
+    if (run_dir / CONFIG).exists() and not force:
         raise RunDirectoryError(f"{run_dir} already holds a run; pass --resume to continue it or --force to replace it")
-    task.check(config)
+    if partial.exists():
+        if not force:
+            raise RunDirectoryError(
+                f"an unfinished run of {run_dir} is in {partial}; pass --resume to continue it or --force to start over"
+            )
+        shutil.rmtree(partial)
+    return partial, config
+
+
+def _train(task: Task, config: TaskConfig, run_dir: Path, resume: bool, worker: bool) -> dict[str, Any]:
+    """Prepare, build, train, save and score into ``run_dir``; ``metrics.json``'s content ({} in a DDP worker)."""
+    from lstmkit.train.engine import fit
+
     started = time.perf_counter()
     data = task.prepare(config, run_dir, resume)
     torch.manual_seed(config.train.seed)
@@ -123,7 +173,7 @@ def train_task(task: Task, config: TaskConfig, run_dir: str | Path, *, resume: b
         resume=resume, param_groups=built.param_groups,
     )  # fmt: skip
     if not result.is_global_zero:
-        return TaskResult(run_dir, {})
+        return {}
     save_weights(run_dir / WEIGHTS, built.model.state_dict())
     metrics = {"task": task.name, **task.score(config, data, built.model, run_dir)}
     metrics.update(
@@ -132,7 +182,44 @@ def train_task(task: Task, config: TaskConfig, run_dir: str | Path, *, resume: b
         total_seconds=round(time.perf_counter() - started, 1),
     )
     write_metrics(run_dir, metrics)
-    return TaskResult(run_dir, metrics)
+    return metrics
+
+
+def _publish(work_dir: Path, run_dir: Path) -> None:
+    """Move the finished run from ``work_dir`` to ``run_dir``, replacing an older run only now."""
+    if run_dir.exists():
+        old = run_dir.with_name(f".{run_dir.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(run_dir, old)
+        os.replace(work_dir, run_dir)
+        shutil.rmtree(old)
+    else:
+        os.replace(work_dir, run_dir)
+
+
+@contextmanager
+def _writer_lock(run_dir: Path, held: bool) -> Iterator[None]:
+    """An exclusive lock on ``.<name>.lock`` beside ``run_dir`` while this process writes the run."""
+    if not held:
+        yield
+        return
+    path = run_dir.with_name(f".{run_dir.name}.lock")
+    try:
+        run_dir.parent.mkdir(parents=True, exist_ok=True)
+        lock = open(path, "a")  # noqa: SIM115 (held across the yield)
+    except OSError as exc:
+        raise RunDirectoryError(f"cannot write the run {run_dir}: {exc.strerror} ({exc.filename})") from None
+    with lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunDirectoryError(
+                f"another process is writing {run_dir}; wait for it or choose another --out"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _sharded(loader: DataLoader) -> DataLoader:

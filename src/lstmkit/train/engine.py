@@ -51,6 +51,7 @@ _LIGHTNING_WARNINGS = (
     ".*Checkpoint directory .* exists and is not empty.*",  # resume
     ".*isinstance.treespec, LeafSpec.*",
     ".*smaller than the logging interval.*",  # short epochs: the CSV log then has the epoch rows only
+    ".*The dirpath has changed from.*",  # resuming a finished run: it was trained in .<name>.partial
 )
 
 
