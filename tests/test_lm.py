@@ -127,3 +127,37 @@ def test_cli_two_process_ddp_trains_evaluates_and_generates(tmp_path):
     evaluated = run_cli("evaluate", run, "--json")
     assert evaluated.returncode == 0 and json.loads(evaluated.stdout)["bpc"] > 0
     assert lm.load(run, device="cpu").generate("in the", chars=5, seed=0).startswith("in the")
+
+
+def test_ctrl_c_stops_with_a_message_and_exit_130_and_the_run_resumes(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from cli_helpers import LSTMKIT, run_cli
+
+    text = tmp_path / "text.txt"
+    text.write_text("and it was so. " * 12000, encoding="utf-8")
+    run = tmp_path / "run"
+    args = [
+        "train", "lm", "--data", text, "--out", run, "--epochs", "4", "--hidden-size", "16", "--embedding-dim", "16",
+        "--sequence-length", "32", "--max-chars", "0", "--no-progress", "--patience", "0",
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}
+    process = subprocess.Popen(
+        LSTMKIT + [str(a) for a in args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    log = tmp_path / ".run.partial" / "train.log"
+    deadline = time.monotonic() + 120
+    while not (log.is_file() and log.read_text(encoding="utf-8").strip()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr[-2000:]
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith("error: training interrupted; the checkpoint of epoch") and "--resume" in last
+    assert not run.exists()  # an interrupted run is never published half-done
+    resumed = run_cli(*args, "--resume")  # the saved config is used: the remaining epochs
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert json.loads((run / "metrics.json").read_text(encoding="utf-8"))["epochs"] >= 1

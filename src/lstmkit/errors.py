@@ -5,7 +5,7 @@ They subclass ``ValueError`` so that code written against plain argument errors 
 
 from __future__ import annotations
 
-__all__ = ["LstmkitError", "DataError", "RunDirectoryError", "TrainingError"]
+__all__ = ["LstmkitError", "DataError", "RunDirectoryError", "TrainingError", "TrainingInterrupted"]
 
 
 class LstmkitError(ValueError):
@@ -22,3 +22,8 @@ class RunDirectoryError(LstmkitError):
 
 class TrainingError(LstmkitError):
     """Training cannot go on (for example the loss became NaN or infinite)."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Training stopped on Ctrl+C (SIGINT); the message says what was kept and how to resume. A
+    ``KeyboardInterrupt``, so that it stops a script as Ctrl+C would; the CLI exits with code 130."""

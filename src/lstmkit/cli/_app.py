@@ -1,7 +1,8 @@
 """The command-line apps every task module adds its commands to, and the task-independent commands.
 
 The project's own errors (bad data, a wrong run directory, a failed run) print one line,
-``error: ...``, and exit with code 2; anything unexpected keeps its traceback.
+``error: ...``, and exit with code 2; Ctrl+C prints what was kept and exits with 130; anything
+unexpected keeps its traceback.
 """
 
 from __future__ import annotations
@@ -43,6 +44,10 @@ def user_errors():
     except LstmkitError as exc:
         Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
         raise typer.Exit(2) from None
+    except KeyboardInterrupt as exc:  # Ctrl+C: what was kept (TrainingInterrupted says), exit 130 as shells expect
+        message = str(exc) or "interrupted"
+        Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {message}", highlight=False, markup=True)
+        raise typer.Exit(130) from None
 
 
 @app.callback()

@@ -4,8 +4,12 @@ checkpoints, ``resume``, seeding, history and learning curves, DDP across proces
 from __future__ import annotations
 
 import importlib.util
+import signal
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,7 +19,7 @@ from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from torch import nn
 from torch.utils.data import DataLoader
 
-from lstmkit.errors import RunDirectoryError
+from lstmkit.errors import RunDirectoryError, TrainingInterrupted
 from lstmkit.quiet import quiet
 from lstmkit.train.callbacks import AtomicCheckpointIO, EpochHistory, EpochLog
 from lstmkit.train.config import TrainConfig
@@ -64,6 +68,30 @@ def _loggers(run_dir: Path) -> list:
     if importlib.util.find_spec("tensorboard") is not None:
         loggers.append(TensorBoardLogger(run_dir, name="logs"))
     return loggers
+
+
+@contextmanager
+def _interrupt_as_error(trainer: L.Trainer, run_dir: Path) -> Iterator[None]:
+    """Ctrl+C during ``trainer.fit``: Lightning stops gracefully, then ignores SIGINT for good and calls
+    ``sys.exit(1)``. Put the SIGINT handler back and raise :class:`TrainingInterrupted` instead,
+    saying whether a checkpoint to resume from was kept."""
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    handler = signal.getsignal(signal.SIGINT) if in_main_thread else None
+    try:
+        yield
+    except SystemExit:
+        if not trainer.interrupted:
+            raise
+        checkpoint = last_checkpoint(run_dir)
+        kept = (
+            f"the checkpoint of epoch {trainer.current_epoch} is kept: continue with --resume"
+            if checkpoint.is_file()
+            else "no epoch had finished, so there is no checkpoint to resume from"
+        )
+        raise TrainingInterrupted(f"training interrupted; {kept}") from None
+    finally:
+        if in_main_thread and handler is not None:
+            signal.signal(signal.SIGINT, handler)
 
 
 def fit(
@@ -128,7 +156,8 @@ def fit(
         )
         module = TrainingModule(model, objective, config, param_groups)
         start = time.perf_counter()
-        trainer.fit(module, train_loader, val_loader, ckpt_path=resume_from if resume else None)
+        with _interrupt_as_error(trainer, run_dir):
+            trainer.fit(module, train_loader, val_loader, ckpt_path=resume_from if resume else None)
     seconds = time.perf_counter() - start
     best = Path(checkpoint.best_model_path) if checkpoint.best_model_path else None
     if best is not None and best.is_file():
