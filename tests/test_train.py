@@ -147,3 +147,21 @@ def test_two_process_ddp_on_cpu(tmp_path):
     result = json.loads((tmp_path / "result.json").read_text())
     assert result["epochs"] == 2
     assert 0.5 < result["best_score"] <= 1.0
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"lr": float("nan")}, "lr must be a positive number, got nan"),
+        ({"lr": 0.0}, "lr must be a positive number"),
+        ({"weight_decay": -0.1}, "weight_decay must be a number >= 0"),
+        ({"clip_norm": -1.0}, "clip_norm must be a positive number"),
+        ({"clip_norm": float("inf")}, "clip_norm must be a positive number"),
+        ({"patience": 0}, "patience must be at least 1"),
+        ({"momentum": 1.5}, "momentum must be in"),
+        ({"epochs": 0}, "epochs must be at least 1"),
+    ],
+)
+def test_train_config_refuses_values_that_cannot_train(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**overrides)

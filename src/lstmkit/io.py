@@ -8,6 +8,7 @@ moment leaves either the old file or the new one, never a mix.
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from collections.abc import Callable
@@ -18,9 +19,18 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from lstmkit.errors import RunDirectoryError
+from lstmkit.errors import DataError, RunDirectoryError
 
-__all__ = ["umask", "atomic_write", "write_json", "read_json", "save_weights", "read_tensors", "load_weights"]
+__all__ = [
+    "umask",
+    "atomic_write",
+    "finite_or_null",
+    "write_json",
+    "read_json",
+    "save_weights",
+    "read_tensors",
+    "load_weights",
+]
 
 
 def umask() -> int:
@@ -61,9 +71,43 @@ def atomic_write(path: str | Path, write: Callable[[Path], None], mode: int = 0o
 
 
 def write_json(path: str | Path, data: Any) -> Path:
-    """Write ``data`` as indented UTF-8 JSON (Chinese stays readable: ``ensure_ascii=False``)."""
-    text = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+    """Write ``data`` as indented UTF-8 JSON (Chinese stays readable: ``ensure_ascii=False``).
+
+    Strict JSON: a NaN or infinity (which Python would write as ``NaN``/``Infinity``, and other JSON
+    readers reject) is refused, naming the file.
+    """
+    try:
+        text = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False, allow_nan=False) + "\n"
+    except ValueError:
+        raise DataError(f"{Path(path).name} would hold a NaN or infinite number: {_non_finite(data)}") from None
     return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def _non_finite(data: Any, where: str = "") -> list[str]:
+    """The dotted paths of the NaN and infinite floats in ``data``."""
+    if isinstance(data, float):
+        return [] if math.isfinite(data) else [where or "the value"]
+    if isinstance(data, dict):
+        return [p for k, v in data.items() for p in _non_finite(v, f"{where}.{k}" if where else str(k))]
+    if isinstance(data, (list, tuple)):
+        return [p for i, v in enumerate(data) for p in _non_finite(v, f"{where}[{i}]")]
+    return []
+
+
+def finite_or_null(data: Any) -> tuple[Any, list[str]]:
+    """``data`` with every NaN or infinite float replaced by ``None``, and the paths replaced."""
+    replaced = _non_finite(data)
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [clean(v) for v in value]
+        return value
+
+    return clean(data), replaced
 
 
 def read_json(path: str | Path) -> Any:

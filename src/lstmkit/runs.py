@@ -13,7 +13,7 @@ from typing import Any
 import torch
 
 from lstmkit.errors import RunDirectoryError
-from lstmkit.io import read_json, write_json
+from lstmkit.io import finite_or_null, read_json, write_json
 
 FORMAT_VERSION = 1
 CONFIG = "config.json"
@@ -63,4 +63,8 @@ def read_run_config(run_dir: str | Path, task: str) -> dict[str, Any]:
 
 
 def write_metrics(run_dir: str | Path, metrics: dict[str, Any]) -> Path:
-    return write_json(Path(run_dir) / METRICS, {**metrics, "versions": versions()})
+    """``metrics.json``: strict JSON, so a score that came out NaN or infinite is written as ``null``
+    and named under ``"non_finite"`` (never as ``NaN``/``Infinity``, which other readers reject)."""
+    metrics, replaced = finite_or_null(metrics)
+    extra = {"non_finite": replaced} if replaced else {}
+    return write_json(Path(run_dir) / METRICS, {**metrics, **extra, "versions": versions()})
