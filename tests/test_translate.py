@@ -450,3 +450,14 @@ def test_cli_two_process_ddp_trains_and_evaluates(tmp_path):
     assert evaluated.exit_code == 0, evaluated.stderr
     scores = json.loads(evaluated.stdout)
     assert scores["greedy"] == metrics["model"]["greedy"] and scores["beam"] == metrics["model"]["beam"]
+
+
+def test_resuming_a_finished_run_keeps_its_config_vocabularies_and_scores(trained, tmp_path):
+    root, data, result = trained
+    run = tmp_path / "run"
+    shutil.copytree(root / "run", run)
+    vocab = (run / "vocab.json").read_text(encoding="utf-8")
+    # The config given is not the run's (min_freq 5 would build other vocabularies): resume reads the saved one.
+    resumed = translate.train(_config(data, min_freq=5), run, resume=True)
+    assert (run / "vocab.json").read_text(encoding="utf-8") == vocab
+    assert resumed.metrics["model"]["greedy"] == result.metrics["model"]["greedy"]
