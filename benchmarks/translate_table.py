@@ -41,7 +41,7 @@ def train_runs(args: argparse.Namespace) -> None:
                 embedding_dim=args.embedding_dim,
                 hidden_size=args.hidden_size,
                 dropout=args.dropout,
-                max_length=args.max_length,
+                max_pair_tokens=args.max_pair_tokens,
                 beam_size=args.beam,
                 length_penalty=args.length_penalty,
                 train=TrainConfig(
@@ -140,7 +140,7 @@ def main() -> None:
     parser.add_argument("--embedding-dim", type=int, default=256)
     parser.add_argument("--hidden-size", type=int, default=256)
     parser.add_argument("--dropout", type=float, default=0.3)
-    parser.add_argument("--max-length", type=int, default=30)
+    parser.add_argument("--max-pair-tokens", type=int, default=30)
     parser.add_argument("--beam", type=int, default=5)
     parser.add_argument("--length-penalty", type=float, default=1.0)
     parser.add_argument(

@@ -1,8 +1,10 @@
 """Translation: pairs loading and splitting, the Bible export, the Tatoeba download, the encoder–decoder
 (masks, greedy = beam 1), and the task end to end through Python and the CLI, bad input included."""
 
+import csv
 import json
 import random
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -286,7 +288,7 @@ def _config(data: Path, **overrides) -> translate.TranslateConfig:
         "hidden_size": 32,
         "min_freq": 1,
         "beam_size": 3,
-        "max_length": 8,
+        "max_pair_tokens": 8,
         "dropout": 0.0,
         "embedding_dropout": 0.0,
         "label_smoothing": 0.0,
@@ -391,3 +393,71 @@ def test_cli_bad_input_is_one_line_and_exit_code_2(trained, tmp_path):
         failed = invoke(*args)
         assert failed.exit_code == 2, (args, failed.stderr, failed.exception)
         assert message in failed.stderr and len(failed.stderr.strip().splitlines()) == 1, failed.stderr
+
+
+def test_translate_takes_one_text_or_a_list_on_a_device(trained):
+    root, _, _ = trained
+    translator = translate.load(root / "run", device=torch.device("cpu"))
+    assert translator.device == torch.device("cpu")
+    assert {p.device for p in translator.model.parameters()} == {torch.device("cpu")}
+    one = translator.translate("I love cats.")
+    assert isinstance(one, translate.Translation) and one.translation == "我爱猫。"
+    many = translator.translate(("I love cats.", "You like tea."))
+    assert isinstance(many, list) and [t.text for t in many] == ["I love cats.", "You like tea."]
+    assert (
+        many[0].translation == one.translation
+        and many[1].translation == translator.translate("You like tea.").translation
+    )
+    assert translator.translate([]) == []
+
+
+def test_metrics_keep_the_best_epochs_validation_loss(trained):
+    root, _, result = trained
+    history = [float(row["val_loss"]) for row in csv.DictReader((root / "run" / "history.csv").open(encoding="utf-8"))]
+    assert result.metrics["model"]["val_loss"] == pytest.approx(min(history), rel=1e-3)
+    assert result.metrics["epochs"] == len(history)
+
+
+def test_a_run_saved_with_max_length_loads_as_max_pair_tokens(trained, tmp_path):
+    root, _, _ = trained
+    old = tmp_path / "old-run"
+    shutil.copytree(root / "run", old)
+    saved = json.loads((old / "config.json").read_text(encoding="utf-8"))
+    saved["config"]["max_length"] = saved["config"].pop("max_pair_tokens")
+    (old / "config.json").write_text(json.dumps(saved), encoding="utf-8")
+    translator = translate.load(old)
+    assert translator.config.max_pair_tokens == 8
+    with pytest.warns(UserWarning, match="maximum length 8"):
+        translator.translate("I love cats and you love tea and he likes cats .")
+
+
+def test_cli_two_process_ddp_trains_and_evaluates(tmp_path):
+    data = _write_pairs(tmp_path / "pairs.tsv", n=200)
+    run = tmp_path / "run"
+    tiny = ["--embedding-dim", "16", "--hidden-size", "16", "--batch-size", "16", "--min-freq", "1", "--beam", "2"]
+    done = run_cli(
+        "train", "translate", "--data", data, "--src", "en", "--tgt", "zh", "--out", run, "--devices", "2",
+        "--epochs", "1", "--max-pair-tokens", "8", "--no-progress", "--json", *tiny,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    metrics = json.loads(done.stdout)
+    saved_metrics = json.loads((run / "metrics.json").read_text(encoding="utf-8"))
+    assert {**metrics, "versions": saved_metrics["versions"]} == saved_metrics  # one writer, the first process
+    assert metrics["epochs"] == 1 and metrics["data"]["train"] > 100
+    saved = json.loads((run / "config.json").read_text(encoding="utf-8"))["config"]
+    assert saved["train"]["devices"] == 2 and saved["max_pair_tokens"] == 8
+    evaluated = invoke("evaluate", run, "--json")
+    assert evaluated.exit_code == 0, evaluated.stderr
+    scores = json.loads(evaluated.stdout)
+    assert scores["greedy"] == metrics["model"]["greedy"] and scores["beam"] == metrics["model"]["beam"]
+
+
+def test_resuming_a_finished_run_keeps_its_config_vocabularies_and_scores(trained, tmp_path):
+    root, data, result = trained
+    run = tmp_path / "run"
+    shutil.copytree(root / "run", run)
+    vocab = (run / "vocab.json").read_text(encoding="utf-8")
+    # The config given is not the run's (min_freq 5 would build other vocabularies): resume reads the saved one.
+    resumed = translate.train(_config(data, min_freq=5), run, resume=True)
+    assert (run / "vocab.json").read_text(encoding="utf-8") == vocab
+    assert resumed.metrics["model"]["greedy"] == result.metrics["model"]["greedy"]

@@ -13,71 +13,86 @@ from rich.table import Table
 
 from lstmkit.cli import _options as opt
 from lstmkit.cli._app import SCORE_PRINTERS, app, console, train_app, user_errors
+from lstmkit.tasks.translate.config import TranslateConfig
+
+DEFAULT = TranslateConfig()
 
 
 @train_app.command("translate")
 def train_translate(
     data: str = typer.Option(
-        "bible-en-es",
+        DEFAULT.data,
         help="Data set name (see `lstmkit data list`) or a TSV file of source<TAB>target[<TAB>attribution] lines.",
     ),
-    src: str = typer.Option("en", help="Source language (en, zh, es, ...)."),
-    tgt: str = typer.Option("es", help="Target language."),
+    src: str = typer.Option(DEFAULT.src, help="Source language (en, zh, es, ...)."),
+    tgt: str = typer.Option(DEFAULT.tgt, help="Target language."),
     columns: str | None = typer.Option(
-        None,
+        DEFAULT.columns,
         help="Languages of the TSV's two columns, e.g. 'en,zh' (default: guessed when one is Chinese, else src,tgt).",
     ),
-    out: Path = typer.Option(Path("runs/translate"), help="Run directory to write."),
+    out: opt.Out = Path("runs/translate"),
     attention: str = typer.Option(
-        "general", help="none (context vector), dot, general (Luong) or additive (Bahdanau)."
+        DEFAULT.attention, help="none (context vector), dot, general (Luong) or additive (Bahdanau)."
     ),
-    input_feeding: bool = typer.Option(True, help="Feed the last attentional vector to the decoder (with attention)."),
+    input_feeding: bool = typer.Option(
+        DEFAULT.input_feeding, help="Feed the last attentional vector to the decoder (with attention)."
+    ),
     source_tokenizer: str = typer.Option(
-        "auto", help="auto, char, word, subword, jieba; auto: char for zh, else word."
+        DEFAULT.source_tokenizer, help="auto, char, word, subword, jieba; auto: char for zh, else word."
     ),
-    target_tokenizer: str = typer.Option("auto", help="auto, char, word, subword, jieba."),
-    subword_vocab_size: int = typer.Option(8000, help="Pieces of a trained subword (WordPiece) vocabulary."),
-    min_freq: int = typer.Option(2, help="Tokens seen fewer times in training become <unk>."),
-    max_length: int = typer.Option(
-        30, help="Pairs with more tokens on either side are left out; longer inputs are cut."
+    target_tokenizer: str = typer.Option(DEFAULT.target_tokenizer, help="auto, char, word, subword, jieba."),
+    subword_vocab_size: int = typer.Option(
+        DEFAULT.subword_vocab_size, help="Pieces of a trained subword (WordPiece) vocabulary."
     ),
-    max_pairs: int | None = typer.Option(None, help="Use only the first N pairs (quick trials)."),
-    embedding_dim: int = typer.Option(256, help="Embedding size (source and target)."),
-    hidden_size: int = typer.Option(256, help="Decoder and memory width (a BiLSTM encoder runs half per direction)."),
-    num_layers: int = typer.Option(1, help="Stacked LSTM layers in encoder and decoder."),
-    bidirectional: bool = typer.Option(True, "--bidirectional/--unidirectional", help="BiLSTM or forward encoder."),
-    dropout: float = typer.Option(0.3, help="Dropout before the output layer (and between layers)."),
-    embedding_dropout: float = typer.Option(0.1, help="Dropout of whole token embeddings."),
-    label_smoothing: float = typer.Option(0.1, help="Label smoothing of the training cross-entropy."),
-    beam: int = typer.Option(5, help="Beam size for the beam-search scores (and `lstmkit translate`)."),
-    length_penalty: float = typer.Option(1.0, help="Beam scores are log-prob / length ** this."),
-    epochs: int = typer.Option(8, help="Maximum epochs (early stopping on validation loss may end sooner)."),
-    batch_size: int = typer.Option(96, help="Pairs per batch."),
-    lr: float = typer.Option(2.5e-3, help="Peak learning rate (AdamW, cosine schedule)."),
-    clip_norm: opt.ClipNorm = 1.0,
-    patience: opt.Patience = 3,
-    seed: opt.Seed = 0,
-    progress: opt.Progress = True,
+    min_freq: int = typer.Option(DEFAULT.min_freq, help="Tokens seen fewer times in training become <unk>."),
+    max_pair_tokens: int = typer.Option(
+        DEFAULT.max_pair_tokens,
+        help="Pairs with more tokens than this on either side are dropped; longer inputs to translate are cut.",
+    ),
+    max_pairs: int = typer.Option(DEFAULT.max_pairs or 0, help="Use only the first N pairs (0: all)."),
+    embedding_dim: int = typer.Option(DEFAULT.embedding_dim, help="Embedding size (source and target)."),
+    hidden_size: int = typer.Option(
+        DEFAULT.hidden_size, help="Decoder and memory width (a BiLSTM encoder runs half per direction)."
+    ),
+    num_layers: int = typer.Option(DEFAULT.num_layers, help="Stacked LSTM layers in encoder and decoder."),
+    bidirectional: bool = typer.Option(
+        DEFAULT.bidirectional, "--bidirectional/--unidirectional", help="BiLSTM or forward encoder."
+    ),
+    dropout: float = typer.Option(DEFAULT.dropout, help="Dropout before the output layer (and between layers)."),
+    embedding_dropout: float = typer.Option(DEFAULT.embedding_dropout, help="Dropout of whole token embeddings."),
+    label_smoothing: float = typer.Option(
+        DEFAULT.label_smoothing, help="Label smoothing of the training cross-entropy."
+    ),
+    beam_size: int = typer.Option(
+        DEFAULT.beam_size, "--beam", help="Beam size for the beam-search scores (and `lstmkit translate`)."
+    ),
+    length_penalty: float = typer.Option(DEFAULT.length_penalty, help="Beam scores are log-prob / length ** this."),
+    epochs: opt.Epochs = DEFAULT.train.epochs,
+    batch_size: opt.BatchSize = DEFAULT.train.batch_size,
+    optimizer: opt.Optimizer = DEFAULT.train.optimizer,
+    lr: opt.LR = DEFAULT.train.lr,
+    weight_decay: opt.WeightDecay = DEFAULT.train.weight_decay,
+    schedule: opt.Schedule = DEFAULT.train.schedule,
+    clip_norm: opt.ClipNorm = DEFAULT.train.clip_norm or 0.0,
+    patience: opt.Patience = DEFAULT.train.patience or 0,
+    seed: opt.Seed = DEFAULT.train.seed,
+    devices: opt.Devices = DEFAULT.train.devices,
+    accelerator: opt.Accelerator = DEFAULT.train.accelerator,
+    progress: opt.Progress = DEFAULT.train.progress,
     resume: opt.Resume = False,
     force: opt.Force = False,
+    as_json: opt.Json = False,
 ) -> None:
     """Train an LSTM encoder-decoder translator; reports greedy and beam BLEU/chrF on the test part."""
     from lstmkit.tasks import translate
 
     with user_errors():
         train_config = opt.train_config(
-            epochs=epochs,
-            batch_size=batch_size,
-            lr=lr,
-            weight_decay=0.0,
-            clip_norm=clip_norm,
-            patience=patience,
-            monitor="loss",
-            monitor_mode="min",
-            seed=seed,
-            progress=progress,
-        )
-        config = translate.TranslateConfig(
+            defaults=DEFAULT.train, epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr,
+            weight_decay=weight_decay, schedule=schedule, clip_norm=clip_norm, patience=patience, seed=seed,
+            devices=devices, accelerator=accelerator, progress=progress,
+        )  # fmt: skip
+        config = TranslateConfig(
             data=data,
             src=src,
             tgt=tgt,
@@ -86,8 +101,8 @@ def train_translate(
             target_tokenizer=target_tokenizer,
             subword_vocab_size=subword_vocab_size,
             min_freq=min_freq,
-            max_length=max_length,
-            max_pairs=max_pairs,
+            max_pair_tokens=max_pair_tokens,
+            max_pairs=max_pairs or None,
             embedding_dim=embedding_dim,
             hidden_size=hidden_size,
             num_layers=num_layers,
@@ -97,30 +112,41 @@ def train_translate(
             dropout=dropout,
             embedding_dropout=embedding_dropout,
             label_smoothing=label_smoothing,
-            beam_size=beam,
+            beam_size=beam_size,
             length_penalty=length_penalty,
             train=train_config,
         )
         result = translate.train(config, out, resume=resume, force=force)
+    if not result.metrics:  # an extra DDP process: the first one reports
+        return
+    if as_json:
+        typer.echo(json.dumps(result.metrics, ensure_ascii=False, indent=2))
+        return
     print_translate_metrics(result.metrics, f"translation run {out}")
+
+
+def model_name(attention: str) -> str:
+    """What made the scores, in the words of a table row."""
+    return "LSTM encoder-decoder" + (", no attention" if attention == "none" else f", {attention} attention")
 
 
 def print_translate_metrics(metrics: dict, title: str) -> None:
     data = metrics["data"]
     sizes = f"train {data['train']}, val {data['val']}, test {data['test']}"
     table = Table(title=f"{title}: {data['name']} {data['direction']} ({sizes})")
-    for column in ("decoding", "BLEU", "chrF"):
+    for column in ("model", "decoding", "BLEU", "chrF"):
         table.add_column(column)
     model = metrics["model"]
-    table.add_row("greedy", f"{model['greedy']['bleu']:.2f}", f"{model['greedy']['chrf']:.2f}")
-    table.add_row(f"beam {model['beam_size']}", f"{model['beam']['bleu']:.2f}", f"{model['beam']['chrf']:.2f}")
+    name = model_name(model["attention"])
+    table.add_row(name, "greedy", f"{model['greedy']['bleu']:.2f}", f"{model['greedy']['chrf']:.2f}")
+    table.add_row(name, f"beam {model['beam_size']}", f"{model['beam']['bleu']:.2f}", f"{model['beam']['chrf']:.2f}")
     console.print(table)
 
 
 def print_translate_scores(run: Path, scores: dict) -> None:
     """Greedy and beam BLEU/chrF of a translation run on its test pairs or on a TSV file."""
     console.print(
-        f"{scores['data']} ({scores['size']} pairs): greedy BLEU {scores['greedy']['bleu']:.2f} "
+        f"{scores['data']} ({scores['size']} pairs), LSTM encoder-decoder: greedy BLEU {scores['greedy']['bleu']:.2f} "
         f"chrF {scores['greedy']['chrf']:.2f}; beam {scores['beam_size']} BLEU {scores['beam']['bleu']:.2f} "
         f"chrF {scores['beam']['chrf']:.2f}"
     )
@@ -133,9 +159,10 @@ def translate_command(
     beam: int | None = typer.Option(None, help="Beam size (1: greedy; default: the run's)."),
     n_best: int = typer.Option(1, help="Also print the next best translations of the beam."),
     heatmap: Path | None = typer.Option(None, help="Write the first sentence's attention heatmap to this PNG."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object per sentence."),
+    as_json: opt.Json = False,
 ) -> None:
-    """Translate sentences with a trained run (a warning when an input is longer than the model's maximum)."""
+    """Translate sentences with a trained run (a warning when an input is longer than the model's maximum);
+    --json prints one JSON object per sentence."""
     from lstmkit.tasks import translate
 
     if not texts:
@@ -161,8 +188,8 @@ def translate_command(
             typer.echo(f"{result.translation}\t{result.text}")
             for text, score in result.alternatives:
                 typer.echo(f"  {score:.3f}\t{text}")
-    if png is not None:
-        console.print(f"attention heatmap: {png}")
+    if png is not None:  # beside JSON lines, on stderr
+        Console(stderr=as_json).print(f"attention heatmap: {png}", highlight=False)
 
 
 SCORE_PRINTERS["translate"] = print_translate_scores

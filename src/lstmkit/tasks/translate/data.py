@@ -1,0 +1,144 @@
+"""A translation run's data: pairs oriented ``src -> tgt``, split by source, both sides' vocabularies,
+pairs within ``max_pair_tokens``, and the batches (bucketed by length) the model trains on."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import Tensor
+from torch.utils.data import DataLoader
+
+from lstmkit.data import DATASETS, BucketBatchSampler, Vocab, list_datasets, pad_sequences
+from lstmkit.data.pairs import Pairs, guess_columns, prepare_pairs, read_pairs, split_pairs
+from lstmkit.errors import DataError
+from lstmkit.runs import VOCAB
+from lstmkit.tasks.translate.config import TranslateConfig
+from lstmkit.tasks.translate.sides import SideEncoder, make_side, read_sides
+
+__all__ = ["NAME", "TranslateData", "prepare_data", "load_pairs", "read_file_pairs", "collate_pairs", "pair_loader"]
+
+NAME = "translate"
+PARTS = ("train", "val", "test")
+
+
+def _parse_columns(columns: str) -> tuple[str, str]:
+    parts = [part.strip() for part in columns.split(",")]
+    if len(parts) != 2 or not all(parts):
+        raise DataError(f"--columns must name the file's two languages like 'en,zh', got {columns!r}")
+    return parts[0], parts[1]
+
+
+def _file_columns(pairs: Pairs, config: TranslateConfig) -> Pairs:
+    """``pairs`` read from a file, its two languages named by ``config.columns`` or guessed."""
+    columns = _parse_columns(config.columns) if config.columns else guess_columns(pairs, config.src, config.tgt)
+    return Pairs(pairs.sources, pairs.targets, pairs.attributions, columns, pairs.report)
+
+
+def read_file_pairs(path: Path, config: TranslateConfig) -> Pairs:
+    """The pairs of a TSV file, oriented ``config.src -> config.tgt`` and de-duplicated."""
+    return prepare_pairs(_file_columns(read_pairs(path), config), config.src, config.tgt)
+
+
+def load_pairs(config: TranslateConfig) -> tuple[Pairs, str]:
+    """All pairs of ``config.data`` oriented ``src -> tgt`` and de-duplicated, and the data's name."""
+    if config.data in DATASETS:
+        info = DATASETS[config.data]
+        if info.task != NAME:
+            raise DataError(f"data set {config.data!r} is for the {info.task!r} task, not translate")
+        pairs, name = info.loader(), info.name
+        if config.columns:
+            pairs = Pairs(
+                pairs.sources, pairs.targets, pairs.attributions, _parse_columns(config.columns), pairs.report
+            )
+        return prepare_pairs(pairs, config.src, config.tgt), name
+    path = Path(config.data)
+    if not path.is_file():
+        known = ", ".join(info.name for info in list_datasets(NAME))
+        raise DataError(f"--data {config.data!r} is neither a TSV file nor a translation data set ({known})")
+    return read_file_pairs(path, config), path.name
+
+
+def _within_pair_tokens(pairs: Pairs, source: SideEncoder, target: SideEncoder, limit: int) -> Pairs:
+    keep = [
+        i
+        for i, (s, t) in enumerate(zip(pairs.sources, pairs.targets))
+        if 0 < len(source.tokens(s)) <= limit and 0 < len(target.tokens(t)) <= limit
+    ]
+    return pairs.subset(keep)
+
+
+@dataclass
+class TranslateData:
+    """The named data set's train/val/test pairs (each side within the token limit) and both sides."""
+
+    name: str
+    source: SideEncoder
+    target: SideEncoder
+    parts: dict[str, Pairs]
+
+    def encoded(self, part: str) -> tuple[list[list[int]], list[list[int]]]:
+        """``(source ids, target ids)`` of the pairs of ``part``."""
+        pairs = self.parts[part]
+        return [self.source.encode(s) for s in pairs.sources], [self.target.encode(t) for t in pairs.targets]
+
+
+def prepare_data(config: TranslateConfig, run_dir: Path, resume: bool) -> TranslateData:
+    """Split ``config.data`` by source; build both vocabularies on the training part (on ``resume``,
+    read them back from the run's ``vocab.json``); keep the pairs within ``max_pair_tokens``."""
+    pairs, name = load_pairs(config)
+    if config.max_pairs is not None:
+        pairs = pairs.subset(range(min(config.max_pairs, len(pairs))))
+    split = split_pairs(pairs)
+    for part in PARTS:
+        if len(getattr(split, part)) == 0:
+            raise DataError(f"{name}: the {part} part of the split is empty; the data set is too small")
+    if resume:
+        source, target = read_sides(run_dir / VOCAB)
+    else:
+        source = make_side(config.source_tokenizer, config.src, split.train.sources, config, target=False)
+        target = make_side(config.target_tokenizer, config.tgt, split.train.targets, config, target=True)
+    parts = {part: _within_pair_tokens(getattr(split, part), source, target, config.max_pair_tokens) for part in PARTS}
+    for part, kept in parts.items():
+        if len(kept) == 0:
+            raise DataError(f"{name}: no {part} pair has at most {config.max_pair_tokens} tokens per side")
+    return TranslateData(name, source, target, parts)
+
+
+class PairDataset(torch.utils.data.Dataset):
+    def __init__(self, sources: list[list[int]], targets: list[list[int]]) -> None:
+        self.sources, self.targets = sources, targets
+
+    def __len__(self) -> int:
+        return len(self.sources)
+
+    def __getitem__(self, index: int) -> tuple[list[int], list[int]]:
+        return self.sources[index], self.targets[index]
+
+
+def collate_pairs(batch, bos: int, eos: int) -> dict[str, Tensor]:
+    """``(source ids, target ids)`` pairs -> padded ``source (B, S)``, ``source_lengths``, and
+    ``target_inputs`` (BOS + target) / ``target_outputs`` (target + EOS), ``(B, T + 1)`` with ``target_lengths``."""
+    source, source_lengths = pad_sequences([s for s, _ in batch], 0)
+    target_inputs, target_lengths = pad_sequences([[bos, *t] for _, t in batch], 0)
+    target_outputs, _ = pad_sequences([[*t, eos] for _, t in batch], 0)
+    return {
+        "source": source,
+        "source_lengths": source_lengths,
+        "target_inputs": target_inputs,
+        "target_outputs": target_outputs,
+        "target_lengths": target_lengths,
+    }
+
+
+def pair_loader(
+    encoded: tuple[list[list[int]], list[list[int]]], target_vocab: Vocab, batch_size: int, shuffle: bool, seed: int = 0
+) -> DataLoader:
+    """Batches of pairs of similar lengths; its ``batch_sampler`` is what multi-process training shards."""
+    sources, targets = encoded
+    lengths = [max(len(s), len(t)) for s, t in zip(sources, targets)]
+    sampler = BucketBatchSampler(lengths, batch_size, shuffle=shuffle, seed=seed)
+    collate = functools.partial(collate_pairs, bos=target_vocab.bos_index, eos=target_vocab.eos_index)
+    return DataLoader(PairDataset(sources, targets), batch_sampler=sampler, collate_fn=collate)
