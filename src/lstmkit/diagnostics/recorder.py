@@ -78,7 +78,7 @@ class TextRecording:
     label: str
     probabilities: dict[str, float]
     layers: dict[str, dict[str, np.ndarray]]
-    model: str = "recurrent"
+    model: str
 
     @property
     def predicted_by(self) -> str:
