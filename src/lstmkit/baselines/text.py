@@ -22,7 +22,7 @@ never fitted on).
 
 The fitted logistic regression is also kept as a :class:`LinearTextModel`: it scores new texts and
 is saved beside a run without pickle (vocabularies and settings in JSON, weights in safetensors), so
-the sentiment task can combine it with the recurrent model (late fusion, see ``tasks/sentiment.py``).
+the sentiment task can combine it with the recurrent model (late fusion, see ``tasks/sentiment/fusion.py``).
 """
 
 from __future__ import annotations

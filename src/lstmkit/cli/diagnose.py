@@ -199,7 +199,8 @@ def inspect(
             raise LstmkitError(f"--units must be at least 1, got {units}")
         result = inspect_run(run, text, out, units)
     recording = result["recording"]
-    console.print(f"{recording.label} ({recording.probabilities[recording.label]:.3f}): {' '.join(recording.tokens)}")
+    probability = recording.probabilities[recording.label]
+    console.print(f"{recording.label} ({probability:.3f}, {recording.predicted_by}): {' '.join(recording.tokens)}")
     console.print(f"html: {result['html']}")
     for figure in result["figures"]:
         console.print(f"figure: {figure}")

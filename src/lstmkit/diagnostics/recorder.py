@@ -66,7 +66,9 @@ class TextRecording:
 
     ``layers[name][quantity]`` is a float array ``(len(tokens), hidden_size)`` (``name`` as in the
     trace: ``"l0"``, ``"l0_reverse"`` …). ``token_ids`` are the vocabulary ids actually fed in (an
-    unknown token shows as its text but was read as ``<unk>``).
+    unknown token shows as its text but was read as ``<unk>``). ``model`` names the model whose
+    prediction ``label`` and ``probabilities`` are: ``"recurrent"`` or ``"fused"`` (see
+    :class:`lstmkit.tasks.sentiment.SentimentModel`); the gates are always the recurrent network's.
     """
 
     text: str
@@ -76,38 +78,46 @@ class TextRecording:
     label: str
     probabilities: dict[str, float]
     layers: dict[str, dict[str, np.ndarray]]
+    model: str
+
+    @property
+    def predicted_by(self) -> str:
+        """``model`` as tables and titles name it ("the recurrent network", ...)."""
+        from lstmkit.tasks.sentiment.config import MODELS
+
+        return MODELS.get(self.model, self.model)
 
 
 def record_text(model, text: str) -> TextRecording:
     """Tokenize ``text`` as the run did, feed it through the run's encoder and record every gate.
 
-    ``model`` is a loaded sentiment run (:func:`lstmkit.tasks.sentiment.load`).
+    ``model`` is a loaded sentiment run (:func:`lstmkit.tasks.sentiment.load`): its ``tokenize``, its
+    ``encoder`` (embedding + recurrent stack) and its prediction.
     """
     if not isinstance(text, str) or not text.strip():
         raise DataError("the text to inspect is empty")
-    encoder = model.text_encoder
-    tokens = encoder.tokenizer.tokenize(text)[: encoder.max_length]
+    tokens, token_ids = model.tokenize(text)
     if not tokens:
         raise DataError(f"the text {text!r} has no tokens for this run's tokenizer")
-    token_ids = encoder.vocab.encode(tokens)
-    classifier = model.model
-    ids = torch.tensor([token_ids])
-    classifier.eval()
+    encoder = model.encoder
     with torch.no_grad():
-        embedded = classifier.encoder.embedding(ids)
+        embedded = encoder.embedding(torch.tensor([token_ids], device=model.device))
     # The run's own prediction, as `lstmkit predict` gives it (fused with the TF-IDF model if the run is).
-    probabilities = model.predict_proba([text])[0]
-    trace = record_layer(classifier.encoder.rnn, embedded)
-    layers = {name: {q: v[0].double().numpy() for q, v in quantities.items()} for name, quantities in trace.items()}
+    probabilities = model.predict_proba(text)
+    trace = record_layer(encoder.rnn, embedded)
+    layers = {
+        name: {q: v[0].double().cpu().numpy() for q, v in quantities.items()} for name, quantities in trace.items()
+    }
     best = int(probabilities.argmax())
     return TextRecording(
         text=text,
         tokens=list(tokens),
         token_ids=list(token_ids),
-        cell=classifier.encoder.config.cell,
+        cell=encoder.config.cell,
         label=model.labels[best],
         probabilities={label: float(p) for label, p in zip(model.labels, probabilities)},
         layers=layers,
+        model=model.predictor,
     )
 
 
@@ -144,5 +154,6 @@ def plot_gate_heatmaps(
         for name, description in GATE_DESCRIPTIONS.items()
         if name in quantities
     ]
-    title = f"{recording.label} ({recording.probabilities[recording.label]:.2f}): {recording.text}"
+    probability = recording.probabilities[recording.label]
+    title = f"{recording.label} ({probability:.2f}, {recording.predicted_by}): {recording.text}"
     return plot_unit_heatmaps(panels, recording.tokens, units, path, title)

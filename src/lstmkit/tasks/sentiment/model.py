@@ -1,0 +1,163 @@
+"""A finished sentiment run, loaded for prediction, evaluation and inspection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, overload
+
+import numpy as np
+import torch
+
+from lstmkit.data import DATASETS, LabelledTexts, load_folder, load_table
+from lstmkit.errors import DataError, RunDirectoryError
+from lstmkit.heads import ClassifierConfig, RecurrentEncoder, SequenceClassifier
+from lstmkit.io import load_weights, read_json
+from lstmkit.metrics import classification_metrics
+from lstmkit.runs import VOCAB, WEIGHTS, read_run_config
+from lstmkit.tasks.sentiment.config import MODELS, NAME, SentimentConfig
+from lstmkit.tasks.sentiment.data import TextEncoder, load_data, make_loader
+from lstmkit.tasks.sentiment.fusion import FusedLinear
+
+__all__ = ["SentimentModel", "Prediction", "classifier_probabilities"]
+
+
+def classifier_probabilities(model: SequenceClassifier, token_ids: list[list[int]], pad_index: int) -> np.ndarray:
+    """The classifier's ``(N, num_classes)`` probabilities (float64) of each text's ``token_ids``, in order."""
+    loader = make_loader(token_ids, [0] * len(token_ids), pad_index, 256, shuffle=False)
+    order = [i for batch in loader.batch_sampler for i in batch]
+    device = next(model.parameters()).device
+    model.eval()
+    with torch.no_grad():
+        probs = torch.cat([torch.softmax(model(b["tokens"].to(device), b["lengths"]), -1).cpu() for b in loader])
+    result = torch.empty_like(probs)
+    result[torch.tensor(order)] = probs
+    return result.double().numpy()
+
+
+@dataclass
+class Prediction:
+    """One text's label and probabilities; ``model`` says which model gave them (``"recurrent"``: the
+    recurrent network, ``"fused"``: the network fused with the TF-IDF logreg)."""
+
+    text: str
+    label: str
+    probability: float
+    probabilities: dict[str, float]
+    model: str
+
+
+def _texts(texts: str | list[str]) -> list[str]:
+    """``texts`` as a list, each checked: one string is one text (not a sequence of characters)."""
+    texts = [texts] if isinstance(texts, str) else list(texts)
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise DataError(f"text {i + 1} is a {type(text).__name__}, not a string")
+        if not text.strip():
+            raise DataError(f"text {i + 1} is empty: nothing to classify")
+    return texts
+
+
+class SentimentModel:
+    """A trained run (``load(run_dir, device=...)``): predictions, evaluation, the tokens it reads.
+
+    ``predictor`` names the model whose answers ``predict``, ``predict_proba`` and ``evaluate`` give:
+    ``"recurrent"`` (the recurrent network) or ``"fused"`` (a run trained with ``fusion=True``).
+    """
+
+    def __init__(self, run_dir: str | Path, device: str | torch.device = "cpu") -> None:
+        self.run_dir = Path(run_dir)
+        saved = read_run_config(self.run_dir, NAME)
+        self.config = SentimentConfig.from_dict(saved["config"])
+        self.labels: list[str] = saved["labels"]
+        self.text_encoder = TextEncoder.from_dict(read_json(self.run_dir / VOCAB))
+        self.model = SequenceClassifier(ClassifierConfig.from_dict(saved["model"]))
+        if not (self.run_dir / WEIGHTS).is_file():
+            raise RunDirectoryError(f"{self.run_dir} has no {WEIGHTS}: training did not finish (use --resume)")
+        load_weights(self.run_dir / WEIGHTS, self.model)
+        self.device = torch.device(device)
+        self.model.to(self.device).eval()
+        self.fusion = FusedLinear.load(self.run_dir, self.labels) if self.config.fusion else None
+        self.predictor = "fused" if self.fusion is not None else "recurrent"
+
+    @property
+    def encoder(self) -> RecurrentEncoder:
+        """The recurrent network's embedding + recurrent stack (``encoder.embedding``, ``encoder.rnn``)."""
+        return self.model.encoder
+
+    def tokenize(self, text: str) -> tuple[list[str], list[int]]:
+        """The tokens of ``text`` as the run reads them (cut to ``max_length``) and their vocabulary ids."""
+        tokens = self.text_encoder.tokens(text)
+        return tokens, self.text_encoder.vocab.encode(tokens)
+
+    def recurrent_proba(self, texts: str | list[str]) -> np.ndarray:
+        """The recurrent network's own probabilities, before any fusion: ``(num_classes,)`` for one
+        text, ``(N, num_classes)`` for a list, in the order of ``labels``."""
+        batch = _texts(texts)
+        probs = classifier_probabilities(self.model, self.text_encoder.encode(batch), self.text_encoder.vocab.pad_index)
+        return probs[0] if isinstance(texts, str) else probs
+
+    def predict_proba(self, texts: str | list[str]) -> np.ndarray:
+        """Class probabilities of ``predictor``: ``(num_classes,)`` for one text, ``(N, num_classes)`` for a list."""
+        batch = _texts(texts)
+        probs = self.recurrent_proba(batch) if batch else np.zeros((0, len(self.labels)))
+        if self.fusion is not None and batch:
+            probs = self.fusion.fuse(probs, batch)
+        return probs[0] if isinstance(texts, str) else probs
+
+    @overload
+    def predict(self, texts: str) -> Prediction: ...
+    @overload
+    def predict(self, texts: list[str]) -> list[Prediction]: ...
+    def predict(self, texts):
+        """The label of one text (a :class:`Prediction`) or of each text of a list (a list of them)."""
+        batch = _texts(texts)
+        probs = self.predict_proba(batch)
+        predictions = [
+            Prediction(
+                text,
+                self.labels[int(p.argmax())],
+                float(p.max()),
+                {label: float(v) for label, v in zip(self.labels, p)},
+                self.predictor,
+            )
+            for text, p in zip(batch, probs)
+        ]
+        return predictions[0] if isinstance(texts, str) else predictions
+
+    def evaluate(self, data: str | None = None) -> dict[str, Any]:
+        """Accuracy, macro-F1 and the confusion matrix of ``predictor`` on the run's test part, or on a
+        labelled file, folder or registered data set; ``model`` in the result names the predictor."""
+        if data is None:
+            split, _, _ = load_data(self.config)
+            part, name = split.test, f"{self.config.data} test"
+        elif data in DATASETS:
+            part, name = load_data(replace(self.config, data=data))[0].test, f"{data} test"
+        else:
+            path = Path(data)
+            if not path.exists():
+                raise DataError(f"--data {data!r}: no such file or folder")
+            part = (
+                load_folder(path)
+                if path.is_dir()
+                else load_table(path, self.config.text_column, self.config.label_column)
+            )
+            name = path.name
+        return self._score(part, name)
+
+    def _score(self, part: LabelledTexts, name: str) -> dict[str, Any]:
+        unseen = sorted(set(part.labels) - set(self.labels))
+        if unseen:
+            raise DataError(f"{name}: labels {unseen} were not seen at training time (known: {self.labels})")
+        index = {label: i for i, label in enumerate(self.labels)}
+        probs = self.predict_proba(list(part.texts))
+        scores = classification_metrics([index[y] for y in part.labels], probs.argmax(-1).tolist(), self.labels)
+        from lstmkit.plots import plot_confusion_matrix
+
+        png = plot_confusion_matrix(
+            scores["confusion_matrix"],
+            self.labels,
+            self.run_dir / "confusion_matrix_evaluate.png",
+            title=f"{name}, {MODELS[self.predictor]}: accuracy {scores['accuracy']:.3f}",
+        )
+        return {"data": name, "size": len(part), "model": self.predictor, **scores, "confusion_matrix_png": str(png)}

@@ -1,0 +1,225 @@
+"""What sentiment analysis brings to the shared lifecycle (:mod:`lstmkit.tasks.runner`): labelled texts
+and their vocabulary, the recurrent classifier (optionally from an LM-pretrained encoder), and its
+scores beside the TF-IDF baselines and, with ``fusion=True``, the fused ensemble's."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lstmkit.data import Split, Vocab, make_tokenizer
+from lstmkit.errors import DataError, LstmkitError
+from lstmkit.heads import ClassifierConfig, EncoderConfig, SequenceClassifier, parameter_groups
+from lstmkit.io import load_weights, read_json, save_weights, write_json
+from lstmkit.metrics import classification_metrics
+from lstmkit.runs import VOCAB
+from lstmkit.tasks.runner import Built, Task
+from lstmkit.tasks.sentiment.config import MODELS, NAME, SentimentConfig
+from lstmkit.tasks.sentiment.data import TextEncoder, load_data, make_loader, read_unlabelled
+from lstmkit.tasks.sentiment.fusion import FusedLinear
+from lstmkit.tasks.sentiment.pretrain import ENCODER_WEIGHTS, pretrain_encoder
+from lstmkit.train.objectives import ClassificationObjective
+
+__all__ = ["TASK", "NAME"]
+
+
+@dataclass
+class SentimentData:
+    """A run's data: the split, its labels, the tokenizer + vocabulary, and the run directory (LM
+    pretraining in :meth:`SentimentTask.build` writes its checkpoints there)."""
+
+    name: str
+    language: str
+    split: Split
+    labels: list[str]
+    text_encoder: TextEncoder
+    unlabelled: list[str]
+    run_dir: Path
+    resume: bool
+
+    def texts(self, part: str) -> list[str]:
+        return list(getattr(self.split, part).texts)
+
+    def ids(self, part: str) -> list[list[int]]:
+        return self.text_encoder.encode(self.texts(part))
+
+    def label_ids(self, part: str) -> list[int]:
+        index = {label: i for i, label in enumerate(self.labels)}
+        return [index[label] for label in getattr(self.split, part).labels]
+
+
+def _text_encoder(config: SentimentConfig, split: Split, language: str, unlabelled: list[str]) -> TextEncoder:
+    if config.encoder:
+        return TextEncoder.from_dict(read_json(Path(config.encoder) / VOCAB))
+    texts = list(split.train.texts) + unlabelled
+    tokenizer = make_tokenizer(config.tokenizer, language, texts=texts)
+    vocab = Vocab.build((tokenizer.tokenize(t) for t in texts), min_freq=config.min_freq)
+    return TextEncoder(tokenizer, vocab, config.max_length)
+
+
+def _encoder_config(config: SentimentConfig, vocab_size: int) -> EncoderConfig:
+    return EncoderConfig(
+        vocab_size=vocab_size,
+        embedding_dim=config.embedding_dim,
+        hidden_size=config.hidden_size,
+        num_layers=config.num_layers,
+        cell=config.cell,
+        bidirectional=config.bidirectional,
+        dropout=config.dropout if config.num_layers > 1 else 0.0,
+        embedding_dropout=config.embedding_dropout,
+        recurrent_dropout=config.recurrent_dropout,
+        layer_norm=config.layer_norm,
+    )
+
+
+def _param_groups(model: SequenceClassifier, config: SentimentConfig) -> list[dict] | None:
+    """Optimizer groups: discriminative learning rates if asked, and the wide n-gram branch apart.
+
+    The wide branch is a linear model over a million sparse rows, each touched only by the texts that
+    contain its n-grams; at the deep part's learning rate it would still be far from converged when
+    the deep part starts to overfit, so it gets ``ngram_lr_scale`` times the rate and no weight decay.
+    """
+    if not config.discriminative_lr and model.ngrams is None:
+        return None
+    groups = (
+        parameter_groups(model, config.train.lr)
+        if config.discriminative_lr
+        else [{"name": "model", "params": list(model.parameters()), "lr": config.train.lr}]
+    )
+    if model.ngrams is None:
+        return groups
+    wide = {id(p) for p in model.ngrams.parameters()}
+    for group in groups:
+        group["params"] = [p for p in group["params"] if id(p) not in wide]
+    wide_group = {
+        "name": "ngrams",
+        "params": list(model.ngrams.parameters()),
+        "lr": config.train.lr * config.ngram_lr_scale,
+        "weight_decay": 0.0,
+    }
+    return [g for g in groups if g["params"]] + [wide_group]
+
+
+def _scores(name: str, labels: list[str], truth: dict, probs: dict) -> tuple[dict[str, Any], list[list[int]]]:
+    """``metrics.json``'s section for the model ``name`` (its test scores and validation accuracy) and
+    its test confusion matrix, from the label ids and probabilities of the ``"val"`` and ``"test"`` parts."""
+    test = classification_metrics(truth["test"], probs["test"].argmax(-1).tolist(), labels)
+    val_accuracy = float((probs["val"].argmax(-1) == np.array(truth["val"])).mean())
+    section = {"name": name, "accuracy": test["accuracy"], "macro_f1": test["macro_f1"], "val_accuracy": val_accuracy}
+    return section, test["confusion_matrix"]
+
+
+class SentimentTask(Task):
+    name = NAME
+    config_class = SentimentConfig
+
+    def check(self, config: SentimentConfig) -> None:
+        if config.pretrain_lm and config.train.devices > 1:
+            raise LstmkitError(
+                f"--pretrain-lm runs in one process, not with --devices {config.train.devices}: "
+                "pretrain with --devices 1, then train with --encoder RUN"
+            )
+
+    def prepare(self, config: SentimentConfig, run_dir: Path, resume: bool) -> SentimentData:
+        split, name, language = load_data(config)
+        labels = sorted(set(split.train.labels))
+        if len(labels) < 2:
+            raise DataError(f"{name}: needs at least 2 classes in the training part, found {labels}")
+        unseen = sorted(set(split.val.labels + split.test.labels) - set(labels))
+        if unseen:
+            raise DataError(f"{name}: labels {unseen} appear in validation/test but not in training")
+        unlabelled = read_unlabelled(config.unlabelled) if config.unlabelled else []
+        if resume:
+            text_encoder = TextEncoder.from_dict(read_json(run_dir / VOCAB))
+        else:
+            text_encoder = _text_encoder(config, split, language, unlabelled)
+        return SentimentData(name, language, split, labels, text_encoder, unlabelled, run_dir, resume)
+
+    def build(self, config: SentimentConfig, data: SentimentData) -> Built:
+        encoder_config = _encoder_config(config, len(data.text_encoder.vocab))
+        classifier_config = ClassifierConfig(
+            encoder_config,
+            num_classes=len(data.labels),
+            pooling=config.pooling,
+            dropout=config.dropout,
+            ngram_buckets=config.ngram_buckets,
+        )
+        model = SequenceClassifier(classifier_config)
+        files = {VOCAB: lambda path: write_json(path, data.text_encoder.to_dict())}
+        if config.encoder:
+            load_weights(Path(config.encoder) / ENCODER_WEIGHTS, model.encoder)
+        elif config.pretrain_lm and not data.resume:
+            texts = data.texts("train") + data.unlabelled
+            state = pretrain_encoder(config, encoder_config, data.text_encoder, texts, data.texts("val"), data.run_dir)
+            model.encoder.load_state_dict(state)
+            files[ENCODER_WEIGHTS] = lambda path: save_weights(path, state)
+        elif config.pretrain_lm:
+            load_weights(data.run_dir / ENCODER_WEIGHTS, model.encoder)
+        pad, train = data.text_encoder.vocab.pad_index, config.train
+        return Built(
+            model=model,
+            objective=ClassificationObjective(len(data.labels), label_smoothing=config.label_smoothing),
+            train_loader=make_loader(
+                data.ids("train"), data.label_ids("train"), pad, train.batch_size, shuffle=True, seed=train.seed
+            ),
+            val_loader=make_loader(data.ids("val"), data.label_ids("val"), pad, 128, shuffle=False),
+            payload={
+                "labels": data.labels,
+                "language": data.language,
+                "data_name": data.name,
+                "model": classifier_config.to_dict(),
+            },
+            files=files,
+            param_groups=_param_groups(model, config),
+        )
+
+    def score(self, config: SentimentConfig, data: SentimentData, model: SequenceClassifier, run_dir: Path) -> dict:
+        """The recurrent network's scores (the headline, ``model``), the TF-IDF baselines' and, with
+        ``fusion``, the fused ensemble's (``fusion``); writes the fused run's linear model and weight."""
+        from lstmkit.plots import plot_confusion_matrix
+        from lstmkit.tasks.sentiment.model import classifier_probabilities
+
+        pad = data.text_encoder.vocab.pad_index
+        probs = {part: classifier_probabilities(model, data.ids(part), pad) for part in ("val", "test")}
+        truth = {part: data.label_ids(part) for part in ("val", "test")}
+        recurrent, confusion = _scores("recurrent", data.labels, truth, probs)
+        plot_confusion_matrix(
+            confusion,
+            data.labels,
+            run_dir / "confusion_matrix.png",
+            title=f"{data.name} test, {MODELS['recurrent']}: accuracy {recurrent['accuracy']:.3f}",
+        )
+        split = data.split
+        metrics: dict[str, Any] = {
+            "data": {"name": data.name, "language": data.language, "train": len(split.train), "val": len(split.val),
+                     "test": len(split.test)},
+            "model": recurrent,
+            "confusion_matrix": confusion,
+            "labels": data.labels,
+        }  # fmt: skip
+        if not (config.baselines or config.fusion):
+            return metrics
+        from lstmkit.baselines import run_split_baselines
+
+        baselines = run_split_baselines(split, data.language)
+        if config.baselines:
+            metrics["baselines"] = {name: result.to_dict() for name, result in baselines.items()}
+        if config.fusion:
+            fused = FusedLinear.fit(baselines["tfidf_logreg"].model, probs["val"], data.texts("val"), truth["val"])
+            fused.save(run_dir)
+            fused_probs = {part: fused.fuse(probs[part], data.texts(part)) for part in ("val", "test")}
+            scores, _ = _scores("fused", data.labels, truth, fused_probs)
+            metrics["fusion"] = {**scores, "recurrent_weight": fused.recurrent_weight,
+                                 "val_accuracy_by_weight": fused.val_accuracy_by_weight}  # fmt: skip
+        return metrics
+
+    def load(self, run_dir: Path):
+        from lstmkit.tasks.sentiment.model import SentimentModel
+
+        return SentimentModel(run_dir)
+
+
+TASK = SentimentTask()
