@@ -313,18 +313,19 @@ def test_cli_killed_training_resumes(tmp_path):
         "1",
     ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    last = tmp_path / "run" / "checkpoints" / "last.ckpt"
+    partial = tmp_path / ".run.partial"  # a run is written beside --out and moved there when complete
+    last = partial / "checkpoints" / "last.ckpt"
     deadline = time.time() + 180
     while not last.is_file() and time.time() < deadline:
         time.sleep(0.05)
     time.sleep(0.5)
     process.send_signal(signal.SIGKILL)
     process.wait()
-    assert not (tmp_path / "run" / "model.safetensors").exists()
-    assert all(p.name.startswith(".") for p in (tmp_path / "run").rglob("*.tmp"))
+    assert last.is_file() and not (tmp_path / "run").exists()  # killed mid-run: nothing at --out
+    assert all(p.name.startswith(".") for p in partial.rglob("*.tmp"))
     out = run_cli(*command[len(LSTMKIT) :], "--resume")
     assert out.returncode == 0, out.stderr[-3000:]
-    assert (tmp_path / "run" / "model.safetensors").is_file()
+    assert (tmp_path / "run" / "model.safetensors").is_file() and not partial.exists()
 
 
 def test_the_train_table_names_the_model_of_each_row(trained, capsys, monkeypatch):
