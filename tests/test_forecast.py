@@ -62,7 +62,7 @@ def _config(data: Path, **overrides) -> forecast.ForecastConfig:
         progress=False,
     )  # fmt: skip
     options = {
-        "targets": ("load",), "known": ("temp",), "horizon": 12, "lookback": 48, "folds": 3, "step": 12,
+        "targets": ("load",), "known": ("temp",), "horizon": 12, "lookback": 48, "folds": 3, "fold_stride": 12,
         "hidden_size": 8, "max_windows": 128, **overrides,
     }  # fmt: skip
     return forecast.ForecastConfig(data=str(data), train=train, **options)
@@ -231,7 +231,7 @@ def trained(tmp_path_factory):
 
 def test_training_writes_a_run_with_backtest_and_baselines(trained):
     root, _, result = trained
-    for name in ("config.json", "vocab.json", "model.safetensors", "metrics.json", "backtest.png", "history.csv"):
+    for name in ("config.json", "scalers.json", "model.safetensors", "metrics.json", "backtest.png", "history.csv"):
         assert (root / "run" / name).is_file(), name
     metrics = json.loads((root / "run" / "metrics.json").read_text(encoding="utf-8"))
     assert metrics["task"] == "forecast" and len(metrics["backtest"]["origins"]) == 3
@@ -252,8 +252,8 @@ def test_scaling_uses_the_training_part_only(trained, tmp_path):
     columns["load"] = columns["load"][:test_start] + [v * 10 + 1000 for v in columns["load"][test_start:]]
     columns["temp"] = columns["temp"][:test_start] + [v - 40 for v in columns["temp"][test_start:]]
     forecast.train(_config(_write(tmp_path / "shifted.csv", columns), epochs=3), tmp_path / "run")
-    assert json.loads((tmp_path / "run" / "vocab.json").read_text()) == json.loads(
-        (root / "run" / "vocab.json").read_text()
+    assert json.loads((tmp_path / "run" / "scalers.json").read_text()) == json.loads(
+        (root / "run" / "scalers.json").read_text()
     )
     layout = json.loads((tmp_path / "run" / "config.json").read_text())["layout"]
     assert layout["test_start"] == test_start
@@ -267,7 +267,9 @@ def test_load_forecast_and_evaluate(trained, tmp_path):
     model = forecast.load(root / "run")
     future = _frame(HOURS + 12)
     future = {k: v[HOURS:] for k, v in future.items() if k in ("date", "temp")}
-    rows = model.forecast(future=str(_write(tmp_path / "future.csv", future)), out=tmp_path / "f.csv")
+    rows = model.forecast(
+        future=str(_write(tmp_path / "future.csv", future)), csv=tmp_path / "f.csv", plot=tmp_path / "f.png"
+    )
     assert len(rows) == 12 and rows[0]["timestamp"] == "2021-03-21 00:00:00"
     assert all(r["q0.1"] <= r["q0.5"] <= r["q0.9"] for r in rows)
     assert (tmp_path / "f.csv").is_file() and (tmp_path / "f.png").is_file()
@@ -275,13 +277,13 @@ def test_load_forecast_and_evaluate(trained, tmp_path):
     with pytest.raises(DataError, match="known covariate 'temp' has no values"):
         model.forecast()
     with pytest.raises(DataError, match="no column 'temp'"):
-        model.forecast(data=str(_write(tmp_path / "nocov.csv", {k: v for k, v in _frame().items() if k != "temp"})))
+        model.forecast(history=str(_write(tmp_path / "nocov.csv", {k: v for k, v in _frame().items() if k != "temp"})))
 
 
 def test_several_series_in_one_model(tmp_path):
     data = _write(tmp_path / "two.csv", _frame(targets=("a", "b")))
     result = forecast.train(_config(data, targets=("a", "b"), kind="seq2seq", epochs=1), tmp_path / "run")
-    scalers = json.loads((tmp_path / "run" / "vocab.json").read_text())["targets"]
+    scalers = json.loads((tmp_path / "run" / "scalers.json").read_text())["targets"]
     assert len(scalers["mean"]) == 2 and scalers["mean"][1] > scalers["mean"][0] + 5
     future = {k: v[HOURS:] for k, v in _frame(HOURS + 12, targets=("a", "b")).items() if k in ("date", "temp")}
     rows = forecast.load(tmp_path / "run").forecast(future=str(_write(tmp_path / "future.csv", future)))
@@ -300,14 +302,14 @@ def test_too_short_series_is_refused(tmp_path):
 def test_cli_train_forecast_evaluate(tmp_path):
     data = _write(tmp_path / "load.csv", _frame())
     run = tmp_path / "run"
-    options = ["--horizon", "12", "--lookback", "48", "--folds", "2", "--step", "12", "--hidden-size", "8"]
+    options = ["--horizon", "12", "--lookback", "48", "--folds", "2", "--fold-stride", "12", "--hidden-size", "8"]
     out = invoke(
         "train", "forecast", "--data", data, "--target", "load", "--out", run, *options, "--epochs", "1",
         "--max-windows", "64", "--no-progress", "--no-baselines",
     )  # fmt: skip
     assert out.exit_code == 0, out.output[-3000:]
-    assert "seasonal naive" in out.stdout and "lstmkit forecaster" in out.stdout
-    out = run_cli("forecast", run, "--out", tmp_path / "fc.csv")
+    assert "seasonal naive (m=24)" in out.stdout and "LSTM forecaster (direct)" in out.stdout
+    out = run_cli("forecast", run, "--csv", tmp_path / "fc.csv", "--plot", tmp_path / "fc.png")
     assert out.returncode == 0, out.stderr[-3000:]
     assert (tmp_path / "fc.csv").read_text().splitlines()[0] == "timestamp,series,q0.1,q0.5,q0.9"
     assert (tmp_path / "fc.png").stat().st_size > 1000
