@@ -48,7 +48,7 @@ def main() -> None:
             low, high = metrics["model"]["interval"]
             print(f"actual values inside the LSTM's {low:g}-{high:g} interval: {metrics['model']['coverage']:.0%}")
 
-        rows = forecast.load(args.out / "run").forecast(out=args.out / "forecast.csv")
+        rows = forecast.load(args.out / "run").forecast(csv=args.out / "forecast.csv", plot=args.out / "forecast.png")
     except LstmkitError as exc:
         sys.exit(f"error: {exc}")
     print(f"\nforecast of the next {len(rows)} steps -> {args.out / 'forecast.csv'} and forecast.png")

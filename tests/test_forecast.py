@@ -62,7 +62,7 @@ def _config(data: Path, **overrides) -> forecast.ForecastConfig:
         progress=False,
     )  # fmt: skip
     options = {
-        "targets": ("load",), "known": ("temp",), "horizon": 12, "lookback": 48, "folds": 3, "step": 12,
+        "targets": ("load",), "known": ("temp",), "horizon": 12, "lookback": 48, "folds": 3, "fold_stride": 12,
         "hidden_size": 8, "max_windows": 128, **overrides,
     }  # fmt: skip
     return forecast.ForecastConfig(data=str(data), train=train, **options)
@@ -231,7 +231,7 @@ def trained(tmp_path_factory):
 
 def test_training_writes_a_run_with_backtest_and_baselines(trained):
     root, _, result = trained
-    for name in ("config.json", "vocab.json", "model.safetensors", "metrics.json", "backtest.png", "history.csv"):
+    for name in ("config.json", "scalers.json", "model.safetensors", "metrics.json", "backtest.png", "history.csv"):
         assert (root / "run" / name).is_file(), name
     metrics = json.loads((root / "run" / "metrics.json").read_text(encoding="utf-8"))
     assert metrics["task"] == "forecast" and len(metrics["backtest"]["origins"]) == 3
@@ -252,8 +252,8 @@ def test_scaling_uses_the_training_part_only(trained, tmp_path):
     columns["load"] = columns["load"][:test_start] + [v * 10 + 1000 for v in columns["load"][test_start:]]
     columns["temp"] = columns["temp"][:test_start] + [v - 40 for v in columns["temp"][test_start:]]
     forecast.train(_config(_write(tmp_path / "shifted.csv", columns), epochs=3), tmp_path / "run")
-    assert json.loads((tmp_path / "run" / "vocab.json").read_text()) == json.loads(
-        (root / "run" / "vocab.json").read_text()
+    assert json.loads((tmp_path / "run" / "scalers.json").read_text()) == json.loads(
+        (root / "run" / "scalers.json").read_text()
     )
     layout = json.loads((tmp_path / "run" / "config.json").read_text())["layout"]
     assert layout["test_start"] == test_start
@@ -267,7 +267,9 @@ def test_load_forecast_and_evaluate(trained, tmp_path):
     model = forecast.load(root / "run")
     future = _frame(HOURS + 12)
     future = {k: v[HOURS:] for k, v in future.items() if k in ("date", "temp")}
-    rows = model.forecast(future=str(_write(tmp_path / "future.csv", future)), out=tmp_path / "f.csv")
+    rows = model.forecast(
+        future=str(_write(tmp_path / "future.csv", future)), csv=tmp_path / "f.csv", plot=tmp_path / "f.png"
+    )
     assert len(rows) == 12 and rows[0]["timestamp"] == "2021-03-21 00:00:00"
     assert all(r["q0.1"] <= r["q0.5"] <= r["q0.9"] for r in rows)
     assert (tmp_path / "f.csv").is_file() and (tmp_path / "f.png").is_file()
@@ -275,13 +277,72 @@ def test_load_forecast_and_evaluate(trained, tmp_path):
     with pytest.raises(DataError, match="known covariate 'temp' has no values"):
         model.forecast()
     with pytest.raises(DataError, match="no column 'temp'"):
-        model.forecast(data=str(_write(tmp_path / "nocov.csv", {k: v for k, v in _frame().items() if k != "temp"})))
+        model.forecast(history=str(_write(tmp_path / "nocov.csv", {k: v for k, v in _frame().items() if k != "temp"})))
+
+
+def _future_frame(steps: int = 12):
+    import pandas as pd
+
+    return pd.DataFrame({k: v[HOURS : HOURS + steps] for k, v in _frame(HOURS + 12).items() if k in ("date", "temp")})
+
+
+def test_forecast_takes_frames_and_its_errors_name_the_argument(trained, tmp_path):
+    import pandas as pd
+
+    root, _, _ = trained
+    model = forecast.load(root / "run")
+    from_frames = model.forecast(pd.DataFrame(_frame()), future=_future_frame())
+    from_files = model.forecast(str(_write(tmp_path / "h.csv", _frame())), future=str(_write(tmp_path / "f.csv", {
+        k: v[HOURS:] for k, v in _frame(HOURS + 12).items() if k in ("date", "temp")})))  # fmt: skip
+    assert from_frames == from_files and len(from_frames) == 12
+    with pytest.raises(DataError, match=r"future: expected rows for the 12 steps 2021-03-21 00:00:00 \.\. 2021-03-21 "
+                       r"11:00:00, got 5 rows .* \(no row for 2021-03-21 05:00:00\)"):  # fmt: skip
+        model.forecast(future=_future_frame(5))
+    with pytest.raises(DataError, match="future: known covariate 'temp' has no values .* got None"):
+        model.forecast(pd.DataFrame(_frame()))
+    with pytest.raises(DataError, match="history: expected at least 48 steps .* got 30"):
+        model.forecast(pd.DataFrame(_frame(30)), future=_future_frame())
+    with pytest.raises(TypeError, match="history: expected a pandas DataFrame, a CSV path or a data set name, got int"):
+        model.forecast(7)
+    assert forecast.load(root / "run", device="meta").device.type == "meta" and model.device.type == "cpu"
+
+
+def test_evaluate_and_forecast_write_nothing_unless_asked(trained, tmp_path, monkeypatch):
+    import shutil
+
+    root, _, result = trained
+    run = shutil.copytree(root / "run", tmp_path / "run")
+    (run / "backtest.png").unlink()
+    monkeypatch.chdir(tmp_path)
+    before = sorted(tmp_path.rglob("*"))
+    model = forecast.load(run)
+    assert model.evaluate()["model"]["mase"] == pytest.approx(result.metrics["model"]["mase"])
+    model.forecast(future=_future_frame())
+    assert sorted(tmp_path.rglob("*")) == before
+    model.evaluate(plot=tmp_path / "backtest.png")
+    assert (tmp_path / "backtest.png").stat().st_size > 1000 and not (run / "backtest.png").exists()
+
+
+def test_runs_written_before_the_renames_still_load(trained, tmp_path):
+    """Older runs keep their scalers in vocab.json and call fold_stride step (config and layout)."""
+    import shutil
+
+    root, _, result = trained
+    run = shutil.copytree(root / "run", tmp_path / "run")
+    (run / "scalers.json").rename(run / "vocab.json")
+    saved = json.loads((run / "config.json").read_text(encoding="utf-8"))
+    for part in (saved["config"], saved["layout"]):
+        part["step"] = part.pop("fold_stride")
+    (run / "config.json").write_text(json.dumps(saved), encoding="utf-8")
+    model = forecast.load(run)
+    assert model.config.fold_stride == 12 and model.layout.fold_stride == 12
+    assert model.evaluate()["model"]["mase"] == pytest.approx(result.metrics["model"]["mase"])
 
 
 def test_several_series_in_one_model(tmp_path):
     data = _write(tmp_path / "two.csv", _frame(targets=("a", "b")))
     result = forecast.train(_config(data, targets=("a", "b"), kind="seq2seq", epochs=1), tmp_path / "run")
-    scalers = json.loads((tmp_path / "run" / "vocab.json").read_text())["targets"]
+    scalers = json.loads((tmp_path / "run" / "scalers.json").read_text())["targets"]
     assert len(scalers["mean"]) == 2 and scalers["mean"][1] > scalers["mean"][0] + 5
     future = {k: v[HOURS:] for k, v in _frame(HOURS + 12, targets=("a", "b")).items() if k in ("date", "temp")}
     rows = forecast.load(tmp_path / "run").forecast(future=str(_write(tmp_path / "future.csv", future)))
@@ -300,19 +361,55 @@ def test_too_short_series_is_refused(tmp_path):
 def test_cli_train_forecast_evaluate(tmp_path):
     data = _write(tmp_path / "load.csv", _frame())
     run = tmp_path / "run"
-    options = ["--horizon", "12", "--lookback", "48", "--folds", "2", "--step", "12", "--hidden-size", "8"]
+    options = ["--horizon", "12", "--lookback", "48", "--folds", "2", "--fold-stride", "12", "--hidden-size", "8"]
     out = invoke(
         "train", "forecast", "--data", data, "--target", "load", "--out", run, *options, "--epochs", "1",
         "--max-windows", "64", "--no-progress", "--no-baselines",
     )  # fmt: skip
     assert out.exit_code == 0, out.output[-3000:]
-    assert "seasonal naive" in out.stdout and "lstmkit forecaster" in out.stdout
-    out = run_cli("forecast", run, "--out", tmp_path / "fc.csv")
+    assert "seasonal naive (m=24)" in out.stdout and "LSTM forecaster (direct)" in out.stdout
+    out = run_cli("forecast", run, "--csv", tmp_path / "fc.csv", "--plot", tmp_path / "fc.png")
     assert out.returncode == 0, out.stderr[-3000:]
     assert (tmp_path / "fc.csv").read_text().splitlines()[0] == "timestamp,series,q0.1,q0.5,q0.9"
     assert (tmp_path / "fc.png").stat().st_size > 1000
     out = invoke("evaluate", run, "--json")
     assert out.exit_code == 0 and json.loads(out.stdout)["backtest"]["horizon"] == 12
+    (run / "backtest.png").unlink()
+    out = invoke("evaluate", run, "--plot", tmp_path / "bt.png")
+    assert out.exit_code == 0 and "seasonal naive (m=24)" in out.stdout
+    assert (tmp_path / "bt.png").stat().st_size > 1000 and not (run / "backtest.png").exists()
+
+
+def test_cli_forecast_prints_and_writes_only_what_is_asked(trained, tmp_path, monkeypatch):
+    root, _, _ = trained
+    future = _write(tmp_path / "future.csv", {k: v[HOURS:] for k, v in _frame(HOURS + 12).items() if k != "load"})
+    monkeypatch.chdir(tmp_path)
+    out = invoke("forecast", root / "run", "--future", future)
+    assert out.exit_code == 0, out.output[-3000:]
+    assert "LSTM forecaster (direct)" in out.stdout and "2021-03-21 11:00:00" in out.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["future.csv"]
+    out = invoke("forecast", root / "run", "--future", future, "--json")
+    rows = json.loads(out.stdout)["forecast"]
+    assert len(rows) == 12 and rows[0]["timestamp"] == "2021-03-21 00:00:00"
+    _assert_one_line_error(run_cli("forecast", root / "run"), "future: known covariate 'temp' has no values")
+
+
+def test_cli_two_process_ddp_trains_and_evaluates(tmp_path):
+    """``--devices 2``: two processes (gloo on CPU) on sharded batches, one writer; took about 25 s here."""
+    data = _write(tmp_path / "load.csv", _frame())
+    run = tmp_path / "run"
+    out = run_cli(
+        "train", "forecast", "--data", data, "--target", "load", "--known", "temp", "--out", run, "--devices", "2",
+        "--epochs", "1", "--hidden-size", "8", "--max-windows", "64", "--batch-size", "16", "--horizon", "12",
+        "--lookback", "48", "--folds", "2", "--fold-stride", "12", "--no-baselines", "--no-progress", "--json",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-3000:]
+    metrics = json.loads(out.stdout)
+    assert metrics["epochs"] == 1 and metrics["model"]["name"] == "LSTM forecaster (direct)"
+    assert json.loads((run / "metrics.json").read_text(encoding="utf-8"))["model"] == metrics["model"]
+    out = invoke("evaluate", run, "--json")
+    assert out.exit_code == 0, out.output[-3000:]
+    assert json.loads(out.stdout)["model"]["mase"] == pytest.approx(metrics["model"]["mase"])
 
 
 def test_cli_bad_input_is_one_line_with_exit_code_2(tmp_path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import inspect
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -81,15 +82,24 @@ def evaluate(
     run: Path = typer.Argument(..., help="A run directory written by `lstmkit train`."),
     data: str | None = typer.Option(None, help="Data to score instead of the run's own test part."),
     as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
+    plot: Path | None = typer.Option(None, help="Also draw the scored forecasts into this PNG (forecast runs)."),
 ) -> None:
-    """Score a trained run of any task, beside its baselines (the run's config.json names the task)."""
+    """Score a trained run of any task, beside its baselines (the run's config.json names the task).
+
+    Writes nothing unless asked (``--plot``)."""
     from lstmkit.runs import run_task
 
     with user_errors():
         task = run_task(run)
         if task not in SCORE_PRINTERS:
             raise RunDirectoryError(f"{run} holds a {task!r} run; lstmkit evaluates {sorted(SCORE_PRINTERS)}")
-        scores = importlib.import_module(f"lstmkit.tasks.{task}").load(run).evaluate(data)
+        model = importlib.import_module(f"lstmkit.tasks.{task}").load(run)
+        if plot is None:
+            scores = model.evaluate(data)
+        elif "plot" in inspect.signature(model.evaluate).parameters:
+            scores = model.evaluate(data, plot=plot)
+        else:
+            raise LstmkitError(f"--plot: evaluating a {task!r} run draws no plot; drop --plot")
     if as_json:
         typer.echo(json.dumps(scores, ensure_ascii=False, indent=2))
         return

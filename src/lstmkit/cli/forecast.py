@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
@@ -9,111 +10,118 @@ from rich.table import Table
 
 from lstmkit.cli import _options as opt
 from lstmkit.cli._app import SCORE_PRINTERS, app, console, train_app, user_errors
-from lstmkit.errors import DataError
+from lstmkit.tasks.forecast.config import ForecastConfig
+
+DEFAULT = ForecastConfig()
 
 
-def _names(text: str | None) -> tuple[str, ...] | None:
-    if text is None:
-        return None
+def _names(text: str | tuple) -> tuple[str, ...]:
+    if isinstance(text, tuple):  # a default
+        return text
     return tuple(name.strip() for name in text.split(",") if name.strip())
 
 
-def _quantiles(text: str) -> tuple[float, ...]:
+def _numbers(text: str | tuple) -> tuple[float, ...]:
+    if isinstance(text, tuple):
+        return text
     try:
         return tuple(float(q) for q in text.split(",") if q.strip())
     except ValueError:
-        raise DataError(f"--quantiles: expected numbers separated by commas (e.g. 0.1,0.5,0.9), got {text!r}") from None
+        raise typer.BadParameter(f"expected numbers separated by commas (e.g. 0.1,0.5,0.9), got {text!r}") from None
+
+
+def _columns(default: tuple | None, help: str, *names: str):
+    """A comma-separated list of column names, parsed into the tuple the config holds."""
+    return typer.Option(default, *names, parser=_names, metavar="COL,COL,...", help=f"{help}, comma-separated.")
 
 
 @train_app.command("forecast")
 def train_forecast(
-    data: str = typer.Option("airpassengers", help="Data set name (see `lstmkit data list`) or a CSV file."),
-    out: Path = typer.Option(Path("runs/forecast"), help="Run directory to write."),
-    target: str | None = typer.Option(None, help="Target column(s), comma-separated (required for a CSV)."),
-    covariates: str | None = typer.Option(
-        None, help="Covariate columns, comma-separated (default: the data set's; for a CSV every other numeric column)."
+    data: str = typer.Option(DEFAULT.data, help="Data set name (see `lstmkit data list`) or a CSV file."),
+    out: opt.Out = Path("runs/forecast"),
+    targets: tuple | None = _columns(DEFAULT.targets, "Target column(s) (required for a CSV)", "--target"),
+    covariates: tuple | None = _columns(
+        DEFAULT.covariates, "Covariate columns (default: the data set's; for a CSV every other numeric column)"
     ),
-    known: str | None = typer.Option(None, help="Covariates whose future values are known (CSV), comma-separated."),
-    date_column: str | None = typer.Option(None, help="Date column of a CSV (default: date/time/timestamp/ds)."),
+    known: tuple = _columns(DEFAULT.known, "Covariates whose future values are known (CSV)"),
+    date_column: str | None = typer.Option(
+        DEFAULT.date_column, help="Date column of a CSV (default: date/time/timestamp/ds)."
+    ),
     freq: str | None = typer.Option(
-        None, help="Frequency (pandas alias: MS, W-SAT, h, 30min...); inferred if not given."
+        DEFAULT.freq, help="Frequency (pandas alias: MS, W-SAT, h, 30min...); inferred if not given."
     ),
-    fill: bool = typer.Option(False, help="Interpolate missing values instead of stopping with an error."),
-    horizon: int | None = typer.Option(None, help="Steps to forecast (default: the data set's, e.g. 12 monthly)."),
-    lookback: int | None = typer.Option(None, help="Steps of history the model reads (default: the data set's)."),
-    folds: int | None = typer.Option(None, help="Rolling origins of the backtest (default: the data set's)."),
-    step: int | None = typer.Option(None, help="Steps between backtest origins (default: the data set's)."),
-    period: int | None = typer.Option(None, help="Seasonal period in steps (default: chosen on validation)."),
-    kind: str = typer.Option("direct", help="direct (multi-output head) or seq2seq (decoder over the known future)."),
-    cell: str = typer.Option("lstm", help="lstm, gru or rnn."),
-    hidden_size: int = typer.Option(64, help="Hidden units."),
-    num_layers: int = typer.Option(1, help="Stacked recurrent layers."),
-    dropout: float = typer.Option(0.1, help="Dropout in the head (and between layers)."),
-    loss: str = typer.Option("quantile", help="quantile (pinball), mse or mae."),
-    quantiles: str = typer.Option("0.1,0.5,0.9", help="Quantiles of the quantile loss, comma-separated."),
-    residual: bool = typer.Option(True, help="Predict the correction to the seasonal naive forecast."),
-    log: bool = typer.Option(False, help="Model log(target) (positive series with multiplicative seasonality)."),
-    max_windows: int = typer.Option(2048, help="Training windows drawn per epoch."),
-    baselines: bool = typer.Option(True, help="Also backtest the Holt-Winters baseline (naive ones always)."),
-    epochs: int = typer.Option(40, help="Maximum epochs (early stopping may end sooner)."),
-    batch_size: int = typer.Option(64, help="Windows per batch."),
-    lr: float = typer.Option(3e-3, help="Peak learning rate."),
-    weight_decay: float = typer.Option(1e-4, help="Weight decay."),
-    clip_norm: opt.ClipNorm = 1.0,
-    patience: opt.Patience = 8,
-    seed: opt.Seed = 0,
-    progress: opt.Progress = True,
+    fill: bool = typer.Option(DEFAULT.fill, help="Interpolate missing values instead of stopping with an error."),
+    horizon: int | None = typer.Option(
+        DEFAULT.horizon, help="Steps to forecast (default: the data set's, e.g. 12 monthly)."
+    ),
+    lookback: int | None = typer.Option(
+        DEFAULT.lookback, help="Steps of history the model reads (default: the data set's)."
+    ),
+    folds: int | None = typer.Option(DEFAULT.folds, help="Rolling origins of the backtest (default: the data set's)."),
+    fold_stride: int | None = typer.Option(
+        DEFAULT.fold_stride, help="Time steps between two backtest origins (default: the data set's)."
+    ),
+    period: int | None = typer.Option(DEFAULT.period, help="Seasonal period in steps (default: chosen on validation)."),
+    kind: str = typer.Option(
+        DEFAULT.kind, help="direct (multi-output head) or seq2seq (decoder over the known future)."
+    ),
+    cell: opt.Cell = DEFAULT.cell,
+    hidden_size: opt.HiddenSize = DEFAULT.hidden_size,
+    num_layers: opt.NumLayers = DEFAULT.num_layers,
+    dropout: opt.Dropout = DEFAULT.dropout,
+    loss: str = typer.Option(DEFAULT.loss, help="quantile (pinball), mse or mae."),
+    quantiles: tuple = typer.Option(
+        DEFAULT.quantiles, parser=_numbers, metavar="Q,Q,...", help="Quantiles of the quantile loss, comma-separated."
+    ),
+    residual: bool = typer.Option(DEFAULT.residual, help="Predict the correction to the seasonal naive forecast."),
+    log: bool = typer.Option(DEFAULT.log, help="Model log(target) (positive series, multiplicative seasonality)."),
+    max_windows: int = typer.Option(DEFAULT.max_windows, help="Training windows drawn per epoch."),
+    baselines: bool = typer.Option(
+        DEFAULT.baselines, help="Also backtest the Holt-Winters baseline (naive ones always)."
+    ),
+    epochs: opt.Epochs = DEFAULT.train.epochs,
+    batch_size: opt.BatchSize = DEFAULT.train.batch_size,
+    optimizer: opt.Optimizer = DEFAULT.train.optimizer,
+    lr: opt.LR = DEFAULT.train.lr,
+    weight_decay: opt.WeightDecay = DEFAULT.train.weight_decay,
+    schedule: opt.Schedule = DEFAULT.train.schedule,
+    clip_norm: opt.ClipNorm = DEFAULT.train.clip_norm or 0.0,
+    patience: opt.Patience = DEFAULT.train.patience or 0,
+    seed: opt.Seed = DEFAULT.train.seed,
+    devices: opt.Devices = DEFAULT.train.devices,
+    accelerator: opt.Accelerator = DEFAULT.train.accelerator,
+    progress: opt.Progress = DEFAULT.train.progress,
     resume: opt.Resume = False,
     force: opt.Force = False,
+    as_json: opt.Json = False,
 ) -> None:
     """Train a forecaster and backtest it beside naive, seasonal naive and Holt-Winters."""
     from lstmkit.tasks import forecast
 
     with user_errors():
         train_config = opt.train_config(
-            epochs=epochs,
-            batch_size=batch_size,
-            lr=lr,
-            weight_decay=weight_decay,
-            clip_norm=clip_norm,
-            patience=patience,
-            monitor="loss",
-            monitor_mode="min",
-            seed=seed,
-            progress=progress,
-        )
-        config = forecast.ForecastConfig(
-            data=data,
-            targets=_names(target),
-            covariates=_names(covariates),
-            known=_names(known) or (),
-            date_column=date_column,
-            freq=freq,
-            fill=fill,
-            horizon=horizon,
-            lookback=lookback,
-            folds=folds,
-            step=step,
-            period=period,
-            kind=kind,
-            cell=cell,
-            hidden_size=hidden_size,
-            num_layers=num_layers,
-            dropout=dropout,
-            loss=loss,
-            quantiles=_quantiles(quantiles),
-            residual=residual,
-            log=log,
-            max_windows=max_windows,
-            baselines=baselines,
+            defaults=DEFAULT.train, epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr,
+            weight_decay=weight_decay, schedule=schedule, clip_norm=clip_norm, patience=patience, seed=seed,
+            devices=devices, accelerator=accelerator, progress=progress,
+        )  # fmt: skip
+        config = ForecastConfig(
+            data=data, targets=targets, covariates=covariates, known=known, date_column=date_column, freq=freq,
+            fill=fill, horizon=horizon, lookback=lookback, folds=folds, fold_stride=fold_stride, period=period,
+            kind=kind, cell=cell, hidden_size=hidden_size, num_layers=num_layers, dropout=dropout, loss=loss,
+            quantiles=quantiles, residual=residual, log=log, max_windows=max_windows, baselines=baselines,
             train=train_config,
-        )
+        )  # fmt: skip
         result = forecast.train(config, out, resume=resume, force=force)
+    if not result.metrics:  # an extra DDP process: the first one reports
+        return
+    if as_json:
+        typer.echo(json.dumps(result.metrics, ensure_ascii=False, indent=2))
+        return
     print_backtest(result.metrics, title=f"forecast run {out}")
 
 
 def print_backtest(scores: dict, title: str) -> None:
-    """The backtest table: the model and each baseline side by side."""
+    """The backtest table: the network and each baseline side by side, each row named for its model."""
     backtest = scores["backtest"]
     origins = backtest["origins"]
     table = Table(title=f"{title}: {len(origins)} origins from {origins[0]}, horizon {backtest['horizon']}")
@@ -122,22 +130,17 @@ def print_backtest(scores: dict, title: str) -> None:
         table.add_column(column)
     model = scores["model"]
     coverage = f"{model['coverage']:.3f}" if "coverage" in model else ""
-    table.add_row("lstmkit forecaster", *(f"{model[c]:.4g}" for c in columns), coverage)
-    for name, baseline in scores.get("baselines", {}).items():
-        label = name
-        if name == "seasonal_naive":
-            label = f"seasonal naive (m={backtest['period']})"
-        elif name == "ets" and backtest.get("ets_form"):
-            label = f"Holt-Winters {backtest['ets_form'][0]}"
-        table.add_row(label, *(f"{baseline[c]:.4g}" for c in columns), "")
+    table.add_row(model.get("name", "network"), *(f"{model[c]:.4g}" for c in columns), coverage)
+    for key, baseline in scores.get("baselines", {}).items():
+        table.add_row(baseline.get("name", key), *(f"{baseline[c]:.4g}" for c in columns), "")
     console.print(table)
     if "coverage" in model:
         low, high = model["interval"]
-        console.print(f"coverage: share of actual values inside the {low:g}-{high:g} quantile interval")
+        console.print(f"coverage: share of actual values inside the network's {low:g}-{high:g} quantile interval")
 
 
 def print_forecast_scores(run: Path, scores: dict) -> None:
-    """The rolling-origin backtest of a forecast run beside its baselines (and backtest.png)."""
+    """The rolling-origin backtest of a forecast run beside its baselines."""
     print_backtest(scores, title=f"backtest of {run}")
 
 
@@ -145,17 +148,24 @@ def print_forecast_scores(run: Path, scores: dict) -> None:
 def forecast_command(
     run: Path = typer.Argument(..., help="A forecast run directory."),
     data: str | None = typer.Option(
-        None, help="A CSV with the run's columns to forecast from (default: the run's data)."
+        None, help="A CSV with the run's columns: the history to forecast from (default: the run's data)."
     ),
     future: str | None = typer.Option(None, help="A CSV with the known covariates of the forecast steps."),
-    out: Path = typer.Option(Path("forecast.csv"), help="Forecast table to write (and a PNG beside it)."),
+    csv: Path | None = typer.Option(None, help="Also write the forecast table to this CSV file."),
+    plot: Path | None = typer.Option(None, help="Also draw history, forecast and interval into this PNG."),
+    as_json: opt.Json = False,
 ) -> None:
-    """Forecast the steps after the end of the data: a CSV table and a PNG (history, forecast, interval)."""
+    """Forecast the steps after the end of the data; prints the table (writes files only when asked)."""
     from lstmkit.tasks import forecast
 
     with user_errors():
-        rows = forecast.load(run).forecast(data, future=future, out=out)
-    table = Table(title=f"forecast: {out} and {out.with_suffix('.png')}")
+        model = forecast.load(run)
+        rows = model.forecast(data, future=future, csv=csv, plot=plot)
+    if as_json:
+        typer.echo(json.dumps({"run": str(run), "model": model.name, "forecast": rows}, ensure_ascii=False))
+        return
+    written = " and ".join(str(path) for path in (csv, plot) if path is not None)
+    table = Table(title=f"forecast of {run} by {model.name}" + (f" (written to {written})" if written else ""))
     for column in rows[0]:
         table.add_column(column)
     for row in rows:

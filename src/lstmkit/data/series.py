@@ -15,11 +15,15 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from lstmkit.data.download import download
 from lstmkit.errors import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "TimeSeries",
@@ -165,7 +169,7 @@ def _parse_dates(raw, column: str) -> np.ndarray:
 
 
 def load_series_csv(
-    path: str | Path,
+    source: str | Path | pd.DataFrame,
     targets: Sequence[str],
     date_column: str | None = None,
     covariates: Sequence[str] | None = None,
@@ -173,7 +177,7 @@ def load_series_csv(
     freq: str | None = None,
     fill: bool = False,
 ) -> TimeSeries:
-    """Read a CSV with a date column, target column(s) and covariate columns into a :class:`TimeSeries`.
+    """A :class:`TimeSeries` from a CSV (its path, or a pandas DataFrame) with dates, targets and covariates.
 
     ``date_column`` defaults to a column named ``date``/``time``/``timestamp``/``ds`` (or the first
     column). ``covariates`` ``None`` takes every other numeric column. ``freq`` is inferred when not
@@ -181,27 +185,25 @@ def load_series_csv(
     """
     import pandas as pd
 
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"data file not found: {path}")
-    try:
-        frame = pd.read_csv(path, encoding="utf-8")
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise DataError(f"{path} is not a readable UTF-8 CSV file: {exc}".splitlines()[0]) from None
+    frame, name = source, "frame"
+    if not isinstance(source, pd.DataFrame):
+        if not Path(source).is_file():
+            raise DataError(f"data file not found: {source}")
+        try:
+            frame, name = pd.read_csv(source, encoding="utf-8"), Path(source).name
+        except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise DataError(f"{source} is not a readable UTF-8 CSV file: {exc}".splitlines()[0]) from None
     columns = list(frame.columns)
     if date_column is None:
         date_column = next((c for c in columns if str(c).lower() in ("date", "time", "timestamp", "ds")), columns[0])
     for column in (date_column, *targets, *(covariates or ()), *known):
         if column not in columns:
-            raise DataError(f"{path.name}: no column {column!r} (columns: {columns})")
+            raise DataError(f"{name}: no column {column!r} (columns: {columns})")
     if not targets:
-        raise DataError(f"{path.name}: name at least one target column")
+        raise DataError(f"{name}: name at least one target column")
     if covariates is None:
-        covariates = [
-            c
-            for c in columns
-            if c != date_column and c not in targets and pd.api.types.is_numeric_dtype(frame[c].dtype)
-        ]
+        numeric_columns = [c for c in columns if pd.api.types.is_numeric_dtype(frame[c].dtype)]
+        covariates = [c for c in numeric_columns if c != date_column and c not in targets]
     stamps = _parse_dates(frame[date_column].to_numpy(), date_column)
 
     def numeric(column: str) -> np.ndarray:
@@ -215,7 +217,7 @@ def load_series_csv(
     target_values = np.stack([numeric(c) for c in targets], axis=1)
     covariate_values = np.stack([numeric(c) for c in covariates], axis=1) if covariates else np.zeros((len(frame), 0))
     return TimeSeries(
-        name=path.name,
+        name=name,
         timestamps=stamps,
         targets=target_values,
         target_names=tuple(targets),
