@@ -12,7 +12,7 @@ from lstmkit.tasks.runner import Task
 # Options every `lstmkit train <task>` command has, under these names.
 TRAIN_OPTIONS = {
     "out", "epochs", "batch_size", "optimizer", "lr", "weight_decay", "schedule", "clip_norm", "patience", "seed",
-    "devices", "accelerator", "progress", "resume", "force", "as_json",
+    "devices", "num_nodes", "accelerator", "progress", "resume", "force", "as_json",
 }  # fmt: skip
 
 
@@ -64,3 +64,23 @@ def test_no_command_uses_a_retired_option_name():
         found += [f"{' '.join(path)} --{p.name}" for p in _command(*path).params if p.name in retired]
     found += [f"{name} --{p.name}" for name in ("generate",) for p in _command(name).params if p.name in retired]
     assert not found, found
+
+
+@pytest.mark.parametrize("name", _converted_tasks())
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--lr", "nan"], "--lr must be a positive number, got nan"),
+        (["--clip-norm", "-1"], "--clip-norm must be a positive number"),
+        (["--optimizer", "adamx"], "--optimizer must be one of"),
+        (["--epochs", "0"], "--epochs must be at least 1, got 0"),
+        (["--weight-decay", "-0.5"], "--weight-decay must be a number >= 0"),
+    ],
+)
+def test_a_bad_training_option_is_one_line_naming_it_and_nothing_is_written(name, args, message, tmp_path):
+    from cli_helpers import invoke
+
+    result = invoke("train", name, "--out", tmp_path / "run", *args)
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert list(tmp_path.iterdir()) == []

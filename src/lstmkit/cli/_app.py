@@ -8,7 +8,6 @@ unexpected keeps its traceback.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import inspect
 import json
 from collections.abc import Callable
@@ -88,12 +87,13 @@ def evaluate(
 
     Writes nothing unless asked (``--plot``)."""
     from lstmkit.runs import run_task
+    from lstmkit.tasks.runner import load_run
 
     with user_errors():
         task = run_task(run)
         if task not in SCORE_PRINTERS:
             raise RunDirectoryError(f"{run} holds a {task!r} run; lstmkit evaluates {sorted(SCORE_PRINTERS)}")
-        model = importlib.import_module(f"lstmkit.tasks.{task}").load(run)
+        model = load_run(run)
         if plot is None:
             scores = model.evaluate(data)
         elif "plot" in inspect.signature(model.evaluate).parameters:

@@ -11,6 +11,12 @@ of things say what they count (``--chars``, ``--updates``); 0 turns an optional 
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import inspect
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -27,7 +33,8 @@ Schedule = Annotated[str, typer.Option(help="Learning-rate schedule: none, cosin
 ClipNorm = Annotated[float, typer.Option(help="Clip the gradient norm to this (0: no clipping).")]
 Patience = Annotated[int, typer.Option(help="Stop after this many epochs without validation gain (0: never).")]
 Seed = Annotated[int, typer.Option(help="Random seed (a seeded CPU run is reproducible).")]
-Devices = Annotated[int, typer.Option(help="Processes (or accelerators) for data-parallel training (DDP).")]
+Devices = Annotated[int, typer.Option(help="Processes (or accelerators) per node for data-parallel training (DDP).")]
+NumNodes = Annotated[int, typer.Option(help="Machines taking part in DDP training (start each with torchrun).")]
 Accelerator = Annotated[str, typer.Option(help="cpu, gpu or auto (Lightning's accelerator names).")]
 Progress = Annotated[bool, typer.Option(help="Show a progress bar.")]
 Resume = Annotated[bool, typer.Option(help="Continue the run in --out from its last checkpoint.")]
@@ -44,11 +51,88 @@ Dropout = Annotated[float, typer.Option(help="Dropout on the layer's output (and
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
+# The shared training options, in the order --help lists them (each defaults to the task's TrainConfig).
+_TRAIN_OPTIONS = {
+    "epochs": Epochs,
+    "batch_size": BatchSize,
+    "optimizer": Optimizer,
+    "lr": LR,
+    "weight_decay": WeightDecay,
+    "schedule": Schedule,
+    "clip_norm": ClipNorm,
+    "patience": Patience,
+    "seed": Seed,
+    "devices": Devices,
+    "num_nodes": NumNodes,
+    "accelerator": Accelerator,
+    "progress": Progress,
+}
+
+
 def train_config(*, clip_norm: float, patience: int, defaults=None, **options):
     """The :class:`~lstmkit.train.TrainConfig` of a `train` command: the task's ``defaults`` (its config's
     ``train``) with the options given; 0 turns clipping or early stopping off."""
-    from dataclasses import replace
-
     from lstmkit.train import TrainConfig
 
     return replace(defaults or TrainConfig(), clip_norm=clip_norm or None, patience=patience or None, **options)
+
+
+def train_command(defaults) -> Callable:
+    """Decorator for a ``train <task>`` command: adds the shared training options, each defaulting to
+    the task's ``defaults`` (its config's ``train``), and calls the command with ``train=`` the
+    :class:`~lstmkit.train.TrainConfig` they make. A value TrainConfig refuses is a one-line error
+    naming the option. The command declares its own options and a keyword-only ``train``."""
+
+    def decorate(command: Callable) -> Callable:
+        signature = inspect.signature(command, eval_str=True)
+        own = [p for p in signature.parameters.values() if p.name != "train"]
+        keyword = inspect.Parameter.KEYWORD_ONLY
+        added = [
+            inspect.Parameter(name, keyword, annotation=kind, default=_cli_default(defaults, name))
+            for name, kind in _TRAIN_OPTIONS.items()
+        ]
+
+        @functools.wraps(command)
+        def run(**values):
+            from lstmkit.cli._app import user_errors
+
+            options = {name: values.pop(name) for name in _TRAIN_OPTIONS}
+            with user_errors(), named_options():
+                values["train"] = train_config(defaults=defaults, **options)
+            return command(**values)
+
+        run.__signature__ = signature.replace(parameters=own + added)
+        run.__annotations__ = {p.name: p.annotation for p in own + added}
+        return run
+
+    return decorate
+
+
+def _cli_default(defaults, name: str):
+    value = getattr(defaults, name)
+    return 0 if value is None and name in ("clip_norm", "patience") else value  # 0: off, on the command line
+
+
+@contextlib.contextmanager
+def named_options(renamed: dict[str, str] | None = None) -> Iterator[None]:
+    """A value a config refuses (``ValueError: <field> must ...``) becomes a one-line error naming the
+    option as the command line spells it (``--field-name``, or ``renamed[field]``)."""
+    from lstmkit.errors import LstmkitError
+
+    try:
+        yield
+    except LstmkitError:
+        raise
+    except ValueError as exc:
+        message = str(exc)
+        field = message.split(" ", 1)[0]
+        option = (renamed or {}).get(field, "--" + field.replace("_", "-"))
+        raise LstmkitError(option + message[len(field) :]) from None
+
+
+def reported(metrics: dict, as_json: bool) -> bool:
+    """Whether a train command has nothing left to print: in an extra DDP process (no metrics: the
+    first process reports) or with ``--json`` (the metrics are printed here)."""
+    if metrics and as_json:
+        typer.echo(json.dumps(metrics, ensure_ascii=False, indent=2))
+    return not metrics or as_json

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 import typer
@@ -42,19 +41,9 @@ def _parse_lengths(value: str) -> list[int]:
 _OPTION_NAMES = {"length": "--sequence-length", "train_steps": "--updates", "steps": "--updates"}
 
 
-@contextlib.contextmanager
 def _options():
-    """Option values the library rejects (``ValueError: <field> must ...``) become the CLI's one-line
-    errors, naming the option as the command line spells it."""
-    try:
-        yield
-    except LstmkitError:
-        raise
-    except ValueError as exc:
-        message = str(exc)
-        field = message.split(" ", 1)[0]
-        option = _OPTION_NAMES.get(field, "--" + field.replace("_", "-"))
-        raise LstmkitError(option + message[len(field) :]) from None
+    """Option values the library rejects become one-line errors naming the command line's option."""
+    return opt.named_options(_OPTION_NAMES)
 
 
 def _lag(value: int | None, length: int) -> str:

@@ -11,6 +11,7 @@ from rich.table import Table
 from lstmkit.cli import _options as opt
 from lstmkit.cli._app import SCORE_PRINTERS, app, console, train_app, user_errors
 from lstmkit.tasks.forecast.config import ForecastConfig
+from lstmkit.train.config import TrainConfig
 
 DEFAULT = ForecastConfig()
 
@@ -36,6 +37,7 @@ def _columns(default: tuple | None, help: str, *names: str):
 
 
 @train_app.command("forecast")
+@opt.train_command(DEFAULT.train)
 def train_forecast(
     data: str = typer.Option(DEFAULT.data, help="Data set name (see `lstmkit data list`) or a CSV file."),
     out: opt.Out = Path("runs/forecast"),
@@ -79,43 +81,25 @@ def train_forecast(
     baselines: bool = typer.Option(
         DEFAULT.baselines, help="Also backtest the Holt-Winters baseline (naive ones always)."
     ),
-    epochs: opt.Epochs = DEFAULT.train.epochs,
-    batch_size: opt.BatchSize = DEFAULT.train.batch_size,
-    optimizer: opt.Optimizer = DEFAULT.train.optimizer,
-    lr: opt.LR = DEFAULT.train.lr,
-    weight_decay: opt.WeightDecay = DEFAULT.train.weight_decay,
-    schedule: opt.Schedule = DEFAULT.train.schedule,
-    clip_norm: opt.ClipNorm = DEFAULT.train.clip_norm or 0.0,
-    patience: opt.Patience = DEFAULT.train.patience or 0,
-    seed: opt.Seed = DEFAULT.train.seed,
-    devices: opt.Devices = DEFAULT.train.devices,
-    accelerator: opt.Accelerator = DEFAULT.train.accelerator,
-    progress: opt.Progress = DEFAULT.train.progress,
     resume: opt.Resume = False,
     force: opt.Force = False,
     as_json: opt.Json = False,
+    *,
+    train: TrainConfig,
 ) -> None:
     """Train a forecaster and backtest it beside naive, seasonal naive and Holt-Winters."""
     from lstmkit.tasks import forecast
 
     with user_errors():
-        train_config = opt.train_config(
-            defaults=DEFAULT.train, epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr,
-            weight_decay=weight_decay, schedule=schedule, clip_norm=clip_norm, patience=patience, seed=seed,
-            devices=devices, accelerator=accelerator, progress=progress,
-        )  # fmt: skip
         config = ForecastConfig(
             data=data, targets=targets, covariates=covariates, known=known, date_column=date_column, freq=freq,
             fill=fill, horizon=horizon, lookback=lookback, folds=folds, fold_stride=fold_stride, period=period,
             kind=kind, cell=cell, hidden_size=hidden_size, num_layers=num_layers, dropout=dropout, loss=loss,
             quantiles=quantiles, residual=residual, log=log, max_windows=max_windows, baselines=baselines,
-            train=train_config,
+            train=train,
         )  # fmt: skip
         result = forecast.train(config, out, resume=resume, force=force)
-    if not result.metrics:  # an extra DDP process: the first one reports
-        return
-    if as_json:
-        typer.echo(json.dumps(result.metrics, ensure_ascii=False, indent=2))
+    if opt.reported(result.metrics, as_json):
         return
     print_backtest(result.metrics, title=f"forecast run {out}")
 

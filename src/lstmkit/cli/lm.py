@@ -11,11 +11,13 @@ from rich.table import Table
 from lstmkit.cli import _options as opt
 from lstmkit.cli._app import SCORE_PRINTERS, app, console, train_app, user_errors
 from lstmkit.tasks.lm.config import TEMPERATURE, LMConfig
+from lstmkit.train.config import TrainConfig
 
 DEFAULT = LMConfig()
 
 
 @train_app.command("lm")
+@opt.train_command(DEFAULT.train)
 def train_lm(
     data: str = typer.Option(DEFAULT.data, help="Data set name (see `lstmkit data list`) or a UTF-8 text file."),
     out: opt.Out = Path("runs/lm"),
@@ -27,31 +29,16 @@ def train_lm(
     hidden_size: opt.HiddenSize = DEFAULT.hidden_size,
     num_layers: opt.NumLayers = DEFAULT.num_layers,
     dropout: opt.Dropout = DEFAULT.dropout,
-    epochs: opt.Epochs = DEFAULT.train.epochs,
-    batch_size: opt.BatchSize = DEFAULT.train.batch_size,
-    optimizer: opt.Optimizer = DEFAULT.train.optimizer,
-    lr: opt.LR = DEFAULT.train.lr,
-    weight_decay: opt.WeightDecay = DEFAULT.train.weight_decay,
-    schedule: opt.Schedule = DEFAULT.train.schedule,
-    clip_norm: opt.ClipNorm = DEFAULT.train.clip_norm or 0.0,
-    patience: opt.Patience = DEFAULT.train.patience or 0,
-    seed: opt.Seed = DEFAULT.train.seed,
-    devices: opt.Devices = DEFAULT.train.devices,
-    accelerator: opt.Accelerator = DEFAULT.train.accelerator,
-    progress: opt.Progress = DEFAULT.train.progress,
     resume: opt.Resume = False,
     force: opt.Force = False,
     as_json: opt.Json = False,
+    *,
+    train: TrainConfig,
 ) -> None:
     """Train a character-level LSTM language model; reports bits per character beside n-gram baselines."""
     from lstmkit.tasks import lm
 
     with user_errors():
-        train_config = opt.train_config(
-            defaults=DEFAULT.train, epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr,
-            weight_decay=weight_decay, schedule=schedule, clip_norm=clip_norm, patience=patience, seed=seed,
-            devices=devices, accelerator=accelerator, progress=progress,
-        )  # fmt: skip
         config = LMConfig(
             data=data,
             max_chars=max_chars or None,
@@ -60,13 +47,10 @@ def train_lm(
             hidden_size=hidden_size,
             num_layers=num_layers,
             dropout=dropout,
-            train=train_config,
+            train=train,
         )
         result = lm.train(config, out, resume=resume, force=force)
-    if not result.metrics:  # an extra DDP process: the first one reports
-        return
-    if as_json:
-        typer.echo(json.dumps(result.metrics, ensure_ascii=False, indent=2))
+    if opt.reported(result.metrics, as_json):
         return
     metrics = result.metrics
     table = Table(title=f"character LM {out}: {metrics['data']['name']} ({metrics['data']['test']} test characters)")

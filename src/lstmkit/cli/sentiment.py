@@ -16,11 +16,13 @@ from rich.table import Table
 from lstmkit.cli import _options as opt
 from lstmkit.cli._app import SCORE_PRINTERS, app, console, train_app, user_errors
 from lstmkit.tasks.sentiment.config import MODELS, SentimentConfig
+from lstmkit.train.config import TrainConfig
 
 DEFAULT = SentimentConfig()
 
 
 @train_app.command("sentiment")
+@opt.train_command(DEFAULT.train)
 def train_sentiment(
     data: str = typer.Option(
         DEFAULT.data,
@@ -79,32 +81,17 @@ def train_sentiment(
         "use the fused model.",
     ),
     baselines: bool = typer.Option(DEFAULT.baselines, help="Also train and score the TF-IDF baselines."),
-    epochs: opt.Epochs = DEFAULT.train.epochs,
-    batch_size: opt.BatchSize = DEFAULT.train.batch_size,
-    optimizer: opt.Optimizer = DEFAULT.train.optimizer,
-    lr: opt.LR = DEFAULT.train.lr,
-    weight_decay: opt.WeightDecay = DEFAULT.train.weight_decay,
-    schedule: opt.Schedule = DEFAULT.train.schedule,
-    clip_norm: opt.ClipNorm = DEFAULT.train.clip_norm or 0.0,
-    patience: opt.Patience = DEFAULT.train.patience or 0,
-    seed: opt.Seed = DEFAULT.train.seed,
-    devices: opt.Devices = DEFAULT.train.devices,
-    accelerator: opt.Accelerator = DEFAULT.train.accelerator,
-    progress: opt.Progress = DEFAULT.train.progress,
     resume: opt.Resume = False,
     force: opt.Force = False,
     as_json: opt.Json = False,
+    *,
+    train: TrainConfig,
 ) -> None:
     """Train a sentiment classifier (embedding -> recurrent encoder -> pooling -> linear), scored beside
     TF-IDF baselines."""
     from lstmkit.tasks import sentiment
 
     with user_errors():
-        train_config = opt.train_config(
-            defaults=DEFAULT.train, epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr,
-            weight_decay=weight_decay, schedule=schedule, clip_norm=clip_norm, patience=patience, seed=seed,
-            devices=devices, accelerator=accelerator, progress=progress,
-        )  # fmt: skip
         config = SentimentConfig(
             data=data, text_column=text_column, label_column=label_column, language=language, tokenizer=tokenizer,
             min_freq=min_freq, max_length=max_length, cell=cell, embedding_dim=embedding_dim,
@@ -113,13 +100,10 @@ def train_sentiment(
             layer_norm=layer_norm, label_smoothing=label_smoothing, ngram_buckets=ngram_buckets,
             ngram_lr_scale=ngram_lr_scale, pretrain_lm=pretrain_lm, lm_epochs=lm_epochs, unlabelled=unlabelled,
             encoder=encoder, discriminative_lr=discriminative_lr, fusion=fusion, baselines=baselines,
-            train=train_config,
+            train=train,
         )  # fmt: skip
         result = sentiment.train(config, out, resume=resume, force=force)
-    if not result.metrics:  # an extra DDP process: the first one reports
-        return
-    if as_json:
-        typer.echo(json.dumps(result.metrics, ensure_ascii=False, indent=2))
+    if opt.reported(result.metrics, as_json):
         return
     print_sentiment_metrics(result.metrics, title=f"sentiment run {out}")
 

@@ -14,11 +14,13 @@ from rich.table import Table
 from lstmkit.cli import _options as opt
 from lstmkit.cli._app import SCORE_PRINTERS, app, console, train_app, user_errors
 from lstmkit.tasks.translate.config import TranslateConfig
+from lstmkit.train.config import TrainConfig
 
 DEFAULT = TranslateConfig()
 
 
 @train_app.command("translate")
+@opt.train_command(DEFAULT.train)
 def train_translate(
     data: str = typer.Option(
         DEFAULT.data,
@@ -67,31 +69,16 @@ def train_translate(
         DEFAULT.beam_size, "--beam", help="Beam size for the beam-search scores (and `lstmkit translate`)."
     ),
     length_penalty: float = typer.Option(DEFAULT.length_penalty, help="Beam scores are log-prob / length ** this."),
-    epochs: opt.Epochs = DEFAULT.train.epochs,
-    batch_size: opt.BatchSize = DEFAULT.train.batch_size,
-    optimizer: opt.Optimizer = DEFAULT.train.optimizer,
-    lr: opt.LR = DEFAULT.train.lr,
-    weight_decay: opt.WeightDecay = DEFAULT.train.weight_decay,
-    schedule: opt.Schedule = DEFAULT.train.schedule,
-    clip_norm: opt.ClipNorm = DEFAULT.train.clip_norm or 0.0,
-    patience: opt.Patience = DEFAULT.train.patience or 0,
-    seed: opt.Seed = DEFAULT.train.seed,
-    devices: opt.Devices = DEFAULT.train.devices,
-    accelerator: opt.Accelerator = DEFAULT.train.accelerator,
-    progress: opt.Progress = DEFAULT.train.progress,
     resume: opt.Resume = False,
     force: opt.Force = False,
     as_json: opt.Json = False,
+    *,
+    train: TrainConfig,
 ) -> None:
     """Train an LSTM encoder-decoder translator; reports greedy and beam BLEU/chrF on the test part."""
     from lstmkit.tasks import translate
 
     with user_errors():
-        train_config = opt.train_config(
-            defaults=DEFAULT.train, epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr,
-            weight_decay=weight_decay, schedule=schedule, clip_norm=clip_norm, patience=patience, seed=seed,
-            devices=devices, accelerator=accelerator, progress=progress,
-        )  # fmt: skip
         config = TranslateConfig(
             data=data,
             src=src,
@@ -114,13 +101,10 @@ def train_translate(
             label_smoothing=label_smoothing,
             beam_size=beam_size,
             length_penalty=length_penalty,
-            train=train_config,
+            train=train,
         )
         result = translate.train(config, out, resume=resume, force=force)
-    if not result.metrics:  # an extra DDP process: the first one reports
-        return
-    if as_json:
-        typer.echo(json.dumps(result.metrics, ensure_ascii=False, indent=2))
+    if opt.reported(result.metrics, as_json):
         return
     print_translate_metrics(result.metrics, f"translation run {out}")
 

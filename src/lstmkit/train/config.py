@@ -33,6 +33,7 @@ class TrainConfig:
     monitor_mode: str = "max"
     seed: int = 0
     devices: int = 1
+    num_nodes: int = 1
     accelerator: str = "cpu"
     precision: str = "32-true"
     progress: bool = True
@@ -44,7 +45,7 @@ class TrainConfig:
             raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
         if self.monitor_mode not in ("min", "max"):
             raise ValueError(f"monitor_mode must be 'min' or 'max', got {self.monitor_mode!r}")
-        for name in ("epochs", "batch_size", "devices"):
+        for name in ("epochs", "batch_size", "devices", "num_nodes"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         # (NaN fails every comparison, so each check is written as what must hold.)

@@ -56,6 +56,7 @@ _LIGHTNING_WARNINGS = (
     ".*isinstance.treespec, LeafSpec.*",
     ".*smaller than the logging interval.*",  # short epochs: the CSV log then has the epoch rows only
     ".*The dirpath has changed from.*",  # resuming a finished run: it was trained in .<name>.partial
+    ".*sync_dist=True.*",  # every process validates on the whole validation set: nothing to synchronise
 )
 
 
@@ -140,7 +141,8 @@ def fit(
         trainer = L.Trainer(
             accelerator=config.accelerator,
             devices=config.devices,
-            strategy="ddp" if config.devices > 1 else "auto",
+            num_nodes=config.num_nodes,
+            strategy="ddp" if config.devices * config.num_nodes > 1 else "auto",
             max_epochs=config.epochs,
             gradient_clip_val=config.clip_norm,
             gradient_clip_algorithm="norm",
