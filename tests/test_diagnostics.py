@@ -13,6 +13,7 @@ import lstmkit
 from lstmkit import functional as LF
 from lstmkit.diagnostics import gradients as G
 from lstmkit.diagnostics import memory as M
+from lstmkit.diagnostics import memory_tasks as MT
 from lstmkit.diagnostics.recorder import most_active_units, record_layer, record_text
 from lstmkit.diagnostics.report import html_report, inspect_run
 from lstmkit.errors import DataError, RunDirectoryError
@@ -58,14 +59,14 @@ def test_generators_are_pure_functions_of_their_generator():
 
 
 def test_copy_batch_repeats_the_symbols_after_the_go_marker():
-    length, k = 15, M.COPY_SYMBOLS
+    length, k = 15, MT.COPY_SYMBOLS
     inputs, targets = M.copy_batch(length, 6, _gen())
     steps = length + 2 * k
-    assert inputs.shape == (steps, 6, M.COPY_ALPHABET + 2) and targets.shape == (steps, 6)
+    assert inputs.shape == (steps, 6, MT.COPY_ALPHABET + 2) and targets.shape == (steps, 6)
     tokens = inputs.argmax(-1)
-    assert ((tokens[:k] >= 1) & (tokens[:k] <= M.COPY_ALPHABET)).all()
+    assert ((tokens[:k] >= 1) & (tokens[:k] <= MT.COPY_ALPHABET)).all()
     go = k + length - 1
-    assert (tokens[go] == M.COPY_ALPHABET + 1).all()
+    assert (tokens[go] == MT.COPY_ALPHABET + 1).all()
     assert (tokens[k:go] == 0).all() and (tokens[go + 1 :] == 0).all()
     assert torch.equal(targets[-k:], tokens[:k]) and (targets[:-k] == 0).all()
 
@@ -74,8 +75,8 @@ def test_recall_batch_states_the_class_once_at_the_start():
     inputs, targets = M.recall_batch(30, 200, _gen())
     tokens = inputs.argmax(-1)
     assert torch.equal(tokens[0], targets)
-    assert (tokens[1:] >= M.RECALL_CLASSES).all()
-    assert set(targets.tolist()) == set(range(M.RECALL_CLASSES))
+    assert (tokens[1:] >= MT.RECALL_CLASSES).all()
+    assert set(targets.tolist()) == set(range(MT.RECALL_CLASSES))
 
 
 @pytest.mark.parametrize("make", [M.adding_batch, M.copy_batch, M.recall_batch])
@@ -247,6 +248,8 @@ def test_html_report_is_self_contained(sentiment_run):
     assert payload["tokens"] == recording.tokens
     assert len(payload["units"]["l0"]) == 4
     assert payload["layers"]["l0"]["forget"][0][0] == pytest.approx(recording.layers["l0"]["forget"][0, 0], abs=1e-5)
+    legend = page.split('<div class="legend">', 1)[1].split('<div id="heatmaps">', 1)[0]
+    assert "gates (input, forget, output, reset, update)" in legend and "&minus;max" in legend and "+max" in legend
 
 
 def test_inspect_rejects_a_folder_that_is_not_a_run(tmp_path):

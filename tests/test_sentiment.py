@@ -337,3 +337,16 @@ def test_the_train_table_names_the_model_of_each_row(trained, capsys, monkeypatc
     printed = " ".join(capsys.readouterr().out.split())
     for name in ("the recurrent network", "fused with the TF-IDF logreg", "TF-IDF baseline tfidf_svm"):
         assert name in printed, printed
+
+
+def test_evaluate_writes_nothing_unless_a_plot_is_asked_for(trained, tmp_path):
+    root, _, _ = trained
+    run = root / "run"
+    before = sorted(str(p) for p in run.rglob("*"))
+    scores = sentiment.load(run).evaluate()
+    assert "confusion_matrix_png" not in scores and sorted(str(p) for p in run.rglob("*")) == before
+    png = tmp_path / "cm.png"
+    assert sentiment.load(run).evaluate(plot=png)["confusion_matrix_png"] == str(png)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    out = invoke("evaluate", run, "--plot", tmp_path / "cli.png")
+    assert out.exit_code == 0 and "confusion matrix:" in out.stdout and (tmp_path / "cli.png").is_file()

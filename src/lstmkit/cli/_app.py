@@ -81,7 +81,9 @@ def evaluate(
     run: Path = typer.Argument(..., help="A run directory written by `lstmkit train`."),
     data: str | None = typer.Option(None, help="Data to score instead of the run's own test part."),
     as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
-    plot: Path | None = typer.Option(None, help="Also draw the scored forecasts into this PNG (forecast runs)."),
+    plot: Path | None = typer.Option(
+        None, help="Also draw into this PNG: the confusion matrix (sentiment) or the scored forecasts (forecast)."
+    ),
 ) -> None:
     """Score a trained run of any task, beside its baselines (the run's config.json names the task).
 

@@ -5,8 +5,10 @@ the task's config dataclass (``DEFAULT.hidden_size``), so the command line and P
 model (``tests/test_cli_options.py`` checks every train command against its config). Used as
 ``from lstmkit.cli import _options as opt``.
 
-Conventions: ``--out`` is always a run directory; a file to write is ``--csv``/``--heatmap``; counts
-of things say what they count (``--chars``, ``--updates``); 0 turns an optional limit off.
+Conventions: ``--out`` is always a run directory; a file to write is ``--csv``/``--plot``/``--heatmap``;
+counts of things say what they count (``--chars``, ``--updates``); a plural name takes a
+comma-separated list (``--cells rnn,lstm``, ``--lengths 50,200``) where its singular takes one value
+(``--cell lstm``); 0 turns an optional limit off.
 """
 
 from __future__ import annotations

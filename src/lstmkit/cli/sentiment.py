@@ -130,10 +130,12 @@ def print_sentiment_metrics(metrics: dict, title: str) -> None:
 
 
 def print_sentiment_scores(run: Path, scores: dict) -> None:
-    """Accuracy, macro-F1 and the confusion-matrix PNG of a sentiment run, on its test part or ``--data``."""
+    """Accuracy and macro-F1 of a sentiment run, on its test part or ``--data`` (and the confusion-matrix
+    PNG when ``--plot`` asked for one)."""
+    figure = f"; confusion matrix: {scores['confusion_matrix_png']}" if "confusion_matrix_png" in scores else ""
     console.print(
         f"{scores['data']} ({scores['size']} texts), {MODELS[scores['model']]}: accuracy {scores['accuracy']:.4f}, "
-        f"macro-F1 {scores['macro_f1']:.4f}; confusion matrix: {scores['confusion_matrix_png']}"
+        f"macro-F1 {scores['macro_f1']:.4f}{figure}"
     )
 
 

@@ -29,7 +29,19 @@ h1 { font-size: 1.3em; } h2 { font-size: 1.05em; margin: 1.2em 0 0.3em; }
 #tooltip { position: fixed; display: none; background: #fffbe8; border: 1px solid #999; padding: 6px 8px;
            font-size: 12px; pointer-events: none; white-space: pre; box-shadow: 2px 2px 4px #0003; }
 .meta { color: #555; }
+.legend { display: flex; gap: 2em; align-items: center; font-size: 12px; color: #555; margin: 0.6em 0; }
+.legend span.bar { display: inline-block; width: 140px; height: 12px; vertical-align: middle; margin: 0 6px;
+                   border: 1px solid #ccc; }
 """
+
+# What the colours of the heat maps mean (the same scales as colour() in _SCRIPT).
+_LEGEND = """<div class="legend">
+<div>gates (input, forget, output, reset, update):
+ 0<span class="bar" style="background: linear-gradient(to right, rgb(255,255,255), rgb(0,120,255))"></span>1</div>
+<div>states (cell, hidden, candidate):
+ &minus;max<span class="bar" style="background: linear-gradient(to right, rgb(0,0,255), rgb(255,255,255),
+ rgb(255,0,0))"></span>+max, max = the largest |value| of that map</div>
+</div>"""
 
 _SCRIPT = """
 (function () {
@@ -153,6 +165,7 @@ def html_report(recording: TextRecording, units: int = 16, layers: Sequence[str]
 ({probabilities}). The gates are the {html.escape(recording.cell)} layer's. Rows: the {units} units whose state
 varies most over the text; columns: tokens.
 Hover a square for every value at that token and unit, a token or a unit label to highlight it.</p>
+{_LEGEND}
 <div id="heatmaps"></div>
 <div id="tooltip"></div>
 <script type="application/json" id="recording">{data}</script>

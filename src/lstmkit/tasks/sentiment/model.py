@@ -125,9 +125,10 @@ class SentimentModel:
         ]
         return predictions[0] if isinstance(texts, str) else predictions
 
-    def evaluate(self, data: str | None = None) -> dict[str, Any]:
+    def evaluate(self, data: str | None = None, plot: str | Path | None = None) -> dict[str, Any]:
         """Accuracy, macro-F1 and the confusion matrix of ``predictor`` on the run's test part, or on a
-        labelled file, folder or registered data set; ``model`` in the result names the predictor."""
+        labelled file, folder or registered data set; ``model`` in the result names the predictor.
+        Writes nothing unless ``plot`` names a PNG to draw the confusion matrix into."""
         if data is None:
             split, _, _ = load_data(self.config)
             part, name = split.test, f"{self.config.data} test"
@@ -143,21 +144,21 @@ class SentimentModel:
                 else load_table(path, self.config.text_column, self.config.label_column)
             )
             name = path.name
-        return self._score(part, name)
+        return self._score(part, name, plot)
 
-    def _score(self, part: LabelledTexts, name: str) -> dict[str, Any]:
+    def _score(self, part: LabelledTexts, name: str, plot: str | Path | None) -> dict[str, Any]:
         unseen = sorted(set(part.labels) - set(self.labels))
         if unseen:
             raise DataError(f"{name}: labels {unseen} were not seen at training time (known: {self.labels})")
         index = {label: i for i, label in enumerate(self.labels)}
         probs = self.predict_proba(list(part.texts))
         scores = classification_metrics([index[y] for y in part.labels], probs.argmax(-1).tolist(), self.labels)
-        from lstmkit.plots import plot_confusion_matrix
+        result = {"data": name, "size": len(part), "model": self.predictor, **scores}
+        if plot is not None:
+            from lstmkit.plots import plot_confusion_matrix
 
-        png = plot_confusion_matrix(
-            scores["confusion_matrix"],
-            self.labels,
-            self.run_dir / "confusion_matrix_evaluate.png",
-            title=f"{name}, {MODELS[self.predictor]}: accuracy {scores['accuracy']:.3f}",
-        )
-        return {"data": name, "size": len(part), "model": self.predictor, **scores, "confusion_matrix_png": str(png)}
+            title = f"{name}, {MODELS[self.predictor]}: accuracy {scores['accuracy']:.3f}"
+            result["confusion_matrix_png"] = str(
+                plot_confusion_matrix(scores["confusion_matrix"], self.labels, plot, title=title)
+            )
+        return result
