@@ -327,6 +327,9 @@ def test_detach_state_truncates_backprop():
         (lambda m: m(torch.randn(5, 2, 3), lengths=torch.tensor([5.0, 2.0])), TypeError, "integers"),
         (lambda m: m(torch.randn(5, 3), lengths=[5]), ValueError, "batched"),
         (lambda m: m(pack_padded_sequence(torch.randn(5, 2, 3), [5, 2]), lengths=[5, 2]), ValueError, "not both"),
+        (lambda m: m(torch.randn(0, 2, 3)), ValueError, r"no time steps: expected at least 1, got shape \(0, 2, 3\)"),
+        (lambda m: m(torch.randn(0, 3)), ValueError, "no time steps"),
+        (lambda m: m(torch.randn(5, 0, 3), lengths=[]), ValueError, r"empty batch: .* got shape \(5, 0, 3\)"),
     ],
 )
 def test_bad_input_is_named(call, error, message):
@@ -360,3 +363,18 @@ def test_native_backend_refuses_what_it_cannot_do():
 def test_unbatched_hx_shape_is_checked():
     with pytest.raises(ValueError, match=r"hx must have shape \(1, 4\)"):
         lstmkit.GRU(3, 4)(torch.randn(5, 3), torch.zeros(1, 1, 4))
+
+
+def test_numpy_integer_lengths_are_taken_like_python_ints():
+    import numpy as np
+
+    layer, x = lstmkit.LSTM(3, 4), torch.randn(5, 2, 3)
+    expected = layer(x, lengths=[5, 3])[0]
+    torch.testing.assert_close(layer(x, lengths=np.array([5, 3]))[0], expected)
+    torch.testing.assert_close(layer(x, lengths=[np.int32(5), np.int64(3)])[0], expected)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), "1"])
+def test_forget_bias_must_be_a_finite_number(value):
+    with pytest.raises(ValueError, match="forget_bias must be a finite number"):
+        lstmkit.LSTM(3, 4, forget_bias=value)

@@ -79,6 +79,8 @@ def forget_bias_(module: nn.Module, value: float = 1.0) -> None:
     over long spans from the first update (Gers et al. 2000; Jozefowicz et al. 2015).
     """
     _check_lstm(module, "forget_bias_")
+    if not (isinstance(value, (int, float)) and math.isfinite(value)):
+        raise ValueError(f"forget_bias must be a finite number, got {value!r}")
     forget = _LSTM.gate_rows("forget", module.hidden_size)
     for role, param in _by_role(module):
         if role == "bias_ih":

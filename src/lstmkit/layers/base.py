@@ -246,6 +246,11 @@ class _RecurrentBase(nn.Module):
             )
         if input.shape[-1] != self.input_size:
             raise ValueError(f"input_size mismatch: layer expects {self.input_size} features, got {input.shape[-1]}")
+        time_dim = 1 if self.batch_first and input.dim() == 3 else 0
+        if input.shape[time_dim] == 0:
+            raise ValueError(f"input has no time steps: expected at least 1, got shape {tuple(input.shape)}")
+        if input.dim() == 3 and input.shape[1 - time_dim] == 0:
+            raise ValueError(f"input has an empty batch: expected at least 1 sequence, got shape {tuple(input.shape)}")
         if input.dim() == 2:
             return input.unsqueeze(1), False
         return (input.transpose(0, 1) if self.batch_first else input), True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 import torch
 from torch import Tensor
 
@@ -28,9 +30,10 @@ def check_lengths(lengths, batch: int, steps: int, device, batched: bool) -> Ten
             raise TypeError(f"lengths must hold integers, got dtype {lengths.dtype}")
         lengths = lengths.to(device=device, dtype=torch.int64)
     else:
-        if not all(isinstance(n, int) and not isinstance(n, bool) for n in lengths):
+        # numbers.Integral takes numpy's integers too (a numpy array of lengths iterates as them).
+        if not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in lengths):
             raise TypeError(f"lengths must hold integers, got {list(lengths)!r}")
-        lengths = torch.tensor(list(lengths), dtype=torch.int64, device=device)
+        lengths = torch.tensor([int(n) for n in lengths], dtype=torch.int64, device=device)
     if lengths.dim() != 1 or lengths.numel() != batch:
         raise ValueError(f"lengths must have one entry per sequence ({batch}), got shape {tuple(lengths.shape)}")
     low, high = int(lengths.min()), int(lengths.max())
