@@ -161,3 +161,46 @@ def test_ctrl_c_stops_with_a_message_and_exit_130_and_the_run_resumes(tmp_path):
     resumed = run_cli(*args, "--resume")  # the saved config is used: the remaining epochs
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert json.loads((run / "metrics.json").read_text(encoding="utf-8"))["epochs"] >= 1
+
+
+def test_a_damaged_run_is_refused_before_its_model_is_built(trained, tmp_path):
+    import shutil
+    import time
+
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    from lstmkit.errors import RunDirectoryError
+
+    root, _ = trained
+    run = tmp_path / "run"
+    shutil.copytree(root / "run", run)
+    config = json.loads((run / "config.json").read_text(encoding="utf-8"))
+    original = json.dumps(config)
+    config["model"]["encoder"]["hidden_size"] = 10**6  # built as it says, this would ask for 16 TB
+    config["model"]["encoder"]["embedding_dim"] = 10**6  # (tied to the output, so sized alike)
+    (run / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    started = time.perf_counter()
+    with pytest.raises(RunDirectoryError, match=r"has shape \([\d, ]+\), the model expects \(.*(1|4)000000"):
+        lm.load(run)
+    config["model"]["encoder"]["hidden_size"] = config["model"]["encoder"]["embedding_dim"] = (
+        10**12
+    )  # past what torch can even describe
+    (run / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    with pytest.raises(RunDirectoryError, match="describes a model that cannot be built: .*overflow"):
+        lm.load(run)
+    assert time.perf_counter() - started < 10
+    config["model"]["encoder"]["hidden_size"] = "big"
+    (run / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    with pytest.raises(RunDirectoryError, match="describes a model that cannot be built"):
+        lm.load(run)
+    (run / "config.json").write_text(original, encoding="utf-8")
+    weights = load_file(str(run / "model.safetensors"))
+    name = next(iter(weights))
+    weights[name][0] = float("nan")
+    save_file(weights, str(run / "model.safetensors"))
+    with pytest.raises(RunDirectoryError, match=f"{name} hold NaN or infinite values"):
+        lm.load(run)
+    failed = invoke("evaluate", run)
+    assert failed.exit_code == 2 and len(failed.stderr.strip().splitlines()) == 1
+    assert torch.isnan(weights[name]).any()

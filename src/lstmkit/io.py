@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from lstmkit.errors import DataError, RunDirectoryError
@@ -30,6 +30,8 @@ __all__ = [
     "save_weights",
     "read_tensors",
     "load_weights",
+    "weight_shapes",
+    "check_shapes",
 ]
 
 
@@ -141,17 +143,40 @@ def read_tensors(path: str | Path, names: list[str] | None = None) -> dict[str, 
     return tensors
 
 
-def load_weights(path: str | Path, model: torch.nn.Module) -> None:
-    """Load safetensors weights into ``model``, checking names and shapes before touching it."""
-    tensors = read_tensors(path)
-    expected = model.state_dict()
-    missing = sorted(set(expected) - set(tensors))
-    unexpected = sorted(set(tensors) - set(expected))
+def weight_shapes(path: str | Path) -> dict[str, tuple[int, ...]]:
+    """The name and shape of every tensor in a safetensors file, read from its header alone."""
+    path = Path(path)
+    if not path.is_file():
+        raise RunDirectoryError(f"missing weights file: {path}")
+    try:
+        with safe_open(str(path), "pt") as handle:
+            return {name: tuple(handle.get_slice(name).get_shape()) for name in handle.keys()}
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise RunDirectoryError(f"{path} is not a readable safetensors file (corrupted?): {exc}") from None
+
+
+def check_shapes(path: str | Path, shapes: dict[str, tuple[int, ...]], expected: dict[str, torch.Size]) -> None:
+    """Refuse weights ``shapes`` (from ``path``) that are not exactly the ``expected`` names and shapes."""
+    missing = sorted(set(expected) - set(shapes))
+    unexpected = sorted(set(shapes) - set(expected))
     if missing or unexpected:
         raise RunDirectoryError(f"{path} does not match the model: missing {missing[:5]}, unexpected {unexpected[:5]}")
-    for name, tensor in tensors.items():
-        if tensor.shape != expected[name].shape:
-            raise RunDirectoryError(
-                f"{path}: {name} has shape {tuple(tensor.shape)}, the model expects {tuple(expected[name].shape)}"
-            )
+    for name, shape in shapes.items():
+        if tuple(shape) != tuple(expected[name]):
+            wanted = tuple(expected[name])
+            raise RunDirectoryError(f"{path}: {name} has shape {tuple(shape)}, the model expects {wanted}")
+
+
+def load_weights(path: str | Path, model: torch.nn.Module) -> None:
+    """Load safetensors weights into ``model``, checking names, shapes and values before touching it
+    (NaN or infinite weights, as a diverged run leaves, are refused)."""
+    tensors = read_tensors(path)
+    check_shapes(path, {name: tuple(t.shape) for name, t in tensors.items()}, dict(_shapes(model)))
+    broken = [name for name, t in tensors.items() if t.is_floating_point() and not bool(torch.isfinite(t).all())]
+    if broken:
+        raise RunDirectoryError(f"{path}: {', '.join(broken[:5])} hold NaN or infinite values (did training diverge?)")
     model.load_state_dict(tensors)
+
+
+def _shapes(model: torch.nn.Module):
+    return ((name, t.shape) for name, t in model.state_dict().items())

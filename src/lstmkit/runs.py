@@ -7,13 +7,15 @@ another task or by a newer lstmkit, before any weights are touched.
 from __future__ import annotations
 
 import platform
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
+from torch import nn
 
 from lstmkit.errors import RunDirectoryError
-from lstmkit.io import finite_or_null, read_json, write_json
+from lstmkit.io import check_shapes, finite_or_null, load_weights, read_json, weight_shapes, write_json
 
 FORMAT_VERSION = 1
 CONFIG = "config.json"
@@ -68,3 +70,26 @@ def write_metrics(run_dir: str | Path, metrics: dict[str, Any]) -> Path:
     metrics, replaced = finite_or_null(metrics)
     extra = {"non_finite": replaced} if replaced else {}
     return write_json(Path(run_dir) / METRICS, {**metrics, **extra, "versions": versions()})
+
+
+def load_run_model(run_dir: str | Path, build: Callable[[], nn.Module]) -> nn.Module:
+    """A finished run's network: ``build()`` (from its ``config.json``) with ``model.safetensors`` loaded.
+
+    Checked before anything is allocated: ``build`` first runs on the meta device (no memory) and the
+    weights' names and shapes come from the file's header, so a ``config.json`` that does not match
+    its weights (a damaged size that would ask for terabytes) or that cannot be built at all is
+    refused, naming the first difference. NaN or infinite weights are refused at load.
+    """
+    run_dir = Path(run_dir)
+    path = run_dir / WEIGHTS
+    if not path.is_file():
+        raise RunDirectoryError(f"{run_dir} has no {WEIGHTS}: training did not finish (use --resume)")
+    try:
+        with torch.device("meta"):
+            skeleton = build()
+    except (TypeError, ValueError, KeyError, RuntimeError) as exc:  # RuntimeError: sizes past what torch can index
+        raise RunDirectoryError(f"{run_dir / CONFIG} describes a model that cannot be built: {exc}") from None
+    check_shapes(path, weight_shapes(path), {name: t.shape for name, t in skeleton.state_dict().items()})
+    model = build()
+    load_weights(path, model)
+    return model

@@ -15,10 +15,9 @@ from torch import nn
 
 from lstmkit.data.series import TimeSeries, future_timestamps, load_series_csv
 from lstmkit.data.windows import backtest_origins
-from lstmkit.errors import DataError, RunDirectoryError
+from lstmkit.errors import DataError
 from lstmkit.heads.forecaster import ForecasterConfig, make_forecaster
-from lstmkit.io import load_weights
-from lstmkit.runs import WEIGHTS, read_run_config
+from lstmkit.runs import load_run_model, read_run_config
 from lstmkit.tasks.forecast.backtest import score_backtest
 from lstmkit.tasks.forecast.config import ForecastConfig
 from lstmkit.tasks.forecast.data import NAME, Layout, Scalers, load_data, make_features
@@ -48,10 +47,7 @@ class ForecastModel:
         """The finished run in ``run_dir``, its network on ``device``."""
         run_dir = Path(run_dir)
         saved = read_run_config(run_dir, NAME)
-        model = make_forecaster(ForecasterConfig.from_dict(saved["model"]))
-        if not (run_dir / WEIGHTS).is_file():
-            raise RunDirectoryError(f"{run_dir} has no {WEIGHTS}: training did not finish (use --resume)")
-        load_weights(run_dir / WEIGHTS, model)
+        model = load_run_model(run_dir, lambda: make_forecaster(ForecasterConfig.from_dict(saved["model"])))
         config = ForecastConfig.from_dict(saved["config"])
         layout = Layout.from_dict(saved["layout"])
         return cls(config, saved["series"], layout, Scalers.read(run_dir), model.to(device), run_dir)

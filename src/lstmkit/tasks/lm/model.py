@@ -10,11 +10,11 @@ import torch
 
 from lstmkit.data import Vocab
 from lstmkit.data.char_text import read_text_file, split_text
-from lstmkit.errors import DataError, RunDirectoryError
+from lstmkit.errors import DataError
 from lstmkit.heads import LanguageModel, LanguageModelConfig
-from lstmkit.io import load_weights, read_json
+from lstmkit.io import read_json
 from lstmkit.layers import detach_state
-from lstmkit.runs import VOCAB, WEIGHTS, read_run_config
+from lstmkit.runs import VOCAB, load_run_model, read_run_config
 from lstmkit.streaming import Streaming
 from lstmkit.tasks.lm.config import TEMPERATURE, LMConfig
 from lstmkit.tasks.lm.task import NAME, TOKENIZER, load_text
@@ -48,10 +48,7 @@ class CharLM:
         saved = read_run_config(self.run_dir, NAME)
         self.config = LMConfig.from_dict(saved["config"])
         self.vocab = Vocab.from_json(self.run_dir / VOCAB)
-        self.model = LanguageModel(LanguageModelConfig.from_dict(saved["model"]))
-        if not (self.run_dir / WEIGHTS).is_file():
-            raise RunDirectoryError(f"{self.run_dir} has no {WEIGHTS}: training did not finish (use --resume)")
-        load_weights(self.run_dir / WEIGHTS, self.model)
+        self.model = load_run_model(self.run_dir, lambda: LanguageModel(LanguageModelConfig.from_dict(saved["model"])))
         self.device = torch.device(device)
         self.model.to(self.device).eval()
 

@@ -10,11 +10,11 @@ import numpy as np
 import torch
 
 from lstmkit.data import DATASETS, LabelledTexts, load_folder, load_table
-from lstmkit.errors import DataError, RunDirectoryError
+from lstmkit.errors import DataError
 from lstmkit.heads import ClassifierConfig, RecurrentEncoder, SequenceClassifier
-from lstmkit.io import load_weights, read_json
+from lstmkit.io import read_json
 from lstmkit.metrics import classification_metrics
-from lstmkit.runs import VOCAB, WEIGHTS, read_run_config
+from lstmkit.runs import VOCAB, load_run_model, read_run_config
 from lstmkit.tasks.sentiment.config import MODELS, NAME, SentimentConfig
 from lstmkit.tasks.sentiment.data import TextEncoder, load_data, make_loader
 from lstmkit.tasks.sentiment.fusion import FusedLinear
@@ -71,10 +71,9 @@ class SentimentModel:
         self.config = SentimentConfig.from_dict(saved["config"])
         self.labels: list[str] = saved["labels"]
         self.text_encoder = TextEncoder.from_dict(read_json(self.run_dir / VOCAB))
-        self.model = SequenceClassifier(ClassifierConfig.from_dict(saved["model"]))
-        if not (self.run_dir / WEIGHTS).is_file():
-            raise RunDirectoryError(f"{self.run_dir} has no {WEIGHTS}: training did not finish (use --resume)")
-        load_weights(self.run_dir / WEIGHTS, self.model)
+        self.model = load_run_model(
+            self.run_dir, lambda: SequenceClassifier(ClassifierConfig.from_dict(saved["model"]))
+        )
         self.device = torch.device(device)
         self.model.to(self.device).eval()
         self.fusion = FusedLinear.load(self.run_dir, self.labels) if self.config.fusion else None

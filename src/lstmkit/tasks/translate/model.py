@@ -13,11 +13,11 @@ from torch import Tensor
 
 from lstmkit.data import pad_sequences
 from lstmkit.data.pairs import Pairs, read_pairs
-from lstmkit.errors import DataError, RunDirectoryError
+from lstmkit.errors import DataError
 from lstmkit.heads.decoding import Hypothesis, beam_search, greedy_decode
 from lstmkit.heads.seq2seq import Seq2Seq, Seq2SeqConfig
-from lstmkit.io import atomic_write, load_weights
-from lstmkit.runs import VOCAB, WEIGHTS, read_run_config
+from lstmkit.io import atomic_write
+from lstmkit.runs import VOCAB, load_run_model, read_run_config
 from lstmkit.tasks.translate.bleu import corpus_scores
 from lstmkit.tasks.translate.config import TranslateConfig
 from lstmkit.tasks.translate.data import NAME, read_file_pairs
@@ -62,10 +62,7 @@ class Translator:
         saved = read_run_config(run_dir, NAME)
         config = TranslateConfig.from_dict(saved["config"])
         source, target = read_sides(run_dir / VOCAB)
-        model = Seq2Seq(Seq2SeqConfig.from_dict(saved["model"]))
-        if not (run_dir / WEIGHTS).is_file():
-            raise RunDirectoryError(f"{run_dir} has no {WEIGHTS}: training did not finish (use --resume)")
-        load_weights(run_dir / WEIGHTS, model)
+        model = load_run_model(run_dir, lambda: Seq2Seq(Seq2SeqConfig.from_dict(saved["model"])))
         return cls(config, source, target, model.to(device), run_dir)
 
     def _decode(
