@@ -101,11 +101,19 @@ def _broken(tmp_path, edit) -> Path:
         (lambda c: c["date"].__setitem__(9, c["date"][8]), "duplicated timestamps at row 10"),
         (lambda c: c["date"].__setitem__(9, c["date"][2]), "not increasing at row 10"),
         (lambda c: c["load"].__setitem__(4, "abc"), "column 'load': not a number at row 5"),
+        # A finite value too large to scale made the whole run's metrics infinite: refused, and not "filled".
+        (lambda c: c["load"].__setitem__(11, "1e308"), r"too large to scale \(\|x\| > 1e\+150\) at row 12: 1e\+308"),
     ],
 )
 def test_bad_csv_rows_are_named(tmp_path, edit, pattern):
     with pytest.raises(DataError, match=pattern):
         load_series_csv(_broken(tmp_path, edit), targets=["load"])
+
+
+def test_fill_does_not_hide_values_too_large_to_scale(tmp_path):
+    path = _broken(tmp_path, lambda c: c["load"].__setitem__(3, "-2e200"))
+    with pytest.raises(DataError, match="too large to scale .* at row 4"):
+        load_series_csv(path, targets=["load"], fill=True)
 
 
 def test_fill_interpolates_missing_values(tmp_path):

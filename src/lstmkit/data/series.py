@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from lstmkit.data.download import download
+from lstmkit.data.values import check_finite, fill_gaps, rows
 from lstmkit.errors import DataError
 
 if TYPE_CHECKING:
@@ -100,37 +101,6 @@ class TimeSeries:
         return result
 
 
-# -- checks and repairs ----------------------------------------------------------------------------
-
-
-def _rows(indices: np.ndarray, limit: int = 5) -> str:
-    """``"rows 3, 7, 9"`` (1-based data rows; the CSV header is not counted), shortened past ``limit``."""
-    shown = ", ".join(str(int(i) + 1) for i in indices[:limit])
-    more = f" and {len(indices) - limit} more" if len(indices) > limit else ""
-    return f"row{'s' if len(indices) > 1 else ''} {shown}{more}"
-
-
-def check_finite(values: np.ndarray, column: str, fill: bool = False) -> np.ndarray:
-    """``values (T,)`` with NaN/inf either rejected (naming the rows) or, with ``fill``, interpolated."""
-    bad = np.flatnonzero(~np.isfinite(values))
-    if len(bad) == 0:
-        return values
-    if not fill:
-        raise DataError(f"column {column!r} has missing or infinite values at {_rows(bad)}; pass --fill to interpolate")
-    if len(bad) == len(values):
-        raise DataError(f"column {column!r} has no finite value to interpolate from")
-    return fill_gaps(values)
-
-
-def fill_gaps(values: np.ndarray) -> np.ndarray:
-    """Linear interpolation over NaN/inf in ``values (T,)``; the ends take the nearest finite value."""
-    values = np.asarray(values, dtype=np.float64).copy()
-    good = np.isfinite(values)
-    positions = np.arange(len(values))
-    values[~good] = np.interp(positions[~good], positions[good], values[good])
-    return values
-
-
 def infer_frequency(timestamps: np.ndarray) -> str:
     """The pandas frequency of a regular index (``"MS"``, ``"30min"``, ``"W-SAT"``...), or a DataError."""
     import pandas as pd
@@ -144,7 +114,7 @@ def infer_frequency(timestamps: np.ndarray) -> str:
     if freq is None:
         steps = np.diff(index.asi8)
         odd = np.flatnonzero(steps != np.median(steps)) + 1
-        raise DataError(f"cannot infer a regular frequency: the time step changes at {_rows(odd)}; pass --freq")
+        raise DataError(f"cannot infer a regular frequency: the time step changes at {rows(odd)}; pass --freq")
     return freq
 
 
@@ -154,17 +124,17 @@ def _parse_dates(raw, column: str) -> np.ndarray:
     dates = pd.to_datetime(pd.Series(raw), errors="coerce", format="mixed")
     bad = np.flatnonzero(dates.isna().to_numpy())
     if len(bad):
-        raise DataError(f"date column {column!r}: cannot parse {_rows(bad)} (e.g. {str(raw[bad[0]])!r})")
+        raise DataError(f"date column {column!r}: cannot parse {rows(bad)} (e.g. {str(raw[bad[0]])!r})")
     if getattr(dates.dt, "tz", None) is not None:
         dates = dates.dt.tz_convert("UTC").dt.tz_localize(None)
     stamps = dates.to_numpy(dtype="datetime64[ns]")
     steps = np.diff(stamps.astype(np.int64))
     duplicated = np.flatnonzero(steps == 0) + 1
     if len(duplicated):
-        raise DataError(f"date column {column!r}: duplicated timestamps at {_rows(duplicated)}")
+        raise DataError(f"date column {column!r}: duplicated timestamps at {rows(duplicated)}")
     backwards = np.flatnonzero(steps < 0) + 1
     if len(backwards):
-        raise DataError(f"date column {column!r}: dates are not increasing at {_rows(backwards)}")
+        raise DataError(f"date column {column!r}: dates are not increasing at {rows(backwards)}")
     return stamps
 
 
@@ -211,7 +181,7 @@ def load_series_csv(
         text = frame[column].astype(str).str.strip().str.lower()
         unparsable = np.flatnonzero(np.isnan(values) & ~frame[column].isna().to_numpy() & (text != "nan").to_numpy())
         if len(unparsable):
-            raise DataError(f"column {column!r}: not a number at {_rows(unparsable)}")
+            raise DataError(f"column {column!r}: not a number at {rows(unparsable)}")
         return check_finite(values, column, fill)
 
     target_values = np.stack([numeric(c) for c in targets], axis=1)
