@@ -204,3 +204,20 @@ def test_a_damaged_run_is_refused_before_its_model_is_built(trained, tmp_path):
     failed = invoke("evaluate", run)
     assert failed.exit_code == 2 and len(failed.stderr.strip().splitlines()) == 1
     assert torch.isnan(weights[name]).any()
+
+
+def test_a_run_trained_on_a_relative_path_evaluates_from_any_directory(tmp_path, monkeypatch):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "text.txt").write_text("the lord said unto moses. " * 200, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    config = lm.LMConfig(
+        data="data/text.txt", max_chars=None, sequence_length=16, embedding_dim=8, hidden_size=8,
+        train=TrainConfig(epochs=1, batch_size=16, monitor="loss", monitor_mode="min", progress=False),
+    )  # fmt: skip
+    lm.train(config, "run")
+    saved = json.loads((tmp_path / "run" / "config.json").read_text(encoding="utf-8"))["config"]
+    assert saved["data"] == str(tmp_path / "data" / "text.txt")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert lm.load(tmp_path / "run").evaluate()["bpc"] > 0

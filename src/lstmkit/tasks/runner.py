@@ -22,6 +22,7 @@ the same early-stopping decisions), and only the first process writes anything.
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import os
 import shutil
@@ -116,6 +117,7 @@ def train_task(task: Task, config: TaskConfig, run_dir: str | Path, *, resume: b
     worker = is_ddp_worker()
     if not resume:
         task.check(config)  # before anything is read or written
+        config = _portable_paths(config)
     with _writer_lock(run_dir, held=not worker):
         work_dir, config = _working_directory(task, config, run_dir, resume, force, worker)
         if resume:
@@ -124,6 +126,21 @@ def train_task(task: Task, config: TaskConfig, run_dir: str | Path, *, resume: b
         if metrics and work_dir != run_dir:
             _publish(work_dir, run_dir)
     return TaskResult(run_dir, metrics)
+
+
+def _portable_paths(config: TaskConfig) -> TaskConfig:
+    """``config`` with each field that names an existing file or folder by a relative path made
+    absolute, so that the saved run can be evaluated from any working directory (a registered data
+    set's name is left alone even where a file of that name happens to exist)."""
+    from lstmkit.data import DATASETS
+
+    changes = {}
+    for item in dataclasses.fields(config):
+        value = getattr(config, item.name)
+        if isinstance(value, str) and value and value not in DATASETS and not Path(value).is_absolute():
+            if Path(value).exists():
+                changes[item.name] = str(Path(value).resolve())
+    return dataclasses.replace(config, **changes) if changes else config
 
 
 def _partial(run_dir: Path) -> Path:
