@@ -84,3 +84,29 @@ def test_a_bad_training_option_is_one_line_naming_it_and_nothing_is_written(name
     assert result.exit_code == 2, (result.output, result.exception)
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["sentiment", "--cell", "lstmx"], "--cell must be one of ('lstm', 'gru', 'rnn'), got 'lstmx'"),
+        (["sentiment", "--dropout", "2"], "--dropout must be a probability in [0, 1), got 2.0"),
+        (["sentiment", "--max-length", "0"], "--max-length must be a positive int, got 0"),
+        (["sentiment", "--language", "fr"], "--language must be one of"),
+        (["sentiment", "--pooling", "foo"], "--pooling must be one of"),
+        (["sentiment", "--tokenizer", "xx"], "--tokenizer must be one of"),
+        (["sentiment", "--label-smoothing", "1.5"], "--label-smoothing must be a probability"),
+        (["sentiment", "--accelerator", "tpu9"], "--accelerator must be one of"),
+        (["lm", "--sequence-length", "1"], "sequence_length must be at least 2"),
+        (["translate", "--attention", "foo"], "attention"),
+        (["forecast", "--horizon", "0"], "horizon"),
+        (["forecast", "--quantiles", "0.1,2"], "quantiles"),
+    ],
+)
+def test_a_bad_task_option_is_one_line_and_nothing_is_written(args, message, tmp_path):
+    from cli_helpers import invoke
+
+    result = invoke("train", *args, "--out", tmp_path / "run")
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -132,6 +132,12 @@ def named_options(renamed: dict[str, str] | None = None) -> Iterator[None]:
         raise LstmkitError(option + message[len(field) :]) from None
 
 
+def build_config(config_class: type, **fields):
+    """``config_class(**fields)``, a value it refuses becoming a one-line error naming the option."""
+    with named_options():
+        return config_class(**fields)
+
+
 def reported(metrics: dict, as_json: bool) -> bool:
     """Whether a train command has nothing left to print: in an extra DDP process (no metrics: the
     first process reports) or with ``--json`` (the metrics are printed here)."""

@@ -91,7 +91,8 @@ def train_forecast(
     from lstmkit.tasks import forecast
 
     with user_errors():
-        config = ForecastConfig(
+        config = opt.build_config(
+            ForecastConfig,
             data=data, targets=targets, covariates=covariates, known=known, date_column=date_column, freq=freq,
             fill=fill, horizon=horizon, lookback=lookback, folds=folds, fold_stride=fold_stride, period=period,
             kind=kind, cell=cell, hidden_size=hidden_size, num_layers=num_layers, dropout=dropout, loss=loss,

@@ -39,7 +39,8 @@ def train_lm(
     from lstmkit.tasks import lm
 
     with user_errors():
-        config = LMConfig(
+        config = opt.build_config(
+            LMConfig,
             data=data,
             max_chars=max_chars or None,
             sequence_length=sequence_length,

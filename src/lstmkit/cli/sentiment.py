@@ -92,7 +92,8 @@ def train_sentiment(
     from lstmkit.tasks import sentiment
 
     with user_errors():
-        config = SentimentConfig(
+        config = opt.build_config(
+            SentimentConfig,
             data=data, text_column=text_column, label_column=label_column, language=language, tokenizer=tokenizer,
             min_freq=min_freq, max_length=max_length, cell=cell, embedding_dim=embedding_dim,
             hidden_size=hidden_size, num_layers=num_layers, bidirectional=bidirectional, pooling=pooling,

@@ -79,7 +79,8 @@ def train_translate(
     from lstmkit.tasks import translate
 
     with user_errors():
-        config = TranslateConfig(
+        config = opt.build_config(
+            TranslateConfig,
             data=data,
             src=src,
             tgt=tgt,

@@ -59,3 +59,22 @@ class SentimentConfig(TaskConfig):
     fusion: bool = False
     baselines: bool = True
     train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=8, lr=2e-3, batch_size=64, patience=3))
+
+    def __post_init__(self) -> None:
+        # Refused here, before any data is read or any file written (the model's own config would
+        # only see these values after the data was loaded).
+        from lstmkit.data.tokenize import TOKENIZERS
+        from lstmkit.heads._checks import check_choice, check_positive_int, check_probability
+        from lstmkit.heads.config import CELLS
+        from lstmkit.heads.pooling import POOLING_MODES
+
+        for name in ("min_freq", "max_length", "embedding_dim", "hidden_size", "num_layers", "lm_epochs"):
+            check_positive_int(name, getattr(self, name))
+        for name in ("dropout", "embedding_dropout", "recurrent_dropout", "label_smoothing"):
+            check_probability(name, getattr(self, name))
+        check_choice("cell", self.cell, tuple(CELLS))
+        check_choice("pooling", self.pooling, POOLING_MODES)
+        check_choice("tokenizer", self.tokenizer, TOKENIZERS)
+        check_choice("language", self.language, ("auto", "zh", "en"))
+        if self.ngram_buckets < 0:
+            raise ValueError(f"ngram_buckets must be 0 (no n-gram branch) or positive, got {self.ngram_buckets}")
