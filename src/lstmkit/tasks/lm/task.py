@@ -11,9 +11,9 @@ import torch
 from torch.utils.data import DataLoader
 
 from lstmkit.baselines.chars import TrigramModel, UnigramModel
-from lstmkit.data import DATASETS, CharTokenizer, Vocab, list_datasets
+from lstmkit.data import CharTokenizer, Vocab
 from lstmkit.data.char_text import read_text_file, split_text
-from lstmkit.errors import DataError
+from lstmkit.data.registry import find_dataset
 from lstmkit.heads import EncoderConfig, LanguageModel, LanguageModelConfig
 from lstmkit.runs import VOCAB
 from lstmkit.tasks.lm.config import LMConfig
@@ -28,17 +28,11 @@ TOKENIZER = CharTokenizer(keep_spaces=True)
 
 def load_text(config: LMConfig) -> tuple[str, str]:
     """``(text, name)`` of ``config.data``, cut to ``max_chars``."""
-    if config.data in DATASETS:
-        info = DATASETS[config.data]
-        if info.task != NAME:
-            raise DataError(f"data set {config.data!r} is for the {info.task!r} task, not lm")
-        text, name = info.loader(), info.name
+    found = find_dataset(config.data, NAME, ("a text file", "a language-model data set"))
+    if isinstance(found, Path):
+        text, name = read_text_file(found), found.name
     else:
-        path = Path(config.data)
-        if not path.is_file():
-            known = ", ".join(info.name for info in list_datasets(NAME))
-            raise DataError(f"--data {config.data!r} is neither a text file nor a language-model data set ({known})")
-        text, name = read_text_file(path), path.name
+        text, name = found.loader(), found.name
     if config.max_chars is not None:
         text = text[: config.max_chars]
     return text, name

@@ -24,6 +24,7 @@ from lstmkit.data import (
     replace_empty,
     tokenizer_from_config,
 )
+from lstmkit.data.registry import find_dataset
 from lstmkit.errors import DataError
 from lstmkit.tasks.sentiment.config import NAME, SentimentConfig
 
@@ -38,18 +39,12 @@ def _guess_language(texts) -> str:
 
 def load_data(config: SentimentConfig) -> tuple[Split, str, str]:
     """``(split, data name, language)`` for ``config.data``."""
-    if config.data in DATASETS:
-        info = DATASETS[config.data]
-        if info.task != NAME:
-            raise DataError(f"data set {config.data!r} is for the {info.task!r} task, not sentiment")
-        split, name, language = info.loader(), info.name, info.language
+    found = find_dataset(config.data, NAME, ("a file or folder", "a data set"), folders=True)
+    if isinstance(found, Path):
+        texts = load_folder(found) if found.is_dir() else load_table(found, config.text_column, config.label_column)
+        split, name, language = md5_split(texts), found.name, _guess_language(texts.texts)
     else:
-        path = Path(config.data)
-        if not path.exists():
-            known = ", ".join(info.name for info in list_datasets(NAME))
-            raise DataError(f"--data {config.data!r} is neither a file or folder nor a data set ({known})")
-        texts = load_folder(path) if path.is_dir() else load_table(path, config.text_column, config.label_column)
-        split, name, language = md5_split(texts), path.name, _guess_language(texts.texts)
+        split, name, language = found.loader(), found.name, found.language
     if config.language != "auto":
         language = config.language
     for part in ("train", "val", "test"):

@@ -11,8 +11,9 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader
 
-from lstmkit.data import DATASETS, BucketBatchSampler, Vocab, list_datasets, pad_sequences
+from lstmkit.data import BucketBatchSampler, Vocab, pad_sequences
 from lstmkit.data.pairs import Pairs, guess_columns, prepare_pairs, read_pairs, split_pairs
+from lstmkit.data.registry import find_dataset
 from lstmkit.errors import DataError
 from lstmkit.runs import VOCAB
 from lstmkit.tasks.translate.config import TranslateConfig
@@ -44,21 +45,13 @@ def read_file_pairs(path: Path, config: TranslateConfig) -> Pairs:
 
 def load_pairs(config: TranslateConfig) -> tuple[Pairs, str]:
     """All pairs of ``config.data`` oriented ``src -> tgt`` and de-duplicated, and the data's name."""
-    if config.data in DATASETS:
-        info = DATASETS[config.data]
-        if info.task != NAME:
-            raise DataError(f"data set {config.data!r} is for the {info.task!r} task, not translate")
-        pairs, name = info.loader(), info.name
-        if config.columns:
-            pairs = Pairs(
-                pairs.sources, pairs.targets, pairs.attributions, _parse_columns(config.columns), pairs.report
-            )
-        return prepare_pairs(pairs, config.src, config.tgt), name
-    path = Path(config.data)
-    if not path.is_file():
-        known = ", ".join(info.name for info in list_datasets(NAME))
-        raise DataError(f"--data {config.data!r} is neither a TSV file nor a translation data set ({known})")
-    return read_file_pairs(path, config), path.name
+    found = find_dataset(config.data, NAME, ("a TSV file", "a translation data set"))
+    if isinstance(found, Path):
+        return read_file_pairs(found, config), found.name
+    pairs = found.loader()
+    if config.columns:
+        pairs = Pairs(pairs.sources, pairs.targets, pairs.attributions, _parse_columns(config.columns), pairs.report)
+    return prepare_pairs(pairs, config.src, config.tgt), found.name
 
 
 def _within_pair_tokens(pairs: Pairs, source: SideEncoder, target: SideEncoder, limit: int) -> Pairs:
