@@ -32,6 +32,7 @@ __all__ = [
     "load_weights",
     "weight_shapes",
     "check_shapes",
+    "state_shapes",
 ]
 
 
@@ -171,12 +172,13 @@ def load_weights(path: str | Path, model: torch.nn.Module) -> None:
     """Load safetensors weights into ``model``, checking names, shapes and values before touching it
     (NaN or infinite weights, as a diverged run leaves, are refused)."""
     tensors = read_tensors(path)
-    check_shapes(path, {name: tuple(t.shape) for name, t in tensors.items()}, dict(_shapes(model)))
+    check_shapes(path, {name: tuple(t.shape) for name, t in tensors.items()}, state_shapes(model))
     broken = [name for name, t in tensors.items() if t.is_floating_point() and not bool(torch.isfinite(t).all())]
     if broken:
         raise RunDirectoryError(f"{path}: {', '.join(broken[:5])} hold NaN or infinite values (did training diverge?)")
     model.load_state_dict(tensors)
 
 
-def _shapes(model: torch.nn.Module):
-    return ((name, t.shape) for name, t in model.state_dict().items())
+def state_shapes(model: torch.nn.Module) -> dict[str, torch.Size]:
+    """The shape of every tensor in ``model``'s state dict (also of a model on the meta device)."""
+    return {name: t.shape for name, t in model.state_dict().items()}

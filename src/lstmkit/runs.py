@@ -15,7 +15,15 @@ import torch
 from torch import nn
 
 from lstmkit.errors import RunDirectoryError
-from lstmkit.io import check_shapes, finite_or_null, load_weights, read_json, weight_shapes, write_json
+from lstmkit.io import (
+    check_shapes,
+    finite_or_null,
+    load_weights,
+    read_json,
+    state_shapes,
+    weight_shapes,
+    write_json,
+)
 
 FORMAT_VERSION = 1
 CONFIG = "config.json"
@@ -89,7 +97,7 @@ def load_run_model(run_dir: str | Path, build: Callable[[], nn.Module]) -> nn.Mo
             skeleton = build()
     except (TypeError, ValueError, KeyError, RuntimeError) as exc:  # RuntimeError: sizes past what torch can index
         raise RunDirectoryError(f"{run_dir / CONFIG} describes a model that cannot be built: {exc}") from None
-    check_shapes(path, weight_shapes(path), {name: t.shape for name, t in skeleton.state_dict().items()})
+    check_shapes(path, weight_shapes(path), state_shapes(skeleton))
     model = build()
     load_weights(path, model)
     return model
