@@ -63,10 +63,12 @@ class EpochHistory(L.Callback):
 class EpochLog(L.Callback):
     """One line per epoch (epoch, train loss, validation metrics, seconds) appended to ``train.log``
     in the run directory, and printed to stderr when no progress bar shows it (``progress=False``,
-    or output redirected to a file), so a long run is never silent in a log."""
+    or output redirected to a file), so a long run is never silent in a log. The line shows the row
+    ``history`` has just recorded (place this callback after it)."""
 
-    def __init__(self, run_dir: str | Path, echo: bool) -> None:
+    def __init__(self, run_dir: str | Path, history: EpochHistory, echo: bool) -> None:
         self.path = Path(run_dir) / "train.log"
+        self.history = history
         self.echo = echo
         self.started = time.perf_counter()
 
@@ -76,11 +78,9 @@ class EpochLog(L.Callback):
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if not trainer.is_global_zero:
             return
-        metrics = trainer.callback_metrics
-        parts = [f"epoch {trainer.current_epoch + 1}/{trainer.max_epochs}"]
-        if "train_loss_epoch" in metrics:
-            parts.append(f"train_loss {float(metrics['train_loss_epoch']):.4f}")
-        parts += [f"{k} {float(v):.4f}" for k, v in metrics.items() if k.startswith("val_")]
+        row = self.history.rows[-1]
+        parts = [f"epoch {row['epoch']}/{trainer.max_epochs}"]
+        parts += [f"{name} {value:.4f}" for name, value in row.items() if name not in ("epoch", "lr")]
         parts.append(f"{time.perf_counter() - self.started:.1f} s")
         line = "  ".join(parts)
         self.path.parent.mkdir(parents=True, exist_ok=True)

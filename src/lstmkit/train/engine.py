@@ -134,7 +134,8 @@ def fit(
     )
     # The progress bar is drawn only on a terminal; elsewhere (a redirected log, CI) one line per epoch.
     progress_bar = config.progress and sys.stderr.isatty()
-    callbacks: list[L.Callback] = [checkpoint, EpochHistory(run_dir), EpochLog(run_dir, echo=not progress_bar)]
+    history = EpochHistory(run_dir)
+    callbacks: list[L.Callback] = [checkpoint, history, EpochLog(run_dir, history, echo=not progress_bar)]
     if config.patience:
         callbacks.append(EarlyStopping(monitor=monitor, mode=config.monitor_mode, patience=config.patience))
     with quiet(_LIGHTNING_LOGGERS, _LIGHTNING_WARNINGS):
@@ -165,14 +166,13 @@ def fit(
     if best is not None and best.is_file():
         state = torch.load(best, map_location="cpu", weights_only=True)["state_dict"]
         module.load_state_dict(state)
-    history = callbacks[1].rows
     return FitResult(
         best_checkpoint=best,
         last_checkpoint=Path(checkpoint.last_model_path) if checkpoint.last_model_path else None,
         best_score=None if checkpoint.best_model_score is None else float(checkpoint.best_model_score),
-        epochs=len(history),
+        epochs=len(history.rows),
         seconds=seconds,
-        history=history,
+        history=history.rows,
         is_global_zero=trainer.is_global_zero,
     )
 
