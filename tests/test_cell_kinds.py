@@ -96,6 +96,22 @@ def test_the_table_holds_each_cells_functions():
     assert CELL_KINDS["RNN_RELU"].options(torch.nn.RNN(2, 3, nonlinearity="relu")) == {"nonlinearity": "relu"}
 
 
+@pytest.mark.parametrize(
+    ("layer", "name", "flag", "split_biases"),
+    [
+        (lstmkit.LSTM(2, 6), "lstm_step", 6, False),
+        (lstmkit.LSTM(2, 6, proj_size=3), "lstm_step", 3, False),  # the step writes h at its projected width
+        (lstmkit.GRU(2, 6), "gru_step", 1, True),
+        (lstmkit.GRU(2, 6, reset_after=False), "gru_step", 0, True),
+        (lstmkit.RNN(2, 6), "rnn_step", 0, False),
+        (lstmkit.RNN(2, 6, nonlinearity="relu"), "rnn_step", 1, False),
+    ],
+)
+def test_each_kind_names_its_compiled_step_and_its_flag(layer, name, flag, split_biases):
+    step = layer.cell_kind.step
+    assert (step.name, step.flag(layer), step.split_biases) == (name, flag, split_biases)
+
+
 def test_gate_rows_follow_torch_gate_order():
     # With only the forget rows of the bias set high, the functional LSTM's forget gate alone saturates.
     rows = CELL_KINDS["LSTM"].gate_rows("forget", 3)

@@ -24,6 +24,7 @@ from lstmkit import functional as LF
 
 __all__ = [
     "CellKind",
+    "StepKernel",
     "CELL_KINDS",
     "cell_kind",
     "WEIGHT_ROLES",
@@ -82,6 +83,29 @@ def parse_parameter_name(name: str) -> ParameterName:
 
 
 @dataclass(frozen=True)
+class StepKernel:
+    """How streaming calls a cell's compiled one-step function (``csrc/step.cpp``).
+
+    ``name`` is the C function's stem (``lstm_step``); ``work`` the scratch floats per sequence, in
+    units of ``hidden_size``; ``flag(layer)`` the function's last size argument; ``split_biases``: the
+    step takes ``b_ih`` and ``b_hh`` apart (a GRU's candidate multiplies ``b_hn`` by the reset gate),
+    else their sum, which adds to every pre-activation.
+    """
+
+    name: str
+    work: int
+    flag: Callable[[object], int]
+    split_biases: bool = False
+
+
+# The flags: an LSTM step's output width (h is projected to proj_size when there is one), a GRU's
+# reset_after (where the reset gate applies), an Elman RNN's nonlinearity (1: relu).
+_LSTM_STEP = StepKernel("lstm_step", 5, lambda layer: layer.proj_size or layer.hidden_size)
+_GRU_STEP = StepKernel("gru_step", 7, lambda layer: int(layer.reset_after), split_biases=True)
+_RNN_STEP = StepKernel("rnn_step", 1, lambda layer: int(layer.nonlinearity == "relu"))
+
+
+@dataclass(frozen=True)
 class CellKind:
     """One recurrent cell, as the layers, initialisers and diagnostics need to know it.
 
@@ -92,7 +116,8 @@ class CellKind:
     can project ``h`` (``proj_size``). ``cell`` is the one-step function of :mod:`lstmkit.functional`,
     ``reference`` its loop over time; ``bptt`` and ``compiled`` the layer functions of :mod:`lstmkit.bptt`
     and :mod:`lstmkit.kernels`, which share one signature. ``layer_options`` are the layer attributes
-    these functions take as keywords (a GRU's ``reset_after``, an RNN's ``nonlinearity``).
+    these functions take as keywords (a GRU's ``reset_after``, an RNN's ``nonlinearity``); ``step`` the
+    compiled one-step function that streaming calls.
     """
 
     mode: str
@@ -103,6 +128,7 @@ class CellKind:
     reference: Callable
     bptt: Callable
     compiled: Callable
+    step: StepKernel
     layer_options: tuple[str, ...] = ()
 
     @property
@@ -143,19 +169,20 @@ CELL_KINDS: dict[str, CellKind] = {
     kind.mode: kind
     for kind in (
         CellKind(
-            "LSTM", "lstm", LF.LSTM_GATES, True, LF.lstm_cell, LF.lstm_sequence, bptt.lstm_layer, kernels.lstm_layer
+            "LSTM", "lstm", LF.LSTM_GATES, True, LF.lstm_cell, LF.lstm_sequence, bptt.lstm_layer, kernels.lstm_layer,
+            _LSTM_STEP,
         ),
         CellKind(
             "GRU", "gru", LF.GRU_GATES, False, LF.gru_cell, LF.gru_sequence, bptt.gru_layer, kernels.gru_layer,
-            layer_options=("reset_after",),
+            _GRU_STEP, layer_options=("reset_after",),
         ),
         CellKind(
             "RNN_TANH", "rnn", (), False, LF.rnn_cell, LF.rnn_sequence, bptt.rnn_layer, kernels.rnn_layer,
-            layer_options=("nonlinearity",),
+            _RNN_STEP, layer_options=("nonlinearity",),
         ),
         CellKind(
             "RNN_RELU", "rnn_relu", (), False, LF.rnn_cell, LF.rnn_sequence, bptt.rnn_layer, kernels.rnn_layer,
-            layer_options=("nonlinearity",),
+            _RNN_STEP, layer_options=("nonlinearity",),
         ),
     )
 }  # fmt: skip

@@ -39,8 +39,6 @@ from lstmkit.layers.base import _RecurrentBase
 __all__ = ["Streaming", "STREAM_BACKENDS", "stack_step", "check_streamable"]
 
 STREAM_BACKENDS = ("auto", "compiled", "reference")
-_KERNEL = {"LSTM": "lstm_step", "GRU": "gru_step", "RNN_TANH": "rnn_step", "RNN_RELU": "rnn_step"}
-
 Weights = dict[str, Tensor | LF.LayerNormWeights | None]
 
 
@@ -186,9 +184,9 @@ class Streaming:
         transposed = lambda t: None if t is None else t.t().contiguous()  # noqa: E731
         rows, keep = [], []
         for w in self._weights:
-            if self.layer.mode == "GRU":  # the candidate needs b_hn apart from b_in
+            if self.layer.cell_kind.step.split_biases:
                 biases = [w["b_ih"], w["b_hh"]]
-            else:  # both biases add to every pre-activation: the step needs only their sum
+            else:
                 biases = [combined_bias(w["b_ih"], w["b_hh"])]
             entries = [transposed(w["w_ih"]), transposed(w["w_hh"]), *biases]
             entries += [transposed(w["w_hr"])] if self.layer.cell_kind.has_cell_state else []
@@ -230,14 +228,10 @@ class Streaming:
         """The C step with every argument bound but the last two, the input's and the output's addresses."""
         layer = self.layer
         batch, hidden = self.batch_size, layer.hidden_size
-        if layer.mode == "LSTM":
-            flag, work = self._state[0].shape[-1], batch * 5 * hidden  # (B, 4H) pre-activations, (B, H) o*tanh(c)
-        elif layer.mode == "GRU":
-            flag, work = int(layer.reset_after), batch * 7 * hidden  # (B, 3H) twice, (B, H) r*h
-        else:
-            flag, work = int(layer.mode == "RNN_RELU"), batch * hidden
-        self._work = self._state[0].new_empty(work)
-        function = library().function(_KERNEL[layer.mode], self.dtype)
+        step = layer.cell_kind.step
+        flag = step.flag(layer)
+        self._work = self._state[0].new_empty(batch * step.work * hidden)
+        function = library().function(step.name, self.dtype)
         sizes = (layer.num_layers, batch, layer.input_size, hidden, flag)
         pointers = (ctypes.addressof(self._table), *(t.data_ptr() for t in (*self._state, self._work)))
         # Bound as ctypes objects, which ctypes passes without converting them again at every step.

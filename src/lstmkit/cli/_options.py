@@ -79,31 +79,44 @@ def train_config(*, clip_norm: float, patience: int, defaults=None, **options):
     return replace(defaults or TrainConfig(), clip_norm=clip_norm or None, patience=patience or None, **options)
 
 
-def train_command(defaults) -> Callable:
-    """Decorator for a ``train <task>`` command: adds the shared training options, each defaulting to
-    the task's ``defaults`` (its config's ``train``), and calls the command with ``train=`` the
-    :class:`~lstmkit.train.TrainConfig` they make. A value TrainConfig refuses is a one-line error
-    naming the option. The command declares its own options and a keyword-only ``train``."""
+def train_command(task: str, defaults, report: Callable[[dict, str], None]) -> Callable:
+    """Decorator for ``train <task>``: the command declares the task's own options and returns the
+    fields of its config; the decorator adds what every train command shares and does the rest.
+
+    Added options: ``--out`` (default ``runs/<task>``), the training options of
+    :class:`~lstmkit.train.TrainConfig` (each defaulting to ``defaults.train``, the task config's),
+    ``--resume``, ``--force`` and ``--json``. It builds ``type(defaults)(**fields, train=...)`` (a
+    refused value is a one-line error naming the option), trains the task through the runner and prints
+    the metrics as JSON or through ``report(metrics, title)``.
+    """
+    shared = {"out": (Out, Path("runs") / task)}
+    shared |= {name: (kind, _cli_default(defaults.train, name)) for name, kind in _TRAIN_OPTIONS.items()}
+    shared |= {"resume": (Resume, False), "force": (Force, False), "as_json": (Json, False)}
 
     def decorate(command: Callable) -> Callable:
         signature = inspect.signature(command, eval_str=True)
-        own = [p for p in signature.parameters.values() if p.name != "train"]
+        own = list(signature.parameters.values())
         keyword = inspect.Parameter.KEYWORD_ONLY
-        added = [
-            inspect.Parameter(name, keyword, annotation=kind, default=_cli_default(defaults, name))
-            for name, kind in _TRAIN_OPTIONS.items()
-        ]
+        added = [inspect.Parameter(n, keyword, annotation=kind, default=d) for n, (kind, d) in shared.items()]
 
         @functools.wraps(command)
         def run(**values):
             from lstmkit.cli._app import user_errors
+            from lstmkit.tasks.registry import task_named
+            from lstmkit.tasks.runner import train_task
 
+            out, resume, force, as_json = (values.pop(name) for name in ("out", "resume", "force", "as_json"))
             options = {name: values.pop(name) for name in _TRAIN_OPTIONS}
-            with user_errors(), named_options():
-                values["train"] = train_config(defaults=defaults, **options)
-            return command(**values)
+            with user_errors():
+                with named_options():
+                    config = type(defaults)(**command(**values), train=train_config(defaults=defaults.train, **options))
+                result = train_task(task_named(task), config, out, resume=resume, force=force)
+            if result.metrics and as_json:
+                typer.echo(json.dumps(result.metrics, ensure_ascii=False, indent=2))
+            elif result.metrics:  # none in an extra DDP process: the first one reports
+                report(result.metrics, f"{task} run {out}")
 
-        run.__signature__ = signature.replace(parameters=own + added)
+        run.__signature__ = signature.replace(parameters=own + added, return_annotation=None)
         run.__annotations__ = {p.name: p.annotation for p in own + added}
         return run
 
@@ -131,16 +144,3 @@ def named_options(renamed: dict[str, str] | None = None) -> Iterator[None]:
         option = (renamed or {}).get(field, "--" + field.replace("_", "-"))
         raise LstmkitError(option + message[len(field) :]) from None
 
-
-def build_config(config_class: type, **fields):
-    """``config_class(**fields)``, a value it refuses becoming a one-line error naming the option."""
-    with named_options():
-        return config_class(**fields)
-
-
-def reported(metrics: dict, as_json: bool) -> bool:
-    """Whether a train command has nothing left to print: in an extra DDP process (no metrics: the
-    first process reports) or with ``--json`` (the metrics are printed here)."""
-    if metrics and as_json:
-        typer.echo(json.dumps(metrics, ensure_ascii=False, indent=2))
-    return not metrics or as_json

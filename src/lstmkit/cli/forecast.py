@@ -11,7 +11,6 @@ from rich.table import Table
 from lstmkit.cli import _options as opt
 from lstmkit.cli._app import SCORE_PRINTERS, app, console, train_app, user_errors
 from lstmkit.tasks.forecast.config import ForecastConfig
-from lstmkit.train.config import TrainConfig
 
 DEFAULT = ForecastConfig()
 
@@ -36,11 +35,29 @@ def _columns(default: tuple | None, help: str, *names: str):
     return typer.Option(default, *names, parser=_names, metavar="COL,COL,...", help=f"{help}, comma-separated.")
 
 
+def print_backtest(scores: dict, title: str) -> None:
+    """The backtest table: the network and each baseline side by side, each row named for its model."""
+    backtest = scores["backtest"]
+    origins = backtest["origins"]
+    table = Table(title=f"{title}: {len(origins)} origins from {origins[0]}, horizon {backtest['horizon']}")
+    columns = ("mae", "rmse", "mape", "smape", "mase")
+    for column in ("model", *columns, "coverage"):
+        table.add_column(column)
+    model = scores["model"]
+    coverage = f"{model['coverage']:.3f}" if "coverage" in model else ""
+    table.add_row(model.get("name", "network"), *(f"{model[c]:.4g}" for c in columns), coverage)
+    for key, baseline in scores.get("baselines", {}).items():
+        table.add_row(baseline.get("name", key), *(f"{baseline[c]:.4g}" for c in columns), "")
+    console.print(table)
+    if "coverage" in model:
+        low, high = model["interval"]
+        console.print(f"coverage: share of actual values inside the network's {low:g}-{high:g} quantile interval")
+
+
 @train_app.command("forecast")
-@opt.train_command(DEFAULT.train)
+@opt.train_command("forecast", DEFAULT, report=print_backtest)
 def train_forecast(
     data: str = typer.Option(DEFAULT.data, help="Data set name (see `lstmkit data list`) or a CSV file."),
-    out: opt.Out = Path("runs/forecast"),
     targets: tuple | None = _columns(DEFAULT.targets, "Target column(s) (required for a CSV)", "--target"),
     covariates: tuple | None = _columns(
         DEFAULT.covariates, "Covariate columns (default: the data set's; for a CSV every other numeric column)"
@@ -81,47 +98,14 @@ def train_forecast(
     baselines: bool = typer.Option(
         DEFAULT.baselines, help="Also backtest the Holt-Winters baseline (naive ones always)."
     ),
-    resume: opt.Resume = False,
-    force: opt.Force = False,
-    as_json: opt.Json = False,
-    *,
-    train: TrainConfig,
-) -> None:
+) -> dict:
     """Train a forecaster and backtest it beside naive, seasonal naive and Holt-Winters."""
-    from lstmkit.tasks import forecast
-
-    with user_errors():
-        config = opt.build_config(
-            ForecastConfig,
-            data=data, targets=targets, covariates=covariates, known=known, date_column=date_column, freq=freq,
-            fill=fill, horizon=horizon, lookback=lookback, folds=folds, fold_stride=fold_stride, period=period,
-            kind=kind, cell=cell, hidden_size=hidden_size, num_layers=num_layers, dropout=dropout, loss=loss,
-            quantiles=quantiles, residual=residual, log=log, max_windows=max_windows, baselines=baselines,
-            train=train,
-        )  # fmt: skip
-        result = forecast.train(config, out, resume=resume, force=force)
-    if opt.reported(result.metrics, as_json):
-        return
-    print_backtest(result.metrics, title=f"forecast run {out}")
-
-
-def print_backtest(scores: dict, title: str) -> None:
-    """The backtest table: the network and each baseline side by side, each row named for its model."""
-    backtest = scores["backtest"]
-    origins = backtest["origins"]
-    table = Table(title=f"{title}: {len(origins)} origins from {origins[0]}, horizon {backtest['horizon']}")
-    columns = ("mae", "rmse", "mape", "smape", "mase")
-    for column in ("model", *columns, "coverage"):
-        table.add_column(column)
-    model = scores["model"]
-    coverage = f"{model['coverage']:.3f}" if "coverage" in model else ""
-    table.add_row(model.get("name", "network"), *(f"{model[c]:.4g}" for c in columns), coverage)
-    for key, baseline in scores.get("baselines", {}).items():
-        table.add_row(baseline.get("name", key), *(f"{baseline[c]:.4g}" for c in columns), "")
-    console.print(table)
-    if "coverage" in model:
-        low, high = model["interval"]
-        console.print(f"coverage: share of actual values inside the network's {low:g}-{high:g} quantile interval")
+    return dict(
+        data=data, targets=targets, covariates=covariates, known=known, date_column=date_column, freq=freq,
+        fill=fill, horizon=horizon, lookback=lookback, folds=folds, fold_stride=fold_stride, period=period,
+        kind=kind, cell=cell, hidden_size=hidden_size, num_layers=num_layers, dropout=dropout, loss=loss,
+        quantiles=quantiles, residual=residual, log=log, max_windows=max_windows, baselines=baselines,
+    )  # fmt: skip
 
 
 def print_forecast_scores(run: Path, scores: dict) -> None:

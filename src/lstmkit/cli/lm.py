@@ -11,16 +11,25 @@ from rich.table import Table
 from lstmkit.cli import _options as opt
 from lstmkit.cli._app import SCORE_PRINTERS, app, console, train_app, user_errors
 from lstmkit.tasks.lm.config import TEMPERATURE, LMConfig
-from lstmkit.train.config import TrainConfig
 
 DEFAULT = LMConfig()
 
 
+def print_lm_run(metrics: dict, title: str) -> None:
+    """A finished run's test bits per character: the LSTM's, then each baseline's."""
+    table = Table(title=f"{title}: {metrics['data']['name']} ({metrics['data']['test']} test characters)")
+    table.add_column("model")
+    table.add_column("test bits per character")
+    table.add_row("LSTM", f"{metrics['model']['bpc']:.3f}")
+    for name, baseline in metrics["baselines"].items():
+        table.add_row(name, f"{baseline['bpc']:.3f}")
+    console.print(table)
+
+
 @train_app.command("lm")
-@opt.train_command(DEFAULT.train)
+@opt.train_command("lm", DEFAULT, report=print_lm_run)
 def train_lm(
     data: str = typer.Option(DEFAULT.data, help="Data set name (see `lstmkit data list`) or a UTF-8 text file."),
-    out: opt.Out = Path("runs/lm"),
     max_chars: int = typer.Option(DEFAULT.max_chars or 0, help="Use the first N characters of the text (0: all)."),
     sequence_length: int = typer.Option(
         DEFAULT.sequence_length, help="Characters per training sequence (backpropagation length)."
@@ -29,38 +38,17 @@ def train_lm(
     hidden_size: opt.HiddenSize = DEFAULT.hidden_size,
     num_layers: opt.NumLayers = DEFAULT.num_layers,
     dropout: opt.Dropout = DEFAULT.dropout,
-    resume: opt.Resume = False,
-    force: opt.Force = False,
-    as_json: opt.Json = False,
-    *,
-    train: TrainConfig,
-) -> None:
+) -> dict:
     """Train a character-level LSTM language model; reports bits per character beside n-gram baselines."""
-    from lstmkit.tasks import lm
-
-    with user_errors():
-        config = opt.build_config(
-            LMConfig,
-            data=data,
-            max_chars=max_chars or None,
-            sequence_length=sequence_length,
-            embedding_dim=embedding_dim,
-            hidden_size=hidden_size,
-            num_layers=num_layers,
-            dropout=dropout,
-            train=train,
-        )
-        result = lm.train(config, out, resume=resume, force=force)
-    if opt.reported(result.metrics, as_json):
-        return
-    metrics = result.metrics
-    table = Table(title=f"character LM {out}: {metrics['data']['name']} ({metrics['data']['test']} test characters)")
-    table.add_column("model")
-    table.add_column("test bits per character")
-    table.add_row("LSTM", f"{metrics['model']['bpc']:.3f}")
-    for name, baseline in metrics["baselines"].items():
-        table.add_row(name, f"{baseline['bpc']:.3f}")
-    console.print(table)
+    return dict(
+        data=data,
+        max_chars=max_chars or None,
+        sequence_length=sequence_length,
+        embedding_dim=embedding_dim,
+        hidden_size=hidden_size,
+        num_layers=num_layers,
+        dropout=dropout,
+    )
 
 
 @app.command()

@@ -16,20 +16,36 @@ from rich.table import Table
 from lstmkit.cli import _options as opt
 from lstmkit.cli._app import SCORE_PRINTERS, app, console, train_app, user_errors
 from lstmkit.tasks.sentiment.config import MODELS, SentimentConfig
-from lstmkit.train.config import TrainConfig
 
 DEFAULT = SentimentConfig()
 
 
+def print_sentiment_metrics(metrics: dict, title: str) -> None:
+    """The test scores of a run's recurrent network, of its fused ensemble (``--fusion``) and of the
+    TF-IDF baselines, one row each, named for the model that made them."""
+    data = metrics["data"]
+    table = Table(title=f"{title}: {data['name']} (train {data['train']}, val {data['val']}, test {data['test']})")
+    for column in ("model", "test accuracy", "test macro-F1"):
+        table.add_column(column)
+    model = metrics["model"]
+    table.add_row(MODELS["recurrent"], f"{model['accuracy']:.4f}", f"{model['macro_f1']:.4f}")
+    if "fusion" in metrics:
+        fused = metrics["fusion"]
+        name = f"{MODELS['fused']} (recurrent weight {fused['recurrent_weight']})"
+        table.add_row(name, f"{fused['accuracy']:.4f}", f"{fused['macro_f1']:.4f}")
+    for name, baseline in metrics.get("baselines", {}).items():
+        table.add_row(f"TF-IDF baseline {name}", f"{baseline['test_accuracy']:.4f}", f"{baseline['test_macro_f1']:.4f}")
+    console.print(table)
+
+
 @train_app.command("sentiment")
-@opt.train_command(DEFAULT.train)
+@opt.train_command("sentiment", DEFAULT, report=print_sentiment_metrics)
 def train_sentiment(
     data: str = typer.Option(
         DEFAULT.data,
         help="Data set name (see `lstmkit data list`) or a CSV/TSV/JSONL file "
         "or a folder with one sub-folder per label.",
     ),
-    out: opt.Out = Path("runs/sentiment"),
     text_column: str = typer.Option(DEFAULT.text_column, help="Text column of a CSV/TSV/JSONL file."),
     label_column: str = typer.Option(DEFAULT.label_column, help="Label column of a CSV/TSV/JSONL file."),
     language: str = typer.Option(
@@ -81,50 +97,18 @@ def train_sentiment(
         "use the fused model.",
     ),
     baselines: bool = typer.Option(DEFAULT.baselines, help="Also train and score the TF-IDF baselines."),
-    resume: opt.Resume = False,
-    force: opt.Force = False,
-    as_json: opt.Json = False,
-    *,
-    train: TrainConfig,
-) -> None:
+) -> dict:
     """Train a sentiment classifier (embedding -> recurrent encoder -> pooling -> linear), scored beside
     TF-IDF baselines."""
-    from lstmkit.tasks import sentiment
-
-    with user_errors():
-        config = opt.build_config(
-            SentimentConfig,
-            data=data, text_column=text_column, label_column=label_column, language=language, tokenizer=tokenizer,
-            min_freq=min_freq, max_length=max_length, cell=cell, embedding_dim=embedding_dim,
-            hidden_size=hidden_size, num_layers=num_layers, bidirectional=bidirectional, pooling=pooling,
-            dropout=dropout, embedding_dropout=embedding_dropout, recurrent_dropout=recurrent_dropout,
-            layer_norm=layer_norm, label_smoothing=label_smoothing, ngram_buckets=ngram_buckets,
-            ngram_lr_scale=ngram_lr_scale, pretrain_lm=pretrain_lm, lm_epochs=lm_epochs, unlabelled=unlabelled,
-            encoder=encoder, discriminative_lr=discriminative_lr, fusion=fusion, baselines=baselines,
-            train=train,
-        )  # fmt: skip
-        result = sentiment.train(config, out, resume=resume, force=force)
-    if opt.reported(result.metrics, as_json):
-        return
-    print_sentiment_metrics(result.metrics, title=f"sentiment run {out}")
-
-
-def print_sentiment_metrics(metrics: dict, title: str) -> None:
-    """The test scores of a run's recurrent network, of its fused ensemble (``--fusion``) and of the
-    TF-IDF baselines, one row each, named for the model that made them."""
-    data = metrics["data"]
-    table = Table(title=f"{title}: {data['name']} (train {data['train']}, val {data['val']}, test {data['test']})")
-    for column in ("model", "test accuracy", "test macro-F1"):
-        table.add_column(column)
-    model = metrics["model"]
-    table.add_row(MODELS["recurrent"], f"{model['accuracy']:.4f}", f"{model['macro_f1']:.4f}")
-    if "fusion" in metrics:
-        fused = metrics["fusion"]
-        name = f"{MODELS['fused']} (recurrent weight {fused['recurrent_weight']})"
-        table.add_row(name, f"{fused['accuracy']:.4f}", f"{fused['macro_f1']:.4f}")
-    for name, baseline in metrics.get("baselines", {}).items():
-        table.add_row(f"TF-IDF baseline {name}", f"{baseline['test_accuracy']:.4f}", f"{baseline['test_macro_f1']:.4f}")
-    console.print(table)
+    return dict(
+        data=data, text_column=text_column, label_column=label_column, language=language, tokenizer=tokenizer,
+        min_freq=min_freq, max_length=max_length, cell=cell, embedding_dim=embedding_dim,
+        hidden_size=hidden_size, num_layers=num_layers, bidirectional=bidirectional, pooling=pooling,
+        dropout=dropout, embedding_dropout=embedding_dropout, recurrent_dropout=recurrent_dropout,
+        layer_norm=layer_norm, label_smoothing=label_smoothing, ngram_buckets=ngram_buckets,
+        ngram_lr_scale=ngram_lr_scale, pretrain_lm=pretrain_lm, lm_epochs=lm_epochs, unlabelled=unlabelled,
+        encoder=encoder, discriminative_lr=discriminative_lr, fusion=fusion, baselines=baselines,
+    )  # fmt: skip
 
 
 # -- using a run ------------------------------------------------------------------------------------

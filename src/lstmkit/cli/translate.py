@@ -14,13 +14,25 @@ from rich.table import Table
 from lstmkit.cli import _options as opt
 from lstmkit.cli._app import SCORE_PRINTERS, app, console, train_app, user_errors
 from lstmkit.tasks.translate.config import TranslateConfig
-from lstmkit.train.config import TrainConfig
 
 DEFAULT = TranslateConfig()
 
 
+def print_translate_metrics(metrics: dict, title: str) -> None:
+    data = metrics["data"]
+    sizes = f"train {data['train']}, val {data['val']}, test {data['test']}"
+    table = Table(title=f"{title}: {data['name']} {data['direction']} ({sizes})")
+    for column in ("model", "decoding", "BLEU", "chrF"):
+        table.add_column(column)
+    model = metrics["model"]
+    name = model_name(model["attention"])
+    table.add_row(name, "greedy", f"{model['greedy']['bleu']:.2f}", f"{model['greedy']['chrf']:.2f}")
+    table.add_row(name, f"beam {model['beam_size']}", f"{model['beam']['bleu']:.2f}", f"{model['beam']['chrf']:.2f}")
+    console.print(table)
+
+
 @train_app.command("translate")
-@opt.train_command(DEFAULT.train)
+@opt.train_command("translate", DEFAULT, report=print_translate_metrics)
 def train_translate(
     data: str = typer.Option(
         DEFAULT.data,
@@ -32,7 +44,6 @@ def train_translate(
         DEFAULT.columns,
         help="Languages of the TSV's two columns, e.g. 'en,zh' (default: guessed when one is Chinese, else src,tgt).",
     ),
-    out: opt.Out = Path("runs/translate"),
     attention: str = typer.Option(
         DEFAULT.attention, help="none (context vector), dot, general (Luong) or additive (Bahdanau)."
     ),
@@ -69,63 +80,36 @@ def train_translate(
         DEFAULT.beam_size, "--beam", help="Beam size for the beam-search scores (and `lstmkit translate`)."
     ),
     length_penalty: float = typer.Option(DEFAULT.length_penalty, help="Beam scores are log-prob / length ** this."),
-    resume: opt.Resume = False,
-    force: opt.Force = False,
-    as_json: opt.Json = False,
-    *,
-    train: TrainConfig,
-) -> None:
+) -> dict:
     """Train an LSTM encoder-decoder translator; reports greedy and beam BLEU/chrF on the test part."""
-    from lstmkit.tasks import translate
-
-    with user_errors():
-        config = opt.build_config(
-            TranslateConfig,
-            data=data,
-            src=src,
-            tgt=tgt,
-            columns=columns,
-            source_tokenizer=source_tokenizer,
-            target_tokenizer=target_tokenizer,
-            subword_vocab_size=subword_vocab_size,
-            min_freq=min_freq,
-            max_pair_tokens=max_pair_tokens,
-            max_pairs=max_pairs or None,
-            embedding_dim=embedding_dim,
-            hidden_size=hidden_size,
-            num_layers=num_layers,
-            bidirectional=bidirectional,
-            attention=attention,
-            input_feeding=input_feeding,
-            dropout=dropout,
-            embedding_dropout=embedding_dropout,
-            label_smoothing=label_smoothing,
-            beam_size=beam_size,
-            length_penalty=length_penalty,
-            train=train,
-        )
-        result = translate.train(config, out, resume=resume, force=force)
-    if opt.reported(result.metrics, as_json):
-        return
-    print_translate_metrics(result.metrics, f"translation run {out}")
+    return dict(
+        data=data,
+        src=src,
+        tgt=tgt,
+        columns=columns,
+        source_tokenizer=source_tokenizer,
+        target_tokenizer=target_tokenizer,
+        subword_vocab_size=subword_vocab_size,
+        min_freq=min_freq,
+        max_pair_tokens=max_pair_tokens,
+        max_pairs=max_pairs or None,
+        embedding_dim=embedding_dim,
+        hidden_size=hidden_size,
+        num_layers=num_layers,
+        bidirectional=bidirectional,
+        attention=attention,
+        input_feeding=input_feeding,
+        dropout=dropout,
+        embedding_dropout=embedding_dropout,
+        label_smoothing=label_smoothing,
+        beam_size=beam_size,
+        length_penalty=length_penalty,
+    )
 
 
 def model_name(attention: str) -> str:
     """What made the scores, in the words of a table row."""
     return "LSTM encoder-decoder" + (", no attention" if attention == "none" else f", {attention} attention")
-
-
-def print_translate_metrics(metrics: dict, title: str) -> None:
-    data = metrics["data"]
-    sizes = f"train {data['train']}, val {data['val']}, test {data['test']}"
-    table = Table(title=f"{title}: {data['name']} {data['direction']} ({sizes})")
-    for column in ("model", "decoding", "BLEU", "chrF"):
-        table.add_column(column)
-    model = metrics["model"]
-    name = model_name(model["attention"])
-    table.add_row(name, "greedy", f"{model['greedy']['bleu']:.2f}", f"{model['greedy']['chrf']:.2f}")
-    table.add_row(name, f"beam {model['beam_size']}", f"{model['beam']['bleu']:.2f}", f"{model['beam']['chrf']:.2f}")
-    console.print(table)
 
 
 def print_translate_scores(run: Path, scores: dict) -> None:
