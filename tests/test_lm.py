@@ -5,6 +5,7 @@ import math
 import random
 
 import pytest
+import torch
 from cli_helpers import invoke
 
 from lstmkit.baselines.chars import TrigramModel, UnigramModel
@@ -74,6 +75,36 @@ def test_the_lstm_beats_both_baselines_on_held_out_text(trained):
     assert bpc < baselines["trigram"]["bpc"] < baselines["unigram"]["bpc"]
     assert math.isfinite(bpc) and bpc > 0
     assert lm.load(root / "run").evaluate()["bpc"] == pytest.approx(bpc, abs=1e-3)
+
+
+def test_tied_weights_are_one_tensor_saved_once_and_reloaded(trained):
+    from safetensors import safe_open
+
+    root, _ = trained
+    config = json.loads((root / "run" / "config.json").read_text(encoding="utf-8"))
+    assert config["config"]["tie_weights"] is True and config["model"]["tie_weights"] is True
+    with safe_open(str(root / "run" / "model.safetensors"), "pt") as saved:
+        names = set(saved.keys())
+        embedding = saved.get_tensor("encoder.embedding.weight")
+    assert "encoder.embedding.weight" in names and not any(name.startswith("decoder_weight") for name in names)
+    model = lm.load(root / "run").model
+    assert model.decoder_weight is None
+    assert torch.equal(model.encoder.embedding.weight, embedding)
+    hidden = torch.randn(2, 32, requires_grad=True)
+    expected = hidden @ model.encoder.embedding.weight.T + model.decoder_bias
+    torch.testing.assert_close(model.logits(hidden), expected)
+    model.logits(hidden).sum().backward()  # the output layer's gradient lands on the embedding itself
+    assert model.encoder.embedding.weight.grad is not None and model.encoder.embedding.weight.grad.abs().sum() > 0
+
+
+def test_lm_config_refuses_untieable_sizes_and_bad_regularisers():
+    with pytest.raises(ValueError, match="tie_weights=True needs embedding_dim == hidden_size.*got embedding_dim=32"):
+        lm.LMConfig(embedding_dim=32, hidden_size=64)
+    assert not lm.LMConfig(embedding_dim=32, hidden_size=64, tie_weights=False).tie_weights
+    with pytest.raises(ValueError, match="weight_drop must be a probability in \\[0, 1\\), got 1.0"):
+        lm.LMConfig(weight_drop=1.0)
+    with pytest.raises(ValueError, match="dropout_kind must be one of"):
+        lm.LMConfig(dropout_kind="gal")
 
 
 def test_generate_samples_from_the_prime(trained):

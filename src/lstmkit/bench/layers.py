@@ -27,6 +27,7 @@ EXTRAS = {
     "layer_norm": {"layer_norm": True},
     "recurrent_dropout": {"recurrent_dropout": 0.25},
     "zoneout": {"zoneout": 0.1},
+    "weight_drop": {"weight_drop": 0.5},
     "trace": {},
 }
 

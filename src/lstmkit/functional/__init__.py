@@ -18,7 +18,8 @@ Shapes in docstrings: ``B`` batch, ``T`` time steps, ``I`` input features, ``H``
 The equations behind each function are explained in ``docs/equations.md``.
 
 The package holds the cells (:mod:`~lstmkit.functional.cells`), zoneout
-(:mod:`~lstmkit.functional.zoneout`) and the reference loops over time
+(:mod:`~lstmkit.functional.zoneout`), AWD-LSTM's dropout variants (:mod:`~lstmkit.functional.dropout`:
+weight drop, locked and embedding dropout) and the reference loops over time
 (:mod:`~lstmkit.functional.sequences`); every public name is importable from here.
 """
 
@@ -40,6 +41,13 @@ from lstmkit.functional.cells import (
     rnn_cell,
     rnn_step,
 )
+from lstmkit.functional.dropout import (
+    DROPOUT_KINDS,
+    drop_connect,
+    embedding_dropout,
+    locked_dropout,
+    sequence_dropout,
+)
 from lstmkit.functional.sequences import (
     gru_sequence,
     lstm_sequence,
@@ -49,7 +57,7 @@ from lstmkit.functional.sequences import (
     step_mask_from_lengths,
     zero_ended,
 )
-from lstmkit.functional.zoneout import apply_zoneout, split_lstm_zoneout, zoneout_per_step
+from lstmkit.functional.zoneout import apply_zoneout, split_lstm_zoneout, zoneout_mask, zoneout_per_step
 
 __all__ = [
     "LSTM_GATES",
@@ -77,5 +85,11 @@ __all__ = [
     "apply_zoneout",
     "split_lstm_zoneout",
     "zoneout_per_step",
+    "zoneout_mask",
     "zero_ended",
+    "DROPOUT_KINDS",
+    "drop_connect",
+    "locked_dropout",
+    "embedding_dropout",
+    "sequence_dropout",
 ]

@@ -6,6 +6,8 @@ A sequence loop receives ``zoneout`` as a boolean mask ``(T, B, N)`` (training) 
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor
 
@@ -46,3 +48,17 @@ def zoneout_per_step(zoneout: Tensor | float | None, steps: int, batch: int, wid
     if isinstance(zoneout, bool) or not isinstance(zoneout, (int, float)) or not 0 <= zoneout < 1:
         raise ValueError(f"zoneout must be a bool mask or a probability in [0, 1), got {zoneout!r}")
     return float(zoneout) or None
+
+
+def zoneout_mask(shape: tuple[int, ...], p: float, device) -> Tensor:
+    """A bool mask of ``shape``, each entry true with probability ``p`` rounded to a multiple of 2^-15.
+
+    Zoneout's ``(T, B, N)`` masks are the largest random tensors a layer draws, and torch's generator
+    costs one draw per ``torch.rand`` entry. Here four entries share one draw: ``random_()`` fills an
+    int64 with 63 random bits, cut into four 16-bit lanes whose low 15 bits are uniform (the top lane's
+    16th bit is the always-zero sign bit).
+    """
+    count = math.prod(shape)
+    words = torch.empty((count + 3) // 4, dtype=torch.int64, device=device).random_()
+    lanes = words.view(torch.int16)[:count].view(shape)
+    return torch.lt(torch.bitwise_and(lanes, 0x7FFF), round(p * 2**15))

@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, TypeVar, get_type_hints
 
+from lstmkit.functional import DROPOUT_KINDS
 from lstmkit.heads._checks import check_choice, check_positive_int, check_probability
 from lstmkit.heads.pooling import POOLING_MODES
 from lstmkit.layers import GRU, LSTM, RNN
@@ -48,8 +49,11 @@ class _DictConfig:
 
 @dataclasses.dataclass(frozen=True)
 class EncoderConfig(_DictConfig):
-    """Embedding + recurrent stack. ``dropout`` acts between layers; ``embedding_dropout`` zeroes whole
-    token vectors (scaled by ``1/(1-p)``); ``recurrent_dropout`` is one mask per sequence on ``h``."""
+    """Embedding + recurrent stack. ``dropout`` acts between layers, ``dropout_kind`` ``"standard"`` or
+    ``"locked"`` (one mask per sequence shared over time, also for the heads' dropout on per-step
+    outputs); ``embedding_dropout`` drops whole words (rows of the embedding matrix, one draw per word
+    and batch, scaled by ``1/(1-p)``); ``recurrent_dropout`` is one mask per sequence on ``h``;
+    ``weight_drop`` is DropConnect on ``W_hh``, one mask per batch (see :class:`lstmkit.LSTM`)."""
 
     vocab_size: int
     embedding_dim: int = 128
@@ -60,14 +64,17 @@ class EncoderConfig(_DictConfig):
     dropout: float = 0.0
     embedding_dropout: float = 0.0
     recurrent_dropout: float = 0.0
+    weight_drop: float = 0.0
+    dropout_kind: str = "standard"
     layer_norm: bool = False
     padding_idx: int | None = 0
 
     def __post_init__(self) -> None:
         for name in ("vocab_size", "embedding_dim", "hidden_size", "num_layers"):
             check_positive_int(name, getattr(self, name))
-        for name in ("dropout", "embedding_dropout", "recurrent_dropout"):
+        for name in ("dropout", "embedding_dropout", "recurrent_dropout", "weight_drop"):
             check_probability(name, getattr(self, name))
+        check_choice("dropout_kind", self.dropout_kind, DROPOUT_KINDS)
         check_cell(self.cell, self.layer_norm)
         if self.padding_idx is not None and not 0 <= self.padding_idx < self.vocab_size:
             raise ValueError(f"padding_idx must be None or in 0..{self.vocab_size - 1}, got {self.padding_idx!r}")

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
+from lstmkit import functional as LF
 from lstmkit.heads._checks import Lengths, check_tokens
 from lstmkit.heads.config import CELLS, EncoderConfig, check_cell
 from lstmkit.layers import State
 
-__all__ = ["make_recurrent_layer", "RecurrentEncoder"]
+__all__ = ["make_recurrent_layer", "RecurrentEncoder", "SequenceDropout"]
 
 
 def make_recurrent_layer(cell: str, input_size: int, hidden_size: int, **kwargs: Any) -> nn.Module:
@@ -50,6 +51,8 @@ class RecurrentEncoder(nn.Module):
             dropout=config.dropout,
             bidirectional=config.bidirectional,
             recurrent_dropout=config.recurrent_dropout,
+            weight_drop=config.weight_drop,
+            dropout_kind=config.dropout_kind,
             layer_norm=config.layer_norm,
         )
 
@@ -60,9 +63,29 @@ class RecurrentEncoder(nn.Module):
 
     def forward(self, tokens: Tensor, lengths: Lengths = None, state: State | None = None) -> tuple[Tensor, State]:
         check_tokens(tokens)
-        embedded = self.embedding(tokens)
-        p = self.config.embedding_dropout
-        if self.training and p > 0:
-            keep = torch.bernoulli(embedded.new_full((*tokens.shape, 1), 1 - p))
-            embedded = embedded * keep / (1 - p)
+        embedded = embed_with_dropout(self.embedding, tokens, self.config.embedding_dropout)
         return self.rnn(embedded, state, lengths=lengths)
+
+
+def embed_with_dropout(embedding: nn.Embedding, tokens: Tensor, p: float) -> Tensor:
+    """``embedding(tokens)``, in training with whole words dropped (:func:`lstmkit.functional.embedding_dropout`):
+    a dropped word's vector is zero at every position of the batch where it occurs."""
+    if not embedding.training or p == 0:
+        return embedding(tokens)
+    weight = LF.embedding_dropout(embedding.weight, p)
+    return F.embedding(tokens, weight, embedding.padding_idx)
+
+
+class SequenceDropout(nn.Module):
+    """Dropout of batch-first sequences ``(B, T, F)``: ``kind`` ``"standard"`` (per element) or ``"locked"``
+    (one mask per sequence and feature, shared by all ``T`` steps); see :data:`lstmkit.functional.DROPOUT_KINDS`."""
+
+    def __init__(self, p: float, kind: str = "standard") -> None:
+        super().__init__()
+        self.p, self.kind = p, kind
+
+    def forward(self, x: Tensor) -> Tensor:
+        return LF.sequence_dropout(x, self.p, self.kind, self.training, time_dim=1)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, kind={self.kind!r}"

@@ -11,7 +11,7 @@ from torch import Tensor, nn
 from lstmkit.functional import reverse_padded
 from lstmkit.heads._checks import Lengths, as_lengths
 from lstmkit.heads.config import ClassifierConfig, EncoderConfig, LanguageModelConfig, TaggerConfig
-from lstmkit.heads.encoder import RecurrentEncoder
+from lstmkit.heads.encoder import RecurrentEncoder, SequenceDropout
 from lstmkit.heads.losses import lm_loss
 from lstmkit.heads.ngrams import NgramBag
 from lstmkit.heads.pooling import SequencePooling
@@ -66,7 +66,7 @@ class SequenceTagger(nn.Module):
         super().__init__()
         self.config = config
         self.encoder = RecurrentEncoder(config.encoder)
-        self.dropout = nn.Dropout(config.dropout)
+        self.dropout = SequenceDropout(config.dropout, config.encoder.dropout_kind)
         self.output = nn.Linear(self.encoder.output_size, config.num_tags)
 
     def forward(self, tokens: Tensor, lengths: Lengths = None) -> Tensor:
@@ -89,7 +89,7 @@ class LanguageModel(nn.Module):
         super().__init__()
         self.config = config
         self.encoder = RecurrentEncoder(config.encoder)
-        self.dropout = nn.Dropout(config.dropout)
+        self.dropout = SequenceDropout(config.dropout, config.encoder.dropout_kind)
         vocab_size, hidden_size = config.encoder.vocab_size, config.encoder.hidden_size
         if config.tie_weights:
             self.register_parameter("decoder_weight", None)
@@ -104,7 +104,8 @@ class LanguageModel(nn.Module):
         return self.logits(outputs), state
 
     def logits(self, outputs: Tensor) -> Tensor:
-        """The head alone: encoder outputs ``(..., H)`` -> vocabulary logits ``(..., V)`` (after dropout)."""
+        """The head alone: encoder outputs ``(B, T, H)`` -> vocabulary logits ``(B, T, V)`` (after dropout; in
+        evaluation any ``(..., H)``, e.g. one streamed step ``(B, H)``)."""
         weight = self.encoder.embedding.weight if self.decoder_weight is None else self.decoder_weight
         return F.linear(self.dropout(outputs), weight, self.decoder_bias)
 
@@ -122,7 +123,7 @@ class BidirectionalLanguageModel(nn.Module):
         if not encoder.bidirectional:
             raise ValueError("BidirectionalLanguageModel needs a bidirectional encoder; use LanguageModel")
         self.encoder = RecurrentEncoder(encoder)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = SequenceDropout(dropout, encoder.dropout_kind)
         self.forward_decoder = nn.Linear(encoder.hidden_size, encoder.vocab_size)
         self.backward_decoder = nn.Linear(encoder.hidden_size, encoder.vocab_size)
 

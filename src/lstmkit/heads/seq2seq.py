@@ -31,7 +31,7 @@ from torch import Tensor, nn
 
 from lstmkit.heads._checks import check_choice, check_positive_int, check_probability
 from lstmkit.heads.config import EncoderConfig, _DictConfig
-from lstmkit.heads.encoder import RecurrentEncoder
+from lstmkit.heads.encoder import RecurrentEncoder, embed_with_dropout
 from lstmkit.heads.pooling import mask_from_lengths
 from lstmkit.layers import LSTM
 
@@ -251,12 +251,7 @@ class Seq2Seq(nn.Module):
     # -- decoder side ----------------------------------------------------------------------------------
 
     def _embed_targets(self, tokens: Tensor) -> Tensor:
-        embedded = self.target_embedding(tokens)
-        p = self.config.embedding_dropout
-        if self.training and p > 0:
-            keep = torch.bernoulli(embedded.new_full((*tokens.shape, 1), 1 - p))
-            embedded = embedded * keep / (1 - p)
-        return embedded
+        return embed_with_dropout(self.target_embedding, tokens, self.config.embedding_dropout)
 
     def _attend(self, outputs: Tensor, encoded: EncodedSource) -> tuple[Tensor, Tensor | None]:
         """Decoder outputs ``(B, T, H)`` -> attentional vectors ``(B, T, H)`` and weights ``(B, T, S)``."""

@@ -10,6 +10,7 @@ import torch
 from torch import _VF, Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
+from lstmkit import functional as LF
 from lstmkit import kernels
 from lstmkit.kernels import dispatch
 
@@ -63,16 +64,43 @@ def choose_backend(layer: nn.Module, x: Tensor, return_trace: bool) -> str:
 
 
 def run_native(
-    layer: nn.Module, x: Tensor, states: tuple[Tensor, ...], lengths: Tensor | None
+    layer: nn.Module, x: Tensor, states: tuple[Tensor, ...], lengths: Tensor | None, weights: dict[str, Tensor]
 ) -> tuple[Tensor, tuple[Tensor, ...]]:
     """torch's fused kernel (``torch._VF``, what ``torch.nn.LSTM.forward`` calls) over the whole stack.
 
-    ``x (T, B, I)``; ``states`` as a tuple ``(h0[, c0])``. Returns ``output (T, B, D*P)`` and the final states.
+    ``x (T, B, I)``; ``states`` as a tuple ``(h0[, c0])``; ``weights`` by parameter name, as
+    ``layer.forward_weights()`` gives them (weight drop applied: torch's kernel takes a weight list).
+    Returns ``output (T, B, D*P)`` and the final states.
     """
+    flat = [weights[name] for name in layer._flat_weights_names]
+    if not (layer.dropout_kind == "locked" and layer.training and layer.dropout > 0):
+        return _native_stack(layer, x, states, lengths, flat, layer.num_layers, layer.dropout)
+    # torch's kernel draws standard dropout between its layers: for locked masks, one call per layer.
+    per_layer, rows = len(flat) // layer.num_layers, layer.num_directions
+    finals = []
+    for index in range(layer.num_layers):
+        if index:
+            x = LF.locked_dropout(x, layer.dropout)
+        layer_states = tuple(s[index * rows : (index + 1) * rows] for s in states)
+        layer_weights = flat[index * per_layer : (index + 1) * per_layer]
+        x, final = _native_stack(layer, x, layer_states, lengths, layer_weights, 1, 0.0)
+        finals.append(final)
+    return x, tuple(torch.cat(parts) for parts in zip(*finals))
+
+
+def _native_stack(
+    layer: nn.Module,
+    x: Tensor,
+    states: tuple[Tensor, ...],
+    lengths: Tensor | None,
+    weights: list[Tensor],
+    num_layers: int,
+    dropout: float,
+) -> tuple[Tensor, tuple[Tensor, ...]]:
+    """One call of torch's kernel over ``num_layers`` layers with the flat ``weights`` list in torch's order."""
     kind = layer.cell_kind
     kernel = getattr(_VF, kind.mode.lower())
-    weights = [getattr(layer, name) for name in layer._flat_weights_names]
-    options = (layer.bias, layer.num_layers, layer.dropout, layer.training, layer.bidirectional)
+    options = (layer.bias, num_layers, dropout, layer.training, layer.bidirectional)
     if lengths is None:
         result = kernel(x, kind.as_hx(states), weights, *options, False)
         return result[0], tuple(result[1:])

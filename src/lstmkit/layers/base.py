@@ -6,11 +6,9 @@ directions; what differs between cells comes from their :class:`~lstmkit.cell_ki
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
@@ -65,6 +63,9 @@ class _RecurrentBase(nn.Module):
         forget_bias: float | None = None,
         recurrent_dropout: float = 0.0,
         zoneout: float = 0.0,
+        weight_drop: float = 0.0,
+        dropout_kind: str = "standard",
+        output_dropout: float = 0.0,
         reset_after: bool = True,
         backend: str = "auto",
         device=None,
@@ -74,8 +75,12 @@ class _RecurrentBase(nn.Module):
         check_positive_int("input_size", input_size)
         check_positive_int("hidden_size", hidden_size)
         check_positive_int("num_layers", num_layers)
-        for name, p in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout), ("zoneout", zoneout)):
+        rates = {"dropout": dropout, "recurrent_dropout": recurrent_dropout, "zoneout": zoneout}
+        rates.update(weight_drop=weight_drop, output_dropout=output_dropout)
+        for name, p in rates.items():
             check_probability(name, p)
+        if dropout_kind not in LF.DROPOUT_KINDS:
+            raise ValueError(f"dropout_kind must be one of {LF.DROPOUT_KINDS}, got {dropout_kind!r}")
         if not isinstance(proj_size, int) or proj_size < 0:
             raise ValueError(f"proj_size must be a non-negative int, got {proj_size!r}")
         if proj_size >= hidden_size:
@@ -96,6 +101,9 @@ class _RecurrentBase(nn.Module):
         self.forget_bias = forget_bias
         self.recurrent_dropout = float(recurrent_dropout)
         self.zoneout = float(zoneout)
+        self.weight_drop = float(weight_drop)
+        self.dropout_kind = dropout_kind
+        self.output_dropout = float(output_dropout)
         self.reset_after = reset_after
         self.backend = backend
         self.last_backend: str | None = None  # the backend the latest forward ran on (after "auto" chose)
@@ -163,6 +171,9 @@ class _RecurrentBase(nn.Module):
             "forget_bias": None,
             "recurrent_dropout": 0.0,
             "zoneout": 0.0,
+            "weight_drop": 0.0,
+            "dropout_kind": "standard",
+            "output_dropout": 0.0,
             "backend": "auto",
         }
         for name, default in defaults.items():
@@ -195,10 +206,12 @@ class _RecurrentBase(nn.Module):
 
         backend = self._choose_backend(x, return_trace)
         self.last_backend = backend
+        weights = self.forward_weights()
         if backend == "native":
-            (output, final), trace = run_native(self, x, state, lengths), {}
+            (output, final), trace = run_native(self, x, state, lengths, weights), {}
         else:
-            output, final, trace = self._run_layers(x, state, lengths, backend, return_trace)
+            output, final, trace = self._run_layers(x, state, lengths, backend, return_trace, weights)
+        output = LF.sequence_dropout(output, self.output_dropout, self.dropout_kind, self.training)
 
         if packed:
             order = input.sorted_indices
@@ -290,13 +303,34 @@ class _RecurrentBase(nn.Module):
     def _recurrent_dropout_active(self) -> bool:
         return self.training and self.recurrent_dropout > 0
 
+    def forward_weights(self) -> dict[str, Tensor]:
+        """The weights one forward call uses, by parameter name (``weight_ih_l0``, ...; no layer-norm gains).
+
+        With ``weight_drop=p`` in training, every ``weight_hh`` is replaced by a DropConnect draw of it
+        (:func:`lstmkit.functional.drop_connect`): one mask per call, so every time step and sequence
+        of the batch sees the same dropped matrix, and the gradient reaches the parameter through the
+        kept entries. Masks are drawn in the order of the names (layer by layer, forward direction
+        first), so the same seed gives the same masks on every backend.
+        """
+        weights = {name: getattr(self, name) for name in self._flat_weights_names}
+        if self.training and self.weight_drop > 0:
+            for name, weight in weights.items():
+                if name.startswith("weight_hh"):
+                    weights[name] = LF.drop_connect(weight, self.weight_drop)
+        return weights
+
     # -- running the stack ----------------------------------------------------------------------
 
-    def _direction_weights(self, suffix: str) -> dict[str, Tensor | None]:
-        """One direction's weights by their argument names (``w_ih``, ...); ``None`` where there is none."""
-        return {ARGUMENT_NAMES[role]: getattr(self, role + suffix, None) for role in self.cell_kind.weight_roles}
+    def _direction_weights(self, suffix: str, weights: dict[str, Tensor] | None = None) -> dict[str, Tensor | None]:
+        """One direction's weights by their argument names (``w_ih``, ...); ``None`` where there is none.
 
-    def _run_layers(self, x, state, lengths, backend, return_trace):
+        Taken from ``weights`` (a :meth:`forward_weights` draw) when given, else the parameters themselves.
+        """
+        if weights is None:
+            weights = self._parameters
+        return {ARGUMENT_NAMES[role]: weights.get(role + suffix) for role in self.cell_kind.weight_roles}
+
+    def _run_layers(self, x, state, lengths, backend, return_trace, weights):
         step_mask = None if lengths is None else LF.step_mask_from_lengths(lengths, x.shape[0])
         finals: list[list[Tensor]] = [[] for _ in state]
         trace: Trace = {}
@@ -308,7 +342,7 @@ class _RecurrentBase(nn.Module):
                 suffix = direction_suffix(layer, reverse)
                 inputs = LF.reverse_padded(layer_input, lengths) if reverse else layer_input
                 output, final, records = self._run_direction(
-                    inputs, tuple(s[row] for s in state), suffix, step_mask, backend, return_trace
+                    inputs, tuple(s[row] for s in state), suffix, weights, step_mask, backend, return_trace
                 )
                 if reverse:
                     output = LF.reverse_padded(output, lengths)
@@ -319,11 +353,11 @@ class _RecurrentBase(nn.Module):
                 if return_trace:
                     trace[suffix[1:]] = {**records, "hidden": output}
             layer_input = outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=-1)
-            if layer < self.num_layers - 1 and self.dropout > 0:
-                layer_input = F.dropout(layer_input, self.dropout, self.training)
+            if layer < self.num_layers - 1:
+                layer_input = LF.sequence_dropout(layer_input, self.dropout, self.dropout_kind, self.training)
         return layer_input, tuple(torch.stack(f) for f in finals), trace
 
-    def _run_direction(self, x, state, suffix, step_mask, backend, trace):
+    def _run_direction(self, x, state, suffix, weights, step_mask, backend, trace):
         """One layer in one direction, time-major; returns (output, final state tuple, records)."""
         options = self.cell_kind.options(self)
         options["step_mask"] = step_mask
@@ -341,8 +375,8 @@ class _RecurrentBase(nn.Module):
         if backend != "reference":  # the reference loops always return their records
             options["trace"] = trace
         run = self.cell_kind.layer_function(backend)
-        weights = self._direction_weights(suffix).values()
-        output, final, records = run(x, self.cell_kind.as_hx(state), *weights, **options)
+        direction_weights = self._direction_weights(suffix, weights).values()
+        output, final, records = run(x, self.cell_kind.as_hx(state), *direction_weights, **options)
         return output, self.cell_kind.as_states(final), records
 
     def _zoneout(self, x: Tensor, state: tuple[Tensor, ...]) -> Tensor | float | None:
@@ -357,23 +391,9 @@ class _RecurrentBase(nn.Module):
         if not self.training:
             return self.zoneout
         width = sum(s.shape[-1] for s in state)
-        return _bernoulli_mask((x.shape[0], x.shape[1], width), self.zoneout, x.device)
+        return LF.zoneout_mask((x.shape[0], x.shape[1], width), self.zoneout, x.device)
 
     def _layer_norm_weights(self, suffix: str) -> LF.LayerNormWeights | None:
         if not self.layer_norm:
             return None
         return LF.LayerNormWeights(*(getattr(self, role + suffix) for role in LAYER_NORM_ROLES))
-
-
-def _bernoulli_mask(shape: tuple[int, ...], p: float, device) -> Tensor:
-    """A bool mask of ``shape``, each entry true with probability ``p`` rounded to a multiple of 2^-15.
-
-    Zoneout's ``(T, B, N)`` masks are the largest random tensors a layer draws, and torch's generator
-    costs one draw per ``torch.rand`` entry. Here four entries share one draw: ``random_()`` fills an
-    int64 with 63 random bits, cut into four 16-bit lanes whose low 15 bits are uniform (the top lane's
-    16th bit is the always-zero sign bit).
-    """
-    count = math.prod(shape)
-    words = torch.empty((count + 3) // 4, dtype=torch.int64, device=device).random_()
-    lanes = words.view(torch.int16)[:count].view(shape)
-    return torch.lt(torch.bitwise_and(lanes, 0x7FFF), round(p * 2**15))

@@ -15,8 +15,20 @@ class LSTM(_RecurrentBase):
     ``batch_first=False``, ``dropout=0.0`` (between layers), ``bidirectional=False``, ``proj_size=0``.
     Keyword-only extras: ``layer_norm`` (Ba et al. 2016), ``forget_bias`` (initial total bias of the
     forget gate, e.g. 1.0 as Jozefowicz et al. 2015 advise), ``recurrent_dropout`` (one mask per
-    sequence on ``h`` where it enters ``W_hh``), ``zoneout`` (see below), ``backend`` (see the module
-    docstring).
+    sequence on ``h`` where it enters ``W_hh``), ``zoneout`` (see below), the AWD-LSTM regularisers
+    (below), ``backend`` (see the module docstring).
+
+    AWD-LSTM (Merity et al. 2017), probabilities in ``[0, 1)``, active in training only:
+
+    * ``weight_drop=p`` — DropConnect on every ``weight_hh`` (each layer and direction): one Bernoulli
+      mask per forward call, scaled by ``1/(1-p)``, so every step and sequence of the batch sees the
+      same dropped matrix. It is applied where the weight is used (:meth:`forward_weights`), on every
+      backend including torch's kernel; the parameters and the state dict are untouched. Streaming
+      and :meth:`step` run as in evaluation, with the weights as they are.
+    * ``dropout_kind`` — ``"standard"`` (torch's: a fresh draw per element and step) or ``"locked"``
+      (variational dropout, Gal & Ghahramani 2016: one mask per sequence and feature, shared by all
+      steps), for ``dropout`` between layers and ``output_dropout``.
+    * ``output_dropout=p`` — dropout on the top layer's output (``torch.nn`` has none there).
 
     ``zoneout=p`` (Krueger et al. 2016), a probability in ``[0, 1)``: in training, at every step each
     unit of each sequence keeps its previous value with probability ``p`` (drawn to a resolution of
@@ -49,6 +61,9 @@ class LSTM(_RecurrentBase):
         forget_bias: float | None = None,
         recurrent_dropout: float = 0.0,
         zoneout: float = 0.0,
+        weight_drop: float = 0.0,
+        dropout_kind: str = "standard",
+        output_dropout: float = 0.0,
         backend: str = "auto",
         device=None,
         dtype=None,
@@ -67,6 +82,9 @@ class LSTM(_RecurrentBase):
             forget_bias=forget_bias,
             recurrent_dropout=recurrent_dropout,
             zoneout=zoneout,
+            weight_drop=weight_drop,
+            dropout_kind=dropout_kind,
+            output_dropout=output_dropout,
             backend=backend,
             device=device,
             dtype=dtype,
@@ -78,7 +96,8 @@ class GRU(_RecurrentBase):
 
     Keyword-only extras: ``reset_after`` (``True``: torch/cuDNN form; ``False``: the reset gate scales
     ``h`` before the matmul, as in Cho et al. 2014), ``recurrent_dropout``, ``zoneout`` (on ``h``, as
-    :class:`LSTM` describes), ``backend``. The trace holds ``"reset"``, ``"update"``, ``"new"`` and
+    :class:`LSTM` describes), ``weight_drop``, ``dropout_kind``, ``output_dropout`` (as :class:`LSTM`),
+    ``backend``. The trace holds ``"reset"``, ``"update"``, ``"new"`` and
     ``"hidden"``.
     """
 
@@ -95,6 +114,9 @@ class GRU(_RecurrentBase):
         reset_after: bool = True,
         recurrent_dropout: float = 0.0,
         zoneout: float = 0.0,
+        weight_drop: float = 0.0,
+        dropout_kind: str = "standard",
+        output_dropout: float = 0.0,
         backend: str = "auto",
         device=None,
         dtype=None,
@@ -111,6 +133,9 @@ class GRU(_RecurrentBase):
             reset_after=reset_after,
             recurrent_dropout=recurrent_dropout,
             zoneout=zoneout,
+            weight_drop=weight_drop,
+            dropout_kind=dropout_kind,
+            output_dropout=output_dropout,
             backend=backend,
             device=device,
             dtype=dtype,
@@ -118,7 +143,11 @@ class GRU(_RecurrentBase):
 
 
 class RNN(_RecurrentBase):
-    """Elman RNN layers with the ``torch.nn.RNN`` API; ``nonlinearity`` is ``"tanh"`` or ``"relu"``."""
+    """Elman RNN layers with the ``torch.nn.RNN`` API; ``nonlinearity`` is ``"tanh"`` or ``"relu"``.
+
+    Keyword-only extras: ``recurrent_dropout``, ``weight_drop``, ``dropout_kind``, ``output_dropout``
+    (as :class:`LSTM` describes them), ``backend``.
+    """
 
     def __init__(
         self,
@@ -132,6 +161,9 @@ class RNN(_RecurrentBase):
         bidirectional: bool = False,
         *,
         recurrent_dropout: float = 0.0,
+        weight_drop: float = 0.0,
+        dropout_kind: str = "standard",
+        output_dropout: float = 0.0,
         backend: str = "auto",
         device=None,
         dtype=None,
@@ -149,6 +181,9 @@ class RNN(_RecurrentBase):
             dropout,
             bidirectional,
             recurrent_dropout=recurrent_dropout,
+            weight_drop=weight_drop,
+            dropout_kind=dropout_kind,
+            output_dropout=output_dropout,
             backend=backend,
             device=device,
             dtype=dtype,

@@ -84,9 +84,11 @@ class LMTask(Task):
                 num_layers=config.num_layers,
                 bidirectional=False,
                 dropout=config.dropout if config.num_layers > 1 else 0.0,
+                weight_drop=config.weight_drop,
+                dropout_kind=config.dropout_kind,
             ),
             dropout=config.dropout,
-            tie_weights=config.embedding_dim == config.hidden_size,
+            tie_weights=config.tie_weights,
         )
         return Built(
             model=LanguageModel(model_config),

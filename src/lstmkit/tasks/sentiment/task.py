@@ -71,6 +71,8 @@ def _encoder_config(config: SentimentConfig, vocab_size: int) -> EncoderConfig:
         dropout=config.dropout if config.num_layers > 1 else 0.0,
         embedding_dropout=config.embedding_dropout,
         recurrent_dropout=config.recurrent_dropout,
+        weight_drop=config.weight_drop,
+        dropout_kind=config.dropout_kind,
         layer_norm=config.layer_norm,
     )
 
