@@ -98,7 +98,7 @@ def test_tied_weights_are_one_tensor_saved_once_and_reloaded(trained):
 
 
 def test_lm_config_refuses_untieable_sizes_and_bad_regularisers():
-    with pytest.raises(ValueError, match="tie_weights=True needs embedding_dim == hidden_size.*got embedding_dim=32"):
+    with pytest.raises(ValueError, match="tie_weights needs embedding_dim == hidden_size.*got embedding_dim=32"):
         lm.LMConfig(embedding_dim=32, hidden_size=64)
     assert not lm.LMConfig(embedding_dim=32, hidden_size=64, tie_weights=False).tie_weights
     with pytest.raises(ValueError, match="weight_drop must be a probability in \\[0, 1\\), got 1.0"):

@@ -48,6 +48,16 @@ HiddenSize = Annotated[int, typer.Option(help="Hidden units (per direction).")]
 NumLayers = Annotated[int, typer.Option(help="Stacked recurrent layers.")]
 EmbeddingDim = Annotated[int, typer.Option(help="Embedding size.")]
 Dropout = Annotated[float, typer.Option(help="Dropout on the layer's output (and between stacked layers).")]
+WeightDrop = Annotated[
+    float, typer.Option(help="DropConnect on the recurrent weights W_hh, one mask per batch (AWD-LSTM; 0: off).")
+]
+DropoutKind = Annotated[
+    str,
+    typer.Option(
+        help="How dropout on sequences (between stacked layers, on per-step outputs) draws its masks: standard "
+        "(fresh at every step) or locked (one mask per sequence, shared over time; AWD-LSTM)."
+    ),
+]
 
 # -- reading results --------------------------------------------------------------------------------
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -143,4 +153,3 @@ def named_options(renamed: dict[str, str] | None = None) -> Iterator[None]:
         field = message.split(" ", 1)[0]
         option = (renamed or {}).get(field, "--" + field.replace("_", "-"))
         raise LstmkitError(option + message[len(field) :]) from None
-

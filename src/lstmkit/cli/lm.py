@@ -38,6 +38,11 @@ def train_lm(
     hidden_size: opt.HiddenSize = DEFAULT.hidden_size,
     num_layers: opt.NumLayers = DEFAULT.num_layers,
     dropout: opt.Dropout = DEFAULT.dropout,
+    dropout_kind: opt.DropoutKind = DEFAULT.dropout_kind,
+    weight_drop: opt.WeightDrop = DEFAULT.weight_drop,
+    tie_weights: bool = typer.Option(
+        DEFAULT.tie_weights, help="Reuse the embedding as the output layer (needs --embedding-dim == --hidden-size)."
+    ),
 ) -> dict:
     """Train a character-level LSTM language model; reports bits per character beside n-gram baselines."""
     return dict(
@@ -48,6 +53,9 @@ def train_lm(
         hidden_size=hidden_size,
         num_layers=num_layers,
         dropout=dropout,
+        dropout_kind=dropout_kind,
+        weight_drop=weight_drop,
+        tie_weights=tie_weights,
     )
 
 

@@ -65,7 +65,11 @@ def train_sentiment(
     num_layers: opt.NumLayers = DEFAULT.num_layers,
     pooling: str = typer.Option(DEFAULT.pooling, help="last, mean, max, attention, or concat (last+mean+max)."),
     dropout: opt.Dropout = DEFAULT.dropout,
-    embedding_dropout: float = typer.Option(DEFAULT.embedding_dropout, help="Dropout on token embeddings."),
+    dropout_kind: opt.DropoutKind = DEFAULT.dropout_kind,
+    weight_drop: opt.WeightDrop = DEFAULT.weight_drop,
+    embedding_dropout: float = typer.Option(
+        DEFAULT.embedding_dropout, help="Drop whole words: a dropped word's embedding is zero throughout the batch."
+    ),
     recurrent_dropout: float = typer.Option(
         DEFAULT.recurrent_dropout, help="Variational dropout on h inside the recurrence."
     ),
@@ -104,7 +108,8 @@ def train_sentiment(
         data=data, text_column=text_column, label_column=label_column, language=language, tokenizer=tokenizer,
         min_freq=min_freq, max_length=max_length, cell=cell, embedding_dim=embedding_dim,
         hidden_size=hidden_size, num_layers=num_layers, bidirectional=bidirectional, pooling=pooling,
-        dropout=dropout, embedding_dropout=embedding_dropout, recurrent_dropout=recurrent_dropout,
+        dropout=dropout, dropout_kind=dropout_kind, weight_drop=weight_drop, embedding_dropout=embedding_dropout,
+        recurrent_dropout=recurrent_dropout,
         layer_norm=layer_norm, label_smoothing=label_smoothing, ngram_buckets=ngram_buckets,
         ngram_lr_scale=ngram_lr_scale, pretrain_lm=pretrain_lm, lm_epochs=lm_epochs, unlabelled=unlabelled,
         encoder=encoder, discriminative_lr=discriminative_lr, fusion=fusion, baselines=baselines,

@@ -50,9 +50,9 @@ class LMConfig(TaskConfig):
         check_choice("dropout_kind", self.dropout_kind, DROPOUT_KINDS)
         if self.tie_weights and self.embedding_dim != self.hidden_size:
             raise ValueError(
-                "tie_weights=True needs embedding_dim == hidden_size (the output layer reuses the embedding), "
+                "tie_weights needs embedding_dim == hidden_size (the output layer reuses the embedding), "
                 f"got embedding_dim={self.embedding_dim}, hidden_size={self.hidden_size}; "
-                "match them or untie the weights (tie_weights=False)"
+                "match them or untie the weights (tie_weights=False, --no-tie-weights)"
             )
         if self.sequence_length < 2:
             raise DataError(f"sequence_length must be at least 2, got {self.sequence_length}")
