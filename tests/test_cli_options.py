@@ -102,7 +102,7 @@ def test_a_bad_training_option_is_one_line_naming_it_and_nothing_is_written(name
         (["lm", "--sequence-length", "1"], "sequence_length must be at least 2"),
         (["lm", "--weight-drop", "-0.1"], "--weight-drop must be a probability in [0, 1), got -0.1"),
         (["lm", "--dropout-kind", "per-step"], "--dropout-kind must be one of"),
-        (["lm", "--hidden-size", "64"], "--tie-weights needs embedding_dim == hidden_size"),
+        (["lm", "--hidden-size", "64", "--tie-weights"], "--tie-weights needs embedding_dim == hidden_size"),
         (["translate", "--attention", "foo"], "attention"),
         (["forecast", "--horizon", "0"], "horizon"),
         (["forecast", "--quantiles", "0.1,2"], "quantiles"),

@@ -82,7 +82,7 @@ def test_tied_weights_are_one_tensor_saved_once_and_reloaded(trained):
 
     root, _ = trained
     config = json.loads((root / "run" / "config.json").read_text(encoding="utf-8"))
-    assert config["config"]["tie_weights"] is True and config["model"]["tie_weights"] is True
+    assert config["config"]["tie_weights"] is None and config["model"]["tie_weights"] is True
     with safe_open(str(root / "run" / "model.safetensors"), "pt") as saved:
         names = set(saved.keys())
         embedding = saved.get_tensor("encoder.embedding.weight")
@@ -99,8 +99,10 @@ def test_tied_weights_are_one_tensor_saved_once_and_reloaded(trained):
 
 def test_lm_config_refuses_untieable_sizes_and_bad_regularisers():
     with pytest.raises(ValueError, match="tie_weights needs embedding_dim == hidden_size.*got embedding_dim=32"):
-        lm.LMConfig(embedding_dim=32, hidden_size=64)
-    assert not lm.LMConfig(embedding_dim=32, hidden_size=64, tie_weights=False).tie_weights
+        lm.LMConfig(embedding_dim=32, hidden_size=64, tie_weights=True)
+    assert not lm.LMConfig(embedding_dim=32, hidden_size=64, tie_weights=False).tied
+    assert not lm.LMConfig(embedding_dim=32, hidden_size=64).tied  # by default, tied only where the sizes allow
+    assert lm.LMConfig(embedding_dim=64, hidden_size=64).tied
     with pytest.raises(ValueError, match="weight_drop must be a probability in \\[0, 1\\), got 1.0"):
         lm.LMConfig(weight_drop=1.0)
     with pytest.raises(ValueError, match="dropout_kind must be one of"):

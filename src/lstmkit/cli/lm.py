@@ -40,8 +40,11 @@ def train_lm(
     dropout: opt.Dropout = DEFAULT.dropout,
     dropout_kind: opt.DropoutKind = DEFAULT.dropout_kind,
     weight_drop: opt.WeightDrop = DEFAULT.weight_drop,
-    tie_weights: bool = typer.Option(
-        DEFAULT.tie_weights, help="Reuse the embedding as the output layer (needs --embedding-dim == --hidden-size)."
+    tie_weights: bool | None = typer.Option(
+        DEFAULT.tie_weights,
+        "--tie-weights/--no-tie-weights",
+        help="Reuse the embedding as the output layer (needs --embedding-dim == --hidden-size; "
+        "default: tied when they are equal).",
     ),
 ) -> dict:
     """Train a character-level LSTM language model; reports bits per character beside n-gram baselines."""

@@ -18,7 +18,8 @@ class LMConfig(TaskConfig):
     keeps only its first characters (the split is taken after that).
 
     ``tie_weights`` reuses the character embedding as the output matrix (Press & Wolf 2017, as in
-    AWD-LSTM), which needs ``embedding_dim == hidden_size``. ``weight_drop`` is DropConnect on the
+    AWD-LSTM), which needs ``embedding_dim == hidden_size``; ``None`` (the default) ties them when the
+    sizes allow it (runs saved before the option existed did the same). ``weight_drop`` is DropConnect on the
     recurrent weights (one mask per batch) and ``dropout_kind`` ``"locked"`` draws one dropout mask per
     sequence shared over time (between layers and on the LSTM's output); see :class:`lstmkit.LSTM`.
     """
@@ -32,12 +33,18 @@ class LMConfig(TaskConfig):
     dropout: float = 0.1
     weight_drop: float = 0.0
     dropout_kind: str = "standard"
-    tie_weights: bool = True
+    tie_weights: bool | None = None
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(
             epochs=3, batch_size=64, lr=3e-3, patience=2, monitor="loss", monitor_mode="min", weight_decay=0.0
         )
     )
+
+    @property
+    def tied(self) -> bool:
+        """Whether the output layer reuses the embedding: ``tie_weights``, or where it is None, whether
+        the sizes allow it."""
+        return self.embedding_dim == self.hidden_size if self.tie_weights is None else self.tie_weights
 
     def __post_init__(self) -> None:
         from lstmkit.functional import DROPOUT_KINDS
@@ -48,7 +55,7 @@ class LMConfig(TaskConfig):
         for name in ("dropout", "weight_drop"):
             check_probability(name, getattr(self, name))
         check_choice("dropout_kind", self.dropout_kind, DROPOUT_KINDS)
-        if self.tie_weights and self.embedding_dim != self.hidden_size:
+        if self.tie_weights is True and self.embedding_dim != self.hidden_size:
             raise ValueError(
                 "tie_weights needs embedding_dim == hidden_size (the output layer reuses the embedding), "
                 f"got embedding_dim={self.embedding_dim}, hidden_size={self.hidden_size}; "

@@ -88,7 +88,7 @@ class LMTask(Task):
                 dropout_kind=config.dropout_kind,
             ),
             dropout=config.dropout,
-            tie_weights=config.tie_weights,
+            tie_weights=config.tied,
         )
         return Built(
             model=LanguageModel(model_config),
