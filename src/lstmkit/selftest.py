@@ -24,7 +24,8 @@ STEPS, BATCH, INPUT, HIDDEN, PROJ = 5, 3, 4, 6, 3
 
 @dataclass(frozen=True)
 class LayerCase:
-    """One layer configuration to compare. ``inputs``: how the batch is given (see ``INPUTS``)."""
+    """One layer configuration to compare. ``inputs``: how the batch is given (see ``INPUTS``);
+    ``steps`` and ``batch`` size the random input (``T``, ``B``)."""
 
     cell: str = "lstm"
     num_layers: int = 1
@@ -33,6 +34,11 @@ class LayerCase:
     proj_size: int = 0
     inputs: str = "padded"
     initial_state: bool = False
+    steps: int = STEPS
+    batch: int = BATCH
+    input_size: int = INPUT
+    hidden_size: int = HIDDEN
+    bias: bool = True
 
     @property
     def name(self) -> str:
@@ -43,6 +49,11 @@ class LayerCase:
             parts.append(f"proj{self.proj_size}")
         if self.initial_state:
             parts.append("h0")
+        if not self.bias:
+            parts.append("nobias")
+        sizes = (self.steps, self.batch, self.input_size, self.hidden_size)
+        if sizes != (STEPS, BATCH, INPUT, HIDDEN):
+            parts.append("T{}B{}I{}H{}".format(*sizes))
         return " ".join(parts)
 
 
@@ -66,37 +77,46 @@ def relative_error(actual: Tensor, expected: Tensor) -> float:
 
 def build_pair(case: LayerCase, backend: str, dtype=torch.float64) -> tuple[nn.Module, nn.Module]:
     """The torch.nn layer and the lstmkit layer of ``case``, holding identical weights."""
-    options = {"num_layers": case.num_layers, "bidirectional": case.bidirectional, "batch_first": case.batch_first}
+    options = {
+        "input_size": case.input_size,
+        "hidden_size": case.hidden_size,
+        "num_layers": case.num_layers,
+        "bias": case.bias,
+        "bidirectional": case.bidirectional,
+        "batch_first": case.batch_first,
+    }
     if case.cell == "lstm":
         theirs, ours = (
-            nn.LSTM(INPUT, HIDDEN, proj_size=case.proj_size, **options),
-            layers.LSTM(INPUT, HIDDEN, proj_size=case.proj_size, backend=backend, **options),
+            nn.LSTM(proj_size=case.proj_size, **options),
+            layers.LSTM(proj_size=case.proj_size, backend=backend, **options),
         )
     elif case.cell == "gru":
-        theirs, ours = nn.GRU(INPUT, HIDDEN, **options), layers.GRU(INPUT, HIDDEN, backend=backend, **options)
+        theirs, ours = nn.GRU(**options), layers.GRU(backend=backend, **options)
     else:
         nonlinearity = case.cell.removeprefix("rnn_")
-        theirs = nn.RNN(INPUT, HIDDEN, nonlinearity=nonlinearity, **options)
-        ours = layers.RNN(INPUT, HIDDEN, nonlinearity=nonlinearity, backend=backend, **options)
+        theirs = nn.RNN(nonlinearity=nonlinearity, **options)
+        ours = layers.RNN(nonlinearity=nonlinearity, backend=backend, **options)
     theirs, ours = theirs.to(dtype), ours.to(dtype)
     ours.load_state_dict(theirs.state_dict())
     return theirs, ours
 
 
 def _random_inputs(case: LayerCase, dtype) -> dict:
-    shape = (BATCH, STEPS, INPUT) if case.batch_first else (STEPS, BATCH, INPUT)
+    steps, batch, features = case.steps, case.batch, case.input_size
+    shape = (batch, steps, features) if case.batch_first else (steps, batch, features)
     if case.inputs == "unbatched":
-        shape = (STEPS, INPUT)
+        shape = (steps, features)
     x = torch.randn(shape, dtype=dtype, requires_grad=True)
-    lengths = torch.randint(1, STEPS + 1, (BATCH,))
-    lengths[torch.randint(BATCH, ())] = STEPS  # the longest fills the padded length, as pad_packed gives
+    lengths = torch.randint(1, steps + 1, (batch,))
+    lengths[torch.randint(batch, ())] = steps  # the longest fills the padded length, as pad_packed gives
     states = []
     if case.initial_state:
         rows = case.num_layers * (2 if case.bidirectional else 1)
-        batch = () if case.inputs == "unbatched" else (BATCH,)
-        states.append(torch.randn(rows, *batch, case.proj_size or HIDDEN, dtype=dtype, requires_grad=True))
+        batch_dims = () if case.inputs == "unbatched" else (batch,)
+        hidden = case.hidden_size
+        states.append(torch.randn(rows, *batch_dims, case.proj_size or hidden, dtype=dtype, requires_grad=True))
         if case.cell == "lstm":
-            states.append(torch.randn(rows, *batch, HIDDEN, dtype=dtype, requires_grad=True))
+            states.append(torch.randn(rows, *batch_dims, hidden, dtype=dtype, requires_grad=True))
     return {"x": x, "lengths": lengths, "states": states}
 
 
@@ -109,7 +129,7 @@ def _run(case: LayerCase, module: nn.Module, data: dict, use_lengths_keyword: bo
     elif case.inputs in ("lengths", "packed"):
         packed = pack_padded_sequence(x, lengths, batch_first=case.batch_first, enforce_sorted=False)
         output, final = module(packed, hx)
-        output, _ = pad_packed_sequence(output, batch_first=case.batch_first, total_length=STEPS)
+        output, _ = pad_packed_sequence(output, batch_first=case.batch_first, total_length=case.steps)
     else:
         output, final = module(x, hx)
     return [output, *(final if isinstance(final, tuple) else (final,))]

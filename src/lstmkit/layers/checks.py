@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from collections.abc import Iterable
 
 import torch
 from torch import Tensor
@@ -22,21 +23,25 @@ def check_probability(name: str, value) -> None:
 
 
 def check_lengths(lengths, batch: int, steps: int, device, batched: bool) -> Tensor:
-    """Validate ``lengths`` and return it as an int64 tensor on ``device``."""
+    """Validate ``lengths`` (a sequence of ints or a 1-D integer tensor) and return it as int64 on ``device``."""
     if not batched:
         raise ValueError("lengths= needs batched input (time, batch, features); got one unbatched sequence")
     if isinstance(lengths, Tensor):
         if lengths.is_floating_point() or lengths.is_complex() or lengths.dtype == torch.bool:
             raise TypeError(f"lengths must hold integers, got dtype {lengths.dtype}")
-        lengths = lengths.to(device=device, dtype=torch.int64)
+        shape, values = tuple(lengths.shape), lengths.reshape(-1).tolist()
     else:
+        if isinstance(lengths, (str, bytes)) or not isinstance(lengths, Iterable):
+            raise TypeError(f"lengths must be a sequence of ints or an integer tensor, got {type(lengths).__name__}")
+        values = list(lengths)
         # numbers.Integral takes numpy's integers too (a numpy array of lengths iterates as them).
-        if not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in lengths):
-            raise TypeError(f"lengths must hold integers, got {list(lengths)!r}")
-        lengths = torch.tensor([int(n) for n in lengths], dtype=torch.int64, device=device)
-    if lengths.dim() != 1 or lengths.numel() != batch:
-        raise ValueError(f"lengths must have one entry per sequence ({batch}), got shape {tuple(lengths.shape)}")
-    low, high = int(lengths.min()), int(lengths.max())
+        if not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in values):
+            raise TypeError(f"lengths must hold integers, got {values!r}")
+        shape, values = (len(values),), [int(n) for n in values]
+    if len(shape) != 1 or shape[0] != batch:
+        raise ValueError(f"lengths must have one entry per sequence ({batch}), got shape {shape}")
+    # Checked as Python ints, before any int64 tensor: a value past int64 is out of range, not an overflow.
+    low, high = min(values), max(values)
     if low < 1 or high > steps:
         raise ValueError(f"lengths must lie in 1..{steps} (the padded length), got values from {low} to {high}")
-    return lengths
+    return torch.tensor(values, dtype=torch.int64, device=device)
