@@ -11,9 +11,10 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 from safetensors import SafetensorError, safe_open
@@ -27,6 +28,8 @@ __all__ = [
     "finite_or_null",
     "write_json",
     "read_json",
+    "parsing",
+    "load_json",
     "save_weights",
     "read_tensors",
     "load_weights",
@@ -121,6 +124,35 @@ def read_json(path: str | Path) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise RunDirectoryError(f"{path} is not valid UTF-8 JSON: {exc}") from None
+
+
+T = TypeVar("T")
+
+
+@contextmanager
+def parsing(path: str | Path, problem: str = "cannot be read back (damaged or edited?)") -> Iterator[None]:
+    """Read the content of ``path`` inside this block: what a damaged or hand-edited file breaks there is a
+    :class:`RunDirectoryError` saying ``{path} {problem}: {reason}``.
+
+    The ``from_dict`` constructors index, compare and convert the entries lstmkit wrote; an entry that is
+    missing or of another type fails deep inside them as a KeyError, TypeError or ValueError that says
+    nothing of the file (and a size past what torch can index, as a RuntimeError; a config field's own
+    check, as a DataError). A RunDirectoryError, which names its file already, passes through unchanged.
+    """
+    try:
+        yield
+    except RunDirectoryError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, RuntimeError) as exc:
+        reason = f"no entry {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise RunDirectoryError(f"{path} {problem}: {reason}") from None
+
+
+def load_json(path: str | Path, parse: Callable[[Any], T]) -> T:
+    """``parse`` of the JSON content of ``path``, what it fails on reported as :func:`parsing` does."""
+    content = read_json(path)
+    with parsing(path):
+        return parse(content)
 
 
 def save_weights(path: str | Path, state_dict: dict[str, torch.Tensor], metadata: dict[str, str] | None = None) -> Path:

@@ -19,6 +19,7 @@ from lstmkit.io import (
     check_shapes,
     finite_or_null,
     load_weights,
+    parsing,
     read_json,
     state_shapes,
     weight_shapes,
@@ -45,7 +46,10 @@ def write_run_config(run_dir: str | Path, task: str, payload: dict[str, Any]) ->
 def _read_config(run_dir: Path) -> dict[str, Any]:
     if not run_dir.is_dir():
         raise RunDirectoryError(f"run directory not found: {run_dir}")
-    return read_json(run_dir / CONFIG)
+    config = read_json(run_dir / CONFIG)
+    if not isinstance(config, dict):
+        raise RunDirectoryError(f"{run_dir / CONFIG}: expected a JSON object, got a {type(config).__name__}")
+    return config
 
 
 def run_task(run_dir: str | Path) -> str:
@@ -64,6 +68,8 @@ def read_run_config(run_dir: str | Path, task: str) -> dict[str, Any]:
     if found != task:
         raise RunDirectoryError(f"{run_dir} holds a {found!r} run, not a {task!r} run")
     version = config.get("format_version", 0)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise RunDirectoryError(f"{run_dir / CONFIG}: format_version must be an int, got {version!r}")
     if version > FORMAT_VERSION:
         raise RunDirectoryError(
             f"{run_dir} was written in run format {version}, newer than this lstmkit reads ({FORMAT_VERSION}); "
@@ -92,11 +98,8 @@ def load_run_model(run_dir: str | Path, build: Callable[[], nn.Module]) -> nn.Mo
     path = run_dir / WEIGHTS
     if not path.is_file():
         raise RunDirectoryError(f"{run_dir} has no {WEIGHTS}: training did not finish (use --resume)")
-    try:
-        with torch.device("meta"):
-            skeleton = build()
-    except (TypeError, ValueError, KeyError, RuntimeError) as exc:  # RuntimeError: sizes past what torch can index
-        raise RunDirectoryError(f"{run_dir / CONFIG} describes a model that cannot be built: {exc}") from None
+    with torch.device("meta"), parsing(run_dir / CONFIG, "describes a model that cannot be built"):
+        skeleton = build()
     check_shapes(path, weight_shapes(path), state_shapes(skeleton))
     model = build()
     load_weights(path, model)

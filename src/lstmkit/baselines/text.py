@@ -42,7 +42,7 @@ from sklearn.svm import LinearSVC
 
 from lstmkit.data.tokenize import load_jieba
 from lstmkit.errors import RunDirectoryError
-from lstmkit.io import read_json, read_tensors, save_weights, write_json
+from lstmkit.io import parsing, read_json, read_tensors, save_weights, write_json
 from lstmkit.metrics import accuracy, macro_f1
 
 __all__ = [
@@ -168,7 +168,8 @@ class LinearTextModel:
     def load(cls, stem: str | Path) -> LinearTextModel:
         stem = Path(stem)
         saved = read_json(stem.with_suffix(".json"))
-        features = text_features(saved["language"], saved["min_df"], vocabularies=saved["vocabularies"])
+        with parsing(stem.with_suffix(".json")):
+            features = text_features(saved["language"], saved["min_df"], vocabularies=saved["vocabularies"])
         names = [f"idf_{name}" for name, _ in features.transformer_list] + ["coef", "intercept"]
         tensors = read_tensors(stem.with_suffix(".safetensors"), names)
         for name, vectorizer in features.transformer_list:

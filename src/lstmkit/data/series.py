@@ -121,7 +121,10 @@ def infer_frequency(timestamps: np.ndarray) -> str:
 def _parse_dates(raw, column: str) -> np.ndarray:
     import pandas as pd
 
-    dates = pd.to_datetime(pd.Series(raw), errors="coerce", format="mixed")
+    try:
+        dates = pd.to_datetime(pd.Series(raw), errors="coerce", format="mixed")
+    except ValueError as exc:  # what coercing to NaT cannot mend, such as time zones that differ between rows
+        raise DataError(f"date column {column!r}: cannot read the dates: {str(exc).splitlines()[0]}") from None
     bad = np.flatnonzero(dates.isna().to_numpy())
     if len(bad):
         raise DataError(f"date column {column!r}: cannot parse {rows(bad)} (e.g. {str(raw[bad[0]])!r})")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lstmkit.io import read_json, write_json
+from lstmkit.io import load_json, write_json
 
 __all__ = ["Vocab", "PAD", "UNK", "BOS", "EOS"]
 
@@ -141,4 +141,4 @@ class Vocab:
 
     @classmethod
     def from_json(cls, path: str | Path) -> Vocab:
-        return cls.from_dict(read_json(path))
+        return load_json(path, cls.from_dict)

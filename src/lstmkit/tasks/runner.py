@@ -39,7 +39,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from lstmkit.errors import RunDirectoryError
-from lstmkit.io import save_weights
+from lstmkit.io import parsing, save_weights
 from lstmkit.runs import CONFIG, WEIGHTS, read_run_config, run_task, write_metrics, write_run_config
 from lstmkit.train.config import TaskConfig
 from lstmkit.train.distributed import ShardedBatchSampler
@@ -152,7 +152,9 @@ def _working_directory(task, config, run_dir: Path, resume: bool, force: bool, w
     partial = _partial(run_dir)
     if resume:
         work_dir = partial if partial.is_dir() else run_dir
-        config = task.config_class.from_dict(read_run_config(work_dir, task.name)["config"])
+        saved = read_run_config(work_dir, task.name)
+        with parsing(work_dir / CONFIG):
+            config = task.config_class.from_dict(saved["config"])
         for leftover in work_dir.rglob(".*.tmp"):  # a write the kill interrupted
             leftover.unlink()
         return work_dir, config

@@ -13,7 +13,7 @@ from lstmkit.data.registry import find_dataset
 from lstmkit.data.series import TimeSeries, calendar_cycles, calendar_features, load_series_csv
 from lstmkit.data.windows import Scaler, backtest_origins, window_origins
 from lstmkit.errors import DataError
-from lstmkit.io import read_json, write_json
+from lstmkit.io import load_json, write_json
 from lstmkit.tasks.forecast.config import ForecastConfig
 
 __all__ = [
@@ -134,7 +134,10 @@ class Scalers:
         path = run_dir / SCALERS
         if not path.is_file() and (run_dir / OLD_SCALERS).is_file():
             path = run_dir / OLD_SCALERS
-        saved = read_json(path)
+        return load_json(path, cls.from_dict)
+
+    @classmethod
+    def from_dict(cls, saved: dict) -> Scalers:
         covariates = Scaler.from_dict(saved["covariates"]) if saved["covariates"] else None
         return cls(Scaler.from_dict(saved["targets"]), covariates)
 

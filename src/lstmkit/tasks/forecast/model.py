@@ -17,7 +17,8 @@ from lstmkit.data.series import TimeSeries, future_timestamps, load_series_csv
 from lstmkit.data.windows import backtest_origins
 from lstmkit.errors import DataError
 from lstmkit.heads.forecaster import ForecasterConfig, make_forecaster
-from lstmkit.runs import load_run_model, read_run_config
+from lstmkit.io import parsing
+from lstmkit.runs import CONFIG, load_run_model, read_run_config
 from lstmkit.tasks.forecast.backtest import score_backtest
 from lstmkit.tasks.forecast.config import ForecastConfig
 from lstmkit.tasks.forecast.data import NAME, Layout, Scalers, load_data, make_features
@@ -48,9 +49,11 @@ class ForecastModel:
         run_dir = Path(run_dir)
         saved = read_run_config(run_dir, NAME)
         model = load_run_model(run_dir, lambda: make_forecaster(ForecasterConfig.from_dict(saved["model"])))
-        config = ForecastConfig.from_dict(saved["config"])
-        layout = Layout.from_dict(saved["layout"])
-        return cls(config, saved["series"], layout, Scalers.read(run_dir), model.to(device), run_dir)
+        with parsing(run_dir / CONFIG):
+            config = ForecastConfig.from_dict(saved["config"])
+            layout = Layout.from_dict(saved["layout"])
+            series_info = saved["series"]
+        return cls(config, series_info, layout, Scalers.read(run_dir), model.to(device), run_dir)
 
     @property
     def quantiles(self) -> tuple[float, ...]:

@@ -12,9 +12,9 @@ from lstmkit.data import Vocab
 from lstmkit.data.char_text import read_text_file, split_text
 from lstmkit.errors import DataError
 from lstmkit.heads import LanguageModel, LanguageModelConfig
-from lstmkit.io import read_json
+from lstmkit.io import load_json, parsing
 from lstmkit.layers import detach_state
-from lstmkit.runs import VOCAB, load_run_model, read_run_config
+from lstmkit.runs import CONFIG, METRICS, VOCAB, load_run_model, read_run_config
 from lstmkit.streaming import Streaming
 from lstmkit.tasks.lm.config import TEMPERATURE, LMConfig
 from lstmkit.tasks.lm.task import NAME, TOKENIZER, load_text
@@ -46,7 +46,8 @@ class CharLM:
     def __init__(self, run_dir: str | Path, device: str | torch.device = "cpu") -> None:
         self.run_dir = Path(run_dir)
         saved = read_run_config(self.run_dir, NAME)
-        self.config = LMConfig.from_dict(saved["config"])
+        with parsing(self.run_dir / CONFIG):
+            self.config = LMConfig.from_dict(saved["config"])
         self.vocab = Vocab.from_json(self.run_dir / VOCAB)
         self.model = load_run_model(self.run_dir, lambda: LanguageModel(LanguageModelConfig.from_dict(saved["model"])))
         self.device = torch.device(device)
@@ -84,7 +85,7 @@ class CharLM:
         if data is None:
             _, _, test_text = split_text(load_text(self.config)[0])
             ids = self.vocab.encode(TOKENIZER.tokenize(test_text))
-            baselines = read_json(self.run_dir / "metrics.json").get("baselines", {})
+            baselines = load_json(self.run_dir / METRICS, lambda metrics: metrics.get("baselines", {}))
             return {
                 "data": f"{self.config.data} test",
                 "characters": len(ids),

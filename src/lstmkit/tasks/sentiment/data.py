@@ -26,6 +26,7 @@ from lstmkit.data import (
 )
 from lstmkit.data.registry import find_dataset
 from lstmkit.errors import DataError
+from lstmkit.io import load_json
 from lstmkit.tasks.sentiment.config import NAME, SentimentConfig
 
 __all__ = ["load_data", "read_unlabelled", "TextEncoder", "make_loader"]
@@ -94,6 +95,11 @@ class TextEncoder:
     @classmethod
     def from_dict(cls, data: dict) -> TextEncoder:
         return cls(tokenizer_from_config(data["tokenizer"]), Vocab.from_dict(data["vocab"]), data["max_length"])
+
+    @classmethod
+    def from_json(cls, path: str | Path) -> TextEncoder:
+        """The encoder a run saved as its ``vocab.json``."""
+        return load_json(path, cls.from_dict)
 
 
 def make_loader(token_ids, labels, pad_index: int, batch_size: int, shuffle: bool, seed: int = 0) -> DataLoader:

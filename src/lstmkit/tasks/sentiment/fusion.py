@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from lstmkit.errors import RunDirectoryError
-from lstmkit.io import read_json, write_json
+from lstmkit.io import load_json, write_json
 
 __all__ = ["FUSION_WEIGHTS", "fuse_probabilities", "choose_fusion_weight", "FusedLinear"]
 
@@ -82,4 +82,4 @@ class FusedLinear:
         linear = LinearTextModel.load(run_dir / LINEAR_MODEL)
         if linear.classes != labels:
             raise RunDirectoryError(f"{run_dir}: the linear model's classes {linear.classes} are not {labels}")
-        return cls(linear, float(read_json(run_dir / FUSION)["recurrent_weight"]))
+        return cls(linear, load_json(run_dir / FUSION, lambda saved: float(saved["recurrent_weight"])))

@@ -12,9 +12,9 @@ import torch
 from lstmkit.data import DATASETS, LabelledTexts, load_folder, load_table
 from lstmkit.errors import DataError
 from lstmkit.heads import ClassifierConfig, RecurrentEncoder, SequenceClassifier
-from lstmkit.io import read_json
+from lstmkit.io import parsing
 from lstmkit.metrics import classification_metrics
-from lstmkit.runs import VOCAB, load_run_model, read_run_config
+from lstmkit.runs import CONFIG, VOCAB, load_run_model, read_run_config
 from lstmkit.tasks.sentiment.config import MODELS, NAME, SentimentConfig
 from lstmkit.tasks.sentiment.data import TextEncoder, load_data, make_loader
 from lstmkit.tasks.sentiment.fusion import FusedLinear
@@ -68,9 +68,10 @@ class SentimentModel:
     def __init__(self, run_dir: str | Path, device: str | torch.device = "cpu") -> None:
         self.run_dir = Path(run_dir)
         saved = read_run_config(self.run_dir, NAME)
-        self.config = SentimentConfig.from_dict(saved["config"])
-        self.labels: list[str] = saved["labels"]
-        self.text_encoder = TextEncoder.from_dict(read_json(self.run_dir / VOCAB))
+        with parsing(self.run_dir / CONFIG):
+            self.config = SentimentConfig.from_dict(saved["config"])
+            self.labels: list[str] = saved["labels"]
+        self.text_encoder = TextEncoder.from_json(self.run_dir / VOCAB)
         self.model = load_run_model(
             self.run_dir, lambda: SequenceClassifier(ClassifierConfig.from_dict(saved["model"]))
         )

@@ -13,7 +13,7 @@ import numpy as np
 from lstmkit.data import Split, Vocab, make_tokenizer
 from lstmkit.errors import DataError, LstmkitError
 from lstmkit.heads import ClassifierConfig, EncoderConfig, SequenceClassifier, parameter_groups
-from lstmkit.io import load_weights, read_json, save_weights, write_json
+from lstmkit.io import load_weights, save_weights, write_json
 from lstmkit.metrics import classification_metrics
 from lstmkit.runs import VOCAB
 from lstmkit.tasks.runner import Built, Task
@@ -53,7 +53,7 @@ class SentimentData:
 
 def _text_encoder(config: SentimentConfig, split: Split, language: str, unlabelled: list[str]) -> TextEncoder:
     if config.encoder:
-        return TextEncoder.from_dict(read_json(Path(config.encoder) / VOCAB))
+        return TextEncoder.from_json(Path(config.encoder) / VOCAB)
     texts = list(split.train.texts) + unlabelled
     tokenizer = make_tokenizer(config.tokenizer, language, texts=texts)
     vocab = Vocab.build((tokenizer.tokenize(t) for t in texts), min_freq=config.min_freq)
@@ -135,7 +135,7 @@ class SentimentTask(Task):
             raise DataError(f"{name}: labels {unseen} appear in validation/test but not in training")
         unlabelled = read_unlabelled(config.unlabelled) if config.unlabelled else []
         if resume:
-            text_encoder = TextEncoder.from_dict(read_json(run_dir / VOCAB))
+            text_encoder = TextEncoder.from_json(run_dir / VOCAB)
         else:
             text_encoder = _text_encoder(config, split, language, unlabelled)
         return SentimentData(name, language, split, labels, text_encoder, unlabelled, run_dir, resume)

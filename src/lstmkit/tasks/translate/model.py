@@ -16,8 +16,8 @@ from lstmkit.data.pairs import Pairs, read_pairs
 from lstmkit.errors import DataError
 from lstmkit.heads.decoding import Hypothesis, beam_search, greedy_decode
 from lstmkit.heads.seq2seq import Seq2Seq, Seq2SeqConfig
-from lstmkit.io import atomic_write
-from lstmkit.runs import VOCAB, load_run_model, read_run_config
+from lstmkit.io import atomic_write, parsing
+from lstmkit.runs import CONFIG, VOCAB, load_run_model, read_run_config
 from lstmkit.tasks.translate.bleu import corpus_scores
 from lstmkit.tasks.translate.config import TranslateConfig
 from lstmkit.tasks.translate.data import NAME, read_file_pairs
@@ -60,7 +60,8 @@ class Translator:
         """The run in ``run_dir`` with its model on ``device``."""
         run_dir = Path(run_dir)
         saved = read_run_config(run_dir, NAME)
-        config = TranslateConfig.from_dict(saved["config"])
+        with parsing(run_dir / CONFIG):
+            config = TranslateConfig.from_dict(saved["config"])
         source, target = read_sides(run_dir / VOCAB)
         model = load_run_model(run_dir, lambda: Seq2Seq(Seq2SeqConfig.from_dict(saved["model"])))
         return cls(config, source, target, model.to(device), run_dir)

@@ -11,7 +11,7 @@ from typing import Any
 from lstmkit.data import SubwordTokenizer, Vocab, make_tokenizer
 from lstmkit.data.tokenize import tokenizer_from_config
 from lstmkit.errors import RunDirectoryError
-from lstmkit.io import read_json, write_json
+from lstmkit.io import load_json, write_json
 from lstmkit.tasks.translate.config import TranslateConfig
 
 __all__ = ["SideEncoder", "make_side", "read_sides", "write_sides", "LANGUAGES_WITHOUT_SPACES"]
@@ -76,7 +76,10 @@ def write_sides(path: Path, source: SideEncoder, target: SideEncoder) -> Path:
 
 def read_sides(path: Path) -> tuple[SideEncoder, SideEncoder]:
     """``(source, target)`` as :func:`write_sides` saved them."""
-    sides = read_json(path)
-    if not isinstance(sides, dict) or "source" not in sides or "target" not in sides:
-        raise RunDirectoryError(f"{path} has no source and target vocabularies")
-    return SideEncoder.from_dict(sides["source"]), SideEncoder.from_dict(sides["target"])
+
+    def parse(sides: Any) -> tuple[SideEncoder, SideEncoder]:
+        if not isinstance(sides, dict) or "source" not in sides or "target" not in sides:
+            raise RunDirectoryError(f"{path} has no source and target vocabularies")
+        return SideEncoder.from_dict(sides["source"]), SideEncoder.from_dict(sides["target"])
+
+    return load_json(path, parse)

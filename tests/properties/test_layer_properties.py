@@ -1,22 +1,14 @@
-"""Property-based tests (hypothesis): layers against torch.nn on random shapes, argument edges, loaders on random bytes.
-
-Every property runs derandomized (the same examples on every run), so a failure in CI is a failure here.
-"""
+"""Properties of the layers (hypothesis): torch.nn parity on random small shapes, named errors on bad arguments."""
 
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from repeatable import repeatable
 
 import lstmkit
 from lstmkit import kernels
 from lstmkit.selftest import CELLS, INPUTS, TOLERANCE, LayerCase, layer_parity
-
-
-def repeatable(examples: int):
-    """``settings`` of a property: ``examples`` cases, the same on every run, no per-case deadline."""
-    return settings(max_examples=examples, deadline=None, derandomize=True, database=None)
-
 
 # -- layers against torch.nn ------------------------------------------------------------------------
 
