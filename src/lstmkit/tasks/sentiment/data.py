@@ -16,11 +16,11 @@ from lstmkit.data import (
     Split,
     TextClassificationDataset,
     Vocab,
+    assemble_split,
     collate_classification,
     list_datasets,
-    load_folder,
-    load_table,
-    md5_split,
+    load_labelled,
+    load_split_table,
     replace_empty,
     tokenizer_from_config,
 )
@@ -31,6 +31,8 @@ from lstmkit.tasks.sentiment.config import NAME, SentimentConfig
 
 __all__ = ["load_data", "read_unlabelled", "TextEncoder", "make_loader"]
 
+_PARTS = ("train", "val", "test")
+
 
 def _guess_language(texts) -> str:
     sample = "".join(texts[:500])
@@ -38,17 +40,49 @@ def _guess_language(texts) -> str:
     return "zh" if sample and cjk / len(sample) > 0.2 else "en"
 
 
+def _given_parts(config: SentimentConfig, found: Path) -> tuple[dict, dict[str, str]]:
+    """The parts the ``--data`` file or folder holds (all of it as train, or by its split column) and
+    where each came from."""
+    columns = (config.text_column, config.label_column)
+    if not config.split_column:
+        return {"train": load_labelled(found, *columns)}, {"train": str(found)}
+    if found.is_dir():
+        raise DataError(f"--split-column {config.split_column!r} needs a table as --data, got the folder {found}")
+    parts = load_split_table(found, *columns, config.split_column)
+    return parts, {part: f"{found}, rows with {config.split_column} {part}" for part in parts}
+
+
 def load_data(config: SentimentConfig) -> tuple[Split, str, str]:
-    """``(split, data name, language)`` for ``config.data``."""
+    """``(split, data name, language)`` for ``config.data``.
+
+    The validation and test parts are the files ``val_data``/``test_data`` or the rows the
+    ``split_column`` of the ``data`` table assigns them; a part given neither way is carved out of the
+    training data by ``md5(text) % 10`` (a registered data set keeps its own parts). ``split.sources``
+    says where each part came from.
+    """
     found = find_dataset(config.data, NAME, ("a file or folder", "a data set"), folders=True)
     if isinstance(found, Path):
-        texts = load_folder(found) if found.is_dir() else load_table(found, config.text_column, config.label_column)
-        split, name, language = md5_split(texts), found.name, _guess_language(texts.texts)
+        parts, sources = _given_parts(config, found)
+        name, language = found.name, _guess_language(parts["train"].texts)
     else:
+        if config.split_column:
+            raise DataError(
+                f"--split-column {config.split_column!r} needs a table as --data, got the data set {found.name!r}"
+            )
         split, name, language = found.loader(), found.name, found.language
+        parts = {part: getattr(split, part) for part in _PARTS}
+        sources = split.sources or {part: f"{name} {part} part" for part in _PARTS}
+    for part, option, file in (("val", "--val-data", config.val_data), ("test", "--test-data", config.test_data)):
+        if file:
+            if not Path(file).exists():
+                raise DataError(f"{option} {file!r}: no such file or folder")
+            known = parts["train"].classes
+            parts[part] = load_labelled(file, config.text_column, config.label_column, known_labels=known)
+            sources[part] = file
+    split = assemble_split(parts, sources)
     if config.language != "auto":
         language = config.language
-    for part in ("train", "val", "test"):
+    for part in _PARTS:
         if len(getattr(split, part)) == 0:
             raise DataError(f"{name}: the {part} part of the split is empty; the data set is too small")
     return split, name, language

@@ -9,7 +9,7 @@ from typing import Any, overload
 import numpy as np
 import torch
 
-from lstmkit.data import DATASETS, LabelledTexts, load_folder, load_table
+from lstmkit.data import DATASETS, LabelledTexts, load_labelled
 from lstmkit.errors import DataError
 from lstmkit.heads import ClassifierConfig, RecurrentEncoder, SequenceClassifier
 from lstmkit.io import parsing
@@ -131,19 +131,15 @@ class SentimentModel:
         Writes nothing unless ``plot`` names a PNG to draw the confusion matrix into."""
         if data is None:
             split, _, _ = load_data(self.config)
-            part, name = split.test, f"{self.config.data} test"
-        elif data in DATASETS:
-            part, name = load_data(replace(self.config, data=data))[0].test, f"{data} test"
+            part, name = split.test, self.config.test_data or f"{self.config.data} test"
+        elif data in DATASETS:  # its own test part, whatever parts the run was trained with
+            registered = replace(self.config, data=data, val_data=None, test_data=None, split_column=None)
+            part, name = load_data(registered)[0].test, f"{data} test"
         else:
             path = Path(data)
             if not path.exists():
                 raise DataError(f"--data {data!r}: no such file or folder")
-            part = (
-                load_folder(path)
-                if path.is_dir()
-                else load_table(path, self.config.text_column, self.config.label_column)
-            )
-            name = path.name
+            part, name = load_labelled(path, self.config.text_column, self.config.label_column), path.name
         return self._score(part, name, plot)
 
     def _score(self, part: LabelledTexts, name: str, plot: str | Path | None) -> dict[str, Any]:

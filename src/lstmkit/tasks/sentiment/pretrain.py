@@ -24,9 +24,10 @@ def pretrain_encoder(
     texts: list[str],
     val_texts: list[str],
     run_dir: Path,
+    start: dict | None = None,
 ) -> dict:
-    """Train the embedding + recurrent encoder as a language model (checkpoints in ``RUN/pretrain``);
-    return the encoder's state dict."""
+    """Train the embedding + recurrent encoder as a language model (checkpoints in ``RUN/pretrain``),
+    from the encoder state ``start`` if given (an embedding of word vectors); return the encoder's state dict."""
     from lstmkit.train.engine import fit
 
     if encoder_config.bidirectional:
@@ -34,6 +35,8 @@ def pretrain_encoder(
     else:
         tie = encoder_config.hidden_size == encoder_config.embedding_dim
         lm = LanguageModel(LanguageModelConfig(encoder_config, dropout=config.dropout, tie_weights=tie))
+    if start is not None:
+        lm.encoder.load_state_dict(start)
     pad = text_encoder.vocab.pad_index
     batch_size, seed = config.train.batch_size, config.train.seed
     train = make_loader(text_encoder.encode(texts), [0] * len(texts), pad, batch_size, shuffle=True, seed=seed)

@@ -4,20 +4,21 @@ scores beside the TF-IDF baselines and, with ``fusion=True``, the fused ensemble
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from lstmkit.data import Split, Vocab, make_tokenizer
+from lstmkit.data import Split, Vocab, WordVectors, make_tokenizer, pretrained_embedding, read_word_vectors
 from lstmkit.errors import DataError, LstmkitError
 from lstmkit.heads import ClassifierConfig, EncoderConfig, SequenceClassifier, parameter_groups
 from lstmkit.io import load_weights, save_weights, write_json
 from lstmkit.metrics import classification_metrics
-from lstmkit.runs import VOCAB
+from lstmkit.runs import VOCAB, read_run_config
 from lstmkit.tasks.runner import Built, Task
-from lstmkit.tasks.sentiment.config import MODELS, NAME, SentimentConfig
+from lstmkit.tasks.sentiment.config import DEFAULT_EMBEDDING_DIM, MODELS, NAME, SentimentConfig
 from lstmkit.tasks.sentiment.data import TextEncoder, load_data, make_loader, read_unlabelled
 from lstmkit.tasks.sentiment.fusion import FusedLinear
 from lstmkit.tasks.sentiment.pretrain import ENCODER_WEIGHTS, pretrain_encoder
@@ -28,8 +29,9 @@ __all__ = ["TASK", "NAME"]
 
 @dataclass
 class SentimentData:
-    """A run's data: the split, its labels, the tokenizer + vocabulary, and the run directory (LM
-    pretraining in :meth:`SentimentTask.build` writes its checkpoints there)."""
+    """A run's data: the split, its labels, the tokenizer + vocabulary, the word vectors the embedding
+    starts from (``vectors``; ``embeddings`` says what they cover, ``embedding_dim`` is the size) and
+    the run directory (LM pretraining in :meth:`SentimentTask.build` writes its checkpoints there)."""
 
     name: str
     language: str
@@ -39,6 +41,9 @@ class SentimentData:
     unlabelled: list[str]
     run_dir: Path
     resume: bool
+    embedding_dim: int
+    vectors: WordVectors | None = None
+    embeddings: dict[str, Any] | None = None
 
     def texts(self, part: str) -> list[str]:
         return list(getattr(self.split, part).texts)
@@ -60,10 +65,44 @@ def _text_encoder(config: SentimentConfig, split: Split, language: str, unlabell
     return TextEncoder(tokenizer, vocab, config.max_length)
 
 
-def _encoder_config(config: SentimentConfig, vocab_size: int) -> EncoderConfig:
+def _word_vectors(config: SentimentConfig, vocab: Vocab) -> tuple[WordVectors, dict[str, Any]]:
+    """The vectors of ``config.embeddings`` for the vocabulary's tokens, and what they cover
+    (``metrics.json``'s ``embeddings``)."""
+    words = vocab.tokens[len(vocab.specials()) :]
+    vectors = read_word_vectors(config.embeddings, words)
+    if config.embedding_dim is not None and config.embedding_dim != vectors.dim:
+        raise DataError(
+            f"--embedding-dim {config.embedding_dim} does not match the {vectors.dim} dimensions of the vectors in "
+            f"{config.embeddings}; leave --embedding-dim out to take the file's"
+        )
+    found = len(vectors.vectors)
+    if not found:
+        raise DataError(
+            f"--embeddings {config.embeddings}: none of the {len(words)} vocabulary tokens has a vector "
+            f"(tokens look like {list(words[:5])}); use the tokenizer the vectors were made with (--tokenizer)"
+        )
+    coverage = {
+        "file": config.embeddings,
+        "dim": vectors.dim,
+        "found": found,
+        "vocabulary": len(words),
+        "coverage": round(found / len(words), 4),
+        "lines": vectors.lines,
+        "skipped_lines": vectors.skipped,
+    }
+    if coverage["coverage"] < 0.5:
+        warnings.warn(
+            f"--embeddings {config.embeddings}: only {found} of {len(words)} vocabulary tokens "
+            f"({coverage['coverage']:.1%}) have a vector; check that --tokenizer splits text as the vectors do",
+            stacklevel=2,
+        )
+    return vectors, coverage
+
+
+def _encoder_config(config: SentimentConfig, vocab_size: int, embedding_dim: int) -> EncoderConfig:
     return EncoderConfig(
         vocab_size=vocab_size,
-        embedding_dim=config.embedding_dim,
+        embedding_dim=embedding_dim,
         hidden_size=config.hidden_size,
         num_layers=config.num_layers,
         cell=config.cell,
@@ -119,6 +158,11 @@ class SentimentTask(Task):
     config_class = SentimentConfig
 
     def check(self, config: SentimentConfig) -> None:
+        if config.embeddings and config.encoder:
+            raise LstmkitError(
+                f"--embeddings {config.embeddings} and --encoder {config.encoder} both set the embedding: "
+                "the reused encoder brings its own; give one of them"
+            )
         if config.pretrain_lm and config.train.devices > 1:
             raise LstmkitError(
                 f"--pretrain-lm runs in one process, not with --devices {config.train.devices}: "
@@ -138,10 +182,20 @@ class SentimentTask(Task):
             text_encoder = TextEncoder.from_json(run_dir / VOCAB)
         else:
             text_encoder = _text_encoder(config, split, language, unlabelled)
-        return SentimentData(name, language, split, labels, text_encoder, unlabelled, run_dir, resume)
+        data = SentimentData(
+            name, language, split, labels, text_encoder, unlabelled, run_dir, resume,
+            embedding_dim=config.embedding_dim or DEFAULT_EMBEDDING_DIM,
+        )  # fmt: skip
+        if config.embeddings and resume:  # the weights come from the checkpoint: only the record is needed
+            data.embeddings = read_run_config(run_dir, NAME)["embeddings"]
+            data.embedding_dim = data.embeddings["dim"]
+        elif config.embeddings:
+            data.vectors, data.embeddings = _word_vectors(config, text_encoder.vocab)
+            data.embedding_dim = data.vectors.dim
+        return data
 
     def build(self, config: SentimentConfig, data: SentimentData) -> Built:
-        encoder_config = _encoder_config(config, len(data.text_encoder.vocab))
+        encoder_config = _encoder_config(config, len(data.text_encoder.vocab), data.embedding_dim)
         classifier_config = ClassifierConfig(
             encoder_config,
             num_classes=len(data.labels),
@@ -150,17 +204,23 @@ class SentimentTask(Task):
             ngram_buckets=config.ngram_buckets,
         )
         model = SequenceClassifier(classifier_config)
+        vocab = data.text_encoder.vocab
+        if data.vectors is not None:
+            model.encoder.embedding.weight.data.copy_(pretrained_embedding(vocab.tokens, data.vectors, vocab.pad_index))
         files = {VOCAB: lambda path: write_json(path, data.text_encoder.to_dict())}
         if config.encoder:
             load_weights(Path(config.encoder) / ENCODER_WEIGHTS, model.encoder)
         elif config.pretrain_lm and not data.resume:
             texts = data.texts("train") + data.unlabelled
-            state = pretrain_encoder(config, encoder_config, data.text_encoder, texts, data.texts("val"), data.run_dir)
+            start = model.encoder.state_dict() if data.vectors is not None else None  # from the word vectors
+            state = pretrain_encoder(
+                config, encoder_config, data.text_encoder, texts, data.texts("val"), data.run_dir, start=start
+            )
             model.encoder.load_state_dict(state)
             files[ENCODER_WEIGHTS] = lambda path: save_weights(path, state)
         elif config.pretrain_lm:
             load_weights(data.run_dir / ENCODER_WEIGHTS, model.encoder)
-        pad, train = data.text_encoder.vocab.pad_index, config.train
+        pad, train = vocab.pad_index, config.train
         return Built(
             model=model,
             objective=ClassificationObjective(len(data.labels), label_smoothing=config.label_smoothing),
@@ -173,6 +233,7 @@ class SentimentTask(Task):
                 "language": data.language,
                 "data_name": data.name,
                 "model": classifier_config.to_dict(),
+                **({"embeddings": data.embeddings} if data.embeddings else {}),
             },
             files=files,
             param_groups=_param_groups(model, config),
@@ -197,10 +258,11 @@ class SentimentTask(Task):
         split = data.split
         metrics: dict[str, Any] = {
             "data": {"name": data.name, "language": data.language, "train": len(split.train), "val": len(split.val),
-                     "test": len(split.test)},
+                     "test": len(split.test), "sources": split.sources},
             "model": recurrent,
             "confusion_matrix": confusion,
             "labels": data.labels,
+            **({"embeddings": data.embeddings} if data.embeddings else {}),
         }  # fmt: skip
         if not (config.baselines or config.fusion):
             return metrics
