@@ -173,8 +173,9 @@ def assemble_split(parts: Mapping[str, LabelledTexts], sources: Mapping[str, str
         "val": [i for i, text in enumerate(whole["val"].texts) if text not in test_texts],
     }
     for part, before, later in (("train", len(remaining), "validation or test"), ("val", len(whole["val"]), "test")):
-        if len(kept[part]) < before:
-            described[part] += f", less {before - len(kept[part])} texts that {later} also holds"
+        dropped = before - len(kept[part])
+        if dropped:
+            described[part] += f", less {dropped} text{'s' if dropped > 1 else ''} that {later} also holds"
     return Split(
         train=_subset(train, kept["train"]),
         val=_subset(whole["val"], kept["val"]),
