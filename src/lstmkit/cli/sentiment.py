@@ -36,6 +36,15 @@ def print_sentiment_metrics(metrics: dict, title: str) -> None:
     for name, baseline in metrics.get("baselines", {}).items():
         table.add_row(f"TF-IDF baseline {name}", f"{baseline['test_accuracy']:.4f}", f"{baseline['test_macro_f1']:.4f}")
     console.print(table)
+    for part, source in (data.get("sources") or {}).items():
+        console.print(f"{part} part ({data[part]} texts): {source}", highlight=False)
+    if "embeddings" in metrics:
+        vectors = metrics["embeddings"]
+        console.print(
+            f"embeddings: {vectors['found']} of {vectors['vocabulary']} vocabulary tokens ({vectors['coverage']:.1%}) "
+            f"have a {vectors['dim']}-dimensional vector in {vectors['file']}",
+            highlight=False,
+        )
 
 
 @train_app.command("sentiment")
@@ -60,7 +69,9 @@ def train_sentiment(
     bidirectional: bool = typer.Option(
         DEFAULT.bidirectional, "--bidirectional/--unidirectional", help="Both directions or one."
     ),
-    embedding_dim: opt.EmbeddingDim = DEFAULT.embedding_dim,
+    embedding_dim: int | None = typer.Option(
+        DEFAULT.embedding_dim, help="Embedding size (default 128, or the dimension of --embeddings)."
+    ),
     hidden_size: opt.HiddenSize = DEFAULT.hidden_size,
     num_layers: opt.NumLayers = DEFAULT.num_layers,
     pooling: str = typer.Option(DEFAULT.pooling, help="last, mean, max, attention, or concat (last+mean+max)."),
@@ -101,6 +112,26 @@ def train_sentiment(
         "use the fused model.",
     ),
     baselines: bool = typer.Option(DEFAULT.baselines, help="Also train and score the TF-IDF baselines."),
+    val_data: str | None = typer.Option(
+        DEFAULT.val_data,
+        help="Validation texts in a file or folder of their own (the columns of --data), instead of "
+        "holding out 10 % of --data.",
+    ),
+    test_data: str | None = typer.Option(
+        DEFAULT.test_data,
+        help="Test texts in a file or folder of their own (the columns of --data), instead of holding out "
+        "10 % of --data.",
+    ),
+    split_column: str | None = typer.Option(
+        DEFAULT.split_column,
+        help="Column of the --data table naming each row's part: train, validation (val, valid, dev) or "
+        "test; a part without rows is held out of train.",
+    ),
+    embeddings: str | None = typer.Option(
+        DEFAULT.embeddings,
+        help="Start the embedding from these word vectors: a GloVe, word2vec or fastText text file "
+        "(.txt, .vec, optionally .gz); --embedding-dim is then the file's.",
+    ),
 ) -> dict:
     """Train a sentiment classifier (embedding -> recurrent encoder -> pooling -> linear), scored beside
     TF-IDF baselines."""
@@ -113,6 +144,7 @@ def train_sentiment(
         layer_norm=layer_norm, label_smoothing=label_smoothing, ngram_buckets=ngram_buckets,
         ngram_lr_scale=ngram_lr_scale, pretrain_lm=pretrain_lm, lm_epochs=lm_epochs, unlabelled=unlabelled,
         encoder=encoder, discriminative_lr=discriminative_lr, fusion=fusion, baselines=baselines,
+        val_data=val_data, test_data=test_data, split_column=split_column, embeddings=embeddings,
     )  # fmt: skip
 
 

@@ -72,10 +72,8 @@ def load_data(config: SentimentConfig) -> tuple[Split, str, str]:
         split, name, language = found.loader(), found.name, found.language
         parts = {part: getattr(split, part) for part in _PARTS}
         sources = split.sources or {part: f"{name} {part} part" for part in _PARTS}
-    for part, option, file in (("val", "--val-data", config.val_data), ("test", "--test-data", config.test_data)):
+    for part, file in (("val", config.val_data), ("test", config.test_data)):
         if file:
-            if not Path(file).exists():
-                raise DataError(f"{option} {file!r}: no such file or folder")
             known = parts["train"].classes
             parts[part] = load_labelled(file, config.text_column, config.label_column, known_labels=known)
             sources[part] = file

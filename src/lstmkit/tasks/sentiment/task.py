@@ -158,6 +158,10 @@ class SentimentTask(Task):
     config_class = SentimentConfig
 
     def check(self, config: SentimentConfig) -> None:
+        for option, file in (("--val-data", config.val_data), ("--test-data", config.test_data),
+                             ("--embeddings", config.embeddings)):  # fmt: skip
+            if file and not Path(file).exists():
+                raise DataError(f"{option} {file!r}: no such file or folder")
         if config.embeddings and config.encoder:
             raise LstmkitError(
                 f"--embeddings {config.embeddings} and --encoder {config.encoder} both set the embedding: "
