@@ -159,9 +159,8 @@ def assemble_split(parts: Mapping[str, LabelledTexts], sources: Mapping[str, str
     whole = dict(parts)
     for part in missing:
         whole[part] = _subset(train, [i for i, bucket in enumerate(buckets) if bucket == _CARVED_BUCKET[part]])
-    described = {part: sources[part] for part in parts}
-    for part in missing:
-        described[part] = f"{sources['train']}, texts with md5(text) % 10 == {_CARVED_BUCKET[part]}"
+    carved = {part: f"{sources['train']}, texts with md5(text) % 10 == {_CARVED_BUCKET[part]}" for part in missing}
+    described = {part: sources[part] if part in parts else carved[part] for part in ("train", "val", "test")}
     taken = sorted(_CARVED_BUCKET[part] for part in missing)
     if taken:
         described["train"] += f", texts with md5(text) % 10 not in {taken}"
