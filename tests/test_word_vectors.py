@@ -58,6 +58,7 @@ def test_words_with_spaces_and_undecodable_words(tmp_path):
         ("a 1 2\nb 1 x\n", "line 2: value 'x' is not a number"),
         ("a 1 nan\n", "line 1: the vector holds a NaN"),
         ("a\n", "line 1 holds one field"),
+        ("0 0\na b\n", "line 1 is a header of dimension 0"),
         ("", "no word vectors in the file (it is empty)"),
         ("10 300\n", "no word vectors in the file (it is empty but for its header)"),
     ],

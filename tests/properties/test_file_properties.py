@@ -15,7 +15,8 @@ from repeatable import repeatable
 from lstmkit.data.char_text import read_text_file
 from lstmkit.data.pairs import read_pairs
 from lstmkit.data.series import load_series_csv
-from lstmkit.data.text_sets import load_table
+from lstmkit.data.user_files import load_labelled, load_split_table, load_table
+from lstmkit.data.word_vectors import read_word_vectors
 from lstmkit.errors import DataError, LstmkitError
 
 PIECES = [
@@ -37,6 +38,9 @@ READERS = {
     "pairs.tsv": read_pairs,
     "text.txt": read_text_file,
     "series.csv": lambda path: load_series_csv(path, targets=["load"]),
+    "test.csv": lambda path: load_labelled(path, known_labels={"1", "label"}),
+    "split.csv": lambda path: load_split_table(path, "text", "label", "label"),
+    "vectors.vec": lambda path: read_word_vectors(path, ["text", "label", "好", "1"]),
 }
 
 

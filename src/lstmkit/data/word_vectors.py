@@ -89,6 +89,8 @@ def read_word_vectors(path: str | Path, words: Collection[str]) -> WordVectors:
                 continue
             if not dim_from:
                 header = _header_dim(line)
+                if header == 0:
+                    raise DataError(f"{path}: line {number} is a header of dimension 0; expected 'count dim', dim >= 1")
                 if header is not None:
                     dim, dim_from = header, "the header's"
                     continue
