@@ -24,8 +24,8 @@ def test_bench_prints_the_layer_table_for_the_chosen_cell():
 @pytest.mark.parametrize(
     "options, message",
     [
-        (["--cells", "lstmx"], "cell must be among ('lstm', 'gru', 'rnn'), got 'lstmx'"),
-        (["--sections", "gpu"], "section must be among ('layers', 'extras', 'streaming'), got 'gpu'"),
+        (["--cells", "lstmx"], "--cells must be among ('lstm', 'gru', 'rnn'), got 'lstmx'"),
+        (["--sections", "gpu"], "--sections must be among ('layers', 'extras', 'streaming'), got 'gpu'"),
         (["--rounds", "0"], "rounds must be a positive int, got 0"),
     ],
 )

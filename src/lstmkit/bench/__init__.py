@@ -12,9 +12,21 @@ from lstmkit import kernels
 from lstmkit.bench.layers import SHAPES, extras_rows, layer_rows, matmul_ceiling
 from lstmkit.bench.streaming import SIZES, streaming_rows
 
-__all__ = ["SECTIONS", "SHAPES", "SIZES", "report"]
+__all__ = ["SECTIONS", "SHAPES", "SIZES", "check_options", "report"]
 
 SECTIONS = ("layers", "extras", "streaming")
+
+
+def check_options(sections, cells, rounds: int, backend: str = "compiled") -> None:
+    """Refuse what :func:`report` cannot run, before it starts: a ValueError naming the argument."""
+    for name, value, known in (("sections", sections, SECTIONS), ("cells", cells, ("lstm", "gru", "rnn"))):
+        unknown = [v for v in value if v not in known]
+        if unknown or not value:
+            raise ValueError(f"{name} must be among {known}, got {(unknown or [''])[0]!r}")
+    if rounds < 1:
+        raise ValueError(f"rounds must be a positive int, got {rounds!r}")
+    if backend == "compiled" and not kernels.available():
+        raise ValueError(f"backend 'compiled' needs the compiled kernels, unavailable: {kernels.unavailable_reason()}")
 
 
 def report(
@@ -27,14 +39,7 @@ def report(
     echo=print,
 ) -> list[str]:
     """Run the chosen sections and return (and ``echo`` as they come) the header and markdown tables."""
-    for name, value, known in (("section", sections, SECTIONS), ("cell", cells, ("lstm", "gru", "rnn"))):
-        unknown = [v for v in value if v not in known]
-        if unknown:
-            raise ValueError(f"{name} must be among {known}, got {unknown[0]!r}")
-    if rounds < 1:
-        raise ValueError(f"rounds must be a positive int, got {rounds!r}")
-    if backend == "compiled" and not kernels.available():
-        raise ValueError(f"backend 'compiled': the kernels are unavailable ({kernels.unavailable_reason()})")
+    check_options(sections, cells, rounds, backend)
     torch.manual_seed(0)
     ceiling = matmul_ceiling(rounds)
     lines = [

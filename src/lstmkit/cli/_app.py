@@ -10,16 +10,65 @@ from __future__ import annotations
 import contextlib
 import inspect
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import typer
+import typer.core
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from lstmkit.errors import LstmkitError, RunDirectoryError
 
+try:  # typer >= 0.26 vendors click, whose errors derive from TyperException; older typers raise click's own
+    from typer import TyperException as _Refused
+except ImportError:  # pragma: no cover
+    from click import ClickException as _Refused
+
+
+def print_error(message: str) -> None:
+    """``error: message`` on stderr, on one line (the message is the user's words: no rich markup)."""
+    Console(stderr=True, soft_wrap=True).print(
+        f"[red]error:[/red] {escape(' '.join(message.split()))}", highlight=False
+    )
+
+
+def _usage_line(exc: _Refused) -> str:
+    """What click refused (an unknown option or command, a value of the wrong type, a missing value),
+    with the value given and where to read the usage."""
+    message = exc.format_message().rstrip(".")
+    errors = getattr(exc.__cause__, "errors", None)  # typer converts values with pydantic, which keeps the input
+    if callable(errors) and errors() and "input" in errors()[0]:
+        message += f", got {errors()[0]['input']!r}"
+    ctx = getattr(exc, "ctx", None)
+    return message + (f" (see `{ctx.command_path} --help`)" if ctx is not None else "")
+
+
+class _OneLineErrors(typer.core.TyperGroup):
+    """The root command: a command line that click refuses is one line ``error: ...`` with exit code 2,
+    as the project's own errors are (typer would draw a usage box)."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except _Refused as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":  # a group called alone: its help is the answer
+                exc.show()
+            else:
+                print_error(_usage_line(exc))
+            sys.exit(exc.exit_code)
+        except typer.Abort:  # end of input at a prompt
+            print_error("aborted")
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(
+    cls=_OneLineErrors,
     help="lstmkit: LSTM, GRU and RNN layers from the gate equations, and tasks built on them.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -42,12 +91,21 @@ def user_errors():
     try:
         yield
     except LstmkitError as exc:
-        Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
+        print_error(str(exc))
         raise typer.Exit(2) from None
     except KeyboardInterrupt as exc:  # Ctrl+C: what was kept (TrainingInterrupted says), exit 130 as shells expect
-        message = str(exc) or "interrupted"
-        Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {message}", highlight=False, markup=True)
+        print_error(str(exc) or "interrupted")
         raise typer.Exit(130) from None
+
+
+def texts_or_stdin(texts: list[str] | None) -> list[str]:
+    """The texts given as arguments, else the non-blank lines of stdin; none at all is an error (a
+    command that silently did nothing would look like a success)."""
+    if not texts:
+        texts = [line.rstrip("\n") for line in sys.stdin if line.strip()]
+    if not texts:
+        raise LstmkitError("no texts given: pass them as arguments or one per line on stdin")
+    return texts
 
 
 @app.callback()
@@ -111,12 +169,15 @@ def evaluate(
 @data_app.command("list")
 def data_list(task: str | None = typer.Option(None, help="Only the data sets of this task.")) -> None:
     """Each data set: task, language, where it comes from, and its licence."""
+    from lstmkit.cli._options import named_options
     from lstmkit.data import list_datasets
 
+    with user_errors(), named_options():
+        datasets = list_datasets(task)
     table = Table(title="lstmkit data sets")
     for column in ("name", "task", "language", "description", "source", "licence"):
         table.add_column(column, overflow="fold")
-    for info in list_datasets(task):
+    for info in datasets:
         table.add_row(info.name, info.task, info.language, info.description, info.source, info.licence)
     console.print(table)
 
@@ -131,11 +192,10 @@ def bench(
 
     The full table is `python benchmarks/bench_kernels.py` (docs/kernels.md).
     """
-    from lstmkit.bench import report
+    from lstmkit.bench import check_options, report
+    from lstmkit.cli._options import named_options
 
-    with user_errors():
-        try:
-            report(sections.split(","), cells.split(","), shapes=[(32, 100, 128, 128)], rounds=rounds, sizes=(128,),
-                   echo=typer.echo)  # fmt: skip
-        except ValueError as error:
-            raise LstmkitError(str(error)) from None
+    with user_errors(), named_options({"backend": "the benchmark"}):
+        check_options(sections.split(","), cells.split(","), rounds)
+    report(sections.split(","), cells.split(","), shapes=[(32, 100, 128, 128)], rounds=rounds, sizes=(128,),
+           echo=typer.echo)  # fmt: skip

@@ -108,6 +108,7 @@ def train_command(task: str, defaults, report: Callable[[dict, str], None]) -> C
         own = list(signature.parameters.values())
         keyword = inspect.Parameter.KEYWORD_ONLY
         added = [inspect.Parameter(n, keyword, annotation=kind, default=d) for n, (kind, d) in shared.items()]
+        flags = _flags(own)
 
         @functools.wraps(command)
         def run(**values):
@@ -118,7 +119,7 @@ def train_command(task: str, defaults, report: Callable[[dict, str], None]) -> C
             out, resume, force, as_json = (values.pop(name) for name in ("out", "resume", "force", "as_json"))
             options = {name: values.pop(name) for name in _TRAIN_OPTIONS}
             with user_errors():
-                with named_options():
+                with named_options(flags):
                     config = type(defaults)(**command(**values), train=train_config(defaults=defaults.train, **options))
                 result = train_task(task_named(task), config, out, resume=resume, force=force)
             if result.metrics and as_json:
@@ -131,6 +132,17 @@ def train_command(task: str, defaults, report: Callable[[dict, str], None]) -> C
         return run
 
     return decorate
+
+
+def _flags(parameters: list[inspect.Parameter]) -> dict[str, str]:
+    """field -> option, for the options a command spells otherwise than ``--field-name`` (``--beam``)."""
+    flags = {}
+    for parameter in parameters:
+        declared = getattr(parameter.default, "param_decls", None) or ()
+        names = [name for name in declared if name.startswith("--") and "/" not in name]
+        if names and names[0] != "--" + parameter.name.replace("_", "-"):
+            flags[parameter.name] = names[0]
+    return flags
 
 
 def _cli_default(defaults, name: str):

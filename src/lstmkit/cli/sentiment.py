@@ -7,14 +7,13 @@ TF-IDF baselines, or the recurrent network fused with the TF-IDF logreg (``--fus
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
 from lstmkit.cli import _options as opt
-from lstmkit.cli._app import SCORE_PRINTERS, app, console, train_app, user_errors
+from lstmkit.cli._app import SCORE_PRINTERS, app, console, texts_or_stdin, train_app, user_errors
 from lstmkit.tasks.sentiment.config import MODELS, SentimentConfig
 
 DEFAULT = SentimentConfig()
@@ -171,10 +170,8 @@ def predict(
     (recurrent, or fused for a run trained with --fusion) and the text, tab-separated."""
     from lstmkit.tasks import sentiment
 
-    if not texts:
-        texts = [line.rstrip("\n") for line in sys.stdin if line.strip()]
     with user_errors():
-        predictions = sentiment.load(run).predict(texts)
+        predictions = sentiment.load(run).predict(texts_or_stdin(texts))
     for p in predictions:
         if as_json:
             record = {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import warnings
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lstmkit.cli import _options as opt
-from lstmkit.cli._app import SCORE_PRINTERS, app, console, train_app, user_errors
+from lstmkit.cli._app import SCORE_PRINTERS, app, console, texts_or_stdin, train_app, user_errors
 from lstmkit.tasks.translate.config import TranslateConfig
 
 DEFAULT = TranslateConfig()
@@ -134,10 +133,9 @@ def translate_command(
     --json prints one JSON object per sentence."""
     from lstmkit.tasks import translate
 
-    if not texts:
-        texts = [line.rstrip("\n") for line in sys.stdin if line.strip()]
     with user_errors(), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        texts = texts_or_stdin(texts)
         translator = translate.load(run)
         results = translator.translate(texts, beam_size=beam, n_best=n_best)
         png = translator.attention_heatmap(texts[0], heatmap, beam_size=beam) if heatmap and texts else None

@@ -150,7 +150,7 @@ def find_dataset(data: str, task: str, kinds: tuple[str, str], *, folders: bool 
             raise DataError(f"data set {data!r} is for the {info.task!r} task, not {task}")
         return info
     path = Path(data)
-    if not (path.exists() if folders else path.is_file()):
+    if not data.strip() or not (path.exists() if folders else path.is_file()):  # ('' would be the folder '.')
         known = ", ".join(info.name for info in list_datasets(task))
         raise DataError(f"--data {data!r} is neither {kinds[0]} nor {kinds[1]} ({known})")
     return path

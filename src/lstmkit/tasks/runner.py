@@ -218,27 +218,56 @@ def _publish(work_dir: Path, run_dir: Path) -> None:
 
 @contextmanager
 def _writer_lock(run_dir: Path, held: bool) -> Iterator[None]:
-    """An exclusive lock on ``.<name>.lock`` beside ``run_dir`` while this process writes the run."""
+    """An exclusive lock on ``.<name>.lock`` beside ``run_dir`` while this process writes the run.
+
+    The lock file, and the folders above ``run_dir`` that this start created, are removed again when it
+    ends, so a refused start leaves nothing behind. The file is unlinked while still locked: a process
+    that opened it just before then finds it gone once it gets the lock, and locks a new one instead.
+    """
     if not held:
         yield
         return
     path = run_dir.with_name(f".{run_dir.name}.lock")
+    created = [folder for folder in (run_dir.parent, *run_dir.parent.parents) if not folder.exists()]
     try:
         run_dir.parent.mkdir(parents=True, exist_ok=True)
-        lock = open(path, "a")  # noqa: SIM115 (held across the yield)
+        while True:
+            lock = open(path, "a")  # noqa: SIM115 (held across the yield)
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                lock.close()
+                raise RunDirectoryError(
+                    f"another process is writing {run_dir}; wait for it or choose another --out"
+                ) from None
+            if _same_file(lock, path):
+                break
+            lock.close()  # the holder before us removed this file: lock the new one
     except OSError as exc:
+        _remove_empty(created)
         raise RunDirectoryError(f"cannot write the run {run_dir}: {exc.strerror} ({exc.filename})") from None
-    with lock:
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+        lock.close()  # releases the lock
+        _remove_empty(created)
+
+
+def _same_file(opened, path: Path) -> bool:
+    try:
+        return os.path.samestat(os.fstat(opened.fileno()), os.stat(path))
+    except FileNotFoundError:
+        return False
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove ``folders`` (deepest first) while they are empty."""
+    for folder in folders:
         try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise RunDirectoryError(
-                f"another process is writing {run_dir}; wait for it or choose another --out"
-            ) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+            folder.rmdir()
+        except OSError:
+            return
 
 
 def _sharded(loader: DataLoader) -> DataLoader:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from lstmkit.errors import DataError
 from lstmkit.train.config import TaskConfig, TrainConfig
 
 __all__ = ["ForecastConfig", "LOSSES"]
@@ -60,16 +59,29 @@ class ForecastConfig(TaskConfig):
             value = getattr(self, name)
             if value is not None and not isinstance(value, tuple):
                 object.__setattr__(self, name, tuple(value))
-        if self.loss not in LOSSES:
-            raise DataError(f"loss must be one of {LOSSES}, got {self.loss!r}")
+        from lstmkit.heads._checks import check_positive_int, check_probability
+
+        for name in ("hidden_size", "num_layers", "max_windows"):
+            check_positive_int(name, getattr(self, name))
+        check_probability("dropout", self.dropout)
+        # ValueError, each message starting with the field's name: the CLI names the option from it.
+        from lstmkit.heads._checks import check_choice
+        from lstmkit.heads.config import CELLS
+        from lstmkit.heads.forecaster import KINDS
+
+        check_choice("loss", self.loss, LOSSES)
+        check_choice("kind", self.kind, KINDS)
+        check_choice("cell", self.cell, tuple(CELLS))
         if self.loss == "quantile" and not self.quantiles:
-            raise DataError("the quantile loss needs --quantiles (e.g. 0.1,0.5,0.9)")
-        if any(not 0 < q < 1 for q in self.quantiles):
-            raise DataError(f"quantiles must lie strictly between 0 and 1, got {list(self.quantiles)}")
+            raise ValueError("quantiles must name at least one quantile for the quantile loss (e.g. 0.1,0.5,0.9)")
+        if any(not 0 < q < 1 for q in self.quantiles):  # (NaN fails the test too)
+            raise ValueError(f"quantiles must lie strictly between 0 and 1, got {list(self.quantiles)}")
         for name in ("horizon", "lookback", "folds", "fold_stride", "period"):
             value = getattr(self, name)
             if value is not None and value < 1:
-                raise DataError(f"{name} must be at least 1, got {value}")
+                raise ValueError(f"{name} must be at least 1 (or None: the data set's), got {value}")
+        if self.freq is not None:
+            _check_freq(self.freq)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ForecastConfig:
@@ -82,3 +94,12 @@ class ForecastConfig(TaskConfig):
     def output_quantiles(self) -> tuple[float, ...]:
         """The quantiles the network outputs, sorted (none for a point loss)."""
         return tuple(sorted(set(self.quantiles))) if self.loss == "quantile" else ()
+
+
+def _check_freq(freq: str) -> None:
+    import pandas as pd
+
+    try:
+        pd.tseries.frequencies.to_offset(freq)
+    except ValueError:
+        raise ValueError(f"freq must be a pandas frequency alias (MS, W-SAT, h, 30min...), got {freq!r}") from None

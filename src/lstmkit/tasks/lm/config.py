@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from lstmkit.errors import DataError
 from lstmkit.train.config import TaskConfig, TrainConfig
 
 __all__ = ["LMConfig", "TEMPERATURE"]
@@ -61,7 +60,8 @@ class LMConfig(TaskConfig):
                 f"got embedding_dim={self.embedding_dim}, hidden_size={self.hidden_size}; "
                 "match them or untie the weights (tie_weights=False, --no-tie-weights)"
             )
+        # ValueError, each message starting with the field's name: the CLI names the option from it.
         if self.sequence_length < 2:
-            raise DataError(f"sequence_length must be at least 2, got {self.sequence_length}")
+            raise ValueError(f"sequence_length must be at least 2, got {self.sequence_length}")
         if self.max_chars is not None and self.max_chars < 100:
-            raise DataError(f"max_chars must be at least 100 or None, got {self.max_chars}")
+            raise ValueError(f"max_chars must be at least 100 or None (all), got {self.max_chars}")

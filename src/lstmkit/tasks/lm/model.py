@@ -58,8 +58,10 @@ class CharLM:
         """``prime`` followed by ``chars`` sampled characters (``temperature`` 0 takes the likeliest)."""
         if not isinstance(prime, str) or not prime:
             raise DataError("the prime is empty: give --prime at least one character to start from")
-        if temperature < 0 or chars < 0:
-            raise DataError(f"--temperature and --chars must not be negative, got {temperature} and {chars}")
+        if not (math.isfinite(temperature) and temperature >= 0):  # (NaN fails the test too)
+            raise DataError(f"--temperature must be a number >= 0, got {temperature}")
+        if chars < 0:
+            raise DataError(f"--chars must not be negative, got {chars}")
         generator = torch.Generator().manual_seed(seed) if seed is not None else None
         ids = self.vocab.encode(TOKENIZER.tokenize(prime))
         logits, state = self.model(torch.tensor([ids], device=self.device))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from lstmkit.train.config import TaskConfig, TrainConfig
@@ -103,3 +104,10 @@ class SentimentConfig(TaskConfig):
                 f"split_column {self.split_column!r}: the parts come from this column, so val_data and test_data "
                 f"must be None, got {given}"
             )
+        if not (math.isfinite(self.ngram_lr_scale) and self.ngram_lr_scale > 0):
+            raise ValueError(f"ngram_lr_scale must be a positive number, got {self.ngram_lr_scale}")
+        for name in ("text_column", "label_column"):
+            if not getattr(self, name).strip():
+                raise ValueError(f"{name} must name a column, got {getattr(self, name)!r}")
+        if self.unlabelled is not None and not self.pretrain_lm:
+            raise ValueError(f"unlabelled is read only with pretrain_lm (--pretrain-lm), got {self.unlabelled!r}")

@@ -172,6 +172,14 @@ class SentimentTask(Task):
                 f"--pretrain-lm runs in one process, not with --devices {config.train.devices}: "
                 "pretrain with --devices 1, then train with --encoder RUN"
             )
+        missing = [
+            name for name in (VOCAB, ENCODER_WEIGHTS) if config.encoder and not (Path(config.encoder) / name).is_file()
+        ]
+        if missing:
+            raise LstmkitError(
+                f"--encoder {config.encoder!r} is not a run with a pretrained encoder (trained with --pretrain-lm): "
+                f"it has no {' or '.join(missing)}"
+            )
 
     def prepare(self, config: SentimentConfig, run_dir: Path, resume: bool) -> SentimentData:
         split, name, language = load_data(config)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from lstmkit.errors import DataError
+from lstmkit.heads._checks import check_positive_int, check_probability
 from lstmkit.heads.seq2seq import ATTENTIONS, Seq2SeqConfig
 from lstmkit.train.config import TaskConfig, TrainConfig
 
@@ -55,15 +56,28 @@ class TranslateConfig(TaskConfig):
     )
 
     def __post_init__(self) -> None:
+        for name in ("subword_vocab_size", "min_freq", "embedding_dim", "hidden_size", "num_layers"):
+            check_positive_int(name, getattr(self, name))
+        for name in ("dropout", "embedding_dropout", "label_smoothing"):
+            check_probability(name, getattr(self, name))
+        # ValueError, each message starting with the field's name: the CLI names the option from it.
         if self.attention not in ATTENTIONS:
-            raise DataError(f"--attention must be one of {', '.join(ATTENTIONS)}, got {self.attention!r}")
+            raise ValueError(f"attention must be one of {', '.join(ATTENTIONS)}, got {self.attention!r}")
         for name in ("source_tokenizer", "target_tokenizer"):
             if getattr(self, name) not in TOKENIZER_CHOICES:
-                raise DataError(f"{name} must be one of {', '.join(TOKENIZER_CHOICES)}, got {getattr(self, name)!r}")
-        if self.max_pair_tokens < 1:
-            raise DataError(f"--max-pair-tokens must be at least 1, got {self.max_pair_tokens}")
-        if self.beam_size < 1:
-            raise DataError(f"--beam must be at least 1, got {self.beam_size}")
+                raise ValueError(f"{name} must be one of {', '.join(TOKENIZER_CHOICES)}, got {getattr(self, name)!r}")
+        for name in ("max_pair_tokens", "beam_size"):
+            check_positive_int(name, getattr(self, name))
+        if self.max_pairs is not None:
+            check_positive_int("max_pairs", self.max_pairs)
+        if not (math.isfinite(self.length_penalty) and self.length_penalty >= 0):
+            raise ValueError(f"length_penalty must be a number >= 0, got {self.length_penalty}")
+        for name in ("src", "tgt"):
+            if not getattr(self, name).strip():
+                raise ValueError(f"{name} must name a language (en, zh, es, ...), got {getattr(self, name)!r}")
+        if self.src == self.tgt:
+            raise ValueError(f"src and tgt must be two languages, got {self.src!r} for both (--src, --tgt)")
+        self.model_config(1, 1)  # the model's own rules (an even hidden size for a bidirectional encoder)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TranslateConfig:
