@@ -43,7 +43,7 @@ def series_with(row: int, value: str) -> str:
 
 
 SENTIMENT = [
-    ("reviews.csv", MISSING, ["not"]),
+    ("reviews.csv", MISSING, ["neither"]),
     ("reviews.csv", "", ["empty"]),
     ("reviews.csv", "text,label\n", ["no data rows"]),
     ("reviews.csv", b"text,label\n" + GBK * 60, ["UTF-8"]),
@@ -54,6 +54,7 @@ SENTIMENT = [
     ("reviews.csv", csv_rows(REVIEWS[:4]), ["too small"]),
     ("reviews.csv", csv_rows([(t, "") for t, _ in REVIEWS]), ["empty label"]),
     ("reviews.csv", csv_rows([("", lab) for _, lab in REVIEWS]), ["empty"]),
+    ("reviews.csv", csv_rows([("很好" * 70_000, "positive"), *REVIEWS]), ["line 2", "131072"]),
     ("reviews.tsv", csv_rows(REVIEWS, header="text\tcategory", sep="\t"), ["column", "'label'"]),
     ("reviews.tsv", "text\tlabel\n", ["no data rows"]),
     ("reviews.tsv", csv_rows(MIXED, header="text\tlabel", sep="\t"), ["label", "'0'", "'positive'"]),
@@ -61,8 +62,13 @@ SENTIMENT = [
     ("reviews.jsonl", jsonl(REVIEWS) + "[1, 2]\n", ["line 121", "JSON object"]),
     ("reviews.jsonl", jsonl(REVIEWS, label="sentiment"), ["'label'"]),
     ("reviews.jsonl", jsonl(MIXED), ["label", "'0'", "'positive'"]),
-    ("reviews.jsonl", "".join(json.dumps({"text": t, "label": i % 2}) + "\n" for i, (t, _) in enumerate(MIXED))
-     + json.dumps({"text": "好", "label": "positive"}) + "\n", ["label", "'positive'"]),  # fmt: skip
+    (
+        "reviews.jsonl",
+        "".join(json.dumps({"text": t, "label": i % 2}) + "\n" for i, (t, _) in enumerate(MIXED))
+        + json.dumps({"text": "好", "label": "positive"})
+        + "\n",
+        ["label", "'positive'"],
+    ),  # fmt: skip
     ("reviews.xlsx", csv_rows(REVIEWS), ["unsupported", ".xlsx"]),
     ("reviews", FOLDER, ["folder"]),
 ]
@@ -75,15 +81,15 @@ TRANSLATE = [
     ("pairs.tsv", b"the cat\t\xcc\xe7\n" * 50, ["UTF-8"]),
     ("pairs.tsv", "the cat eats\n" * 50, ["tab"]),
     ("pairs.tsv", "\n".join(pair_lines(3)) + "\n", ["pairs"]),
-    ("pairs.tsv", "\n".join(f"the cat\t{'猫' * 200}" for _ in range(60)) + "\n", ["max-pair-tokens"]),
+    ("pairs.tsv", "\n".join(f"the cat\t{'猫' * 200}" for _ in range(60)) + "\n", ["too small"]),
 ]
 
 FORECAST = [
-    ("load.csv", MISSING, ["not found"]),
+    ("load.csv", MISSING, ["neither"]),
     ("load.csv", FOLDER, ["neither"]),
     ("load.csv", "", ["empty"]),
-    ("load.csv", "date,load,temp\n", ["no"]),
-    ("load.csv", "date,load,temp\n" + "2021-03-01 00:00,\xd6\xd0,1\n", ["UTF-8"]),
+    ("load.csv", "date,load,temp\n", ["no data rows"]),
+    ("load.csv", "\n".join(SERIES[:50]).encode() + "\n2021-03-03 02:00,中文,1\n".encode("gbk"), ["UTF-8"]),
     ("load.csv", "\n".join(SERIES).replace("date,load,temp", "date,demand,temp") + "\n", ["'load'"]),
     ("load.csv", series_with(5, "nan"), ["load", "row"]),
     ("load.csv", series_with(5, ""), ["load", "row"]),
@@ -157,9 +163,9 @@ def test_a_sentiment_file_with_a_bom_is_read_as_without(tmp_path):
 
 
 def test_a_text_with_a_bom_does_not_make_it_a_character(tmp_path):
-    from lstmkit.tasks.lm import load_text
+    from lstmkit.data.char_text import read_text_file
 
-    text = load_text(str(_write(tmp_path / "text.txt", BOM + lm_text())))
+    text = read_text_file(_write(tmp_path / "text.txt", BOM + lm_text()))
     assert BOM not in text and text == lm_text()
 
 
@@ -177,11 +183,9 @@ def test_pairs_with_a_bom_do_not_start_with_it(tmp_path):
     assert pairs.sources[0] == pair_lines(20)[0].split("\t")[0]
 
 
-def test_a_very_long_line_is_read_not_refused(tmp_path):
-    from lstmkit.tasks.sentiment import SentimentConfig
-    from lstmkit.tasks.sentiment.data import load_data
+def test_a_text_of_one_very_long_line_is_read(tmp_path):
+    from lstmkit.data.char_text import read_text_file, split_text
 
-    long = [("很好" * 100_000 if i == 0 else text, label) for i, (text, label) in enumerate(REVIEWS)]
-    split, _, _ = load_data(SentimentConfig(data=str(_write(tmp_path / "long.csv", csv_rows(long)))))
-    texts = split.train.texts + split.val.texts + split.test.texts
-    assert max(len(t) for t in texts) >= 200_000
+    line = lm_text().replace("\n", " ") * 60
+    train, val, test = split_text(read_text_file(_write(tmp_path / "one-line.txt", line)))
+    assert train + val + test == line and len(line) > 100_000

@@ -23,12 +23,13 @@ def load_kjv() -> str:
 
 
 def read_utf8(path: str | Path, kind: str = "text file") -> str:
-    """The contents of a UTF-8 file, or a :class:`DataError` saying it is missing or not UTF-8."""
+    """The contents of a UTF-8 file, or a :class:`DataError` saying it is missing or not UTF-8. A
+    byte-order mark (which Windows editors write) is read past, never kept as a character."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{kind} not found: {path}")
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DataError(f"{path} is not UTF-8 text: {exc}") from None
 
@@ -40,15 +41,17 @@ def read_text_file(path: str | Path) -> str:
     return text
 
 
-def split_text(text: str, val_fraction: float = 0.05, test_fraction: float = 0.05) -> tuple[str, str, str]:
+def split_text(
+    text: str, val_fraction: float = 0.05, test_fraction: float = 0.05, name: str = "the text"
+) -> tuple[str, str, str]:
     """Train, validation and test text: the last ``test_fraction`` of the characters is test, the
     ``val_fraction`` before it validation (cut at line ends when there are any), so held-out text is
-    text the model never saw a piece of."""
+    text the model never saw a piece of. ``name`` (the file's) is what an error calls the text."""
     cut_test = _line_end_near(text, int(len(text) * (1 - test_fraction)))
     cut_val = _line_end_near(text, int(len(text) * (1 - test_fraction - val_fraction)))
     train, val, test = text[:cut_val], text[cut_val:cut_test], text[cut_test:]
     if len(train) < 2 or len(val) < 2 or len(test) < 2:
-        raise DataError(f"the text is too short to split into train, validation and test ({len(text)} characters)")
+        raise DataError(f"{name} is too short to split into train, validation and test ({len(text)} characters)")
     return train, val, test
 
 

@@ -256,7 +256,7 @@ def load_tatoeba(
         raise DataError(f"{archive} is not a zip file: {exc}") from None
     if languages is None:
         languages = ("en", "zh" if language == "cmn" else language)
-    lines = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8")
+    lines = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig")
     pairs = parse_pairs(lines, f"{archive.name}:{member}", languages)
     report = PairReport(f"{url} ({member})", len(pairs), 0, 0, len(pairs))
     return Pairs(pairs.sources, pairs.targets, pairs.attributions, languages, report)

@@ -162,18 +162,32 @@ def load_series_csv(
     if not isinstance(source, pd.DataFrame):
         if not Path(source).is_file():
             raise DataError(f"data file not found: {source}")
+        name = Path(source).name
         try:
-            frame, name = pd.read_csv(source, encoding="utf-8"), Path(source).name
-        except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            frame = pd.read_csv(source, encoding="utf-8")
+        except pd.errors.EmptyDataError:
+            raise DataError(f"{source}: the file is empty") from None
+        except (UnicodeDecodeError, pd.errors.ParserError) as exc:
             raise DataError(f"{source} is not a readable UTF-8 CSV file: {exc}".splitlines()[0]) from None
+        if frame.empty:
+            raise DataError(f"{source}: no data rows (only a header?)")
+    try:  # every error about the content names the file
+        return _series(frame, name, targets, date_column, covariates, known, freq, fill)
+    except DataError as exc:
+        raise DataError(f"{name}: {exc}") from None
+
+
+def _series(frame, name, targets, date_column, covariates, known, freq, fill) -> TimeSeries:
+    import pandas as pd
+
     columns = list(frame.columns)
     if date_column is None:
         date_column = next((c for c in columns if str(c).lower() in ("date", "time", "timestamp", "ds")), columns[0])
     for column in (date_column, *targets, *(covariates or ()), *known):
         if column not in columns:
-            raise DataError(f"{name}: no column {column!r} (columns: {columns})")
+            raise DataError(f"no column {column!r} (columns: {columns})")
     if not targets:
-        raise DataError(f"{name}: name at least one target column")
+        raise DataError("name at least one target column")
     if covariates is None:
         numeric_columns = [c for c in columns if pd.api.types.is_numeric_dtype(frame[c].dtype)]
         covariates = [c for c in numeric_columns if c != date_column and c not in targets]

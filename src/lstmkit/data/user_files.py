@@ -111,12 +111,37 @@ def _labelled_rows(rows: Sequence[Row], source: str, where: str) -> LabelledText
     unlabelled = [at for at, _, label, *_ in rows if not label.strip()]
     if unlabelled:
         raise DataError(f"{source}: empty label at {where} {_shown(unlabelled)}")
+    _check_one_label_kind(rows, source, where)
     empty = [at for at, text, *_ in rows if not text.strip()]
     if len(empty) == len(rows):
         raise DataError(f"{source}: every text is empty ({len(rows)} rows)")
     if empty:
         warnings.warn(f"{source}: skipped {len(empty)} empty text(s) at {where} {_shown(empty)}", stacklevel=3)
     return _clean(((text, label.strip()) for _, text, label, *_ in rows), source)
+
+
+def _is_number(label: str) -> bool:
+    try:
+        float(label)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_one_label_kind(rows: Sequence[Row], source: str, where: str) -> None:
+    """Refuse labels that mix numbers and names (``0``/``1`` beside ``positive``): read as they are they
+    would be four classes, and which number means which name is not ours to guess."""
+    first: dict[bool, dict[str, object]] = {True: {}, False: {}}  # is a number -> label -> where first seen
+    for at, _, label, *_ in rows:
+        first[_is_number(label.strip())].setdefault(label.strip(), at)
+    numbers, names = first[True], first[False]
+    if numbers and names:
+        number, name = next(iter(numbers)), next(iter(names))
+        raise DataError(
+            f"{source}: labels mix numbers {_shown([repr(n) for n in sorted(numbers)])} and names "
+            f"{_shown([repr(n) for n in sorted(names)])} (e.g. {number!r} at {where} {numbers[number]}, "
+            f"{name!r} at {where} {names[name]}); use one kind, e.g. replace 0/1 by the names they stand for"
+        )
 
 
 def _table_rows(path: Path, columns: Sequence[str]) -> list[Row]:

@@ -85,7 +85,8 @@ class CharLM:
     def evaluate(self, data: str | None = None) -> dict[str, Any]:
         """Bits per character on the run's test text (with the baselines trained beside it) or on a file."""
         if data is None:
-            _, _, test_text = split_text(load_text(self.config)[0])
+            text, name = load_text(self.config)
+            _, _, test_text = split_text(text, name=name)
             ids = self.vocab.encode(TOKENIZER.tokenize(test_text))
             baselines = load_json(self.run_dir / METRICS, lambda metrics: metrics.get("baselines", {}))
             return {

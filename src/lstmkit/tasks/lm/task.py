@@ -71,7 +71,7 @@ class LMTask(Task):
 
     def prepare(self, config: LMConfig, run_dir: Path, resume: bool) -> LMData:
         text, name = load_text(config)
-        parts = split_text(text)
+        parts = split_text(text, name=name)
         vocab = Vocab.from_json(run_dir / VOCAB) if resume else Vocab.build([TOKENIZER.tokenize(parts[0])])
         return LMData(name, vocab, *(vocab.encode(TOKENIZER.tokenize(part)) for part in parts))
 
