@@ -20,9 +20,11 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
-from lstmkit.errors import DataError, RunDirectoryError
+from lstmkit.errors import DataError, LstmkitError, RunDirectoryError
 
 __all__ = [
+    "check_output_file",
+    "check_output_folder",
     "umask",
     "atomic_write",
     "finite_or_null",
@@ -37,6 +39,40 @@ __all__ = [
     "check_shapes",
     "state_shapes",
 ]
+
+
+def check_output_file(path: str | Path, option: str) -> Path:
+    """``path`` as a file this run may write (create or replace): not a folder, in a folder that
+    exists and is writable; else an :class:`LstmkitError` naming ``option``. Checked before any work,
+    so a long computation never ends on a path it cannot write."""
+    path = Path(path)
+    if path.is_dir():
+        raise LstmkitError(f"{option} {path} is a folder; give a file name in it")
+    _check_folder_of(path, option)
+    return path
+
+
+def check_output_folder(path: str | Path, option: str) -> Path:
+    """``path`` as a folder this run may write into (it may not exist yet): not a file, and the nearest
+    existing folder above it writable; else an :class:`LstmkitError` naming ``option``."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise LstmkitError(f"{option} {path} is a file, not a folder")
+    existing = next(folder for folder in (path, *path.absolute().parents) if folder.exists())
+    if not existing.is_dir():
+        raise LstmkitError(f"{option} {path}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK):
+        raise LstmkitError(f"{option} {path}: the folder {existing} is not writable")
+    return path
+
+
+def _check_folder_of(path: Path, option: str) -> None:
+    folder = path.absolute().parent
+    if not folder.is_dir():
+        found = "a file" if folder.exists() else "missing"
+        raise LstmkitError(f"{option} {path}: its folder {folder} is {found}; create the folder first")
+    if not os.access(folder, os.W_OK):
+        raise LstmkitError(f"{option} {path}: the folder {folder} is not writable")
 
 
 def umask() -> int:

@@ -130,7 +130,7 @@ def forecast_run(tmp_path_factory) -> Path:
 
     root = tmp_path_factory.mktemp("probe-forecast")
     config = forecast.ForecastConfig(
-        data=str(write_series(root / "load.csv")), targets=("load",), known=("temp",), horizon=6, lookback=24,
+        data=str(write_series(root / "load.csv")), targets=("load",), horizon=6, lookback=24,
         folds=2, fold_stride=6, hidden_size=8, max_windows=64, baselines=False, train=_train(**_LOSS),
     )  # fmt: skip
     return forecast.train(config, root / "run").run_dir

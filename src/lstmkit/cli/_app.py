@@ -146,10 +146,13 @@ def evaluate(
     """Score a trained run of any task, beside its baselines (the run's config.json names the task).
 
     Writes nothing unless asked (``--plot``)."""
+    from lstmkit.io import check_output_file
     from lstmkit.runs import run_task
     from lstmkit.tasks.runner import load_run
 
     with user_errors():
+        if plot is not None:
+            check_output_file(plot, "--plot")
         task = run_task(run)
         if task not in SCORE_PRINTERS:
             raise RunDirectoryError(f"{run} holds a {task!r} run; lstmkit evaluates {sorted(SCORE_PRINTERS)}")

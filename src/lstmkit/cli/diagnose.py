@@ -67,6 +67,7 @@ def gradients(
 ) -> None:
     """Norm of the gradient of a last-step loss w.r.t. each earlier input and hidden state, against lag."""
     from lstmkit.diagnostics.gradients import GradientConfig, diagnose_gradients
+    from lstmkit.io import check_output_folder
 
     with user_errors(), _options():
         config = GradientConfig(
@@ -78,6 +79,7 @@ def gradients(
             seed=seed,
         )
         cell_names = _parse_cells(cells)
+        check_output_folder(out, "--out")
         if not recurrent_scale > 0:
             raise LstmkitError(f"--recurrent-scale must be positive, got {recurrent_scale}")
         if sgd_updates < 1:
@@ -131,6 +133,7 @@ def memory(
 ) -> None:
     """Train each cell at each length on a long-memory task; test error against the trivial baseline."""
     from lstmkit.diagnostics.memory import TASKS, MemoryConfig, diagnose_memory
+    from lstmkit.io import check_output_folder
 
     with user_errors(), _options():
         if task not in TASKS:
@@ -144,6 +147,7 @@ def memory(
             seed=seed,
         )
         cell_names, length_values = _parse_cells(cells), _parse_lengths(lengths)
+        check_output_folder(out, "--out")
     with user_errors():
         results = diagnose_memory(
             task,
@@ -182,10 +186,13 @@ def inspect(
 ) -> None:
     """Gates and cell state of a trained text model, token by token: heat maps and an offline HTML page."""
     from lstmkit.diagnostics.report import inspect_run
+    from lstmkit.io import check_output_folder
 
     with user_errors():
         if units < 1:
             raise LstmkitError(f"--units must be at least 1, got {units}")
+        if out is not None:
+            check_output_folder(out, "--out")
         result = inspect_run(run, text, out, units)
     recording = result["recording"]
     probability = recording.probabilities[recording.label]

@@ -125,9 +125,13 @@ def forecast_command(
     as_json: opt.Json = False,
 ) -> None:
     """Forecast the steps after the end of the data; prints the table (writes files only when asked)."""
+    from lstmkit.io import check_output_file
     from lstmkit.tasks import forecast
 
     with user_errors():
+        for path, option in ((csv, "--csv"), (plot, "--plot")):
+            if path is not None:
+                check_output_file(path, option)
         model = forecast.load(run)
         rows = model.forecast(data, future=future, csv=csv, plot=plot)
     if as_json:

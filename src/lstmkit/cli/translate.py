@@ -131,11 +131,14 @@ def translate_command(
 ) -> None:
     """Translate sentences with a trained run (a warning when an input is longer than the model's maximum);
     --json prints one JSON object per sentence."""
+    from lstmkit.io import check_output_file
     from lstmkit.tasks import translate
 
     with user_errors(), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         texts = texts_or_stdin(texts)
+        if heatmap is not None:
+            check_output_file(heatmap, "--heatmap")
         translator = translate.load(run)
         results = translator.translate(texts, beam_size=beam, n_best=n_best)
         png = translator.attention_heatmap(texts[0], heatmap, beam_size=beam) if heatmap and texts else None
