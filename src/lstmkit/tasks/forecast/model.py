@@ -169,6 +169,8 @@ class ForecastModel:
     def _future_covariates(self, series: TimeSeries, stamps: np.ndarray, future: Any) -> np.ndarray:
         """Covariates for the forecast steps: known ones from ``future``, past-only ones as NaN (unused)."""
         values = np.full((len(stamps), series.covariates.shape[1]), np.nan)
+        if not series.known and future is not None:  # a file given for nothing is a mistake, not a no-op
+            raise DataError(f"future: this run has no known covariates to read from it, got {str(future)!r}")
         if not series.known:
             return values
         steps = f"the {len(stamps)} steps {_when(stamps[0])} .. {_when(stamps[-1])}"
