@@ -13,6 +13,18 @@ from probe import assert_refused, snapshot
 
 TRAIN_TASKS = ("sentiment", "lm", "translate", "forecast")
 
+
+def _available(accelerator: str) -> bool:
+    from lstmkit.train import TrainConfig
+    from lstmkit.train.engine import check_accelerator
+
+    try:
+        check_accelerator(TrainConfig(accelerator=accelerator))
+    except ValueError:
+        return False
+    return True
+
+
 # Options every train command shares (TrainConfig), each refused with its value named.
 TRAINING = [
     (["--epochs", "0"], ["--epochs", "0"]),
@@ -35,6 +47,7 @@ TRAINING = [
     (["--optimizer", ""], ["--optimizer", "''"]),
     (["--schedule", "x"], ["--schedule", "'x'"]),
     (["--accelerator", "tpu9"], ["--accelerator", "tpu9"]),
+    *[(["--accelerator", name], ["--accelerator", name]) for name in ("gpu", "tpu", "hpu") if not _available(name)],
     (["--epochs", "abc"], ["--epochs", "abc"]),
     (["--lr", "fast"], ["--lr", "fast"]),
     (["--batch-size", "1.5"], ["--batch-size", "1.5"]),

@@ -116,7 +116,10 @@ def train_task(task: Task, config: TaskConfig, run_dir: str | Path, *, resume: b
     run_dir = Path(run_dir)
     worker = is_ddp_worker()
     if not resume:
+        from lstmkit.train.engine import check_accelerator
+
         task.check(config)  # before anything is read or written
+        check_accelerator(config.train)
         config = _portable_paths(config)
     with _writer_lock(run_dir, held=not worker):
         work_dir, config = _working_directory(task, config, run_dir, resume, force, worker)

@@ -19,7 +19,7 @@ from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from torch import nn
 from torch.utils.data import DataLoader
 
-from lstmkit.errors import RunDirectoryError, TrainingInterrupted
+from lstmkit.errors import RunDirectoryError, TrainingError, TrainingInterrupted
 from lstmkit.quiet import quiet
 from lstmkit.train.callbacks import AtomicCheckpointIO, EpochHistory, EpochLog
 from lstmkit.train.config import TrainConfig
@@ -40,6 +40,18 @@ class FitResult:
     seconds: float
     history: list[dict[str, float]] = field(default_factory=list)
     is_global_zero: bool = True
+
+
+def check_accelerator(config: TrainConfig) -> None:
+    """Refuse an accelerator this machine does not have, before a run reads or writes anything
+    (Lightning finds out only when training starts, after the run's files are written)."""
+    from lightning.pytorch.accelerators import AcceleratorRegistry
+
+    name = config.accelerator
+    candidates = {"auto": ("cpu",), "gpu": ("cuda", "mps")}.get(name, (name,))
+    known = AcceleratorRegistry.available_accelerators()
+    if not any(c in known and AcceleratorRegistry[c]["accelerator"].is_available() for c in candidates):
+        raise TrainingError(f"accelerator {name!r} is not available on this machine (--accelerator), try cpu")
 
 
 def last_checkpoint(run_dir: str | Path) -> Path:
