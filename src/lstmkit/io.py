@@ -20,6 +20,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
+from lstmkit.config_json import FieldError
 from lstmkit.errors import DataError, LstmkitError, RunDirectoryError
 
 __all__ = [
@@ -174,11 +175,15 @@ def parsing(path: str | Path, problem: str = "cannot be read back (damaged or ed
     missing or of another type fails deep inside them as a KeyError, TypeError or ValueError that says
     nothing of the file (and a size past what torch can index, as a RuntimeError; a config field's own
     check, as a DataError). A RunDirectoryError, which names its file already, passes through unchanged.
+    A value the config classes' type check refuses (:class:`~lstmkit.config_json.FieldError`) is named by
+    its field: ``{path} {problem}: train.epochs: expected int, got 2.5``.
     """
     try:
         yield
     except RunDirectoryError:
         raise
+    except FieldError as exc:
+        raise RunDirectoryError(f"{path} {problem}: {exc}") from None
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, RuntimeError) as exc:
         reason = f"no entry {exc}" if isinstance(exc, KeyError) else str(exc)
         raise RunDirectoryError(f"{path} {problem}: {reason}") from None

@@ -65,11 +65,17 @@ def read_run_config(run_dir: str | Path, task: str) -> dict[str, Any]:
     run_dir = Path(run_dir)
     config = _read_config(run_dir)
     found = config.get("task")
+    if not isinstance(found, str):
+        raise RunDirectoryError(f"{run_dir / CONFIG}: task: expected a task name such as {task!r}, got {found!r}")
     if found != task:
         raise RunDirectoryError(f"{run_dir} holds a {found!r} run, not a {task!r} run")
     version = config.get("format_version", 0)
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise RunDirectoryError(f"{run_dir / CONFIG}: format_version must be an int, got {version!r}")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+        raise RunDirectoryError(f"{run_dir / CONFIG}: format_version must be an int >= 0, got {version!r}")
+    for key in ("config", "model"):
+        if not isinstance(config.get(key), dict):
+            given = "nothing" if key not in config else repr(config[key])[:60]
+            raise RunDirectoryError(f"{run_dir / CONFIG}: {key}: expected an object of settings, got {given}")
     if version > FORMAT_VERSION:
         raise RunDirectoryError(
             f"{run_dir} was written in run format {version}, newer than this lstmkit reads ({FORMAT_VERSION}); "

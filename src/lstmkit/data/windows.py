@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lstmkit.config_json import check_value
+
 __all__ = [
     "Scaler",
     "seasonal_lags",
@@ -74,7 +76,9 @@ class Scaler:
 
     @classmethod
     def from_dict(cls, data: dict) -> Scaler:
-        return cls(tuple(data["mean"]), tuple(data["std"]), bool(data.get("log", False)))
+        floats = tuple[float, ...]
+        mean, std = check_value(data["mean"], floats, "mean"), check_value(data["std"], floats, "std")
+        return cls(mean, std, check_value(data.get("log", False), bool, "log"))
 
 
 def seasonal_lags(horizon: int, period: int) -> np.ndarray:

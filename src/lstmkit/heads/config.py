@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from typing import Any, TypeVar, get_type_hints
+from typing import Any, TypeVar
 
+from lstmkit.config_json import from_json
 from lstmkit.functional import DROPOUT_KINDS
 from lstmkit.heads._checks import check_choice, check_positive_int, check_probability
 from lstmkit.heads.pooling import POOLING_MODES
@@ -33,18 +34,9 @@ class _DictConfig:
 
     @classmethod
     def from_dict(cls: type[ConfigT], data: Mapping[str, Any]) -> ConfigT:
-        names = [field.name for field in dataclasses.fields(cls)]
-        unknown = sorted(set(data) - set(names))
-        if unknown:
-            raise ValueError(f"{cls.__name__} has no field(s) {unknown}; its fields are {names}")
-        hints = get_type_hints(cls)
-        values = {}
-        for name, value in data.items():
-            hint = hints[name]
-            if isinstance(value, Mapping) and isinstance(hint, type) and issubclass(hint, _DictConfig):
-                value = hint.from_dict(value)
-            values[name] = value
-        return cls(**values)
+        """The config ``to_dict`` gave, each value checked against its field's type; an unknown
+        field is refused (:func:`~lstmkit.config_json.from_json`)."""
+        return from_json(cls, data, ignore_unknown=False)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any
+
+from lstmkit.config_json import from_json
 
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
 ACCELERATORS = ("auto", "cpu", "gpu", "cuda", "mps", "tpu", "hpu")  # Lightning's names
@@ -70,21 +72,20 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> TrainConfig:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        """The config ``to_dict`` saved, each value checked against its field's type (keys this
+        version does not know are ignored)."""
+        return from_json(cls, data)
 
 
 class TaskConfig:
     """``to_dict``/``from_dict`` for a task's config dataclass whose ``train`` field is a
-    :class:`TrainConfig` (saved in ``config.json``). Keys a newer or older version wrote and this
-    one does not know are ignored."""
+    :class:`TrainConfig` (saved in ``config.json``). ``from_dict`` checks each value against its
+    field's type (:func:`~lstmkit.config_json.from_json`); keys a newer or older version wrote and
+    this one does not know are ignored, missing ones take the field's default."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]):
-        known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in data.items() if k in known}
-        values["train"] = TrainConfig.from_dict(values.get("train", {}))
-        return cls(**values)
+        return from_json(cls, data)

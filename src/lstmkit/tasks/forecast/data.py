@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from lstmkit.config_json import from_json
 from lstmkit.data.registry import find_dataset
 from lstmkit.data.series import TimeSeries, calendar_cycles, calendar_features, load_series_csv
 from lstmkit.data.windows import Scaler, backtest_origins, window_origins
@@ -67,7 +68,7 @@ class Layout:
         """The layout a run saved (older runs call ``fold_stride`` ``step``)."""
         values = {k: v for k, v in data.items() if k != "step"}
         values.setdefault("fold_stride", data.get("step"))
-        return cls(**{**values, "calendar": tuple(values["calendar"])})
+        return from_json(cls, values)
 
 
 def resolve_layout(config: ForecastConfig, series: TimeSeries) -> Layout:
