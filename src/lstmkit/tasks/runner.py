@@ -155,6 +155,11 @@ def _working_directory(task, config, run_dir: Path, resume: bool, force: bool, w
     partial = _partial(run_dir)
     if resume:
         work_dir = partial if partial.is_dir() else run_dir
+        if not (work_dir / CONFIG).is_file():  # killed before the run wrote its config, or never started
+            raise RunDirectoryError(
+                f"nothing to resume at {run_dir}: no run was started there, or it stopped before writing its "
+                "config; train without --resume (with --force if an unfinished .partial is left)"
+            )
         saved = read_run_config(work_dir, task.name)
         with parsing(work_dir / CONFIG):
             config = task.config_class.from_dict(saved["config"])
@@ -182,6 +187,8 @@ def _train(task: Task, config: TaskConfig, run_dir: Path, resume: bool, worker: 
 
     started = time.perf_counter()
     data = task.prepare(config, run_dir, resume)
+    if resume:
+        _check_resumable(task, config, data, run_dir)
     torch.manual_seed(config.train.seed)
     built = task.build(config, data)
     if not resume and not worker:
@@ -205,6 +212,18 @@ def _train(task: Task, config: TaskConfig, run_dir: Path, resume: bool, worker: 
     )
     write_metrics(run_dir, metrics)
     return metrics
+
+
+def _check_resumable(task: Task, config: TaskConfig, data: Any, run_dir: Path) -> None:
+    """Refuse to resume from a checkpoint that does not fit the model the saved config describes,
+    before that model is allocated: it is built on the meta device (no memory), so a damaged size
+    in ``config.json`` (10**12) is refused instead of asking for terabytes."""
+    from lstmkit.io import state_shapes
+    from lstmkit.train.engine import check_checkpoint, last_checkpoint
+
+    with torch.device("meta"), parsing(run_dir / CONFIG, "describes a model that cannot be built"):
+        skeleton = task.build(config, data).model
+    check_checkpoint(last_checkpoint(run_dir), state_shapes(skeleton))
 
 
 def _publish(work_dir: Path, run_dir: Path) -> None:

@@ -4,6 +4,7 @@ checkpoints, ``resume``, seeding, history and learning curves, DDP across proces
 from __future__ import annotations
 
 import importlib.util
+import pickle
 import signal
 import sys
 import threading
@@ -20,6 +21,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from lstmkit.errors import RunDirectoryError, TrainingError, TrainingInterrupted
+from lstmkit.io import check_shapes, state_shapes
 from lstmkit.quiet import quiet
 from lstmkit.train.callbacks import AtomicCheckpointIO, EpochHistory, EpochLog
 from lstmkit.train.config import TrainConfig
@@ -56,6 +58,33 @@ def check_accelerator(config: TrainConfig) -> None:
 
 def last_checkpoint(run_dir: str | Path) -> Path:
     return Path(run_dir) / CHECKPOINTS / "last.ckpt"
+
+
+def check_checkpoint(path: str | Path, model_shapes: dict[str, torch.Size]) -> None:
+    """Refuse a checkpoint that ``fit(resume=True)`` could not continue from, in one line naming
+    ``path``: missing (no epoch finished), unreadable (truncated, random bytes), not a training
+    checkpoint, or made for another model than the one of ``model_shapes`` (its state-dict shapes).
+
+    Read with ``weights_only`` (tensors and plain values only: a checkpoint can never run code).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise RunDirectoryError(
+            f"nothing to resume: no epoch had finished, so there is no checkpoint at {path}; "
+            "start the run over with --force instead of --resume"
+        )
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, pickle.UnpicklingError, EOFError, KeyError, ValueError, OSError):
+        raise RunDirectoryError(
+            f"cannot resume from {path}: not a readable checkpoint (truncated or overwritten?); "
+            "start the run over with --force"
+        ) from None
+    weights = state.get("state_dict") if isinstance(state, dict) else None
+    if not isinstance(weights, dict) or not all(isinstance(t, torch.Tensor) for t in weights.values()):
+        raise RunDirectoryError(f"cannot resume from {path}: it holds no model weights; start over with --force")
+    shapes = {name.removeprefix("model."): tuple(t.shape) for name, t in weights.items()}
+    check_shapes(path, shapes, model_shapes)
 
 
 # Lightning's start-up INFO lines (accelerators found, "Trainer.fit stopped") and warnings that do not
@@ -131,8 +160,8 @@ def fit(
     """
     run_dir = Path(run_dir)
     resume_from = last_checkpoint(run_dir)
-    if resume and not resume_from.is_file():
-        raise RunDirectoryError(f"cannot resume: no checkpoint at {resume_from}")
+    if resume:
+        check_checkpoint(resume_from, state_shapes(model))
     L.seed_everything(config.seed, workers=True, verbose=False)
     monitor = f"val_{config.monitor}"
     checkpoint = ModelCheckpoint(
