@@ -15,7 +15,7 @@ from cli_helpers import invoke, run_cli
 from lstmkit.data import DATASETS, DownloadError
 from lstmkit.data import bible as bible_module
 from lstmkit.data.bible import align_verses, bible_pairs, osis_to_text, parse_osis
-from lstmkit.data.pairs import Pairs, guess_columns, load_tatoeba, parse_pairs, prepare_pairs, read_pairs, split_pairs
+from lstmkit.data.pairs import Pairs, load_tatoeba, parse_pairs, prepare_pairs, read_pairs, split_pairs
 from lstmkit.errors import DataError
 from lstmkit.heads.decoding import beam_search, greedy_decode
 from lstmkit.heads.seq2seq import ATTENTIONS, Seq2Seq, Seq2SeqConfig
@@ -88,15 +88,6 @@ def test_prepare_pairs_orients_filters_and_deduplicates():
         prepare_pairs(pairs, "en", "fr")
     with pytest.raises(DataError, match="must differ"):
         prepare_pairs(pairs, "en", "en")
-
-
-def test_guess_columns_finds_the_chinese_side():
-    pairs = Pairs(("Hi.", "Run."), ("嗨。", "跑。"), ("", ""))
-    assert guess_columns(pairs, "zh", "en") == ("en", "zh")
-    assert guess_columns(pairs.swapped(), "zh", "en") == ("zh", "en")
-    assert guess_columns(Pairs(("Hi.",), ("Hola.",), ("",)), "en", "es") == ("en", "es")
-    with pytest.raises(DataError, match="unknown direction en->es: the second column of the data is Chinese"):
-        guess_columns(pairs, "en", "es")
 
 
 def test_split_keeps_every_translation_of_a_source_on_one_side():

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,7 +33,6 @@ __all__ = [
     "prepare_pairs",
     "split_pairs",
     "source_key",
-    "guess_columns",
     "load_tatoeba",
     "TATOEBA_URL",
 ]
@@ -137,32 +136,6 @@ def read_pairs(path: str | Path, languages: tuple[str, str] = ("", "")) -> Pairs
     pairs = parse_pairs(text.splitlines(), path.name, languages)
     report = PairReport(str(path), len(pairs), 0, 0, len(pairs))
     return Pairs(pairs.sources, pairs.targets, pairs.attributions, languages, report)
-
-
-def _cjk_share(texts: Sequence[str]) -> float:
-    sample = "".join(texts[:500])
-    return sum("\u4e00" <= ch <= "\u9fff" for ch in sample) / max(len(sample), 1)
-
-
-def guess_columns(pairs: Pairs, src: str, tgt: str) -> tuple[str, str]:
-    """The languages of a file's two columns when the file does not say.
-
-    The column that is mostly CJK characters is ``"zh"`` and the other is the other side of
-    ``src``/``tgt``; a Chinese column that neither ``src`` nor ``tgt`` names is an unknown direction.
-    Without a Chinese column the columns are taken in file order as ``(src, tgt)``.
-    """
-    shares = (_cjk_share(pairs.sources), _cjk_share(pairs.targets))
-    chinese = [i for i, share in enumerate(shares) if share > 0.3]
-    if len(chinese) != 1:
-        return (src, tgt)
-    if "zh" not in (src, tgt) or src == tgt:
-        column = ("first", "second")[chinese[0]]
-        raise DataError(
-            f"unknown direction {src}->{tgt}: the {column} column of the data is Chinese (zh); "
-            "pass --columns to name the file's languages"
-        )
-    other = tgt if src == "zh" else src
-    return ("zh", other) if chinese[0] == 0 else (other, "zh")
 
 
 def source_key(text: str) -> str:

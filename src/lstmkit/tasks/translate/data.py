@@ -4,6 +4,7 @@ pairs within ``max_pair_tokens``, and the batches (bucketed by length) the model
 from __future__ import annotations
 
 import functools
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +13,8 @@ from torch import Tensor
 from torch.utils.data import DataLoader
 
 from lstmkit.data import BucketBatchSampler, Vocab, pad_sequences
-from lstmkit.data.pairs import Pairs, guess_columns, prepare_pairs, read_pairs, split_pairs
+from lstmkit.data.languages import orient_columns
+from lstmkit.data.pairs import Pairs, prepare_pairs, read_pairs, split_pairs
 from lstmkit.data.registry import find_dataset
 from lstmkit.errors import DataError
 from lstmkit.runs import VOCAB
@@ -32,26 +34,38 @@ def _parse_columns(columns: str) -> tuple[str, str]:
     return parts[0], parts[1]
 
 
-def _file_columns(pairs: Pairs, config: TranslateConfig) -> Pairs:
-    """``pairs`` read from a file, its two languages named by ``config.columns`` or guessed."""
-    columns = _parse_columns(config.columns) if config.columns else guess_columns(pairs, config.src, config.tgt)
-    return Pairs(pairs.sources, pairs.targets, pairs.attributions, columns, pairs.report)
+def _file_columns(pairs: Pairs, config: TranslateConfig) -> tuple[Pairs, str]:
+    """``pairs`` read from a file with its two languages named by ``config.columns`` or, without it,
+    by the language evidence of each column (:func:`~lstmkit.data.languages.orient_columns`, which
+    asks for ``--columns`` when the evidence is unclear); and how the columns were named."""
+    if config.columns:
+        columns, how = _parse_columns(config.columns), "--columns"
+    else:
+        columns, how = orient_columns(pairs.sources, pairs.targets, config.src, config.tgt)
+    return Pairs(pairs.sources, pairs.targets, pairs.attributions, columns, pairs.report), how
 
 
 def read_file_pairs(path: Path, config: TranslateConfig) -> Pairs:
     """The pairs of a TSV file, oriented ``config.src -> config.tgt`` and de-duplicated."""
-    return prepare_pairs(_file_columns(read_pairs(path), config), config.src, config.tgt)
+    return prepare_pairs(_file_columns(read_pairs(path), config)[0], config.src, config.tgt)
 
 
-def load_pairs(config: TranslateConfig) -> tuple[Pairs, str]:
-    """All pairs of ``config.data`` oriented ``src -> tgt`` and de-duplicated, and the data's name."""
+def load_pairs(config: TranslateConfig) -> tuple[Pairs, str, dict[str, str]]:
+    """All pairs of ``config.data`` oriented ``src -> tgt`` and de-duplicated, the data's name, and
+    its ``columns``: the languages of the first and second column and what named them (``"by"``:
+    ``"--columns"``, ``"data set"``, ``"file order"`` or ``"swapped"``, when the language evidence
+    showed the file holds ``tgt`` first)."""
     found = find_dataset(config.data, NAME, ("a TSV file", "a translation data set"))
     if isinstance(found, Path):
-        return read_file_pairs(found, config), found.name
-    pairs = found.loader()
-    if config.columns:
-        pairs = Pairs(pairs.sources, pairs.targets, pairs.attributions, _parse_columns(config.columns), pairs.report)
-    return prepare_pairs(pairs, config.src, config.tgt), found.name
+        pairs, how = _file_columns(read_pairs(found), config)
+        name = found.name
+    else:
+        pairs, how, name = found.loader(), "data set", found.name
+        if config.columns:
+            columns = _parse_columns(config.columns)
+            pairs, how = Pairs(pairs.sources, pairs.targets, pairs.attributions, columns, pairs.report), "--columns"
+    columns = {"first": pairs.languages[0], "second": pairs.languages[1], "by": how}
+    return prepare_pairs(pairs, config.src, config.tgt), name, columns
 
 
 def _within_pair_tokens(pairs: Pairs, source: SideEncoder, target: SideEncoder, limit: int) -> Pairs:
@@ -71,6 +85,7 @@ class TranslateData:
     source: SideEncoder
     target: SideEncoder
     parts: dict[str, Pairs]
+    columns: dict[str, str]
 
     def encoded(self, part: str) -> tuple[list[list[int]], list[list[int]]]:
         """``(source ids, target ids)`` of the pairs of ``part``."""
@@ -81,7 +96,15 @@ class TranslateData:
 def prepare_data(config: TranslateConfig, run_dir: Path, resume: bool) -> TranslateData:
     """Split ``config.data`` by source; build both vocabularies on the training part (on ``resume``,
     read them back from the run's ``vocab.json``); keep the pairs within ``max_pair_tokens``."""
-    pairs, name = load_pairs(config)
+    pairs, name, columns = load_pairs(config)
+    if columns["by"] == "swapped" and not resume:  # never in silence: the file is read against its order
+        print(
+            f"note: {name} holds {columns['first']} in its first column and {columns['second']} in its second "
+            f"(by their script and stop words): training {config.src}->{config.tgt} from the second column to "
+            "the first; pass --columns to name them yourself",
+            file=sys.stderr,
+            flush=True,
+        )
     if config.max_pairs is not None:
         pairs = pairs.subset(range(min(config.max_pairs, len(pairs))))
     split = split_pairs(pairs)
@@ -97,7 +120,7 @@ def prepare_data(config: TranslateConfig, run_dir: Path, resume: bool) -> Transl
     for part, kept in parts.items():
         if len(kept) == 0:
             raise DataError(f"{name}: no {part} pair has at most {config.max_pair_tokens} tokens per side")
-    return TranslateData(name, source, target, parts)
+    return TranslateData(name, source, target, parts, columns)
 
 
 class PairDataset(torch.utils.data.Dataset):

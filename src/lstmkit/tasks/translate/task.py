@@ -63,6 +63,7 @@ class TranslateTask(Task):
             "data": {
                 "name": data.name,
                 "direction": f"{config.src}-{config.tgt}",
+                "columns": data.columns,
                 **{part: len(pairs) for part, pairs in data.parts.items()},
             },
             "model": {
