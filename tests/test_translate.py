@@ -452,3 +452,40 @@ def test_resuming_a_finished_run_keeps_its_config_vocabularies_and_scores(traine
     resumed = translate.train(_config(data, min_freq=5), run, resume=True)
     assert (run / "vocab.json").read_text(encoding="utf-8") == vocab
     assert resumed.metrics["model"]["greedy"] == result.metrics["model"]["greedy"]
+
+
+def _write_anki_en_fr(path: Path, n: int = 160, seed: int = 0) -> Path:
+    """The anki/Tatoeba layout: English first, French second, the attribution third."""
+    rng = random.Random(seed)
+    subjects = {"I": "Je", "You": "Tu", "He": "Il", "We": "Nous"}
+    verbs = {"see": "vois", "like": "aime", "want": "veux"}
+    objects = {"the dog": "le chien", "the cats": "les chats", "the tea": "le thé"}
+    lines = []
+    for i in range(n):
+        subject, verb, obj = rng.choice(list(subjects)), rng.choice(list(verbs)), rng.choice(list(objects))
+        english, french = f"{subject} {verb} {obj}.", f"{subjects[subject]} {verbs[verb]} {objects[obj]}."
+        lines.append(f"{english} {i}\t{french} {i}\tCC-BY 2.0 (France) Attribution: tatoeba.org #{i} (test)\n")
+    path.write_text("".join(lines), encoding="utf-8")
+    return path
+
+
+def test_an_anki_file_trained_fr_to_en_is_read_the_other_way_and_says_so(tmp_path, capsys):
+    data = _write_anki_en_fr(tmp_path / "fra.txt")
+    config = _config(data, src="fr", tgt="en", epochs=1, embedding_dim=8, hidden_size=8, beam_size=1)
+    translate.train(config, tmp_path / "run")
+    note = [line for line in capsys.readouterr().err.splitlines() if line.startswith("note:")]
+    assert len(note) == 1 and "fra.txt holds en in its first column and fr in its second" in note[0]
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["data"]["columns"] == {"first": "en", "second": "fr", "by": "swapped"}
+    first_test_source = (tmp_path / "run" / "test_pairs.tsv").read_text(encoding="utf-8").split("\t")[0]
+    assert first_test_source.split()[0] in ("Je", "Tu", "Il", "Nous")  # the model reads French
+
+
+def test_columns_the_evidence_cannot_tell_apart_ask_for_columns(tmp_path):
+    data = tmp_path / "pairs.tsv"
+    data.write_text("".join(f"Hola {i}.\tHi {i}.\n" for i in range(60)), encoding="utf-8")
+    out = invoke("train", "translate", "--data", data, "--src", "es", "--tgt", "en", "--out", tmp_path / "run")
+    lines = out.stderr.strip().splitlines()
+    assert out.exit_code == 2 and len(lines) == 1, out.stderr
+    assert "cannot tell which column" in lines[0] and "--columns es,en" in lines[0]
+    assert not (tmp_path / "run").exists() and not (tmp_path / ".run.partial").exists()
