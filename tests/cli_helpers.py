@@ -26,3 +26,12 @@ def invoke(*args, stdin=None):
     from lstmkit.cli import app
 
     return CliRunner().invoke(app, [str(a) for a in args], input=stdin, env={"COLUMNS": "400"})
+
+
+def start_cli(*args):
+    """The real entry point started in a new process and left running (to signal it or race it),
+    its output captured as text; same environment as :func:`run_cli`."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}
+    return subprocess.Popen(
+        LSTMKIT + [str(a) for a in args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )

@@ -163,12 +163,10 @@ def test_cli_two_process_ddp_trains_evaluates_and_generates(tmp_path):
 
 
 def test_ctrl_c_stops_with_a_message_and_exit_130_and_the_run_resumes(tmp_path):
-    import os
     import signal
-    import subprocess
     import time
 
-    from cli_helpers import LSTMKIT, run_cli
+    from cli_helpers import run_cli, start_cli
 
     text = tmp_path / "text.txt"
     text.write_text("and it was so. " * 12000, encoding="utf-8")
@@ -177,10 +175,7 @@ def test_ctrl_c_stops_with_a_message_and_exit_130_and_the_run_resumes(tmp_path):
         "train", "lm", "--data", text, "--out", run, "--epochs", "4", "--hidden-size", "16", "--embedding-dim", "16",
         "--sequence-length", "32", "--max-chars", "0", "--no-progress", "--patience", "0",
     ]  # fmt: skip
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}
-    process = subprocess.Popen(
-        LSTMKIT + [str(a) for a in args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
-    )
+    process = start_cli(*args)
     log = tmp_path / ".run.partial" / "train.log"
     deadline = time.monotonic() + 120
     while not (log.is_file() and log.read_text(encoding="utf-8").strip()) and time.monotonic() < deadline:
@@ -191,6 +186,7 @@ def test_ctrl_c_stops_with_a_message_and_exit_130_and_the_run_resumes(tmp_path):
     last = stderr.strip().splitlines()[-1]
     assert last.startswith("error: training interrupted; the checkpoint of epoch") and "--resume" in last
     assert not run.exists()  # an interrupted run is never published half-done
+    assert (tmp_path / ".run.partial" / "checkpoints" / "last.ckpt").is_file()  # kept, as the message says
     resumed = run_cli(*args, "--resume")  # the saved config is used: the remaining epochs
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert json.loads((run / "metrics.json").read_text(encoding="utf-8"))["epochs"] >= 1
