@@ -182,9 +182,9 @@ def _nan_weights(run: Path) -> None:
 
 # (case id, damage, the words the one-line error must hold)
 CONFIG_DAMAGE = [
-    ("format_version_string", _set("format_version", "1"), "format_version: expected an int >= 0, got '1'"),
-    ("format_version_null", _set("format_version", None), "format_version: expected an int >= 0, got None"),
-    ("format_version_bool", _set("format_version", True), "format_version: expected an int >= 0, got True"),
+    ("format_version_string", _set("format_version", "1"), "format_version must be an int >= 0, got '1'"),
+    ("format_version_null", _set("format_version", None), "format_version must be an int >= 0, got None"),
+    ("format_version_bool", _set("format_version", True), "format_version must be an int >= 0, got True"),
     ("format_version_newer", _set("format_version", 99), "newer than this lstmkit reads"),
     ("task_missing", _drop("task"), "task: expected a task name"),
     ("task_number", _set("task", 3), "task: expected a task name"),
@@ -208,12 +208,12 @@ CONFIG_DAMAGE = [
     ("hidden_size_other", _model_field("hidden_size", 12), "the model expects"),
     ("dropout_string", _model_field("dropout", "lots"), "dropout: expected float, got 'lots'"),
     ("dropout_out_of_range", _model_field("dropout", 2.0), "dropout"),
-    ("model_unknown_field", _edit_config(lambda saved: saved["model"].update(gates=5)), "model.gates: "),
+    ("model_unknown_field", _edit_config(lambda saved: saved["model"].update(gates=5)), "gates: "),
     ("cell_unknown", _model_field("cell", "lstmx"), "lstmx"),
-    ("train_epochs_float", _config_field("train.epochs", 2.5), "config.train.epochs: expected int, got 2.5"),
-    ("train_a_string", _config_field("train", "fast"), "config.train: expected TrainConfig, got 'fast'"),
+    ("train_epochs_float", _config_field("train.epochs", 2.5), "train.epochs: expected int, got 2.5"),
+    ("train_a_string", _config_field("train", "fast"), "train: expected TrainConfig, got 'fast'"),
     ("train_lr_negative", _config_field("train.lr", -1), "lr must be a positive number"),
-    ("config_hidden_size_bool", _config_field("hidden_size", False), "config.hidden_size: expected int, got False"),
+    ("config_hidden_size_bool", _config_field("hidden_size", False), "hidden_size: expected int, got False"),
     ("config_dropout_too_big", _config_field("dropout", 3.0), "dropout"),
 ]
 
@@ -307,7 +307,7 @@ RESUME_DAMAGE = [
     ),  # fmt: skip
     ("checkpoint_removed", _remove("checkpoints/last.ckpt"), "nothing to resume"),
     ("config_a_list", _edit_config(lambda saved: [saved]), "expected a JSON object"),
-    ("config_epochs_string", _config_field("train.epochs", "many"), "config.train.epochs: expected int"),
+    ("config_epochs_string", _config_field("train.epochs", "many"), "train.epochs: expected int"),
     ("config_hidden_size_absurd", _config_field("hidden_size", 10**12), "config.json"),
 ]
 
