@@ -193,7 +193,7 @@ def _set(path: tuple, value):
     "task, name, edit, message",
     [
         ("lm", "config.json", lambda doc: [doc], r"config.json: expected a JSON object, got a list"),
-        ("lm", "config.json", _set(("format_version",), [1]), r"format_version must be an int, got \[1\]"),
+        ("lm", "config.json", _set(("format_version",), [1]), r"format_version must be an int >= 0, got \[1\]"),
         ("lm", "vocab.json", _set(("tokens",), ...), r"vocab.json cannot be read back .*: no entry 'tokens'"),
         ("forecast", "scalers.json", _set(("covariates",), ...), r"scalers.json cannot be read back .*'covariates'"),
         ("lm", "metrics.json", lambda doc: [doc], r"metrics.json cannot be read back .*'list' object has no attribute"),
