@@ -1,7 +1,7 @@
 """Damaged run directories, through the command line: every damage is one line ``error: ...``, exit
 code 2, no traceback, and nothing written into the run.
 
-One tiny finished run per task is trained once for the module; each case copies it, damages the copy
+One tiny finished run per task is trained once per session; each case copies it, damages the copy
 (a field of ``config.json`` of the wrong type or out of range, a JSON list, a missing section, a
 damaged vocabulary, weights or checkpoint) and runs the command a user would (``generate``,
 ``predict``, ``translate``, ``forecast``, ``evaluate``, ``train --resume``).
@@ -19,68 +19,14 @@ from pathlib import Path
 import pytest
 from cli_helpers import invoke
 
-from lstmkit.train.config import TrainConfig
-
 TASKS = ("lm", "sentiment", "translate", "forecast")
-SMALL = {"epochs": 1, "patience": None, "progress": False}
-
-
-def _train_lm(root: Path) -> Path:
-    from lstmkit.tasks import lm
-
-    (root / "text.txt").write_text("the lord said unto moses, go down. " * 60, encoding="utf-8")
-    train = TrainConfig(batch_size=16, monitor="loss", monitor_mode="min", **SMALL)
-    config = lm.LMConfig(data=str(root / "text.txt"), max_chars=None, sequence_length=16, embedding_dim=8,
-                         hidden_size=8, train=train)  # fmt: skip
-    return lm.train(config, root / "run").run_dir
-
-
-def _train_sentiment(root: Path) -> Path:
-    from test_sentiment import _small_config, _write_reviews
-
-    from lstmkit.tasks import sentiment
-
-    config = _small_config(_write_reviews(root / "reviews.csv", n=80), epochs=1, embedding_dim=8, hidden_size=8)
-    return sentiment.train(config, root / "run").run_dir
-
-
-def _train_translate(root: Path) -> Path:
-    from test_translate import _config, _write_pairs
-
-    from lstmkit.tasks import translate
-
-    config = _config(_write_pairs(root / "pairs.tsv", n=120), epochs=1, embedding_dim=8, hidden_size=8, beam_size=1)
-    return translate.train(config, root / "run").run_dir
-
-
-def _train_forecast(root: Path) -> Path:
-    from test_forecast import _config, _frame, _write
-
-    from lstmkit.tasks import forecast
-
-    config = _config(_write(root / "load.csv", _frame()), epochs=1, max_windows=32, baselines=False)
-    return forecast.train(config, root / "run").run_dir
-
-
-TRAINERS = {"lm": _train_lm, "sentiment": _train_sentiment, "translate": _train_translate, "forecast": _train_forecast}
-
-
-class _Runs(dict):
-    """task -> its finished run, trained the first time a case asks for it."""
-
-    def __init__(self, factory) -> None:
-        super().__init__()
-        self.factory = factory
-
-    def __missing__(self, task: str) -> Path:
-        self[task] = TRAINERS[task](self.factory.mktemp(task))
-        return self[task]
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory) -> dict[str, Path]:
-    """One finished run per task, trained once for the module: the cases copy it before damaging it."""
-    return _Runs(tmp_path_factory)
+def runs(request) -> dict[str, Path]:
+    """One finished run per task (the suite's tiny runs, tests/conftest.py): the cases copy it before
+    damaging it."""
+    return {task: request.getfixturevalue(f"{task}_run") for task in TASKS}
 
 
 # The command that loads each task's run, as a user would.

@@ -13,8 +13,8 @@ import json
 
 import pytest
 from cli_helpers import invoke, run_cli
-from conftest import lm_text, pair_lines, review_rows, series_lines
 from probe import assert_refused, snapshot
+from tiny_data import lm_text, pair_lines, review_rows, series_lines
 
 MISSING, FOLDER = object(), object()
 GBK = "这个东西很好,positive\n".encode("gbk")

@@ -1,6 +1,6 @@
 """Properties of the run-directory loaders (hypothesis): a damaged file loads or raises lstmkit's own error.
 
-One tiny run of each task is trained once; each case copies it, replaces one of the files a user
+One tiny run of each task is trained once per session; each case copies it, replaces one of the files a user
 can hand to ``load_run`` (``config.json``, ``vocab.json``/``scalers.json``, ``metrics.json``, the
 safetensors weights) with random bytes, a cut or overwritten copy, or its JSON with one entry
 deleted or replaced, and loads it. A KeyError, TypeError or AttributeError from inside is a defect.
@@ -8,9 +8,7 @@ deleted or replaced, and loads it. A KeyError, TypeError or AttributeError from 
 
 import json
 import shutil
-import warnings
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
@@ -18,52 +16,8 @@ from repeatable import repeatable
 
 from lstmkit.errors import LstmkitError, RunDirectoryError
 from lstmkit.io import read_json
-from lstmkit.tasks import forecast, lm, sentiment, translate
 from lstmkit.tasks.runner import load_run
-from lstmkit.train import TrainConfig
 
-TRAIN = TrainConfig(epochs=1, batch_size=16, patience=None, monitor="loss", monitor_mode="min", progress=False)
-
-
-def _train_sentiment(root):
-    rows = "".join(
-        f"{'good nice' if i % 2 else 'bad awful'} thing {i},{'pos' if i % 2 else 'neg'}\n" for i in range(40)
-    )
-    (root / "reviews.csv").write_text("text,label\n" + rows, encoding="utf-8")
-    config = sentiment.SentimentConfig(
-        data=str(root / "reviews.csv"), embedding_dim=4, hidden_size=4, baselines=False, min_freq=1, train=TRAIN
-    )
-    sentiment.train(config, root / "sentiment")
-
-
-def _train_lm(root):
-    (root / "text.txt").write_text("the quick brown fox jumps over the lazy dog\n" * 40, encoding="utf-8")
-    config = lm.LMConfig(data=str(root / "text.txt"), sequence_length=8, embedding_dim=4, hidden_size=4, train=TRAIN)
-    lm.train(config, root / "lm")
-
-
-def _train_translate(root):
-    (root / "pairs.tsv").write_text("".join(f"I see cat {i}.\t我看猫{i}。\n" for i in range(60)), encoding="utf-8")
-    config = translate.TranslateConfig(
-        data=str(root / "pairs.tsv"), src="en", tgt="zh", embedding_dim=4, hidden_size=4, min_freq=1, beam_size=1,
-        train=TRAIN,
-    )  # fmt: skip
-    translate.train(config, root / "translate")
-
-
-def _train_forecast(root):
-    hours = np.arange(24 * 8)
-    stamps = np.datetime64("2021-03-01T00:00") + hours.astype("timedelta64[h]")
-    rows = "".join(f"{s},{50 + 8 * np.sin(2 * np.pi * h / 24):.3f}\n" for h, s in zip(hours, stamps.astype(str)))
-    (root / "series.csv").write_text("date,load\n" + rows, encoding="utf-8")
-    config = forecast.ForecastConfig(
-        data=str(root / "series.csv"), targets=("load",), horizon=6, lookback=24, folds=1, fold_stride=6,
-        hidden_size=4, max_windows=32, train=TRAIN,
-    )  # fmt: skip
-    forecast.train(config, root / "forecast")
-
-
-TRAINERS = {"sentiment": _train_sentiment, "lm": _train_lm, "translate": _train_translate, "forecast": _train_forecast}
 # The files each task's loader reads (metrics.json: the language model's evaluate reads its baselines).
 FILES = {
     "sentiment": ("config.json", "vocab.json", "model.safetensors"),
@@ -74,14 +28,9 @@ FILES = {
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    """Task -> a finished tiny run directory of it."""
-    root = tmp_path_factory.mktemp("runs")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # no CJK font for the attention plot, and the like
-        for train in TRAINERS.values():
-            train(root)
-    return {task: root / task for task in TRAINERS}
+def runs(request):
+    """Task -> a finished tiny run directory of it (the suite's, tests/conftest.py)."""
+    return {task: request.getfixturevalue(f"{task}_run") for task in FILES}
 
 
 # -- damaged files ------------------------------------------------------------------------------------

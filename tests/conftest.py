@@ -1,0 +1,72 @@
+"""Fixtures shared by the whole suite: one tiny finished run per task, trained once per session (in
+seconds) for the tests that use a run. Tests that damage a run copy it first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tiny_data import write_pairs, write_reviews, write_series, write_text
+
+
+def _train(**config):
+    from lstmkit.train import TrainConfig
+
+    return TrainConfig(epochs=1, batch_size=16, lr=0.01, patience=None, progress=False, **config)
+
+
+_LOSS = {"monitor": "loss", "monitor_mode": "min"}
+
+
+@pytest.fixture(scope="session")
+def lm_run(tmp_path_factory) -> Path:
+    from lstmkit.tasks import lm
+
+    root = tmp_path_factory.mktemp("tiny-lm")
+    config = lm.LMConfig(
+        data=str(write_text(root / "text.txt")), sequence_length=16, embedding_dim=8, hidden_size=8,
+        max_chars=None, train=_train(**_LOSS),
+    )  # fmt: skip
+    return lm.train(config, root / "run").run_dir
+
+
+@pytest.fixture(scope="session")
+def sentiment_run(tmp_path_factory) -> Path:
+    from lstmkit.tasks import sentiment
+
+    root = tmp_path_factory.mktemp("tiny-sentiment")
+    config = sentiment.SentimentConfig(
+        data=str(write_reviews(root / "reviews.csv")), embedding_dim=8, hidden_size=8, min_freq=1,
+        baselines=False, train=_train(),
+    )  # fmt: skip
+    return sentiment.train(config, root / "run").run_dir
+
+
+@pytest.fixture(scope="session")
+def translate_run(tmp_path_factory) -> Path:
+    from lstmkit.tasks import translate
+
+    root = tmp_path_factory.mktemp("tiny-translate")
+    config = translate.TranslateConfig(
+        data=str(write_pairs(root / "pairs.tsv")), src="en", tgt="zh", embedding_dim=8, hidden_size=8,
+        min_freq=1, beam_size=2, max_pair_tokens=8, train=_train(**_LOSS),
+    )  # fmt: skip
+    return translate.train(config, root / "run").run_dir
+
+
+@pytest.fixture(scope="session")
+def forecast_run(tmp_path_factory) -> Path:
+    from lstmkit.tasks import forecast
+
+    root = tmp_path_factory.mktemp("tiny-forecast")
+    config = forecast.ForecastConfig(
+        data=str(write_series(root / "load.csv")), targets=("load",), horizon=6, lookback=24,
+        folds=2, fold_stride=6, hidden_size=8, max_windows=64, baselines=False, train=_train(**_LOSS),
+    )  # fmt: skip
+    return forecast.train(config, root / "run").run_dir
+
+
+@pytest.fixture
+def run_of(request):
+    """``run_of("lm")``: the session's tiny run of that task."""
+    return lambda task: request.getfixturevalue(f"{task}_run")
