@@ -176,9 +176,9 @@ def test_ctrl_c_stops_with_a_message_and_exit_130_and_the_run_resumes(tmp_path):
         "--sequence-length", "32", "--max-chars", "0", "--no-progress", "--patience", "0",
     ]  # fmt: skip
     process = start_cli(*args)
-    log = tmp_path / ".run.partial" / "train.log"
-    deadline = time.monotonic() + 120
-    while not (log.is_file() and log.read_text(encoding="utf-8").strip()) and time.monotonic() < deadline:
+    checkpoint = tmp_path / ".run.partial" / "checkpoints" / "last.ckpt"
+    deadline = time.monotonic() + 180  # the first epoch's checkpoint (train.log's line comes before it)
+    while not checkpoint.is_file() and time.monotonic() < deadline:
         time.sleep(0.2)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
