@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import pytest
 import torch
+from cli_helpers import invoke
+from probes.conftest import lm_run, sentiment_run  # noqa: F401  (the session's tiny runs, trained once)
 
 import lstmkit
 from lstmkit.export import ExportError, export_layer, require_onnx
+from lstmkit.export.tasks import export_run, metadata_path
+from lstmkit.io import read_json
+from lstmkit.tasks.runner import load_run
 
 ort = pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")
@@ -76,3 +81,61 @@ def test_options_onnx_cannot_express_are_refused_by_name(tmp_path, layer, option
 def test_missing_package_is_named():
     with pytest.raises(ExportError, match="'no_such_onnx_package'.*lstmkit\\[export\\]"):
         require_onnx("no_such_onnx_package")
+
+
+TEXTS = ["很好这个东西", "太差", "我们买了一天用手机书质量服务快递价格推荐", "失望了"]  # mixed lengths
+
+
+def test_sentiment_run_matches_predict_proba(tmp_path, sentiment_run):  # noqa: F811
+    exported = export_run(sentiment_run, tmp_path / "sentiment.onnx")
+    run = load_run(sentiment_run)
+    ids = run.text_encoder.encode(TEXTS)
+    pad = read_json(exported.metadata)["preprocessing"]["padding_id"]
+    tokens = torch.tensor([row + [pad] * (max(map(len, ids)) - len(row)) for row in ids])
+    (probabilities,) = run_onnx(exported.path, {"tokens": tokens, "lengths": torch.tensor([len(r) for r in ids])})
+    want = torch.from_numpy(run.predict_proba(TEXTS))
+    assert len(set(map(len, ids))) > 2
+    assert float((probabilities.double() - want).abs().max()) < TOLERANCE
+    metadata = read_json(exported.metadata)
+    assert metadata["labels"] == run.labels and [i["name"] for i in metadata["inputs"]] == ["tokens", "lengths"]
+    assert metadata["preprocessing"]["vocabulary"] == list(run.text_encoder.vocab.tokens)
+
+
+def test_lm_run_steps_reproduce_greedy_generate(tmp_path, lm_run):  # noqa: F811
+    exported = export_run(lm_run, tmp_path / "lm.onnx")
+    run = load_run(lm_run)
+    metadata = read_json(exported.metadata)
+    vocab, banned = metadata["preprocessing"]["vocabulary"], metadata["preprocessing"]["never_sample_ids"]
+    prime = "the lord"
+    states = {i["name"]: torch.zeros([1 if d == "batch" else d for d in i["shape"]]) for i in metadata["inputs"][1:]}
+    tokens = torch.tensor([[vocab.index(ch) for ch in prime]])
+    text = prime
+    for _ in range(12):  # the prime at once, then one character per step, the state fed back
+        logits, *new_states = run_onnx(exported.path, {"tokens": tokens, **states})
+        states = dict(zip(states, new_states))
+        scores = logits[0, -1].clone()
+        scores[banned] = float("-inf")
+        token = int(scores.argmax())
+        text += vocab[token]
+        tokens = torch.tensor([[token]])
+    assert text == run.generate(prime, temperature=0, chars=12)
+
+
+def test_export_refuses_existing_file_and_unknown_format(tmp_path, lm_run):  # noqa: F811
+    out = tmp_path / "lm.onnx"
+    out.write_text("keep me")
+    with pytest.raises(ExportError, match="--out .*exists.*--force"):
+        export_run(lm_run, out)
+    assert out.read_text() == "keep me" and not metadata_path(out).exists()
+    with pytest.raises(ExportError, match="--format must be one of"):
+        export_run(lm_run, out, fmt="tflite")
+    assert export_run(lm_run, out, force=True).path.stat().st_size > 1000
+
+
+def test_cli_exports_a_run_and_says_what_it_wrote(tmp_path, sentiment_run):  # noqa: F811
+    out = tmp_path / "model.onnx"
+    result = invoke("export", str(sentiment_run), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert str(out) in result.output and out.exists() and metadata_path(out).exists()
+    again = invoke("export", str(sentiment_run), "--out", str(out))
+    assert again.exit_code == 2 and again.output.count("\n") == 1 and "--force" in again.output

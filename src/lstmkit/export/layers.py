@@ -222,7 +222,9 @@ def export_onnx(
     def write(partial: Path) -> None:
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore", DeprecationWarning)
-            warnings.filterwarnings("ignore", message=".*(TorchScript|batch_size other than 1).*")
+            # The layers' and heads' argument checks read values while tracing; the exported graph has no checks.
+            warnings.simplefilter("ignore", torch.jit.TracerWarning)
+            warnings.filterwarnings("ignore", message=".*(TorchScript|batch_size other than 1|advanced indexing).*")
             torch.onnx.export(
                 module, args, str(partial), dynamo=False, opset_version=OPSET, input_names=input_names,
                 output_names=output_names, dynamic_axes=dynamic_axes,

@@ -1,0 +1,174 @@
+"""Export of a trained run's model to ONNX, with a JSON beside the file saying how to feed it.
+
+Supported: ``sentiment`` (token ids + lengths -> class probabilities of the recurrent network) and
+``lm`` (token ids + state -> next-character logits + state, one step or a whole prime at once). What a
+file cannot hold is said, not hidden: a fused sentiment run's TF-IDF model stays in Python, so its
+JSON gives the fusion rule and the exported probabilities are the recurrent network's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from lstmkit.export.layers import OPSET, ExportError, export_onnx, require_onnx
+from lstmkit.io import check_output_file, write_json
+
+__all__ = ["FORMATS", "EXPORTED_TASKS", "Exported", "export_run", "metadata_path"]
+
+FORMATS = ("onnx",)
+EXPORTED_TASKS = ("sentiment", "lm")
+
+
+@dataclass(frozen=True)
+class Exported:
+    """What :func:`export_run` wrote: the model file, the JSON beside it, and notes for the user."""
+
+    path: Path
+    metadata: Path
+    notes: tuple[str, ...] = ()
+
+
+def metadata_path(path: str | Path) -> Path:
+    """The JSON beside an exported file: ``model.onnx`` -> ``model.onnx.json``."""
+    path = Path(path)
+    return path.with_name(path.name + ".json")
+
+
+def _tensor(name: str, dtype: str, shape: list[str | int], meaning: str) -> dict[str, Any]:
+    return {"name": name, "dtype": dtype, "shape": shape, "meaning": meaning}
+
+
+class _Probabilities(nn.Module):
+    """A classifier's ``softmax(logits)``: what ``predict_proba`` returns, in one graph."""
+
+    def __init__(self, classifier: nn.Module) -> None:
+        super().__init__()
+        self.classifier = classifier
+
+    def forward(self, tokens, lengths):
+        return torch.softmax(self.classifier(tokens, lengths), dim=-1)
+
+
+class _LanguageModelStep(nn.Module):
+    """A language model over ``tokens (B, T)`` from a given state: logits ``(B, T, V)`` and the new state."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+        self.cell_kind = model.encoder.rnn.cell_kind  # read before export wraps the layer
+
+    def forward(self, tokens, *states):
+        kind = self.cell_kind
+        logits, state = self.model(tokens, state=kind.as_hx(states))
+        return (logits, *kind.as_states(state))
+
+
+def _state_tensors(layer, batch: int) -> tuple[list[torch.Tensor], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Zero example states of ``layer`` and the JSON entries of the state inputs and outputs."""
+    shapes = layer._state_shapes(batch)
+    names = ["h", "c"][: len(shapes)]
+    meaning = "the recurrent state (zeros to start; feed back the returned one)"
+    inputs = [_tensor(f"{n}0", "float32", [shape[0], "batch", shape[2]], meaning) for n, shape in zip(names, shapes)]
+    outputs = [
+        _tensor(f"{n}_n", "float32", [shape[0], "batch", shape[2]], "the new state") for n, shape in zip(names, shapes)
+    ]
+    return [torch.zeros(s) for s in shapes], inputs, outputs
+
+
+def _sentiment(run, path: Path) -> tuple[dict[str, Any], list[str]]:
+    pad = run.text_encoder.vocab.pad_index
+    tokens, lengths = torch.tensor([[4, 5, 6], [4, 5, pad]]), torch.tensor([3, 2])
+    axes = {"tokens": {0: "batch", 1: "time"}, "lengths": {0: "batch"}, "probabilities": {0: "batch"}}
+    export_onnx(_Probabilities(run.model), (tokens, lengths), path, ["tokens", "lengths"], ["probabilities"], axes)
+    encoder = run.text_encoder
+    notes = []
+    metadata: dict[str, Any] = {
+        "inputs": [
+            _tensor("tokens", "int64", ["batch", "time"], f"vocabulary ids, right-padded with {pad}"),
+            _tensor("lengths", "int64", ["batch"], "each text's number of tokens (at least 1)"),
+        ],
+        "outputs": [_tensor("probabilities", "float32", ["batch", len(run.labels)], "class probabilities")],
+        "labels": run.labels,
+        "preprocessing": {
+            "tokenizer": encoder.tokenizer.to_config(),
+            "max_length": encoder.max_length,
+            "unknown_token_id": encoder.vocab.unk_index,
+            "padding_id": pad,
+            "empty_text": "a text without tokens is one unknown token",
+            "vocabulary": list(encoder.vocab.tokens),
+        },
+    }
+    if run.fusion is not None:
+        weight = run.fusion.recurrent_weight
+        metadata["fusion"] = {
+            "recurrent_weight": weight,
+            "rule": "fused = normalise(recurrent ** w * linear ** (1 - w)), w = recurrent_weight",
+            "left_to_caller": "the TF-IDF logistic regression (linear.json, linear.safetensors in the run)",
+        }
+        notes.append(
+            f"this run predicts with late fusion (recurrent weight {weight}); the file gives the recurrent "
+            "network's probabilities, and the JSON says how to fuse them with the run's TF-IDF model"
+        )
+    return metadata, notes
+
+
+def _lm(run, path: Path) -> tuple[dict[str, Any], list[str]]:
+    states, state_inputs, state_outputs = _state_tensors(run.model.encoder.rnn, 1)
+    tokens = torch.tensor([[4, 5, 6]])
+    names = [entry["name"] for entry in state_inputs]
+    outputs = [entry["name"] for entry in state_outputs]
+    axes = {"tokens": {0: "batch", 1: "time"}, "logits": {0: "batch", 1: "time"}}
+    axes.update({name: {1: "batch"} for name in names + outputs})
+    export_onnx(_LanguageModelStep(run.model), (tokens, *states), path, ["tokens", *names], ["logits", *outputs], axes)
+    vocab = run.vocab
+    metadata = {
+        "inputs": [_tensor("tokens", "int64", ["batch", "time"], "character ids (time 1 for one step)"), *state_inputs],
+        "outputs": [
+            _tensor("logits", "float32", ["batch", "time", len(vocab)], "next-character scores"),
+            *state_outputs,
+        ],
+        "preprocessing": {
+            "tokenizer": {"name": "char", "keep_spaces": True},
+            "unknown_token_id": vocab.unk_index,
+            "never_sample_ids": list(range(len(vocab.specials()))),
+            "vocabulary": list(vocab.tokens),
+        },
+    }
+    return metadata, []
+
+
+_EXPORTERS = {"sentiment": _sentiment, "lm": _lm}
+
+
+def export_run(
+    run_dir: str | Path, out: str | Path | None = None, *, fmt: str = "onnx", force: bool = False
+) -> Exported:
+    """Export the model of the run in ``run_dir`` to ``out`` (default: ``<run_dir>.onnx`` beside the run).
+
+    Writes ``out`` and ``out.json`` (inputs, outputs, vocabulary and pre-processing), each atomically;
+    an existing file is refused unless ``force``.
+    """
+    from lstmkit.runs import run_task
+    from lstmkit.tasks.runner import load_run
+
+    if fmt not in FORMATS:
+        raise ExportError(f"--format must be one of {FORMATS}, got {fmt!r}")
+    run_dir = Path(run_dir)
+    task = run_task(run_dir)
+    if task not in _EXPORTERS:
+        raise ExportError(f"{run_dir} holds a {task!r} run; lstmkit exports {', '.join(EXPORTED_TASKS)} runs so far")
+    path = Path(out) if out is not None else run_dir.with_name(run_dir.name + ".onnx")
+    for target in (path, metadata_path(path)):
+        check_output_file(target, "--out")
+        if target.exists() and not force:
+            raise ExportError(f"--out {target} exists: pass --force to replace it")
+    require_onnx("onnx")
+    metadata, notes = _EXPORTERS[task](load_run(run_dir), path)
+    header = {"task": task, "run": str(run_dir), "format": fmt, "opset": OPSET, "file": path.name}
+    write_json(metadata_path(path), {**header, **metadata, "notes": notes})
+    return Exported(path, metadata_path(path), tuple(notes))
