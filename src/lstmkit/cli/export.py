@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from lstmkit.cli._app import app, console, user_errors
+from lstmkit.cli._app import app, user_errors
 
 
 @app.command("export")
@@ -21,6 +21,6 @@ def export(
 
     with user_errors():
         exported = export_run(run, out, fmt=fmt, force=force)
-    console.print(f"wrote {exported.path} and {exported.metadata}")
+    typer.echo(f"wrote {exported.path} and {exported.metadata}")
     for note in exported.notes:
-        console.print(f"note: {note}")
+        typer.echo(f"note: {note}")
