@@ -139,3 +139,23 @@ def test_cli_exports_a_run_and_says_what_it_wrote(tmp_path, sentiment_run):  # n
     assert str(out) in result.output and out.exists() and metadata_path(out).exists()
     again = invoke("export", str(sentiment_run), "--out", str(out))
     assert again.exit_code == 2 and again.output.count("\n") == 1 and "--force" in again.output
+
+
+def test_fused_sentiment_run_says_what_it_leaves_to_the_caller(tmp_path):
+    from probes.conftest import _train, write_reviews
+
+    from lstmkit.tasks import sentiment
+
+    config = sentiment.SentimentConfig(
+        data=str(write_reviews(tmp_path / "reviews.csv")), embedding_dim=8, hidden_size=8, min_freq=1,
+        baselines=False, fusion=True, train=_train(),
+    )  # fmt: skip
+    run_dir = sentiment.train(config, tmp_path / "run").run_dir
+    exported = export_run(run_dir, tmp_path / "fused.onnx")
+    run = load_run(run_dir)
+    fusion = read_json(exported.metadata)["fusion"]
+    assert fusion["recurrent_weight"] == run.fusion.recurrent_weight and "linear" in fusion["left_to_caller"]
+    assert any("fusion" in note for note in exported.notes)
+    ids = run.text_encoder.encode(TEXTS[:1])
+    (probabilities,) = run_onnx(exported.path, {"tokens": torch.tensor(ids), "lengths": torch.tensor([len(ids[0])])})
+    assert float((probabilities.double() - torch.from_numpy(run.recurrent_proba(TEXTS[:1]))).abs().max()) < TOLERANCE
