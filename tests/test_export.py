@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 from cli_helpers import invoke
-from probes.conftest import lm_run, sentiment_run  # noqa: F401  (the session's tiny runs, trained once)
+from probes.conftest import forecast_run, lm_run, sentiment_run  # noqa: F401  (the session's tiny runs, trained once)
 
 import lstmkit
 from lstmkit.export import ExportError, export_layer, require_onnx
@@ -159,3 +159,22 @@ def test_fused_sentiment_run_says_what_it_leaves_to_the_caller(tmp_path):
     ids = run.text_encoder.encode(TEXTS[:1])
     (probabilities,) = run_onnx(exported.path, {"tokens": torch.tensor(ids), "lengths": torch.tensor([len(ids[0])])})
     assert float((probabilities.double() - torch.from_numpy(run.recurrent_proba(TEXTS[:1]))).abs().max()) < TOLERANCE
+
+
+def test_forecast_run_matches_predict_windows(tmp_path, forecast_run):  # noqa: F811
+    import numpy as np
+
+    from lstmkit.tasks.forecast.data import make_features
+    from lstmkit.tasks.forecast.dataset import series_pairs, window_arrays
+
+    exported = export_run(forecast_run, tmp_path / "forecast.onnx")
+    run = load_run(forecast_run)
+    series = run.load_series()
+    origins = np.array([len(series) - 20, len(series) - 9, len(series) - 6])
+    pairs = series_pairs(series.targets.shape[1], origins)
+    arrays = window_arrays(make_features(series, run.layout, run.scalers), pairs[:, 0], pairs[:, 1], run.layout, 1)
+    feeds = {k: torch.from_numpy(np.ascontiguousarray(arrays[k])) for k in ("past", "future", "base")}
+    (forecast,) = run_onnx(exported.path, {**feeds, "series": torch.from_numpy(pairs[:, 0])})
+    want = torch.from_numpy(run.predict_windows(series, origins)).reshape(forecast.shape)
+    assert float(((forecast.double() - want).abs() / want.abs().clamp(min=1)).max()) < TOLERANCE
+    assert [i["name"] for i in read_json(exported.metadata)["inputs"]] == ["past", "future", "base", "series"]

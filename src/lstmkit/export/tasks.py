@@ -21,7 +21,7 @@ from lstmkit.io import check_output_file, write_json
 __all__ = ["FORMATS", "EXPORTED_TASKS", "Exported", "export_run", "metadata_path"]
 
 FORMATS = ("onnx",)
-EXPORTED_TASKS = ("sentiment", "lm")
+EXPORTED_TASKS = ("sentiment", "lm", "forecast")
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,55 @@ def _lm(run, path: Path) -> tuple[dict[str, Any], list[str]]:
     return metadata, []
 
 
-_EXPORTERS = {"sentiment": _sentiment, "lm": _lm}
+class _ScaledForecast(nn.Module):
+    """A forecaster's sorted quantiles on the original scale: ``predict_windows`` after the features."""
+
+    def __init__(self, model: nn.Module, scaler) -> None:
+        super().__init__()
+        self.model, self.log = model, scaler.log
+        self.register_buffer("mean", torch.tensor(scaler.mean, dtype=torch.float32))
+        self.register_buffer("std", torch.tensor(scaler.std, dtype=torch.float32))
+
+    def forward(self, past, future, base, series):
+        scaled = torch.sort(self.model(past, future, base), dim=-1).values  # quantiles never cross
+        values = scaled * self.std[series].view(-1, 1, 1) + self.mean[series].view(-1, 1, 1)
+        return torch.exp(values) if self.log else values
+
+
+def _forecast(run, path: Path) -> tuple[dict[str, Any], list[str]]:
+    config, layout = run.model.config, run.layout
+    example = (torch.zeros(2, layout.lookback, config.past_size), torch.zeros(2, layout.horizon, config.future_size))
+    args = (*example, torch.zeros(2, layout.horizon), torch.zeros(2, dtype=torch.long))
+    names = ["past", "future", "base", "series"]
+    axes = {name: {0: "windows"} for name in [*names, "forecast"]}
+    axes["past"][1] = "lookback"  # the encoder reads any length; the run was trained on its own lookback
+    export_onnx(_ScaledForecast(run.model, run.scalers.targets), args, path, names, ["forecast"], axes)
+    info = run.series_info
+    scaled = "scaled with the run's scalers (below)"
+    metadata = {
+        "inputs": [
+            _tensor("past", "float32", ["windows", layout.lookback, config.past_size],
+                    f"[target, covariates, calendar, series one-hot] per past step, {scaled}"),
+            _tensor("future", "float32", ["windows", layout.horizon, config.future_size],
+                    f"[known covariates, calendar, seasonal-naive target, series one-hot] per future step, {scaled}"),
+            _tensor("base", "float32", ["windows", layout.horizon], "the scaled seasonal-naive forecast"),
+            _tensor("series", "int64", ["windows"], "which target column each window forecasts"),
+        ],
+        "outputs": [_tensor("forecast", "float32", ["windows", layout.horizon, len(run._columns())],
+                            f"forecasts on the original scale, columns {run._columns()}")],
+        "preprocessing": {
+            "windows": "lstmkit.tasks.forecast.dataset.window_arrays builds past, future and base from a series",
+            "targets": info["targets"], "covariates": info["covariates"], "known": info["known"],
+            "scalers": {"targets": run.scalers.targets.to_dict(),
+                        "covariates": run.scalers.covariates.to_dict() if run.scalers.covariates else None},
+            "layout": run.layout.to_dict(),
+        },
+    }  # fmt: skip
+    notes = ["the file maps feature windows to forecasts (inverse scaling included); the JSON says how to build them"]
+    return metadata, notes
+
+
+_EXPORTERS = {"sentiment": _sentiment, "lm": _lm, "forecast": _forecast}
 
 
 def export_run(
