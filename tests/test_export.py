@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 from cli_helpers import invoke
-from probes.conftest import forecast_run, lm_run, sentiment_run  # noqa: F401  (the session's tiny runs, trained once)
+from probes.conftest import forecast_run, lm_run, sentiment_run, translate_run  # noqa: F401  (the session's tiny runs, trained once)
 
 import lstmkit
 from lstmkit.export import ExportError, export_layer, require_onnx
@@ -178,3 +178,35 @@ def test_forecast_run_matches_predict_windows(tmp_path, forecast_run):  # noqa: 
     want = torch.from_numpy(run.predict_windows(series, origins)).reshape(forecast.shape)
     assert float(((forecast.double() - want).abs() / want.abs().clamp(min=1)).max()) < TOLERANCE
     assert [i["name"] for i in read_json(exported.metadata)["inputs"]] == ["past", "future", "base", "series"]
+
+
+def test_translate_run_greedy_steps_reproduce_translate(tmp_path, translate_run):  # noqa: F811
+    exported = export_run(translate_run, tmp_path / "translate.onnx")
+    run = load_run(translate_run)
+    metadata = read_json(exported.metadata)
+    encoder, step = exported.files
+    texts = ["the cat eats fish", "the dog", "the big red dog sees the cat"]  # mixed lengths
+    ids = [run.source.encode(text) for text in texts]
+    width = max(map(len, ids))
+    source = torch.tensor([row + [0] * (width - len(row)) for row in ids])
+    lengths = torch.tensor([len(row) for row in ids])
+    given = dict(zip(metadata["encoder"]["outputs"], run_onnx(encoder, {"source": source, "lengths": lengths})))
+    tokens = torch.full((len(texts),), metadata["preprocessing"]["target"]["bos_id"])
+    eos, chosen = metadata["preprocessing"]["target"]["eos_id"], []
+    with torch.no_grad():  # PyTorch's own steps beside, fed the same tokens
+        encoded = run.model.encode(source, lengths)
+        state = run.model.initial_state(encoded)
+    for _ in range(min(run.config.max_pair_tokens + 10, 2 * width + 10)):
+        inputs = {name: given[name] for name in metadata["decoder_step"]["inputs"][1:]}
+        results = dict(zip(metadata["decoder_step"]["outputs"], run_onnx(step, {"tokens": tokens, **inputs})))
+        given.update({name: results[name + "_n"] for name in ("h", "c", "feed") if name + "_n" in results})
+        with torch.no_grad():
+            log_probs, state, weights = run.model.step(tokens, encoded, state)
+        assert max_difference([results["log_probs"], results["attention"]], [log_probs, weights]) < TOLERANCE
+        tokens = results["log_probs"].argmax(-1)
+        chosen.append(tokens)
+    steps = torch.stack(chosen, 1).tolist()
+    found = [row[: row.index(eos)] if eos in row else row for row in steps]
+    want = [t.target_tokens for t in run.translate(texts, beam_size=1)]
+    assert [run.target.vocab.decode(row, skip_specials=False) for row in found] == want
+    assert len(chosen) > 10  # the steps ran on past EOS, states carried all along

@@ -11,7 +11,7 @@ from lstmkit.cli._app import app, user_errors
 
 @app.command("export")
 def export(
-    run: Path = typer.Argument(..., help="A run directory written by `lstmkit train` (sentiment, lm or forecast)."),
+    run: Path = typer.Argument(..., help="A run directory written by `lstmkit train` (any task)."),
     fmt: str = typer.Option("onnx", "--format", help="File format: onnx."),
     out: Path | None = typer.Option(None, help="The file to write (default: RUN.onnx beside the run folder)."),
     force: bool = typer.Option(False, help="Replace --out (and its .json) if they exist."),

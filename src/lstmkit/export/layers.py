@@ -213,11 +213,14 @@ def export_onnx(
 ) -> Path:
     """``torch.onnx.export`` of ``module`` (wrapped by :func:`exportable` first) to ``path``, written atomically.
 
-    The TorchScript exporter (``dynamo=False``) is the one that runs ``symbolic``; torch 2.9+ marks it
-    deprecated, which is said once here rather than on every export.
+    ``dynamic_axes`` may name tensors the graph lacks (they are left out). The TorchScript exporter
+    (``dynamo=False``) is the one that runs ``symbolic``; torch 2.9+ marks it deprecated, which is said
+    once here rather than on every export.
     """
     require_onnx("onnx")
     module = exportable(module)
+    named = set(input_names) | set(output_names)  # one table of axes may serve several graphs of a task
+    dynamic_axes = {name: axes for name, axes in dynamic_axes.items() if name in named}
 
     def write(partial: Path) -> None:
         with warnings.catch_warnings(), torch.no_grad():

@@ -18,19 +18,20 @@ from torch import nn
 from lstmkit.export.layers import OPSET, ExportError, export_onnx, require_onnx
 from lstmkit.io import check_output_file, write_json
 
-__all__ = ["FORMATS", "EXPORTED_TASKS", "Exported", "export_run", "metadata_path"]
+__all__ = ["FORMATS", "EXPORTED_TASKS", "Exported", "export_run", "metadata_path", "part_paths"]
 
 FORMATS = ("onnx",)
-EXPORTED_TASKS = ("sentiment", "lm", "forecast")
+EXPORTED_TASKS = ("sentiment", "lm", "forecast", "translate")
 
 
 @dataclass(frozen=True)
 class Exported:
-    """What :func:`export_run` wrote: the model file, the JSON beside it, and notes for the user."""
+    """What :func:`export_run` wrote: the model file(s) (``path`` the first), the JSON beside it, notes."""
 
     path: Path
     metadata: Path
     notes: tuple[str, ...] = ()
+    files: tuple[Path, ...] = ()
 
 
 def metadata_path(path: str | Path) -> Path:
@@ -190,7 +191,88 @@ def _forecast(run, path: Path) -> tuple[dict[str, Any], list[str]]:
     return metadata, notes
 
 
-_EXPORTERS = {"sentiment": _sentiment, "lm": _lm, "forecast": _forecast}
+class _TranslateEncoder(nn.Module):
+    """Source ids + lengths -> what every decoder step reads, and the decoder's first state."""
+
+    def __init__(self, model: nn.Module, outputs: list[str]) -> None:
+        super().__init__()
+        self.model, self.outputs = model, outputs
+
+    def forward(self, source, lengths):
+        encoded = self.model.encode(source, lengths)
+        state = self.model.initial_state(encoded)
+        values = {"memory": encoded.memory, "keys": encoded.keys, "mask": encoded.mask}
+        values.update(h=state.rnn[0], c=state.rnn[1], feed=state.feed)
+        return tuple(values[name] for name in self.outputs)
+
+
+class _TranslateStep(nn.Module):
+    """One decoder step: previous tokens + what the encoder gave + state -> log-probabilities + new state."""
+
+    def __init__(self, model: nn.Module, inputs: list[str], outputs: list[str]) -> None:
+        super().__init__()
+        self.model, self.inputs, self.outputs = model, inputs, outputs
+
+    def forward(self, tokens, *given):
+        from lstmkit.heads.seq2seq import DecoderState, EncodedSource
+
+        values = dict(zip(self.inputs[1:], given))
+        h, c = values["h"], values["c"]
+        feed = values.get("feed", h.new_zeros(h.shape[1], h.shape[2]))
+        encoded = EncodedSource(values.get("memory"), values.get("keys"), values.get("mask"), (h, c))
+        log_probs, state, weights = self.model.step(tokens, encoded, DecoderState((h, c), feed))
+        results = {"log_probs": log_probs, "h_n": state.rnn[0], "c_n": state.rnn[1], "feed_n": state.feed}
+        results["attention"] = weights
+        return tuple(results[name] for name in self.outputs)
+
+
+def _translate(run, path: Path) -> tuple[dict[str, Any], list[str]]:
+    model, config = run.model, run.model.config
+    attention, feeding = config.attention != "none", config.input_feeding
+    source = ["memory", "keys", "mask"] if attention else []
+    encoder_out = [*source, "h", "c"] + (["feed"] if feeding else [])
+    step_in = ["tokens", *source, "h", "c"] + (["feed"] if feeding else [])
+    step_out = ["log_probs", "h_n", "c_n"] + (["feed_n"] if feeding else []) + (["attention"] if attention else [])
+    encoder_path, step_path = part_paths(path, "translate")
+    axes = {name: {0: "batch", 1: "source_time"} for name in source}
+    axes.update({name: {1: "batch"} for name in ("h", "c", "h_n", "c_n")})
+    axes.update({name: {0: "batch"} for name in ("feed", "feed_n", "tokens", "log_probs", "lengths")})
+    axes.update(source={0: "batch", 1: "source_time"}, attention={0: "batch", 1: "source_time"})
+    example = (torch.tensor([[4, 5, 6], [4, 5, 0]]), torch.tensor([3, 2]))
+    export_onnx(_TranslateEncoder(model, encoder_out), example, encoder_path, ["source", "lengths"], encoder_out, axes)
+    with torch.no_grad():
+        first = dict(zip(encoder_out, _TranslateEncoder(model, encoder_out).eval()(*example)))
+    bos = run.target.vocab.bos_index
+    step_args = (torch.full((2,), bos), *(first[name] for name in step_in[1:]))
+    export_onnx(_TranslateStep(model, step_in, step_out), step_args, step_path, step_in, step_out, axes)
+    metadata = {
+        "files": {"encoder": encoder_path.name, "decoder_step": step_path.name},
+        "encoder": {"inputs": ["source (batch, source_time) int64, right-padded with 0", "lengths (batch,) int64"],
+                    "outputs": encoder_out},
+        "decoder_step": {
+            "inputs": step_in, "outputs": step_out,
+            "loop": "tokens = BOS; feed memory/keys/mask from the encoder and the state (h, c, feed) from the "
+                    "encoder, then from the previous step's h_n, c_n, feed_n; stop at EOS",
+        },
+        "preprocessing": {
+            "source": {"tokenizer": run.source.tokenizer.to_config(), "vocabulary": list(run.source.vocab.tokens),
+                       "unknown_token_id": run.source.vocab.unk_index, "max_tokens": run.config.max_pair_tokens},
+            "target": {"language": run.target.language, "vocabulary": list(run.target.vocab.tokens),
+                       "bos_id": bos, "eos_id": run.target.vocab.eos_index},
+        },
+    }  # fmt: skip
+    return metadata, [f"wrote the encoder to {encoder_path.name} and one decoder step to {step_path.name}"]
+
+
+_EXPORTERS = {"sentiment": _sentiment, "lm": _lm, "forecast": _forecast, "translate": _translate}
+_PARTS = {"translate": ("encoder", "decoder")}  # tasks exported as several graphs, one file each
+
+
+def part_paths(path: str | Path, task: str) -> list[Path]:
+    """The model files of ``task`` for ``--out path``: ``path`` itself, or ``name.encoder.onnx`` and
+    ``name.decoder.onnx`` for a translator (the JSON is always ``path.json``)."""
+    path = Path(path)
+    return [path.with_name(f"{path.stem}.{part}{path.suffix}") for part in _PARTS.get(task, ())] or [path]
 
 
 def export_run(
@@ -211,12 +293,13 @@ def export_run(
     if task not in _EXPORTERS:
         raise ExportError(f"{run_dir} holds a {task!r} run; lstmkit exports {', '.join(EXPORTED_TASKS)} runs so far")
     path = Path(out) if out is not None else run_dir.with_name(run_dir.name + ".onnx")
-    for target in (path, metadata_path(path)):
+    files = part_paths(path, task)
+    for target in (*files, metadata_path(path)):
         check_output_file(target, "--out")
         if target.exists() and not force:
             raise ExportError(f"--out {target} exists: pass --force to replace it")
     require_onnx("onnx")
     metadata, notes = _EXPORTERS[task](load_run(run_dir), path)
-    header = {"task": task, "run": str(run_dir), "format": fmt, "opset": OPSET, "file": path.name}
+    header = {"task": task, "run": str(run_dir), "format": fmt, "opset": OPSET, "file": files[0].name}
     write_json(metadata_path(path), {**header, **metadata, "notes": notes})
-    return Exported(path, metadata_path(path), tuple(notes))
+    return Exported(files[0], metadata_path(path), tuple(notes), tuple(files))
