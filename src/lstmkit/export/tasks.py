@@ -1,9 +1,12 @@
 """Export of a trained run's model to ONNX, with a JSON beside the file saying how to feed it.
 
-Supported: ``sentiment`` (token ids + lengths -> class probabilities of the recurrent network) and
-``lm`` (token ids + state -> next-character logits + state, one step or a whole prime at once). What a
-file cannot hold is said, not hidden: a fused sentiment run's TF-IDF model stays in Python, so its
-JSON gives the fusion rule and the exported probabilities are the recurrent network's.
+Per task: ``sentiment`` (token ids + lengths -> class probabilities of the recurrent network),
+``lm`` (token ids + state -> next-character logits + state, one step or a whole prime at once),
+``forecast`` (feature windows + series index -> sorted quantile forecasts on the original scale) and
+``translate`` (two files: the encoder, and one decoder step with its state, so greedy or beam search
+runs outside Python). What a file cannot hold is said, not hidden: a fused sentiment run's TF-IDF
+model stays in Python (the JSON gives the fusion rule), and a forecast's feature windows are built by
+the caller (the JSON gives the scalers, layout and recipe).
 """
 
 from __future__ import annotations
