@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 import torch
 from cli_helpers import invoke
-from probes.conftest import forecast_run, lm_run, sentiment_run, translate_run  # noqa: F401  (the session's tiny runs, trained once)
 
 import lstmkit
 from lstmkit.export import ExportError, export_layer, require_onnx
@@ -17,7 +16,7 @@ ort = pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")
 
 TOLERANCE = 1e-5
-LENGTHS = [9, 1, 5, 7]  # a batch mixing lengths, the longest first and last sorted nowhere
+LENGTHS = [9, 1, 5, 7]  # a batch mixing lengths, unsorted
 
 
 def run_onnx(path, feeds: dict) -> list:
@@ -86,7 +85,7 @@ def test_missing_package_is_named():
 TEXTS = ["很好这个东西", "太差", "我们买了一天用手机书质量服务快递价格推荐", "失望了"]  # mixed lengths
 
 
-def test_sentiment_run_matches_predict_proba(tmp_path, sentiment_run):  # noqa: F811
+def test_sentiment_run_matches_predict_proba(tmp_path, sentiment_run):
     exported = export_run(sentiment_run, tmp_path / "sentiment.onnx")
     run = load_run(sentiment_run)
     ids = run.text_encoder.encode(TEXTS)
@@ -101,7 +100,7 @@ def test_sentiment_run_matches_predict_proba(tmp_path, sentiment_run):  # noqa: 
     assert metadata["preprocessing"]["vocabulary"] == list(run.text_encoder.vocab.tokens)
 
 
-def test_lm_run_steps_reproduce_greedy_generate(tmp_path, lm_run):  # noqa: F811
+def test_lm_run_steps_reproduce_greedy_generate(tmp_path, lm_run):
     exported = export_run(lm_run, tmp_path / "lm.onnx")
     run = load_run(lm_run)
     metadata = read_json(exported.metadata)
@@ -121,7 +120,7 @@ def test_lm_run_steps_reproduce_greedy_generate(tmp_path, lm_run):  # noqa: F811
     assert text == run.generate(prime, temperature=0, chars=12)
 
 
-def test_export_refuses_existing_file_and_unknown_format(tmp_path, lm_run):  # noqa: F811
+def test_export_refuses_existing_file_and_unknown_format(tmp_path, lm_run):
     out = tmp_path / "lm.onnx"
     out.write_text("keep me")
     with pytest.raises(ExportError, match="--out .*exists.*--force"):
@@ -132,7 +131,7 @@ def test_export_refuses_existing_file_and_unknown_format(tmp_path, lm_run):  # n
     assert export_run(lm_run, out, force=True).path.stat().st_size > 1000
 
 
-def test_cli_exports_a_run_and_says_what_it_wrote(tmp_path, sentiment_run):  # noqa: F811
+def test_cli_exports_a_run_and_says_what_it_wrote(tmp_path, sentiment_run):
     out = tmp_path / "model.onnx"
     result = invoke("export", str(sentiment_run), "--out", str(out))
     assert result.exit_code == 0, result.output
@@ -142,13 +141,14 @@ def test_cli_exports_a_run_and_says_what_it_wrote(tmp_path, sentiment_run):  # n
 
 
 def test_fused_sentiment_run_says_what_it_leaves_to_the_caller(tmp_path):
-    from probes.conftest import _train, write_reviews
+    from tiny_data import write_reviews
 
     from lstmkit.tasks import sentiment
+    from lstmkit.train import TrainConfig
 
     config = sentiment.SentimentConfig(
         data=str(write_reviews(tmp_path / "reviews.csv")), embedding_dim=8, hidden_size=8, min_freq=1,
-        baselines=False, fusion=True, train=_train(),
+        baselines=False, fusion=True, train=TrainConfig(epochs=1, batch_size=16, progress=False),
     )  # fmt: skip
     run_dir = sentiment.train(config, tmp_path / "run").run_dir
     exported = export_run(run_dir, tmp_path / "fused.onnx")
@@ -161,7 +161,7 @@ def test_fused_sentiment_run_says_what_it_leaves_to_the_caller(tmp_path):
     assert float((probabilities.double() - torch.from_numpy(run.recurrent_proba(TEXTS[:1]))).abs().max()) < TOLERANCE
 
 
-def test_forecast_run_matches_predict_windows(tmp_path, forecast_run):  # noqa: F811
+def test_forecast_run_matches_predict_windows(tmp_path, forecast_run):
     import numpy as np
 
     from lstmkit.tasks.forecast.data import make_features
@@ -180,7 +180,7 @@ def test_forecast_run_matches_predict_windows(tmp_path, forecast_run):  # noqa: 
     assert [i["name"] for i in read_json(exported.metadata)["inputs"]] == ["past", "future", "base", "series"]
 
 
-def test_translate_run_greedy_steps_reproduce_translate(tmp_path, translate_run):  # noqa: F811
+def test_translate_run_greedy_steps_reproduce_translate(tmp_path, translate_run):
     exported = export_run(translate_run, tmp_path / "translate.onnx")
     run = load_run(translate_run)
     metadata = read_json(exported.metadata)
