@@ -210,3 +210,20 @@ def test_translate_run_greedy_steps_reproduce_translate(tmp_path, translate_run)
     want = [t.target_tokens for t in run.translate(texts, beam_size=1)]
     assert [run.target.vocab.decode(row, skip_specials=False) for row in found] == want
     assert len(chosen) > 10  # the steps ran on past EOS, states carried all along
+
+
+def test_deploy_docs_script_reproduces_predict(tmp_path, sentiment_run, capsys, monkeypatch):
+    import re
+    from pathlib import Path
+
+    (tmp_path / "runs").mkdir()
+    export_run(sentiment_run, tmp_path / "runs" / "sentiment.onnx")
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "deploy.md").read_text(encoding="utf-8")
+    (script,) = re.findall(r"```python\n(.*?)```", docs, flags=re.S)
+    monkeypatch.chdir(tmp_path)  # the script names runs/sentiment.onnx, relative
+    exec(compile(script, "docs/deploy.md python block", "exec"), {})
+    texts = re.search(r"texts = (\[.*?\])", script).group(1)
+    predictions = load_run(sentiment_run).predict(eval(texts))
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[:2] for line in lines] == [[p.text, p.label] for p in predictions]
+    assert [float(line.split()[2]) for line in lines] == pytest.approx([p.probability for p in predictions], abs=1e-5)

@@ -177,6 +177,8 @@ class OnnxRecurrent(nn.Module):
         if not torch.onnx.is_in_onnx_export():
             return self.layer(input, hx, lengths=lengths)
         layer = self.layer
+        if input.dim() != 3:
+            raise ExportError(f"export needs a batched 3-D input, got shape {tuple(input.shape)}")
         x = input.transpose(0, 1) if layer.batch_first else input
         if hx is None:
             shapes = layer._state_shapes(1)
@@ -195,11 +197,10 @@ def exportable(model: nn.Module) -> nn.Module:
     if isinstance(model, _RecurrentBase):
         return OnnxRecurrent(copy.deepcopy(model).eval())
     model = copy.deepcopy(model).eval()
-    for name, child in list(model.named_modules()):
-        for attribute, sub in list(child.named_children()):
-            if isinstance(sub, _RecurrentBase):
-                setattr(child, attribute, OnnxRecurrent(sub))
-        del name
+    for parent in list(model.modules()):
+        for attribute, child in list(parent.named_children()):
+            if isinstance(child, _RecurrentBase):
+                setattr(parent, attribute, OnnxRecurrent(child))
     return model
 
 
