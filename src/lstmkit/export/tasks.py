@@ -296,6 +296,7 @@ def export_run(
     if task not in _EXPORTERS:
         raise ExportError(f"{run_dir} holds a {task!r} run; lstmkit exports {', '.join(EXPORTED_TASKS)} runs so far")
     path = Path(out) if out is not None else run_dir.with_name(run_dir.name + ".onnx")
+    check_output_file(path, "--out")  # a folder given as --out is refused even where other files are written
     files = part_paths(path, task)
     for target in (*files, metadata_path(path)):
         check_output_file(target, "--out")
