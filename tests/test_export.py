@@ -52,6 +52,27 @@ def test_layer_matches_pytorch_on_mixed_lengths(tmp_path, cell, bidirectional, n
     assert got[0].abs().max() > 0.01  # a real output, not zeros that happen to match padding
 
 
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: lstmkit.RNN(3, 4, 2, nonlinearity="relu", bidirectional=True),
+        lambda: lstmkit.GRU(3, 4, 2, bias=False, bidirectional=True),
+        lambda: lstmkit.LSTM(3, 4, 2, bias=False),
+    ],
+    ids=["rnn-relu", "gru-no-bias", "lstm-no-bias"],
+)
+def test_layer_variants_match_pytorch(tmp_path, make):
+    torch.manual_seed(0)
+    layer = make().eval()
+    path = export_layer(layer, tmp_path / "layer.onnx")
+    x, lengths = torch.randn(7, 3, 3), torch.tensor([7, 2, 4])
+    states = tuple(torch.randn(shape) for shape in layer._state_shapes(3))
+    output, final = layer(x, layer.cell_kind.as_hx(states), lengths=lengths)
+    names = dict(zip(["h0", "c0"], states))
+    got = run_onnx(path, {"input": x, "lengths": lengths, **names})
+    assert max_difference(got, [output, *layer.cell_kind.as_states(final)]) < TOLERANCE
+
+
 def test_layer_without_lengths_and_initial_state(tmp_path):
     torch.manual_seed(0)
     layer = lstmkit.LSTM(3, 4, 2, bidirectional=True).eval()
@@ -69,6 +90,7 @@ def test_layer_without_lengths_and_initial_state(tmp_path):
         (lambda: lstmkit.LSTM(3, 4, zoneout=0.1), "zoneout"),
         (lambda: lstmkit.LSTM(3, 4, proj_size=2), "proj_size"),
         (lambda: lstmkit.GRU(3, 4, reset_after=False), "reset_after"),
+        (lambda: lstmkit.LSTM(3, 4, dtype=torch.float64), "float64.*float32"),
     ],
 )
 def test_options_onnx_cannot_express_are_refused_by_name(tmp_path, layer, option):

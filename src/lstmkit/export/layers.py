@@ -18,7 +18,8 @@ layer's own code cannot run (its parameters are not inputs of the traced functio
 downstream branches on the values.
 
 What has no ONNX operator is refused, naming the option (:func:`check_exportable`): ``layer_norm``,
-``zoneout``, ``proj_size``, a GRU with ``reset_after=False``. Dropouts of every kind are training-only
+``zoneout``, ``proj_size``, a GRU with ``reset_after=False``; so is a float64 layer (onnxruntime's
+``LSTM`` runs float32 only). Dropouts of every kind are training-only
 and vanish in evaluation, where an export runs.
 """
 
@@ -75,6 +76,9 @@ def check_exportable(layer: _RecurrentBase) -> None:
         "reset_after": layer.mode == "GRU" and not layer.reset_after,
     }
     operator = _ONNX_OP[layer.mode][0]
+    dtype = layer.weight_ih_l0.dtype
+    if dtype != torch.float32:  # valid ONNX, but onnxruntime's LSTM kernel refuses double at run time
+        raise ExportError(f"cannot export a {dtype} layer: ONNX export takes float32 layers (convert with .float())")
     for option, used in refused.items():
         if used:
             raise ExportError(
