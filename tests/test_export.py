@@ -249,3 +249,11 @@ def test_deploy_docs_script_reproduces_predict(tmp_path, sentiment_run, capsys, 
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[:2] for line in lines] == [[p.text, p.label] for p in predictions]
     assert [float(line.split()[2]) for line in lines] == pytest.approx([p.probability for p in predictions], abs=1e-5)
+
+
+def test_the_dynamo_exporter_is_refused_not_given_zeros():
+    pytest.importorskip("onnxscript")  # torch's dynamo exporter needs it
+    from lstmkit.export import exportable
+
+    with pytest.raises(Exception, match=r"dynamo=False"):  # torch wraps the ExportError in its own
+        torch.onnx.export(exportable(lstmkit.LSTM(3, 4)), (torch.randn(5, 2, 3),), dynamo=True)

@@ -15,7 +15,8 @@ weights converted once to ONNX's layout (:func:`onnx_weights`): gate blocks reor
 ``i, f, g, o`` -> ONNX ``i, o, f, c``; GRU ``r, z, n`` -> ``z, r, h``), directions stacked, the two
 biases concatenated. The stand-in's forward only returns zeros of the right shapes: inside a trace the
 layer's own code cannot run (its parameters are not inputs of the traced function), and nothing
-downstream branches on the values.
+downstream branches on the values. Under ``dynamo=True`` the stand-in refuses with an error naming
+``dynamo=False`` instead of letting those zeros into a file.
 
 What has no ONNX operator is refused, naming the option (:func:`check_exportable`): ``layer_norm``,
 ``zoneout``, ``proj_size``, a GRU with ``reset_after=False``; so is a float64 layer (onnxruntime's
@@ -180,6 +181,10 @@ class OnnxRecurrent(nn.Module):
     def forward(self, input: Tensor, hx=None, *, lengths: Tensor | None = None):
         if not torch.onnx.is_in_onnx_export():
             return self.layer(input, hx, lengths=lengths)
+        if not torch.jit.is_tracing():  # the dynamo exporter: it would keep the stand-in's zeros
+            raise ExportError(
+                "lstmkit layers export with torch.onnx.export(..., dynamo=False) (see lstmkit.export), got dynamo=True"
+            )
         layer = self.layer
         if input.dim() != 3:
             raise ExportError(f"export needs a batched 3-D input, got shape {tuple(input.shape)}")
