@@ -37,6 +37,10 @@ CASES += [
     (None, ["diagnose", "gradients", "--out", "FILE"], ["--out", "FILE", "file"]),
     (None, ["diagnose", "gradients", "--out", "FILE/d"], ["--out", "FILE"]),
     (None, ["diagnose", "memory", "--out", "FILE"], ["--out", "FILE", "file"]),
+    ("lm", ["export", "RUN", "--out", "DIR"], ["--out", "DIR", "folder"]),
+    ("translate", ["export", "RUN", "--out", "DIR"], ["--out", "DIR", "folder"]),
+    ("lm", ["export", "RUN", "--out", "MISSING/lm.onnx"], ["--out", "MISSING"]),
+    ("lm", ["export", "RUN", "--out", "FILE"], ["--out", "FILE", "exists", "--force"]),
 ]
 
 

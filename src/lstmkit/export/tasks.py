@@ -1,0 +1,309 @@
+"""Export of a trained run's model to ONNX, with a JSON beside the file saying how to feed it.
+
+Per task: ``sentiment`` (token ids + lengths -> class probabilities of the recurrent network),
+``lm`` (token ids + state -> next-character logits + state, one step or a whole prime at once),
+``forecast`` (feature windows + series index -> sorted quantile forecasts on the original scale) and
+``translate`` (two files: the encoder, and one decoder step with its state, so greedy or beam search
+runs outside Python). What a file cannot hold is said, not hidden: a fused sentiment run's TF-IDF
+model stays in Python (the JSON gives the fusion rule), and a forecast's feature windows are built by
+the caller (the JSON gives the scalers, layout and recipe).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from lstmkit.export.layers import OPSET, ExportError, export_onnx, require_onnx
+from lstmkit.io import check_output_file, write_json
+
+__all__ = ["FORMATS", "EXPORTED_TASKS", "Exported", "export_run", "metadata_path", "part_paths"]
+
+FORMATS = ("onnx",)
+EXPORTED_TASKS = ("sentiment", "lm", "forecast", "translate")
+
+
+@dataclass(frozen=True)
+class Exported:
+    """What :func:`export_run` wrote: the model file(s) (``path`` the first), the JSON beside it, notes."""
+
+    path: Path
+    metadata: Path
+    notes: tuple[str, ...] = ()
+    files: tuple[Path, ...] = ()
+
+
+def metadata_path(path: str | Path) -> Path:
+    """The JSON beside an exported file: ``model.onnx`` -> ``model.onnx.json``."""
+    path = Path(path)
+    return path.with_name(path.name + ".json")
+
+
+def _tensor(name: str, dtype: str, shape: list[str | int], meaning: str) -> dict[str, Any]:
+    return {"name": name, "dtype": dtype, "shape": shape, "meaning": meaning}
+
+
+class _Probabilities(nn.Module):
+    """A classifier's ``softmax(logits)``: what ``predict_proba`` returns, in one graph."""
+
+    def __init__(self, classifier: nn.Module) -> None:
+        super().__init__()
+        self.classifier = classifier
+
+    def forward(self, tokens, lengths):
+        return torch.softmax(self.classifier(tokens, lengths), dim=-1)
+
+
+class _LanguageModelStep(nn.Module):
+    """A language model over ``tokens (B, T)`` from a given state: logits ``(B, T, V)`` and the new state."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+        self.cell_kind = model.encoder.rnn.cell_kind  # read before export wraps the layer
+
+    def forward(self, tokens, *states):
+        kind = self.cell_kind
+        logits, state = self.model(tokens, state=kind.as_hx(states))
+        return (logits, *kind.as_states(state))
+
+
+def _state_tensors(layer, batch: int) -> tuple[list[torch.Tensor], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Zero example states of ``layer`` and the JSON entries of the state inputs and outputs."""
+    shapes = layer._state_shapes(batch)
+    names = ["h", "c"][: len(shapes)]
+    meaning = "the recurrent state (zeros to start; feed back the returned one)"
+    inputs = [_tensor(f"{n}0", "float32", [shape[0], "batch", shape[2]], meaning) for n, shape in zip(names, shapes)]
+    outputs = [
+        _tensor(f"{n}_n", "float32", [shape[0], "batch", shape[2]], "the new state") for n, shape in zip(names, shapes)
+    ]
+    return [torch.zeros(s) for s in shapes], inputs, outputs
+
+
+def _sentiment(run, path: Path) -> tuple[dict[str, Any], list[str]]:
+    pad = run.text_encoder.vocab.pad_index
+    tokens, lengths = torch.tensor([[4, 5, 6], [4, 5, pad]]), torch.tensor([3, 2])
+    axes = {"tokens": {0: "batch", 1: "time"}, "lengths": {0: "batch"}, "probabilities": {0: "batch"}}
+    export_onnx(_Probabilities(run.model), (tokens, lengths), path, ["tokens", "lengths"], ["probabilities"], axes)
+    encoder = run.text_encoder
+    notes = []
+    metadata: dict[str, Any] = {
+        "inputs": [
+            _tensor("tokens", "int64", ["batch", "time"], f"vocabulary ids, right-padded with {pad}"),
+            _tensor("lengths", "int64", ["batch"], "each text's number of tokens (at least 1)"),
+        ],
+        "outputs": [_tensor("probabilities", "float32", ["batch", len(run.labels)], "class probabilities")],
+        "labels": run.labels,
+        "preprocessing": {
+            "tokenizer": encoder.tokenizer.to_config(),
+            "max_length": encoder.max_length,
+            "unknown_token_id": encoder.vocab.unk_index,
+            "padding_id": pad,
+            "empty_text": "a text without tokens is one unknown token",
+            "vocabulary": list(encoder.vocab.tokens),
+        },
+    }
+    if run.fusion is not None:
+        weight = run.fusion.recurrent_weight
+        metadata["fusion"] = {
+            "recurrent_weight": weight,
+            "rule": "fused = normalise(recurrent ** w * linear ** (1 - w)), w = recurrent_weight",
+            "left_to_caller": "the TF-IDF logistic regression (linear.json, linear.safetensors in the run)",
+        }
+        notes.append(
+            f"this run predicts with late fusion (recurrent weight {weight}); the file gives the recurrent "
+            "network's probabilities, and the JSON says how to fuse them with the run's TF-IDF model"
+        )
+    return metadata, notes
+
+
+def _lm(run, path: Path) -> tuple[dict[str, Any], list[str]]:
+    states, state_inputs, state_outputs = _state_tensors(run.model.encoder.rnn, 1)
+    tokens = torch.tensor([[4, 5, 6]])
+    names = [entry["name"] for entry in state_inputs]
+    outputs = [entry["name"] for entry in state_outputs]
+    axes = {"tokens": {0: "batch", 1: "time"}, "logits": {0: "batch", 1: "time"}}
+    axes.update({name: {1: "batch"} for name in names + outputs})
+    export_onnx(_LanguageModelStep(run.model), (tokens, *states), path, ["tokens", *names], ["logits", *outputs], axes)
+    vocab = run.vocab
+    metadata = {
+        "inputs": [_tensor("tokens", "int64", ["batch", "time"], "character ids (time 1 for one step)"), *state_inputs],
+        "outputs": [
+            _tensor("logits", "float32", ["batch", "time", len(vocab)], "next-character scores"),
+            *state_outputs,
+        ],
+        "preprocessing": {
+            "tokenizer": {"name": "char", "keep_spaces": True},
+            "unknown_token_id": vocab.unk_index,
+            "never_sample_ids": list(range(len(vocab.specials()))),
+            "vocabulary": list(vocab.tokens),
+        },
+    }
+    return metadata, []
+
+
+class _ScaledForecast(nn.Module):
+    """A forecaster's sorted quantiles on the original scale: ``predict_windows`` after the features."""
+
+    def __init__(self, model: nn.Module, scaler) -> None:
+        super().__init__()
+        self.model, self.log = model, scaler.log
+        self.register_buffer("mean", torch.tensor(scaler.mean, dtype=torch.float32))
+        self.register_buffer("std", torch.tensor(scaler.std, dtype=torch.float32))
+
+    def forward(self, past, future, base, series):
+        scaled = torch.sort(self.model(past, future, base), dim=-1).values  # quantiles never cross
+        values = scaled * self.std[series].view(-1, 1, 1) + self.mean[series].view(-1, 1, 1)
+        return torch.exp(values) if self.log else values
+
+
+def _forecast(run, path: Path) -> tuple[dict[str, Any], list[str]]:
+    config, layout = run.model.config, run.layout
+    example = (torch.zeros(2, layout.lookback, config.past_size), torch.zeros(2, layout.horizon, config.future_size))
+    args = (*example, torch.zeros(2, layout.horizon), torch.zeros(2, dtype=torch.long))
+    names = ["past", "future", "base", "series"]
+    axes = {name: {0: "windows"} for name in [*names, "forecast"]}
+    axes["past"][1] = "lookback"  # the encoder reads any length; the run was trained on its own lookback
+    export_onnx(_ScaledForecast(run.model, run.scalers.targets), args, path, names, ["forecast"], axes)
+    info = run.series_info
+    scaled = "scaled with the run's scalers (below)"
+    metadata = {
+        "inputs": [
+            _tensor("past", "float32", ["windows", layout.lookback, config.past_size],
+                    f"[target, covariates, calendar, series one-hot] per past step, {scaled}"),
+            _tensor("future", "float32", ["windows", layout.horizon, config.future_size],
+                    f"[known covariates, calendar, seasonal-naive target, series one-hot] per future step, {scaled}"),
+            _tensor("base", "float32", ["windows", layout.horizon], "the scaled seasonal-naive forecast"),
+            _tensor("series", "int64", ["windows"], "which target column each window forecasts"),
+        ],
+        "outputs": [_tensor("forecast", "float32", ["windows", layout.horizon, len(run._columns())],
+                            f"forecasts on the original scale, columns {run._columns()}")],
+        "preprocessing": {
+            "windows": "lstmkit.tasks.forecast.dataset.window_arrays builds past, future and base from a series",
+            "targets": info["targets"], "covariates": info["covariates"], "known": info["known"],
+            "scalers": {"targets": run.scalers.targets.to_dict(),
+                        "covariates": run.scalers.covariates.to_dict() if run.scalers.covariates else None},
+            "layout": run.layout.to_dict(),
+        },
+    }  # fmt: skip
+    notes = ["the file maps feature windows to forecasts (inverse scaling included); the JSON says how to build them"]
+    return metadata, notes
+
+
+class _TranslateEncoder(nn.Module):
+    """Source ids + lengths -> what every decoder step reads, and the decoder's first state."""
+
+    def __init__(self, model: nn.Module, outputs: list[str]) -> None:
+        super().__init__()
+        self.model, self.outputs = model, outputs
+
+    def forward(self, source, lengths):
+        encoded = self.model.encode(source, lengths)
+        state = self.model.initial_state(encoded)
+        values = {"memory": encoded.memory, "keys": encoded.keys, "mask": encoded.mask}
+        values.update(h=state.rnn[0], c=state.rnn[1], feed=state.feed)
+        return tuple(values[name] for name in self.outputs)
+
+
+class _TranslateStep(nn.Module):
+    """One decoder step: previous tokens + what the encoder gave + state -> log-probabilities + new state."""
+
+    def __init__(self, model: nn.Module, inputs: list[str], outputs: list[str]) -> None:
+        super().__init__()
+        self.model, self.inputs, self.outputs = model, inputs, outputs
+
+    def forward(self, tokens, *given):
+        from lstmkit.heads.seq2seq import DecoderState, EncodedSource
+
+        values = dict(zip(self.inputs[1:], given))
+        h, c = values["h"], values["c"]
+        feed = values.get("feed", h.new_zeros(h.shape[1], h.shape[2]))
+        encoded = EncodedSource(values.get("memory"), values.get("keys"), values.get("mask"), (h, c))
+        log_probs, state, weights = self.model.step(tokens, encoded, DecoderState((h, c), feed))
+        results = {"log_probs": log_probs, "h_n": state.rnn[0], "c_n": state.rnn[1], "feed_n": state.feed}
+        results["attention"] = weights
+        return tuple(results[name] for name in self.outputs)
+
+
+def _translate(run, path: Path) -> tuple[dict[str, Any], list[str]]:
+    model, config = run.model, run.model.config
+    attention, feeding = config.attention != "none", config.input_feeding
+    source = ["memory", "keys", "mask"] if attention else []
+    encoder_out = [*source, "h", "c"] + (["feed"] if feeding else [])
+    step_in = ["tokens", *source, "h", "c"] + (["feed"] if feeding else [])
+    step_out = ["log_probs", "h_n", "c_n"] + (["feed_n"] if feeding else []) + (["attention"] if attention else [])
+    encoder_path, step_path = part_paths(path, "translate")
+    axes = {name: {0: "batch", 1: "source_time"} for name in source}
+    axes.update({name: {1: "batch"} for name in ("h", "c", "h_n", "c_n")})
+    axes.update({name: {0: "batch"} for name in ("feed", "feed_n", "tokens", "log_probs", "lengths")})
+    axes.update(source={0: "batch", 1: "source_time"}, attention={0: "batch", 1: "source_time"})
+    example = (torch.tensor([[4, 5, 6], [4, 5, 0]]), torch.tensor([3, 2]))
+    export_onnx(_TranslateEncoder(model, encoder_out), example, encoder_path, ["source", "lengths"], encoder_out, axes)
+    with torch.no_grad():
+        first = dict(zip(encoder_out, _TranslateEncoder(model, encoder_out).eval()(*example)))
+    bos = run.target.vocab.bos_index
+    step_args = (torch.full((2,), bos), *(first[name] for name in step_in[1:]))
+    export_onnx(_TranslateStep(model, step_in, step_out), step_args, step_path, step_in, step_out, axes)
+    metadata = {
+        "files": {"encoder": encoder_path.name, "decoder_step": step_path.name},
+        "encoder": {"inputs": ["source (batch, source_time) int64, right-padded with 0", "lengths (batch,) int64"],
+                    "outputs": encoder_out},
+        "decoder_step": {
+            "inputs": step_in, "outputs": step_out,
+            "loop": "tokens = BOS; feed memory/keys/mask from the encoder and the state (h, c, feed) from the "
+                    "encoder, then from the previous step's h_n, c_n, feed_n; stop at EOS",
+        },
+        "preprocessing": {
+            "source": {"tokenizer": run.source.tokenizer.to_config(), "vocabulary": list(run.source.vocab.tokens),
+                       "unknown_token_id": run.source.vocab.unk_index, "max_tokens": run.config.max_pair_tokens},
+            "target": {"language": run.target.language, "vocabulary": list(run.target.vocab.tokens),
+                       "bos_id": bos, "eos_id": run.target.vocab.eos_index},
+        },
+    }  # fmt: skip
+    return metadata, [f"wrote the encoder to {encoder_path.name} and one decoder step to {step_path.name}"]
+
+
+_EXPORTERS = {"sentiment": _sentiment, "lm": _lm, "forecast": _forecast, "translate": _translate}
+_PARTS = {"translate": ("encoder", "decoder")}  # tasks exported as several graphs, one file each
+
+
+def part_paths(path: str | Path, task: str) -> list[Path]:
+    """The model files of ``task`` for ``--out path``: ``path`` itself, or ``name.encoder.onnx`` and
+    ``name.decoder.onnx`` for a translator (the JSON is always ``path.json``)."""
+    path = Path(path)
+    return [path.with_name(f"{path.stem}.{part}{path.suffix}") for part in _PARTS.get(task, ())] or [path]
+
+
+def export_run(
+    run_dir: str | Path, out: str | Path | None = None, *, fmt: str = "onnx", force: bool = False
+) -> Exported:
+    """Export the model of the run in ``run_dir`` to ``out`` (default: ``<run_dir>.onnx`` beside the run).
+
+    Writes ``out`` and ``out.json`` (inputs, outputs, vocabulary and pre-processing), each atomically;
+    an existing file is refused unless ``force``.
+    """
+    from lstmkit.runs import run_task
+    from lstmkit.tasks.runner import load_run
+
+    if fmt not in FORMATS:
+        raise ExportError(f"--format must be one of {FORMATS}, got {fmt!r}")
+    run_dir = Path(run_dir)
+    task = run_task(run_dir)
+    if task not in _EXPORTERS:
+        raise ExportError(f"{run_dir} holds a {task!r} run; lstmkit exports {', '.join(EXPORTED_TASKS)} runs so far")
+    path = Path(out) if out is not None else run_dir.with_name(run_dir.name + ".onnx")
+    check_output_file(path, "--out")  # a folder given as --out is refused even where other files are written
+    files = part_paths(path, task)
+    for target in (*files, metadata_path(path)):
+        check_output_file(target, "--out")
+        if target.exists() and not force:
+            raise ExportError(f"--out {target} exists: pass --force to replace it")
+    require_onnx("onnx")
+    metadata, notes = _EXPORTERS[task](load_run(run_dir), path)
+    header = {"task": task, "run": str(run_dir), "format": fmt, "opset": OPSET, "file": files[0].name}
+    write_json(metadata_path(path), {**header, **metadata, "notes": notes})
+    return Exported(files[0], metadata_path(path), tuple(notes), tuple(files))
