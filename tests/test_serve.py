@@ -5,6 +5,7 @@ requests joined), the CLI's refusals, and a real server in a subprocess under a 
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from pathlib import Path
 
@@ -219,6 +220,18 @@ def test_a_joined_call_that_fails_is_retried_request_by_request():
 def test_run_names_are_checked(runs_given, names, words):
     with pytest.raises(LstmkitError, match=words.replace("(", r"\(")):
         parse_named_runs(runs_given, names)
+
+
+def test_the_factory_of_several_workers_reads_the_runs_from_the_environment(runs, monkeypatch):
+    from lstmkit.serve import RUNS_VARIABLE
+    from lstmkit.serve.app import app_from_environment
+
+    monkeypatch.setenv(RUNS_VARIABLE, json.dumps({"mine": str(runs["reviews"])}))
+    with TestClient(app_from_environment()) as client:
+        assert client.post("/v1/mine/predict", json={"texts": TEXTS}).status_code == 200
+    monkeypatch.setenv(RUNS_VARIABLE, "[1]")
+    with pytest.raises(LstmkitError, match="expected a JSON object name -> run directory, got '\\[1\\]'"):
+        app_from_environment()
 
 
 def test_the_cli_refuses_in_one_line(tmp_path, sentiment_run, monkeypatch):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from lstmkit.cli._app import app, console, user_errors
+from lstmkit.cli._app import app, user_errors
 from lstmkit.errors import LstmkitError
 
 
@@ -59,7 +59,7 @@ def serve(
     import uvicorn
 
     for run in served.values():
-        console.print(f"{run.name}: {run.task}, {run.model} -> POST /v1/{run.name}/{run.verb}", highlight=False)
+        typer.echo(f"{run.name}: {run.task}, {run.model} -> POST /v1/{run.name}/{run.verb}")
     if workers == 1:
         from lstmkit.serve.app import create_app
 
