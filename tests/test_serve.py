@@ -14,10 +14,8 @@ import pytest
 pytest.importorskip("fastapi")
 pytest.importorskip("httpx")
 
-sys.path.insert(0, str(Path(__file__).parent))
 from cli_helpers import invoke  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
-from probes import conftest as probes  # noqa: E402
 
 from lstmkit.errors import LstmkitError  # noqa: E402
 from lstmkit.serve import load_runs, parse_named_runs  # noqa: E402
@@ -26,13 +24,6 @@ from lstmkit.serve.batching import Batcher  # noqa: E402
 from lstmkit.serve.loadgen import load, post_json, running_server  # noqa: E402
 from lstmkit.tasks.runner import load_run  # noqa: E402
 
-# The probe suite's tiny run of each task, trained once per session.
-sentiment_run, translate_run, forecast_run, lm_run = (
-    probes.sentiment_run,
-    probes.translate_run,
-    probes.forecast_run,
-    probes.lm_run,
-)
 TEXTS = ["很好喜欢这个", "太差了失望", "快递价格不错推荐"]
 
 
