@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import sys
 from pathlib import Path
 
@@ -229,6 +230,12 @@ def test_the_cli_refuses_in_one_line(tmp_path, sentiment_run, monkeypatch):
     missing = invoke("serve", tmp_path / "nothing")
     assert missing.exit_code == 2 and "expected a run directory" in missing.output
     assert "--port must be between 1 and 65535, got 70000" in invoke("serve", sentiment_run, "--port", "70000").output
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = invoke("serve", sentiment_run, "--port", port)
+    assert busy.exit_code == 2 and f"cannot listen on 127.0.0.1:{port}: Address already in use" in busy.output
     monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if the extra were not installed
     without = invoke("serve", sentiment_run)
     assert without.exit_code == 2
