@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import socket
 import sys
 from pathlib import Path
@@ -108,6 +109,23 @@ def test_every_endpoint_answers_as_the_python_api_and_no_run_is_written(runs, cl
 def test_forecast_of_the_runs_own_series_when_no_history_is_given(runs, client):
     answer = client.post("/v1/load/forecast", json={}).json()
     assert answer["forecast"] == load_run(runs["load"]).forecast()
+
+
+def test_the_runs_own_series_is_read_once_at_start(forecast_run, tmp_path):
+    run = shutil.copytree(forecast_run, tmp_path / "run")
+    data = shutil.copy(forecast_run.parent / "load.csv", tmp_path / "load.csv")
+    saved = json.loads((run / "config.json").read_text())
+    saved["config"]["data"] = str(data)
+    (run / "config.json").write_text(json.dumps(saved))
+    expected = load_run(run).forecast()
+    with TestClient(create_app(load_runs({"load": run}))) as client:
+        Path(data).unlink()
+        assert client.post("/v1/load/forecast", json={}).json()["forecast"] == expected
+    with TestClient(create_app(load_runs({"load": run}))) as client:  # started without its data file
+        refused = client.post("/v1/load/forecast", json={})
+        assert refused.status_code == 422
+        assert "history: none given, and the run's own series could not be read" in refused.json()["error"]
+        assert client.post("/v1/load/forecast", json={"history": _history(forecast_run)}).status_code == 200
 
 
 BAD_REQUESTS = [

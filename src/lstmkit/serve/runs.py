@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lstmkit.errors import LstmkitError, RunDirectoryError
+from lstmkit.errors import DataError, LstmkitError, RunDirectoryError
 from lstmkit.runs import run_task
 
 __all__ = ["VERBS", "RUNS_VARIABLE", "ServedRun", "load_runs", "parse_named_runs", "describe", "model_label"]
@@ -34,6 +34,9 @@ class ServedRun:
     path: Path
     loaded: Any
     model: str
+    # forecast: the run's own series, read once at start (a history-less request forecasts after it),
+    # or why it could not be read
+    own_series: Any = None
 
     @property
     def verb(self) -> str:
@@ -52,27 +55,33 @@ class ServedRun:
                 answers.append(predictions[start : start + len(request.texts)])
                 start += len(request.texts)
             return answers
-        return [_ANSWER[self.task](self.loaded, request) for request in requests]
+        return [_ANSWER[self.task](self, request) for request in requests]
 
 
-def _translate(translator, request) -> list:
-    return translator.translate(request.texts, beam_size=request.beam_size, n_best=request.n_best)
+def _translate(run: ServedRun, request) -> list:
+    return run.loaded.translate(request.texts, beam_size=request.beam_size, n_best=request.n_best)
 
 
-def _forecast(forecaster, request) -> list[dict]:
+def _forecast(run: ServedRun, request) -> list[dict]:
     import pandas as pd
 
     # Records only, never a path: a client must not make the server read its own files.
-    frame = None if request.history is None else pd.DataFrame.from_records(request.history)
     future = None if request.future is None else pd.DataFrame.from_records(request.future)
-    return forecaster.forecast(frame, future=future)
+    if request.history is not None:
+        return run.loaded.forecast(pd.DataFrame.from_records(request.history), future=future)
+    if isinstance(run.own_series, LstmkitError):
+        raise DataError(
+            f"history: none given, and the run's own series could not be read when the server started "
+            f"({run.own_series}); send the history to forecast after"
+        )
+    return run.loaded.forecast(run.own_series, future=future)
 
 
-def _generate(lm, request) -> str:
-    return lm.generate(request.prime, temperature=request.temperature, chars=request.chars, seed=request.seed)
+def _generate(run: ServedRun, request) -> str:
+    return run.loaded.generate(request.prime, temperature=request.temperature, chars=request.chars, seed=request.seed)
 
 
-_ANSWER: dict[str, Callable[[Any, Any], Any]] = {"translate": _translate, "forecast": _forecast, "lm": _generate}
+_ANSWER: dict[str, Callable[[ServedRun, Any], Any]] = {"translate": _translate, "forecast": _forecast, "lm": _generate}
 
 
 def model_label(task: str, loaded: Any) -> str:
@@ -128,7 +137,18 @@ def load_runs(named: dict[str, Path]) -> dict[str, ServedRun]:
             raise RunDirectoryError(f"run {name!r} ({path}) is a {task!r} run; lstmkit serves {sorted(VERBS)}")
         loaded = task_named(task).load(path)
         served[name] = ServedRun(name, task, path, loaded, model_label(task, loaded))
+        if task == "forecast":
+            served[name].own_series = _own_series(loaded)
     return served
+
+
+def _own_series(forecaster: Any) -> Any:
+    """The series a forecast run was trained on, or the error that kept it from being read (a server
+    still forecasts after the histories its clients send)."""
+    try:
+        return forecaster.load_series()
+    except LstmkitError as exc:
+        return exc
 
 
 def describe(run: ServedRun) -> dict[str, str]:
