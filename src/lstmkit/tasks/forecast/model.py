@@ -133,7 +133,7 @@ class ForecastModel:
     ) -> list[dict[str, Any]]:  # fmt: skip
         """Forecast the ``horizon`` steps after the end of ``history``.
 
-        ``history``: a pandas DataFrame (or a CSV path, or a data set name) with the run's date, target
+        ``history``: a pandas DataFrame (or a CSV path, a data set name, a TimeSeries) with the run's date, target
         and covariate columns; ``None``: the run's own series. ``future``: a DataFrame or CSV path with
         the date column and the known covariates for those steps (required when the run has known
         covariates). Returns a list of rows ``{"timestamp", "series", "q0.1", ...}``; ``csv`` writes them
