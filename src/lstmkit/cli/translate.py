@@ -12,7 +12,7 @@ from rich.table import Table
 
 from lstmkit.cli import _options as opt
 from lstmkit.cli._app import SCORE_PRINTERS, app, console, texts_or_stdin, train_app, user_errors
-from lstmkit.tasks.translate.config import TranslateConfig
+from lstmkit.tasks.translate.config import TranslateConfig, model_name
 
 DEFAULT = TranslateConfig()
 
@@ -104,11 +104,6 @@ def train_translate(
         beam_size=beam_size,
         length_penalty=length_penalty,
     )
-
-
-def model_name(attention: str) -> str:
-    """What made the scores, in the words of a table row."""
-    return "LSTM encoder-decoder" + (", no attention" if attention == "none" else f", {attention} attention")
 
 
 def print_translate_scores(run: Path, scores: dict) -> None:

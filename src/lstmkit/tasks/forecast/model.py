@@ -73,9 +73,10 @@ class ForecastModel:
         return [f"q{q:g}" for q in self.quantiles] if self.quantiles else ["forecast"]
 
     def load_series(self, data: Any = None, argument: str = "data") -> TimeSeries:
-        """The run's own series, or ``data`` (a data set name, a CSV path or a pandas DataFrame) with the
-        run's target and covariate columns; errors name ``argument``."""
-        if data is not None and not isinstance(data, (str, Path)) and not hasattr(data, "columns"):
+        """The run's own series, or ``data`` (a data set name, a CSV path, a pandas DataFrame, or a
+        :class:`TimeSeries` read before, such as the run's own series a server keeps) with the run's
+        target and covariate columns; errors name ``argument``."""
+        if data is not None and not isinstance(data, (str, Path, TimeSeries)) and not hasattr(data, "columns"):
             raise TypeError(
                 f"{argument}: expected a pandas DataFrame, a CSV path or a data set name, got {type(data).__name__}"
             )
@@ -83,7 +84,7 @@ class ForecastModel:
         columns = {"targets": tuple(info["targets"]), "covariates": tuple(info["covariates"])}
         config = self.config if data is None else replace(self.config, **columns, known=tuple(info["known"]))
         try:
-            series = load_data(config, data)
+            series = data if isinstance(data, TimeSeries) else load_data(config, data)
         except DataError as exc:
             raise DataError(f"{argument}: {exc}" if data is not None else str(exc)) from None
         given = {"targets": series.target_names, "covariates": series.covariate_names}
@@ -132,7 +133,7 @@ class ForecastModel:
     ) -> list[dict[str, Any]]:  # fmt: skip
         """Forecast the ``horizon`` steps after the end of ``history``.
 
-        ``history``: a pandas DataFrame (or a CSV path, or a data set name) with the run's date, target
+        ``history``: a pandas DataFrame (or a CSV path, a data set name, a TimeSeries) with the run's date, target
         and covariate columns; ``None``: the run's own series. ``future``: a DataFrame or CSV path with
         the date column and the known covariates for those steps (required when the run has known
         covariates). Returns a list of rows ``{"timestamp", "series", "q0.1", ...}``; ``csv`` writes them

@@ -10,9 +10,14 @@ from lstmkit.heads._checks import check_positive_int, check_probability
 from lstmkit.heads.seq2seq import ATTENTIONS, Seq2SeqConfig
 from lstmkit.train.config import TaskConfig, TrainConfig
 
-__all__ = ["TranslateConfig", "TOKENIZER_CHOICES"]
+__all__ = ["TranslateConfig", "TOKENIZER_CHOICES", "model_name"]
 
 TOKENIZER_CHOICES = ("auto", "char", "word", "subword", "jieba")
+
+
+def model_name(attention: str) -> str:
+    """What made the scores or the translations, in the words of a table row."""
+    return "LSTM encoder-decoder" + (", no attention" if attention == "none" else f", {attention} attention")
 
 
 @dataclass(frozen=True)

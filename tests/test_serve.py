@@ -1,0 +1,276 @@
+"""``lstmkit serve``: the app factory through TestClient (answers equal the Python API's, every bad
+request a 4xx naming its problem, a model failure a 500 that leaves the server serving, concurrent
+requests joined), the CLI's refusals, and a real server in a subprocess under a bounded load."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("httpx")
+
+from cli_helpers import invoke  # noqa: E402
+from fastapi.testclient import TestClient  # noqa: E402
+
+from lstmkit.errors import LstmkitError  # noqa: E402
+from lstmkit.serve import load_runs, parse_named_runs  # noqa: E402
+from lstmkit.serve.app import create_app  # noqa: E402
+from lstmkit.serve.batching import Batcher  # noqa: E402
+from lstmkit.serve.loadgen import load, post_json, running_server  # noqa: E402
+from lstmkit.tasks.runner import load_run  # noqa: E402
+
+TEXTS = ["很好喜欢这个", "太差了失望", "快递价格不错推荐"]
+
+
+@pytest.fixture(scope="module")
+def runs(sentiment_run, translate_run, forecast_run, lm_run) -> dict[str, Path]:
+    return {"reviews": sentiment_run, "en-zh": translate_run, "load": forecast_run, "bible": lm_run}
+
+
+@pytest.fixture(scope="module")
+def app(runs):
+    return create_app(load_runs(runs))
+
+
+@pytest.fixture(scope="module")
+def client(app):
+    with TestClient(app) as client:
+        yield client
+
+
+def _history(run: Path) -> list[dict]:
+    import pandas as pd
+
+    return pd.read_csv(run.parent / "load.csv").to_dict("records")
+
+
+def _snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*")}
+
+
+def _python_answers(runs: dict[str, Path]) -> dict[str, object]:
+    """What the Python API answers to the requests of REQUESTS."""
+    import pandas as pd
+
+    sentiment, translator = load_run(runs["reviews"]), load_run(runs["en-zh"])
+    return {
+        "reviews": [p.__dict__ for p in sentiment.predict(TEXTS)],
+        "en-zh": [[t.translation, t.score] for t in translator.translate(["the cat eats fish", "dog"], beam_size=2)],
+        "load": load_run(runs["load"]).forecast(pd.read_csv(runs["load"].parent / "load.csv")),
+        "bible": load_run(runs["bible"]).generate("the lord", temperature=0.5, chars=30, seed=3),
+    }
+
+
+def _requests(runs: dict[str, Path]) -> dict[str, tuple[str, dict]]:
+    return {
+        "reviews": ("/v1/reviews/predict", {"texts": TEXTS}),
+        "en-zh": ("/v1/en-zh/translate", {"texts": ["the cat eats fish", "dog"], "beam_size": 2}),
+        "load": ("/v1/load/forecast", {"history": _history(runs["load"])}),
+        "bible": ("/v1/bible/generate", {"prime": "the lord", "temperature": 0.5, "chars": 30, "seed": 3}),
+    }
+
+
+def _check_answers(answers: dict[str, dict], expected: dict[str, object]) -> None:
+    # The same texts in one model call, as Python makes it: equal to the last bit (JSON keeps floats exact).
+    assert answers["reviews"]["predictions"] == expected["reviews"]
+    assert {p["model"] for p in answers["reviews"]["predictions"]} == {"recurrent"}
+    assert [[t["translation"], t["score"]] for t in answers["en-zh"]["translations"]] == expected["en-zh"]
+    assert answers["load"]["forecast"] == expected["load"]
+    assert answers["bible"]["text"] == expected["bible"]
+    assert all(answer["model"] for answer in answers.values())
+
+
+def test_every_endpoint_answers_as_the_python_api_and_no_run_is_written(runs, client):
+    before = {name: _snapshot(run) for name, run in runs.items()}
+    answers = {}
+    for name, (path, body) in _requests(runs).items():
+        response = client.post(path, json=body)
+        assert response.status_code == 200, response.text
+        answers[name] = response.json()
+        assert answers[name]["run"] == name
+    _check_answers(answers, _python_answers(runs))
+    listed = client.get("/v1/runs").json()["runs"]
+    assert {(r["name"], r["task"], r["endpoint"]) for r in listed} == {
+        ("reviews", "sentiment", "/v1/reviews/predict"), ("en-zh", "translate", "/v1/en-zh/translate"),
+        ("load", "forecast", "/v1/load/forecast"), ("bible", "lm", "/v1/bible/generate"),
+    }  # fmt: skip
+    assert client.get("/health").json() == {"status": "ok", "runs": 4}
+    assert "/v1/{run}/predict" in client.get("/openapi.json").json()["paths"]
+    assert {name: _snapshot(run) for name, run in runs.items()} == before
+
+
+def test_forecast_of_the_runs_own_series_when_no_history_is_given(runs, client):
+    answer = client.post("/v1/load/forecast", json={}).json()
+    assert answer["forecast"] == load_run(runs["load"]).forecast()
+
+
+def test_the_runs_own_series_is_read_once_at_start(forecast_run, tmp_path):
+    run = shutil.copytree(forecast_run, tmp_path / "run")
+    data = shutil.copy(forecast_run.parent / "load.csv", tmp_path / "load.csv")
+    saved = json.loads((run / "config.json").read_text())
+    saved["config"]["data"] = str(data)
+    (run / "config.json").write_text(json.dumps(saved))
+    expected = load_run(run).forecast()
+    with TestClient(create_app(load_runs({"load": run}))) as client:
+        Path(data).unlink()
+        assert client.post("/v1/load/forecast", json={}).json()["forecast"] == expected
+    with TestClient(create_app(load_runs({"load": run}))) as client:  # started without its data file
+        refused = client.post("/v1/load/forecast", json={})
+        assert refused.status_code == 422
+        assert "history: none given, and the run's own series could not be read" in refused.json()["error"]
+        assert client.post("/v1/load/forecast", json={"history": _history(forecast_run)}).status_code == 200
+
+
+BAD_REQUESTS = [
+    # (path, raw body or JSON, status, words the error must contain)
+    ("/v1/reviews/predict", "{bad json", 400, "malformed JSON"),
+    ("/v1/reviews/predict", b"", 422, "request body"),
+    ("/v1/reviews/predict", {"texts": []}, 422, "texts: List should have at least 1 item"),
+    ("/v1/reviews/predict", {"texts": ["ok", "   "]}, 422, "texts[1]: Value error, the text is empty"),
+    ("/v1/reviews/predict", {"texts": ["x"] * 65}, 422, "texts: List should have at most 64 items"),
+    ("/v1/reviews/predict", {"texts": ["长" * 2001]}, 422, "texts[0]: String should have at most 2000 characters"),
+    ("/v1/reviews/predict", {"texts": [3]}, 422, "texts[0]: Input should be a valid string, got 3"),
+    ("/v1/reviews/predict", {"text": ["a"]}, 422, "text: Extra inputs are not permitted"),
+    ("/v1/nobody/predict", {"texts": ["a"]}, 404, "unknown run 'nobody': this server has bible, en-zh, load, reviews"),
+    ("/v1/reviews/translate", {"texts": ["a"]}, 404, "run 'reviews' is a sentiment run: POST /v1/reviews/predict"),
+    ("/v1/en-zh/translate", {"texts": ["cat"], "beam_size": 2, "n_best": 3}, 422, "--n-best between 1 and the beam"),
+    ("/v1/en-zh/translate", {"texts": ["cat"], "beam_size": 0}, 422, "beam_size: Input should be greater than"),
+    (
+        "/v1/load/forecast",
+        {"history": [{"date": "2021-03-01 00:00", "load": 1.0}]},
+        422,
+        "history: frame: no column 'temp'",
+    ),
+    ("/v1/load/forecast", {"future": [{"date": "2021-03-13 00:00", "temp": 1.0}]}, 422, "no known covariates"),
+    ("/v1/bible/generate", {"prime": ""}, 422, "prime: String should have at least 1 character"),
+    ("/v1/bible/generate", {"prime": "a", "chars": 10**6}, 422, "chars: Input should be less than or equal to 2000"),
+    ("/v1/bible/generate", {"prime": "a", "temperature": -1}, 422, "temperature: Input should be greater than"),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "status", "words"), BAD_REQUESTS, ids=[b[3][:40] for b in BAD_REQUESTS])
+def test_a_bad_request_is_a_4xx_naming_the_problem(client, path, body, status, words):
+    if isinstance(body, str | bytes):
+        response = client.post(path, content=body, headers={"Content-Type": "application/json"})
+    else:
+        response = client.post(path, json=body)
+    assert response.status_code == status, response.text
+    assert words in response.json()["error"]
+
+
+def test_a_model_failure_is_a_500_and_the_server_keeps_serving(app, client, monkeypatch):
+    model = app.state.runs["reviews"].loaded
+    answers = iter([RuntimeError("boom")])
+
+    def predict(texts):
+        failure = next(answers, None)
+        if failure is not None:
+            raise failure
+        return type(model).predict(model, texts)
+
+    monkeypatch.setattr(model, "predict", predict)
+    failed = client.post("/v1/reviews/predict", json={"texts": TEXTS})
+    assert failed.status_code == 500
+    assert failed.json() == {"error": "run 'reviews' failed on this request: RuntimeError: boom"}
+    assert client.post("/v1/reviews/predict", json={"texts": TEXTS}).status_code == 200
+
+
+def test_concurrent_requests_are_joined_into_fewer_model_calls_with_the_same_answers(app, runs):
+    import httpx
+
+    async def many() -> list:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://serve") as session:
+            return await asyncio.gather(
+                *(session.post("/v1/reviews/predict", json={"texts": [text]}) for text in TEXTS * 8)
+            )
+
+    batcher = app.state.batchers["reviews"]
+    calls = batcher.calls
+    responses = asyncio.run(many())
+    assert batcher.calls - calls < len(responses)  # joined
+    alone = {p.text: p.probabilities for p in load_run(runs["reviews"]).predict(TEXTS)}
+    for response in responses:
+        (prediction,) = response.json()["predictions"]
+        assert prediction["probabilities"] == pytest.approx(alone[prediction["text"]], abs=1e-6)
+
+
+def test_a_joined_call_that_fails_is_retried_request_by_request():
+    def call(requests):
+        if "bad" in requests:
+            raise ValueError("bad request")
+        return [request.upper() for request in requests]
+
+    batcher = Batcher(call, max_items=10, size=lambda request: 1)
+
+    async def submit_all():
+        return await asyncio.gather(*(batcher.submit(r) for r in ["a", "bad", "c"]), return_exceptions=True)
+
+    a, bad, c = asyncio.run(submit_all())
+    assert (a, c) == ("A", "C")
+    assert isinstance(bad, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("runs_given", "names", "words"),
+    [
+        ([], [], "no runs to serve"),
+        (["a/run", "b/run"], [], "the name 'run' is already taken by a/run"),
+        ([], ["reviews"], "--name: expected NAME=RUN"),
+        ([], ["bad/name=runs/x"], "must be letters, digits"),
+    ],
+)
+def test_run_names_are_checked(runs_given, names, words):
+    with pytest.raises(LstmkitError, match=words.replace("(", r"\(")):
+        parse_named_runs(runs_given, names)
+
+
+def test_the_factory_of_several_workers_reads_the_runs_from_the_environment(runs, monkeypatch):
+    from lstmkit.serve import RUNS_VARIABLE
+    from lstmkit.serve.app import app_from_environment
+
+    monkeypatch.setenv(RUNS_VARIABLE, json.dumps({"mine": str(runs["reviews"])}))
+    with TestClient(app_from_environment()) as client:
+        assert client.post("/v1/mine/predict", json={"texts": TEXTS}).status_code == 200
+    monkeypatch.setenv(RUNS_VARIABLE, "[1]")
+    with pytest.raises(LstmkitError, match="expected a JSON object name -> run directory, got '\\[1\\]'"):
+        app_from_environment()
+
+
+def test_the_cli_refuses_in_one_line(tmp_path, sentiment_run, monkeypatch):
+    missing = invoke("serve", tmp_path / "nothing")
+    assert missing.exit_code == 2 and "expected a run directory" in missing.output
+    assert "--port must be between 1 and 65535, got 70000" in invoke("serve", sentiment_run, "--port", "70000").output
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = invoke("serve", sentiment_run, "--port", port)
+    assert busy.exit_code == 2 and f"cannot listen on 127.0.0.1:{port}: Address already in use" in busy.output
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if the extra were not installed
+    without = invoke("serve", sentiment_run)
+    assert without.exit_code == 2
+    assert "error: lstmkit serve needs FastAPI and uvicorn" in without.output and "lstmkit[serve]" in without.output
+
+
+def test_a_real_server_answers_every_endpoint_and_a_bounded_load(runs, tmp_path):
+    args = [f"--name={name}={run}" for name, run in runs.items()]
+    with running_server(args, log=tmp_path / "server.log") as url:
+        answers = {}
+        for name, (path, body) in _requests(runs).items():
+            status, answers[name] = post_json(url + path, body)
+            assert status == 200, answers[name]
+        _check_answers(answers, _python_answers(runs))
+        status, error = post_json(url + "/v1/reviews/predict", {"texts": []})
+        assert status == 422 and "texts" in error["error"]
+        report = load(url, "/v1/reviews/predict", [{"texts": [t]} for t in TEXTS], clients=8, requests=400)
+    assert report.failed == 0 and report.server_errors == 0
+    assert report.statuses == {200: 400}
+    assert report.p50_ms <= report.p99_ms
