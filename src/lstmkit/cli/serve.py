@@ -1,4 +1,4 @@
-"""``lstmkit serve RUN...``: trained runs over HTTP (see ``lstmkit.serve`` and docs/serve.md)."""
+"""``lstmkit serve RUN...``: trained runs over HTTP (see ``lstmkit.serve`` and docs/deploy.md)."""
 
 from __future__ import annotations
 
