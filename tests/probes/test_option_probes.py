@@ -145,6 +145,11 @@ TASK_OPTIONS = {
         (["--max-windows", "0"], ["--max-windows", "0"]),
         (["--target", "nosuch"], ["column", "nosuch"]),
         (["--data", "no-such-set"], ["--data", "no-such-set"]),
+        # How to read a CSV, given with a registered data set (which has its own): ignored in silence before.
+        (["--data", "airpassengers", "--freq", "D"], ["--freq", "airpassengers", "'D'"]),
+        (["--data", "airpassengers", "--date-column", "day"], ["--date-column", "airpassengers", "'day'"]),
+        (["--data", "airpassengers", "--known", "temp"], ["--known", "airpassengers", "temp"]),
+        (["--data", "airpassengers", "--fill"], ["--fill", "airpassengers", "True"]),
     ],
 }
 

@@ -33,6 +33,7 @@ def load_data(config: ForecastConfig, source: Any = None) -> TimeSeries:
     if isinstance(source, (str, Path)):  # a data set name or a CSV path (else a DataFrame)
         source = find_dataset(str(source), NAME, ("a CSV file", "a forecast data set"))
         if not isinstance(source, Path):
+            _check_csv_only_options(config, source.name)
             return source.loader().select(config.targets, config.covariates)
     if not config.targets:
         raise DataError(f"{getattr(source, 'name', 'frame')}: name the target column(s) with --target")
@@ -43,6 +44,18 @@ def load_data(config: ForecastConfig, source: Any = None) -> TimeSeries:
     return replace(
         series, horizon=periods[0], lookback=2 * periods[0], folds=5, step=max(1, periods[0] // 2)
     )  # fmt: skip
+
+
+# Options that say how to read a CSV; a registered data set knows its own dates, frequency and columns.
+_CSV_ONLY = {"date_column": "--date-column", "freq": "--freq", "known": "--known", "fill": "--fill"}
+
+
+def _check_csv_only_options(config: ForecastConfig, name: str) -> None:
+    """Refuse a CSV reading option given with a registered data set (it would be ignored in silence)."""
+    for field, option in _CSV_ONLY.items():
+        value = getattr(config, field)
+        if value:
+            raise DataError(f"{option} applies to a CSV file; the data set {name!r} has its own, got {value!r}")
 
 
 @dataclass(frozen=True)
