@@ -489,3 +489,20 @@ def test_columns_the_evidence_cannot_tell_apart_ask_for_columns(tmp_path):
     assert out.exit_code == 2 and len(lines) == 1, out.stderr
     assert "cannot tell which column" in lines[0] and "--columns es,en" in lines[0]
     assert not (tmp_path / "run").exists() and not (tmp_path / ".run.partial").exists()
+
+
+def test_evaluate_takes_columns_where_a_files_evidence_is_unclear(tmp_path):
+    data = _write_anki_en_fr(tmp_path / "fra.txt")  # clear evidence: file order, en then fr
+    run = tmp_path / "run"
+    out = invoke("train", "translate", "--data", data, "--src", "en", "--tgt", "fr", "--out", run, "--epochs", "1",
+                 "--embedding-dim", "8", "--hidden-size", "8", "--beam", "1", "--no-progress")  # fmt: skip
+    assert out.exit_code == 0, out.stderr
+    unclear = tmp_path / "unclear.tsv"
+    unclear.write_text("".join(f"Bonjour {i}.\tHi {i}.\n" for i in range(20)), encoding="utf-8")
+    asked = invoke("evaluate", run, "--data", unclear)
+    assert asked.exit_code == 2 and "--columns" in asked.stderr, asked.stderr
+    named = invoke("evaluate", run, "--data", unclear, "--columns", "fr,en", "--json")
+    assert named.exit_code == 0, named.stderr
+    assert json.loads(named.stdout)["size"] == 20
+    refused = invoke("evaluate", run, "--columns", "en,fr", "--plot", tmp_path / "x.png")
+    assert refused.exit_code == 2 and "--plot" in refused.stderr and not (tmp_path / "x.png").exists()

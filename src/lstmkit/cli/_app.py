@@ -142,6 +142,9 @@ def evaluate(
     plot: Path | None = typer.Option(
         None, help="Also draw into this PNG: the confusion matrix (sentiment) or the scored forecasts (forecast)."
     ),
+    columns: str | None = typer.Option(
+        None, help="Languages of the --data TSV's two columns, e.g. 'en,zh' (translation runs; as at training)."
+    ),
 ) -> None:
     """Score a trained run of any task, beside its baselines (the run's config.json names the task).
 
@@ -157,12 +160,11 @@ def evaluate(
         if task not in SCORE_PRINTERS:
             raise RunDirectoryError(f"{run} holds a {task!r} run; lstmkit evaluates {sorted(SCORE_PRINTERS)}")
         model = load_run(run)
-        if plot is None:
-            scores = model.evaluate(data)
-        elif "plot" in inspect.signature(model.evaluate).parameters:
-            scores = model.evaluate(data, plot=plot)
-        else:
-            raise LstmkitError(f"--plot: evaluating a {task!r} run draws no plot; drop --plot")
+        asked = {"plot": plot, "columns": columns}
+        options = {name: value for name, value in asked.items() if value is not None}
+        for name in options.keys() - inspect.signature(model.evaluate).parameters.keys():
+            raise LstmkitError(f"--{name}: evaluating a {task!r} run does not take it; drop --{name}")
+        scores = model.evaluate(data, **options)
     if as_json:
         typer.echo(json.dumps(scores, ensure_ascii=False, indent=2))
         return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, overload
 
@@ -176,8 +176,10 @@ class Translator:
                 self.attention_heatmap(pairs.sources[0])
         return out
 
-    def evaluate(self, data: str | None = None) -> dict[str, Any]:
-        """Greedy and beam BLEU/chrF on the run's test pairs (``test_pairs.tsv``) or on a TSV file; writes nothing."""
+    def evaluate(self, data: str | None = None, columns: str | None = None) -> dict[str, Any]:
+        """Greedy and beam BLEU/chrF on the run's test pairs (``test_pairs.tsv``) or on a TSV file; writes
+        nothing. ``columns`` names the file's two languages (``"en,zh"``) where its language evidence is
+        unclear, as ``--columns`` does at training; the run's own setting is used otherwise."""
         if data is None:
             pairs = read_pairs(self.run_dir / TEST_PAIRS, (self.config.src, self.config.tgt))
             name = f"{self.config.data} test"
@@ -185,7 +187,8 @@ class Translator:
             path = Path(data)
             if not path.is_file():
                 raise DataError(f"--data {data!r}: no such TSV file")
-            pairs, name = read_file_pairs(path, self.config), path.name
+            config = self.config if columns is None else replace(self.config, columns=columns)
+            pairs, name = read_file_pairs(path, config), path.name
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # long test sentences are truncated like any input
             scores = self.score(pairs)
