@@ -46,12 +46,14 @@ class SentimentConfig(TaskConfig):
     hidden_size: int = 128
     num_layers: int = 1
     bidirectional: bool = True
-    pooling: str = "concat"
+    pooling: str = "max"
     dropout: float = 0.4
     embedding_dropout: float = 0.1
     recurrent_dropout: float = 0.0
-    weight_drop: float = 0.0
-    dropout_kind: str = "standard"
+    # AWD-LSTM weight drop and max pooling: the best-validating row of the issue-16 study
+    # (docs/sentiment.md, Results); locked dropout acts only between stacked layers (num_layers > 1).
+    weight_drop: float = 0.5
+    dropout_kind: str = "locked"
     layer_norm: bool = False
     label_smoothing: float = 0.0
     # A jointly trained wide n-gram branch (ngram_buckets > 0) is an option, and so is combining the
