@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 from cli_helpers import invoke
 
+from lstmkit.train.config import TrainConfig
+
 TASKS = ("lm", "sentiment", "translate", "forecast")
 
 
@@ -27,6 +29,17 @@ def runs(request) -> dict[str, Path]:
     """One finished run per task (the suite's tiny runs, tests/conftest.py): the cases copy it before
     damaging it."""
     return {task: request.getfixturevalue(f"{task}_run") for task in TASKS}
+
+
+def _available(accelerator: str) -> bool:
+    from lstmkit.errors import LstmkitError
+    from lstmkit.train.engine import check_accelerator
+
+    try:
+        check_accelerator(TrainConfig(accelerator=accelerator))
+    except LstmkitError:
+        return False
+    return True
 
 
 # The command that loads each task's run, as a user would.
@@ -255,6 +268,11 @@ RESUME_DAMAGE = [
     ("config_a_list", _edit_config(lambda saved: [saved]), "expected a JSON object"),
     ("config_epochs_string", _config_field("train.epochs", "many"), "train.epochs: expected int"),
     ("config_hidden_size_absurd", _config_field("hidden_size", 10**12), "config.json"),
+    *[
+        (f"saved_accelerator_{name}", _config_field("train.accelerator", name), "--accelerator")
+        for name in ("gpu", "tpu")
+        if not _available(name)
+    ],  # a run started on a machine with an accelerator this one lacks
 ]
 
 

@@ -113,18 +113,19 @@ def train_task(task: Task, config: TaskConfig, run_dir: str | Path, *, resume: b
     old run until the new one is whole; ``resume`` continues the unfinished run (or a finished one in
     place). A lock beside ``run_dir`` refuses a second process writing the same run.
     """
+    from lstmkit.train.engine import check_accelerator
+
     run_dir = Path(run_dir)
     worker = is_ddp_worker()
     if not resume:
-        from lstmkit.train.engine import check_accelerator
-
         task.check(config)  # before anything is read or written
         check_accelerator(config.train)
         config = _portable_paths(config)
     with _writer_lock(run_dir, held=not worker):
         work_dir, config = _working_directory(task, config, run_dir, resume, force, worker)
-        if resume:
+        if resume:  # the saved config, perhaps from a machine with an accelerator this one lacks
             task.check(config)
+            check_accelerator(config.train)
         metrics = _train(task, config, work_dir, resume, worker)
         if metrics and work_dir != run_dir:
             _publish(work_dir, run_dir)

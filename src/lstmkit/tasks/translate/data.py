@@ -18,6 +18,7 @@ from lstmkit.data.pairs import Pairs, prepare_pairs, read_pairs, split_pairs
 from lstmkit.data.registry import find_dataset
 from lstmkit.errors import DataError
 from lstmkit.runs import VOCAB
+from lstmkit.tasks.runner import is_ddp_worker
 from lstmkit.tasks.translate.config import TranslateConfig
 from lstmkit.tasks.translate.sides import SideEncoder, make_side, read_sides
 
@@ -97,7 +98,8 @@ def prepare_data(config: TranslateConfig, run_dir: Path, resume: bool) -> Transl
     """Split ``config.data`` by source; build both vocabularies on the training part (on ``resume``,
     read them back from the run's ``vocab.json``); keep the pairs within ``max_pair_tokens``."""
     pairs, name, columns = load_pairs(config)
-    if columns["by"] == "swapped" and not resume:  # never in silence: the file is read against its order
+    # Never in silence: the file is read against its order (said once, by the first of several processes).
+    if columns["by"] == "swapped" and not resume and not is_ddp_worker():
         print(
             f"note: {name} holds {columns['first']} in its first column and {columns['second']} in its second "
             f"(by their script and stop words): training {config.src}->{config.tgt} from the second column to "
