@@ -35,3 +35,15 @@ def start_cli(*args):
     return subprocess.Popen(
         LSTMKIT + [str(a) for a in args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
     )
+
+
+def accelerator_available(accelerator: str) -> bool:
+    """Whether this machine has ``accelerator`` (Lightning's name: gpu, tpu, ...) for training."""
+    from lstmkit.train import TrainConfig
+    from lstmkit.train.engine import check_accelerator
+
+    try:
+        check_accelerator(TrainConfig(accelerator=accelerator))
+    except ValueError:  # lstmkit's errors are ValueErrors too
+        return False
+    return True

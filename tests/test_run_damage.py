@@ -17,9 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cli_helpers import invoke
-
-from lstmkit.train.config import TrainConfig
+from cli_helpers import accelerator_available, invoke
 
 TASKS = ("lm", "sentiment", "translate", "forecast")
 
@@ -29,17 +27,6 @@ def runs(request) -> dict[str, Path]:
     """One finished run per task (the suite's tiny runs, tests/conftest.py): the cases copy it before
     damaging it."""
     return {task: request.getfixturevalue(f"{task}_run") for task in TASKS}
-
-
-def _available(accelerator: str) -> bool:
-    from lstmkit.errors import LstmkitError
-    from lstmkit.train.engine import check_accelerator
-
-    try:
-        check_accelerator(TrainConfig(accelerator=accelerator))
-    except LstmkitError:
-        return False
-    return True
 
 
 # The command that loads each task's run, as a user would.
@@ -271,7 +258,7 @@ RESUME_DAMAGE = [
     *[
         (f"saved_accelerator_{name}", _config_field("train.accelerator", name), "--accelerator")
         for name in ("gpu", "tpu")
-        if not _available(name)
+        if not accelerator_available(name)
     ],  # a run started on a machine with an accelerator this one lacks
 ]
 

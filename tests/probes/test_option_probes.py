@@ -8,21 +8,10 @@ A case is ``(args, names)``: the command line after ``lstmkit`` and the words th
 from __future__ import annotations
 
 import pytest
-from cli_helpers import invoke, run_cli
+from cli_helpers import accelerator_available, invoke, run_cli
 from probe import assert_refused, snapshot
 
 TRAIN_TASKS = ("sentiment", "lm", "translate", "forecast")
-
-
-def _available(accelerator: str) -> bool:
-    from lstmkit.train import TrainConfig
-    from lstmkit.train.engine import check_accelerator
-
-    try:
-        check_accelerator(TrainConfig(accelerator=accelerator))
-    except ValueError:
-        return False
-    return True
 
 
 # Options every train command shares (TrainConfig), each refused with its value named.
@@ -47,7 +36,11 @@ TRAINING = [
     (["--optimizer", ""], ["--optimizer", "''"]),
     (["--schedule", "x"], ["--schedule", "'x'"]),
     (["--accelerator", "tpu9"], ["--accelerator", "tpu9"]),
-    *[(["--accelerator", name], ["--accelerator", name]) for name in ("gpu", "tpu", "hpu") if not _available(name)],
+    *[
+        (["--accelerator", name], ["--accelerator", name])
+        for name in ("gpu", "tpu", "hpu")
+        if not accelerator_available(name)
+    ],
     (["--epochs", "abc"], ["--epochs", "abc"]),
     (["--lr", "fast"], ["--lr", "fast"]),
     (["--batch-size", "1.5"], ["--batch-size", "1.5"]),
