@@ -23,15 +23,22 @@ def load_kjv() -> str:
 
 
 def read_utf8(path: str | Path, kind: str = "text file") -> str:
-    """The contents of a UTF-8 file, or a :class:`DataError` saying it is missing or not UTF-8. A
-    byte-order mark (which Windows editors write) is read past, never kept as a character."""
+    """The contents of a UTF-8 file, or a :class:`DataError` saying it is missing, not a file, unreadable
+    or not UTF-8 (with the offset of the first bad byte). A byte-order mark (which Windows editors
+    write) is read past, never kept as a character."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise DataError(f"{kind} not found: {path}")
+    if not path.is_file():
+        raise DataError(f"{path}: expected a {kind}, got a directory or special file")
     try:
-        return path.read_text(encoding="utf-8-sig")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise DataError(f"{path} is not UTF-8 text: {exc}") from None
+        raise DataError(f"{path} is not UTF-8 text (bad byte at offset {exc.start}); re-save it as UTF-8") from None
 
 
 def read_text_file(path: str | Path) -> str:

@@ -15,6 +15,7 @@ import warnings
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
+from lstmkit.data.char_text import read_utf8
 from lstmkit.data.text_sets import LabelledTexts, _clean
 from lstmkit.errors import DataError
 
@@ -26,21 +27,6 @@ SPLIT_NAMES = {"train": "train", "validation": "val", "valid": "val", "val": "va
 _SHOWN = 5  # how many offending line numbers or files an error or warning lists
 
 Row = tuple  # (line number or file name, text, label, further columns...)
-
-
-def _read_user_text(path: Path) -> str:
-    if not path.exists():
-        raise DataError(f"{path}: file not found")
-    if not path.is_file():
-        raise DataError(f"{path}: expected a file, got a directory or special file")
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read: {exc.strerror}") from None
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not UTF-8 text (bad byte at offset {exc.start}); re-save it as UTF-8") from None
 
 
 def _shown(items: Sequence[object]) -> str:
@@ -149,7 +135,7 @@ def _table_rows(path: Path, columns: Sequence[str]) -> list[Row]:
     suffix = path.suffix.lower()
     if suffix not in TABLE_SUFFIXES:
         raise DataError(f"{path}: unsupported file type {suffix or '(none)'!r}: expected .csv, .tsv, .txt or .jsonl")
-    text = _read_user_text(path)
+    text = read_utf8(path, "file")
     if not text.strip():
         raise DataError(f"{path}: the file is empty")
     read_rows = _jsonl_rows if suffix == ".jsonl" else _delimited_rows
@@ -176,7 +162,7 @@ def _folder_rows(path: Path) -> list[Row]:
         raise DataError(f"{path}: expected a folder with one subfolder per label, found {found}")
     folders = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
     rows = [
-        (f"{folder.name}/{file.name}", _read_user_text(file), folder.name)
+        (f"{folder.name}/{file.name}", read_utf8(file, "file"), folder.name)
         for folder in folders
         for file in sorted(folder.glob("*.txt"))
     ]
