@@ -74,7 +74,7 @@ def check_checkpoint(path: str | Path, model_shapes: dict[str, torch.Size]) -> N
             "start the run over with --force instead of --resume"
         )
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)  # shapes only: no tensor is read
     except (RuntimeError, pickle.UnpicklingError, EOFError, KeyError, ValueError, OSError):
         raise RunDirectoryError(
             f"cannot resume from {path}: not a readable checkpoint (truncated or overwritten?); "
