@@ -151,7 +151,7 @@ def evaluate(
     Writes nothing unless asked (``--plot``)."""
     from lstmkit.io import check_output_file
     from lstmkit.runs import run_task
-    from lstmkit.tasks.runner import load_run
+    from lstmkit.tasks.registry import task_named
 
     with user_errors():
         if plot is not None:
@@ -159,11 +159,12 @@ def evaluate(
         task = run_task(run)
         if task not in SCORE_PRINTERS:
             raise RunDirectoryError(f"{run} holds a {task!r} run; lstmkit evaluates {sorted(SCORE_PRINTERS)}")
-        model = load_run(run)
-        asked = {"plot": plot, "columns": columns}
-        options = {name: value for name, value in asked.items() if value is not None}
-        for name in options.keys() - inspect.signature(model.evaluate).parameters.keys():
-            raise LstmkitError(f"--{name}: evaluating a {task!r} run does not take it; drop --{name}")
+        model = task_named(task).load(run)  # (load_run would read config.json again for the task)
+        options = {name: value for name, value in {"plot": plot, "columns": columns}.items() if value is not None}
+        taken = inspect.signature(model.evaluate).parameters
+        for name in options:  # in the order --help lists them, so the message is always the same
+            if name not in taken:
+                raise LstmkitError(f"--{name}: evaluating a {task!r} run does not take it; drop --{name}")
         scores = model.evaluate(data, **options)
     if as_json:
         typer.echo(json.dumps(scores, ensure_ascii=False, indent=2))
