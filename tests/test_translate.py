@@ -506,3 +506,13 @@ def test_evaluate_takes_columns_where_a_files_evidence_is_unclear(tmp_path):
     assert json.loads(named.stdout)["size"] == 20
     refused = invoke("evaluate", run, "--columns", "en,fr", "--plot", tmp_path / "x.png")
     assert refused.exit_code == 2 and "--plot" in refused.stderr and not (tmp_path / "x.png").exists()
+
+
+def test_a_part_with_no_pair_within_the_token_limit_says_how_short_its_shortest_is(tmp_path):
+    from lstmkit.tasks.translate.data import prepare_data
+
+    data = _write_pairs(tmp_path / "pairs.tsv")
+    with pytest.raises(DataError, match=r"none of the \d+ \w+ pairs has at most 1 tokens per side") as caught:
+        prepare_data(_config(data, max_pair_tokens=1), tmp_path / "run", resume=False)
+    shortest = int(str(caught.value).split("the shortest has ")[1].split()[0])
+    assert shortest > 1 and "--max-pair-tokens" in str(caught.value)

@@ -100,3 +100,10 @@ def test_no_text_sits_in_two_parts():
         "val": "b, less 1 text that test also holds",
         "test": "c",
     }
+
+
+def test_a_csv_field_past_the_csv_readers_limit_is_refused_with_what_to_use_instead(tmp_path):
+    path = tmp_path / "long.csv"
+    path.write_text("text,label\nshort,pos\n" + "很长" * 70_000 + ",neg\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"long.csv: a field near line 3 is longer than the 131,072 .*\.jsonl"):
+        load_labelled(path)

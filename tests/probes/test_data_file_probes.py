@@ -54,7 +54,7 @@ SENTIMENT = [
     ("reviews.csv", csv_rows(REVIEWS[:4]), ["too small"]),
     ("reviews.csv", csv_rows([(t, "") for t, _ in REVIEWS]), ["empty label"]),
     ("reviews.csv", csv_rows([("", lab) for _, lab in REVIEWS]), ["empty"]),
-    ("reviews.csv", csv_rows([("很好" * 70_000, "positive"), *REVIEWS]), ["line 2", "131072"]),
+    ("reviews.csv", csv_rows([("很好" * 70_000, "positive"), *REVIEWS]), ["line 2", "131,072", ".jsonl"]),
     ("reviews.tsv", csv_rows(REVIEWS, header="text\tcategory", sep="\t"), ["column", "'label'"]),
     ("reviews.tsv", "text\tlabel\n", ["no data rows"]),
     ("reviews.tsv", csv_rows(MIXED, header="text\tlabel", sep="\t"), ["label", "'0'", "'positive'"]),

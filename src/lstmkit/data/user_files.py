@@ -17,6 +17,7 @@ from pathlib import Path
 
 from lstmkit.data.char_text import read_utf8
 from lstmkit.data.text_sets import LabelledTexts, _clean
+from lstmkit.data.values import is_number
 from lstmkit.errors import DataError
 
 __all__ = ["load_table", "load_folder", "load_labelled", "load_split_table", "SPLIT_NAMES", "TABLE_SUFFIXES"]
@@ -64,6 +65,11 @@ def _delimited_rows(path: Path, text: str, columns: Sequence[str]) -> list[Row]:
                 )
             rows.append((reader.line_num, *(row[i] for i in at)))
     except csv.Error as exc:
+        if "field limit" in str(exc):  # raising the limit would change it for the whole process
+            raise DataError(
+                f"{path}: a field near line {reader.line_num} is longer than the {csv.field_size_limit():,} characters "
+                "Python's csv reader takes; give texts this long as JSON lines (.jsonl) or a folder of .txt files"
+            ) from None
         raise DataError(f"{path}: malformed table near line {reader.line_num}: {exc}") from None
     return rows
 
@@ -106,20 +112,12 @@ def _labelled_rows(rows: Sequence[Row], source: str, where: str) -> LabelledText
     return _clean(((text, label.strip()) for _, text, label, *_ in rows), source)
 
 
-def _is_number(label: str) -> bool:
-    try:
-        float(label)
-    except ValueError:
-        return False
-    return True
-
-
 def _check_one_label_kind(rows: Sequence[Row], source: str, where: str) -> None:
     """Refuse labels that mix numbers and names (``0``/``1`` beside ``positive``): read as they are they
     would be four classes, and which number means which name is not ours to guess."""
     first: dict[bool, dict[str, object]] = {True: {}, False: {}}  # is a number -> label -> where first seen
     for at, _, label, *_ in rows:
-        first[_is_number(label.strip())].setdefault(label.strip(), at)
+        first[is_number(label.strip())].setdefault(label.strip(), at)
     numbers, names = first[True], first[False]
     if numbers and names:
         number, name = next(iter(numbers)), next(iter(names))

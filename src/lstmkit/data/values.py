@@ -6,11 +6,20 @@ import numpy as np
 
 from lstmkit.errors import DataError
 
-__all__ = ["LARGEST", "check_finite", "fill_gaps", "rows"]
+__all__ = ["LARGEST", "check_finite", "fill_gaps", "is_number", "rows"]
 
 # Larger magnitudes are refused: scaling squares the values, and past about 1e154 the square is infinite
 # in float64 (one value of 1e308 made the whole run's metrics infinite, and NaN in float32).
 LARGEST = 1e150
+
+
+def is_number(value: str | bytes) -> bool:
+    """Whether ``float`` reads ``value`` (``"1e3"``, ``b"-0.5"``, ``"nan"``): a label or vector field check."""
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
 
 
 def rows(indices: np.ndarray, limit: int = 5) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from lstmkit.data.values import is_number
 from lstmkit.errors import DataError
 
 __all__ = ["WordVectors", "read_word_vectors", "pretrained_embedding"]
@@ -38,14 +39,6 @@ class WordVectors:
     skipped: int = 0
 
 
-def _is_number(field: bytes) -> bool:
-    try:
-        float(field)
-    except ValueError:
-        return False
-    return True
-
-
 def _header_dim(line: bytes) -> int | None:
     """The ``dim`` of a word2vec/fastText ``count dim`` header line, or None for a vector line."""
     fields = line.split(b" ")
@@ -56,7 +49,7 @@ def _values(path: Path, number: int, fields: list[bytes]) -> np.ndarray:
     try:
         values = np.array(list(map(float, fields)), dtype=np.float32)  # 10x faster than parsing a bytes array
     except ValueError:
-        bad = next(field for field in fields if not _is_number(field))
+        bad = next(field for field in fields if not is_number(field))
         raise DataError(f"{path}: line {number}: value {bad.decode('utf-8', 'replace')!r} is not a number") from None
     if not np.isfinite(values).all():
         raise DataError(f"{path}: line {number}: the vector holds a NaN or infinite value")
@@ -99,7 +92,7 @@ def read_word_vectors(path: str | Path, words: Collection[str]) -> WordVectors:
                 raise DataError(f"{path}: line {number} holds one field; expected a word and its vector's values")
             if not dim_from:
                 dim, dim_from = given, f"line {number}'s"
-            if given < dim or (given > dim and _is_number(line.split(b" ", 2)[1])):
+            if given < dim or (given > dim and is_number(line.split(b" ", 2)[1])):
                 raise DataError(f"{path}: line {number} has {given} values, expected {dim} ({dim_from} dimension)")
             lines += 1
             word_bytes = line[: line.index(b" ")] if given == dim else line.rsplit(b" ", dim)[0]

@@ -78,6 +78,18 @@ def _within_pair_tokens(pairs: Pairs, source: SideEncoder, target: SideEncoder, 
     return pairs.subset(keep)
 
 
+def _no_pair_within(name: str, part: str, pairs: Pairs, source: SideEncoder, target: SideEncoder, limit: int) -> str:
+    """Why ``part`` kept no pair: how many it had and how long its shortest pair is, so the user knows
+    what ``--max-pair-tokens`` would keep it (or that a side tokenizes to nothing)."""
+    sizes = [(len(source.tokens(s)), len(target.tokens(t))) for s, t in zip(pairs.sources, pairs.targets)]
+    nonempty = [max(pair) for pair in sizes if min(pair) > 0]
+    if not nonempty:
+        why = "every one has a side with no tokens"
+    else:
+        why = f"the shortest has {min(nonempty)} tokens on its longer side; raise --max-pair-tokens"
+    return f"{name}: none of the {len(pairs)} {part} pairs has at most {limit} tokens per side ({why})"
+
+
 @dataclass
 class TranslateData:
     """The named data set's train/val/test pairs (each side within the token limit) and both sides."""
@@ -121,7 +133,7 @@ def prepare_data(config: TranslateConfig, run_dir: Path, resume: bool) -> Transl
     parts = {part: _within_pair_tokens(getattr(split, part), source, target, config.max_pair_tokens) for part in PARTS}
     for part, kept in parts.items():
         if len(kept) == 0:
-            raise DataError(f"{name}: no {part} pair has at most {config.max_pair_tokens} tokens per side")
+            raise DataError(_no_pair_within(name, part, getattr(split, part), source, target, config.max_pair_tokens))
     return TranslateData(name, source, target, parts, columns)
 
 
