@@ -14,10 +14,12 @@ for right padding: steps ``t >= lengths[b]`` are padding and never influence a r
   unfreezing) work on any of the three models.
 * Configs are frozen dataclasses with ``to_dict``/``from_dict`` for JSON.
 
-Modules: ``pooling`` (masks and pooling), ``losses``, ``config``, ``encoder``, ``models``, ``finetune``.
+Modules: ``pooling`` (masks and pooling), ``losses``, ``config``, ``encoder``, ``crf`` (linear-chain CRF for
+the tagger), ``models``, ``finetune``.
 """
 
 from lstmkit.heads.config import CELLS, ClassifierConfig, EncoderConfig, LanguageModelConfig, TaggerConfig
+from lstmkit.heads.crf import CRF
 from lstmkit.heads.encoder import RecurrentEncoder, make_recurrent_layer
 from lstmkit.heads.finetune import freeze_encoder_layers, parameter_groups
 from lstmkit.heads.losses import lm_loss, masked_cross_entropy
@@ -58,6 +60,7 @@ __all__ = [
     "SequenceClassifier",
     "TaggerConfig",
     "SequenceTagger",
+    "CRF",
     "LanguageModelConfig",
     "LanguageModel",
     "parameter_groups",
