@@ -9,6 +9,7 @@ from safetensors.torch import load_file, save_file
 
 import lstmkit
 from lstmkit.heads import (
+    DECODERS,
     POOLING_MODES,
     ClassifierConfig,
     EncoderConfig,
@@ -371,3 +372,111 @@ def test_classifier_with_ngram_branch_ignores_padding():
     noisy[2, 1:] = 4
     torch.testing.assert_close(model(tokens, lengths), model(noisy, lengths))
     assert ClassifierConfig.from_dict(config.to_dict()) == config
+
+
+# -- tagger decoders: CRF and the softmax ablation ------------------------------------------------
+
+
+def tagging_batch(size: int, steps: int = 8) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Tokens 1..5, lengths 3..steps, tag = (token + previous token) mod 3; padded tags are -100."""
+    lengths = torch.randint(3, steps + 1, (size,))
+    tokens = torch.randint(1, 6, (size, steps))
+    previous = torch.cat([torch.zeros(size, 1, dtype=torch.long), tokens[:, :-1]], dim=1)
+    mask = mask_from_lengths(lengths, steps)
+    return tokens.masked_fill(~mask, 0), lengths, ((tokens + previous) % 3).masked_fill(~mask, -100)
+
+
+def tag_accuracy(paths: list[list[int]], tags: torch.Tensor) -> float:
+    pairs = [(p, t) for path, row in zip(paths, tags.tolist()) for p, t in zip(path, row)]
+    return sum(p == t for p, t in pairs) / len(pairs)
+
+
+def tagger(decoder: str, **overrides) -> SequenceTagger:
+    encoder = EncoderConfig(vocab_size=6, embedding_dim=8, hidden_size=16)
+    return SequenceTagger(TaggerConfig(encoder, num_tags=3, dropout=0.0, decoder=decoder, **overrides))
+
+
+@pytest.mark.parametrize("decoder", DECODERS)
+def test_tagger_learns_a_tag_of_token_and_previous_token(decoder):
+    model = tagger(decoder)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.03)
+    test_tokens, test_lengths, test_tags = tagging_batch(200)
+    before = tag_accuracy(model.eval().decode(test_tokens, test_lengths), test_tags)
+    model.train()
+    for _ in range(60):
+        tokens, lengths, tags = tagging_batch(32)
+        optimizer.zero_grad()
+        model.loss(tokens, lengths, tags).backward()
+        optimizer.step()
+    assert before < 0.6
+    assert tag_accuracy(model.eval().decode(test_tokens, test_lengths), test_tags) > 0.97
+
+
+@pytest.mark.parametrize("decoder", DECODERS)
+def test_tagger_padded_batch_decodes_and_scores_as_one_at_a_time(decoder):
+    model = tagger(decoder).eval()
+    tokens, lengths, tags = tagging_batch(5)
+    paths = model.decode(tokens, lengths)
+    assert [len(path) for path in paths] == lengths.tolist()
+    for b, length in enumerate(lengths.tolist()):
+        assert model.decode(tokens[b : b + 1, :length]) == [paths[b]]
+    other_tags = tags.masked_fill(tags == -100, 2)  # padded tags never count, whatever their value
+    torch.testing.assert_close(model.loss(tokens, lengths, other_tags), model.loss(tokens, lengths, tags))
+
+
+def test_tagger_crf_loss_is_the_mean_negative_log_likelihood_and_obeys_constraints():
+    allowed = [[True, False, True], [True, True, True], [False, True, True]]
+    model = tagger("crf", allowed_transitions=allowed, allowed_start=[True, False, True]).eval()
+    tokens, lengths, tags = tagging_batch(4)
+    emissions = model(tokens, lengths)
+    expected = -model.crf.log_likelihood(emissions, tags, lengths).mean()
+    torch.testing.assert_close(model.loss(tokens, lengths, tags), expected)
+    for path in model.decode(tokens, lengths):
+        assert path[0] != 1 and all(allowed[a][b] for a, b in zip(path, path[1:]))
+    assert tagger("softmax").crf is None
+
+
+def test_tagger_bigram_embedding_feeds_the_encoder():
+    model = tagger("crf", bigram_vocab_size=20, bigram_dim=4).eval()
+    assert model.encoder.rnn.weight_ih_l0.shape[1] == 8 + 4
+    tokens, lengths, tags = tagging_batch(3)
+    bigrams = torch.randint(1, 20, tokens.shape)
+    emissions = model(tokens, lengths, bigrams)
+    assert emissions.shape == (3, 8, 3)
+    assert not torch.allclose(model(tokens, lengths, (bigrams + 1) % 20), emissions)  # bigrams are read
+    model.loss(tokens, lengths, tags, bigrams).backward()
+    assert model.bigram_embedding.weight.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match=r"bigrams must be ids shaped like tokens \(3, 8\), got None"):
+        model(tokens, lengths)
+    with pytest.raises(ValueError, match="this tagger has no bigram embedding"):
+        tagger("crf")(tokens, lengths, bigrams)
+
+
+def test_tagger_config_round_trip_keeps_constraints_and_bigrams():
+    config = TaggerConfig(
+        encoder_config(),
+        num_tags=2,
+        decoder="softmax",
+        allowed_transitions=torch.tensor([[True, False], [True, True]]),
+        allowed_end=[False, True],
+        bigram_vocab_size=30,
+        bigram_dim=5,
+    )
+    assert config.allowed_transitions == ((True, False), (True, True))
+    assert TaggerConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"decoder": "hmm"}, r"decoder must be one of \('crf', 'softmax'\), got 'hmm'"),
+        ({"allowed_transitions": [[True, True]]}, "allowed_transitions must be 2 rows of 2 bools"),
+        ({"allowed_transitions": [[True, 1], [True, True]]}, r"allowed_transitions\[0\] must be 2 bools"),
+        ({"allowed_start": [True]}, r"allowed_start must be 2 bools \(True = permitted\), got \[True\]"),
+        ({"bigram_dim": 4}, "both be 0 .* got bigram_vocab_size=0, bigram_dim=4"),
+        ({"bigram_vocab_size": -1}, "bigram_vocab_size must be an int >= 0"),
+    ],
+)
+def test_tagger_config_errors(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        TaggerConfig(encoder_config(), num_tags=2, **overrides)

@@ -18,7 +18,7 @@ Modules: ``pooling`` (masks and pooling), ``losses``, ``config``, ``encoder``, `
 the tagger), ``models``, ``finetune``.
 """
 
-from lstmkit.heads.config import CELLS, ClassifierConfig, EncoderConfig, LanguageModelConfig, TaggerConfig
+from lstmkit.heads.config import CELLS, DECODERS, ClassifierConfig, EncoderConfig, LanguageModelConfig, TaggerConfig
 from lstmkit.heads.crf import CRF
 from lstmkit.heads.encoder import RecurrentEncoder, make_recurrent_layer
 from lstmkit.heads.finetune import freeze_encoder_layers, parameter_groups
@@ -44,6 +44,7 @@ __all__ = [
     "BidirectionalLanguageModel",
     "bidirectional_lm_loss",
     "CELLS",
+    "DECODERS",
     "POOLING_MODES",
     "mask_from_lengths",
     "last_pool",

@@ -12,9 +12,10 @@ from lstmkit.heads._checks import check_choice, check_positive_int, check_probab
 from lstmkit.heads.pooling import POOLING_MODES
 from lstmkit.layers import GRU, LSTM, RNN
 
-__all__ = ["CELLS", "EncoderConfig", "ClassifierConfig", "TaggerConfig", "LanguageModelConfig"]
+__all__ = ["CELLS", "DECODERS", "EncoderConfig", "ClassifierConfig", "TaggerConfig", "LanguageModelConfig"]
 
 CELLS = {"lstm": LSTM, "gru": GRU, "rnn": RNN}
+DECODERS = ("crf", "softmax")
 
 ConfigT = TypeVar("ConfigT", bound="_DictConfig")
 
@@ -103,17 +104,73 @@ class ClassifierConfig(_DictConfig):
         check_positive_int("attention_size", self.attention_size)
 
 
+def _bools(name: str, value: Any, length: int) -> tuple[bool, ...]:
+    """``value`` (a list, tuple or 1-D tensor/array of bools) as a tuple of ``length`` bools."""
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    if not isinstance(value, (list, tuple)) or len(value) != length or not all(isinstance(v, bool) for v in value):
+        text = repr(value)
+        raise ValueError(f"{name} must be {length} bools (True = permitted), got {text[:80]}")
+    return tuple(value)
+
+
 @dataclasses.dataclass(frozen=True)
 class TaggerConfig(_DictConfig):
-    """:class:`SequenceTagger` settings; ``dropout`` acts on the encoder outputs."""
+    """:class:`SequenceTagger` settings; ``dropout`` acts on the encoder outputs.
+
+    ``decoder``: ``"crf"`` (a linear-chain :class:`~lstmkit.heads.crf.CRF` over the per-step scores,
+    trained by sequence log-likelihood and decoded by Viterbi) or ``"softmax"`` (the ablation:
+    independent per-step cross-entropy and argmax). ``allowed_transitions`` (``num_tags`` rows of
+    ``num_tags`` bools, ``[i][j]``: may tag ``j`` follow tag ``i``), ``allowed_start`` and ``allowed_end``
+    (``num_tags`` bools each) are hard constraints of the CRF (a tag scheme's, e.g. BIO's "I-X only after
+    B-X or I-X"); ``None`` permits everything, and the softmax decoder ignores them. Lists, tuples and
+    bool tensors are accepted and kept as tuples, which ``config.json`` stores as lists.
+
+    ``bigram_vocab_size``, ``bigram_dim`` (both 0, or both positive): a second embedding of
+    character-bigram ids, concatenated with the token embedding before the recurrent encoder (for
+    Chinese word segmentation, where the bigram at each character is the strongest single feature).
+    """
 
     encoder: EncoderConfig
     num_tags: int
     dropout: float = 0.3
+    decoder: str = "crf"
+    allowed_transitions: tuple[tuple[bool, ...], ...] | None = None
+    allowed_start: tuple[bool, ...] | None = None
+    allowed_end: tuple[bool, ...] | None = None
+    bigram_vocab_size: int = 0
+    bigram_dim: int = 0
 
     def __post_init__(self) -> None:
         check_positive_int("num_tags", self.num_tags)
         check_probability("dropout", self.dropout)
+        check_choice("decoder", self.decoder, DECODERS)
+        size = self.num_tags
+        if self.allowed_transitions is not None:
+            rows = self.allowed_transitions
+            rows = rows.tolist() if hasattr(rows, "tolist") else rows
+            if not isinstance(rows, (list, tuple)) or len(rows) != size:
+                raise ValueError(f"allowed_transitions must be {size} rows of {size} bools, got {str(rows)[:80]}")
+            matrix = tuple(_bools(f"allowed_transitions[{i}]", row, size) for i, row in enumerate(rows))
+            object.__setattr__(self, "allowed_transitions", matrix)
+        for name in ("allowed_start", "allowed_end"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, _bools(name, getattr(self, name), size))
+        for name in ("bigram_vocab_size", "bigram_dim"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"{name} must be an int >= 0 (0: no bigram embedding), got {value!r}")
+        if (self.bigram_vocab_size > 0) != (self.bigram_dim > 0):
+            raise ValueError(
+                "bigram_vocab_size and bigram_dim must both be 0 (no bigram embedding) or both positive, "
+                f"got bigram_vocab_size={self.bigram_vocab_size}, bigram_dim={self.bigram_dim}"
+            )
+        padding_idx = self.encoder.padding_idx
+        if self.bigram_vocab_size and padding_idx is not None and padding_idx >= self.bigram_vocab_size:
+            raise ValueError(
+                f"bigram_vocab_size must exceed the encoder's padding_idx={padding_idx} (the bigram "
+                f"embedding pads with the same id), got {self.bigram_vocab_size}"
+            )
 
 
 @dataclasses.dataclass(frozen=True)

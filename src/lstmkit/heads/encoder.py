@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -36,15 +37,22 @@ class RecurrentEncoder(nn.Module):
     parameter names every head shares (``embedding.weight``, ``rnn.weight_ih_l0``, ...). Outputs at
     padded steps are zero; the final state is each sequence's state at its last real step, shaped
     ``(num_layers * D, B, H)`` (a tuple ``(h_n, c_n)`` for an LSTM).
+
+    ``extra_input_size > 0`` widens the recurrent input: ``forward`` then takes ``extra (B, T,
+    extra_input_size)`` features per step (a tagger's character-bigram embedding), concatenated after
+    the token embedding. Such an encoder's ``rnn.weight_ih_l0`` is wider than a plain one's.
     """
 
-    def __init__(self, config: EncoderConfig) -> None:
+    def __init__(self, config: EncoderConfig, extra_input_size: int = 0) -> None:
         super().__init__()
+        if not isinstance(extra_input_size, int) or isinstance(extra_input_size, bool) or extra_input_size < 0:
+            raise ValueError(f"extra_input_size must be an int >= 0, got {extra_input_size!r}")
         self.config = config
+        self.extra_input_size = extra_input_size
         self.embedding = nn.Embedding(config.vocab_size, config.embedding_dim, padding_idx=config.padding_idx)
         self.rnn = make_recurrent_layer(
             config.cell,
-            config.embedding_dim,
+            config.embedding_dim + extra_input_size,
             config.hidden_size,
             num_layers=config.num_layers,
             batch_first=True,
@@ -61,9 +69,19 @@ class RecurrentEncoder(nn.Module):
         """Features per step of ``outputs``: ``hidden_size * num_directions``."""
         return self.config.hidden_size * self.config.num_directions
 
-    def forward(self, tokens: Tensor, lengths: Lengths = None, state: State | None = None) -> tuple[Tensor, State]:
+    def forward(
+        self, tokens: Tensor, lengths: Lengths = None, state: State | None = None, extra: Tensor | None = None
+    ) -> tuple[Tensor, State]:
         check_tokens(tokens)
         embedded = embed_with_dropout(self.embedding, tokens, self.config.embedding_dropout)
+        expected = (*tokens.shape, self.extra_input_size)
+        if self.extra_input_size or extra is not None:
+            if not isinstance(extra, Tensor) or tuple(extra.shape) != expected:
+                given = tuple(extra.shape) if isinstance(extra, Tensor) else extra
+                raise ValueError(
+                    f"extra must be (batch, time, extra_input_size) = {expected} for this encoder, got {given}"
+                )
+            embedded = torch.cat([embedded, extra], dim=2)
         return self.rnn(embedded, state, lengths=lengths)
 
 

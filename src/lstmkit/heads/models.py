@@ -11,8 +11,9 @@ from torch import Tensor, nn
 from lstmkit.functional import reverse_padded
 from lstmkit.heads._checks import Lengths, as_lengths
 from lstmkit.heads.config import ClassifierConfig, EncoderConfig, LanguageModelConfig, TaggerConfig
-from lstmkit.heads.encoder import RecurrentEncoder, SequenceDropout
-from lstmkit.heads.losses import lm_loss
+from lstmkit.heads.crf import CRF
+from lstmkit.heads.encoder import RecurrentEncoder, SequenceDropout, embed_with_dropout
+from lstmkit.heads.losses import lm_loss, masked_cross_entropy
 from lstmkit.heads.ngrams import NgramBag
 from lstmkit.heads.pooling import SequencePooling
 from lstmkit.layers import State
@@ -57,22 +58,68 @@ class SequenceClassifier(nn.Module):
 
 
 class SequenceTagger(nn.Module):
-    """One label per step: encoder -> dropout -> ``Linear`` -> ``(B, T, C)`` logits.
+    """One label per step: encoder -> dropout -> ``Linear`` -> ``(B, T, C)`` emission scores, then a decoder.
 
-    Logits at padded steps are meaningless; train with :func:`masked_cross_entropy`.
+    ``config.decoder == "crf"``: a :class:`CRF` (submodule ``crf``, built with the config's transition
+    constraints) scores whole tag paths; :meth:`loss` is the mean negative log-likelihood per sequence
+    and :meth:`decode` is Viterbi. ``"softmax"`` (``crf`` is ``None``): the loss is the mean per-step
+    cross-entropy over real steps and decoding takes each step's argmax. With a bigram embedding
+    (``config.bigram_dim > 0``) every method also needs ``bigrams (B, T)``, the id of each step's
+    character bigram; it lives in ``bigram_embedding``, outside the encoder, so :func:`parameter_groups`
+    counts it with the head.
     """
 
     def __init__(self, config: TaggerConfig) -> None:
         super().__init__()
         self.config = config
-        self.encoder = RecurrentEncoder(config.encoder)
+        self.encoder = RecurrentEncoder(config.encoder, extra_input_size=config.bigram_dim)
+        self.bigram_embedding = None
+        if config.bigram_dim:
+            self.bigram_embedding = nn.Embedding(
+                config.bigram_vocab_size, config.bigram_dim, padding_idx=config.encoder.padding_idx
+            )
         self.dropout = SequenceDropout(config.dropout, config.encoder.dropout_kind)
         self.output = nn.Linear(self.encoder.output_size, config.num_tags)
+        self.crf = None
+        if config.decoder == "crf":
+            masks = [
+                None if value is None else torch.tensor(value, dtype=torch.bool)
+                for value in (config.allowed_transitions, config.allowed_start, config.allowed_end)
+            ]
+            self.crf = CRF(config.num_tags, *masks)
 
-    def forward(self, tokens: Tensor, lengths: Lengths = None) -> Tensor:
-        """``tokens (B, T)`` long, ``lengths (B,)`` -> ``logits (B, T, num_tags)``."""
-        outputs, _ = self.encoder(tokens, lengths)
+    def forward(self, tokens: Tensor, lengths: Lengths = None, bigrams: Tensor | None = None) -> Tensor:
+        """``tokens (B, T)`` long, ``lengths (B,)``, ``bigrams (B, T)`` long -> emissions ``(B, T, num_tags)``.
+
+        Emissions at padded steps are meaningless; :meth:`loss` and :meth:`decode` never read them.
+        """
+        extra = None
+        if self.bigram_embedding is not None or bigrams is not None:
+            if self.bigram_embedding is None:
+                raise ValueError("bigrams: this tagger has no bigram embedding (bigram_dim=0), so pass bigrams=None")
+            if not isinstance(bigrams, Tensor) or bigrams.shape != tokens.shape:
+                given = tuple(bigrams.shape) if isinstance(bigrams, Tensor) else bigrams
+                raise ValueError(f"bigrams must be ids shaped like tokens {tuple(tokens.shape)}, got {given}")
+            extra = embed_with_dropout(self.bigram_embedding, bigrams, self.config.encoder.embedding_dropout)
+        outputs, _ = self.encoder(tokens, lengths, extra=extra)
         return self.output(self.dropout(outputs))
+
+    def loss(self, tokens: Tensor, lengths: Lengths, tags: Tensor, bigrams: Tensor | None = None) -> Tensor:
+        """Scalar training loss for gold ``tags (B, T)``; tags at padded steps are ignored whatever their value."""
+        emissions = self(tokens, lengths, bigrams)
+        if self.crf is None:
+            return masked_cross_entropy(emissions, tags, lengths)
+        return -self.crf.log_likelihood(emissions, tags, lengths).mean()
+
+    @torch.no_grad()
+    def decode(self, tokens: Tensor, lengths: Lengths = None, bigrams: Tensor | None = None) -> list[list[int]]:
+        """Predicted tag ids, one list of ``lengths[b]`` ids per sequence (call ``.eval()`` first for inference)."""
+        emissions = self(tokens, lengths, bigrams)
+        if self.crf is not None:
+            return self.crf.decode(emissions, lengths)
+        lengths = as_lengths(lengths, emissions.shape[0], emissions.shape[1], emissions.device)
+        rows = emissions.argmax(dim=2).tolist()
+        return [row[:length] for row, length in zip(rows, lengths.tolist())]
 
 
 class LanguageModel(nn.Module):
