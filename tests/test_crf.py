@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from lstmkit.heads import CRF
-from lstmkit.heads.crf import FORBIDDEN_SCORE, crf_log_likelihood
+from lstmkit.heads.crf import FORBIDDEN_SCORE, _log_matmul_exp, crf_log_likelihood
 
 NUM_TAGS = 3
 LENGTHS = torch.tensor([4, 1, 3, 2])
@@ -197,3 +197,21 @@ def test_forbidden_scores_get_no_gradient():
 def test_bad_arguments_are_named(build, error, message):
     with pytest.raises(error, match=message):
         build()
+
+
+def test_forward_step_stays_exact_where_the_matrix_product_underflows():
+    # Tag 0's only permitted predecessor lies 100 nats below the best tag: exp(-100) is subnormal in float32.
+    alpha = torch.tensor([[0.0, -100.0]], requires_grad=True)
+    transitions = torch.tensor([[FORBIDDEN_SCORE, 0.0], [0.0, 0.0]], requires_grad=True)
+    result = _log_matmul_exp(alpha, transitions)
+    torch.testing.assert_close(result, torch.logsumexp(alpha.unsqueeze(2) + transitions, dim=1))
+    assert result[0, 0].item() == pytest.approx(-100.0)
+    result.sum().backward()
+    assert torch.isfinite(alpha.grad).all() and torch.isfinite(transitions.grad).all()
+
+
+def test_log_partition_in_float32_agrees_with_float64_at_large_score_gaps():
+    crf = random_crf(4, constrained=True).float()
+    emissions = 200 * torch.randn(8, 6, 4)
+    expected = crf.double().log_partition(emissions.double(), None)
+    torch.testing.assert_close(crf.float().log_partition(emissions, None).double(), expected, rtol=1e-6, atol=1e-3)
