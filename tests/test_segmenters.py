@@ -3,8 +3,6 @@
 import random
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from lstmkit.baselines.segmenters import (
     CharCRFSegmenter,
@@ -51,15 +49,6 @@ def test_max_match_directions_by_hand(direction, expected):
 def test_bidirectional_max_match_prefers_fewer_words_then_fewer_singles(words, expected):
     text = "".join(expected)
     assert MaxMatchSegmenter(words, "bidirectional").segment(text) == expected
-
-
-@settings(max_examples=40, deadline=None)
-@given(st.text(alphabet="abcd", max_size=15), st.lists(st.text(alphabet="abcd", min_size=1, max_size=4)))
-def test_max_match_words_join_back_to_the_text(text, words):
-    for direction in ("forward", "backward", "bidirectional"):
-        segmented = MaxMatchSegmenter(words, direction, max_word_len=3).segment(text)
-        assert "".join(segmented) == text
-        assert all(word in words or len(word) == 1 for word in segmented)
 
 
 def test_words_from_bmes_accepts_either_case_and_splits_invalid_sequences():
