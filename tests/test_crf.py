@@ -215,3 +215,14 @@ def test_log_partition_in_float32_agrees_with_float64_at_large_score_gaps():
     emissions = 200 * torch.randn(8, 6, 4)
     expected = crf.double().log_partition(emissions.double(), None)
     torch.testing.assert_close(crf.float().log_partition(emissions, None).double(), expected, rtol=1e-6, atol=1e-3)
+
+
+def test_mixed_precision_keeps_float32_sums():
+    crf = random_crf(8).float()
+    emissions = torch.randn(4, 20, 8)
+    expected = crf.log_partition(emissions, None)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        torch.testing.assert_close(crf.log_partition(emissions, None), expected)
+    tags = torch.randint(0, 8, (4, 20))
+    half = emissions.bfloat16()  # what a linear layer under autocast emits: summed in float32 all the same
+    torch.testing.assert_close(crf.log_likelihood(half, tags, None), crf.log_likelihood(half.float(), tags, None))

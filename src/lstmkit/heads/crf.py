@@ -34,12 +34,15 @@ FORBIDDEN_SCORE = -1.0e4
 
 
 def _check_emissions(emissions: Tensor, num_tags: int, lengths: Lengths) -> tuple[Tensor, Tensor, Tensor]:
-    """``emissions`` with padded steps zeroed (NaN there cannot leak into sums), lengths as int64, mask ``(B, T)``."""
+    """``emissions`` (16-bit ones as float32) with padded steps zeroed (NaN there cannot leak into sums),
+    lengths as int64, mask ``(B, T)``."""
     if not isinstance(emissions, Tensor) or emissions.dim() != 3 or emissions.shape[2] != num_tags:
         shape = tuple(emissions.shape) if isinstance(emissions, Tensor) else type(emissions).__name__
         raise ValueError(f"emissions must have shape (batch, time, num_tags={num_tags}), got {shape}")
     if not emissions.is_floating_point():
         raise TypeError(f"emissions must be a floating-point tensor, got dtype {emissions.dtype}")
+    if emissions.dtype in (torch.float16, torch.bfloat16):
+        emissions = emissions.float()  # sums over T steps and K^T paths need more than 8-11 bits of mantissa
     batch, steps = emissions.shape[:2]
     if steps < 1:
         raise ValueError(f"emissions must have at least 1 time step, got shape {tuple(emissions.shape)}")
@@ -117,7 +120,9 @@ def _log_matmul_exp(alpha: Tensor, transitions: Tensor) -> Tensor:
     """
     alpha_max = alpha.detach().amax(dim=1, keepdim=True)  # constants to autograd: the result does not depend on them
     column_max = transitions.detach().amax(dim=0, keepdim=True)
-    summed = torch.exp(alpha - alpha_max) @ torch.exp(transitions - column_max)
+    # Mixed precision would run this product in 16 bits: ~3 significant digits of log Z per step.
+    with torch.autocast(alpha.device.type, enabled=False):
+        summed = torch.exp(alpha - alpha_max) @ torch.exp(transitions - column_max)
     if bool((summed < math.sqrt(torch.finfo(summed.dtype).tiny)).any()):
         return torch.logsumexp(alpha.unsqueeze(2) + transitions, dim=1)
     return summed.log() + alpha_max + column_max
