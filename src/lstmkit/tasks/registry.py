@@ -11,7 +11,7 @@ from lstmkit.tasks.runner import Task
 
 __all__ = ["TASK_NAMES", "task_named"]
 
-TASK_NAMES = ("sentiment", "translate", "forecast", "lm")
+TASK_NAMES = ("sentiment", "translate", "forecast", "lm", "tag")
 
 
 def task_named(name: str) -> Task:
@@ -24,6 +24,8 @@ def task_named(name: str) -> Task:
         from lstmkit.tasks.translate import TASK
     elif name == "forecast":
         from lstmkit.tasks.forecast import TASK
+    elif name == "tag":
+        from lstmkit.tasks.tag import TASK
     else:
         raise RunDirectoryError(f"unknown task {name!r}: lstmkit has {', '.join(TASK_NAMES)}")
     return TASK

@@ -1,0 +1,59 @@
+"""The configuration of a sequence-tagging run, saved as its ``config.json``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lstmkit.train.config import TaskConfig, TrainConfig
+
+__all__ = ["TagConfig", "NAME", "SCHEME_CHOICES", "REGISTERED_SCHEME"]
+
+NAME = "tag"
+SCHEME_CHOICES = ("auto", "bmes", "bio", "bioes", "plain")
+REGISTERED_SCHEME = "bmes"  # the scheme pku-seg and pku-pos are tagged in
+
+
+@dataclass(frozen=True)
+class TagConfig(TaskConfig):
+    """A tagging run. ``data`` is ``pku-seg`` (Chinese word segmentation), ``pku-pos`` (joint segmentation
+    and part of speech) or a tagged file (``.conllu``, ``.conll``/``.tsv``/``.bio``/``.iob``, or
+    ``token/TAG`` lines); ``token_column``/``tag_column`` choose a CoNLL file's columns (a number, or a
+    CoNLL-U name such as FORM, UPOS; "" the format's default: FORM/UPOS, first/last).
+
+    ``scheme`` is the tags' scheme, checked on every sentence: ``auto`` takes the narrowest that fits
+    (bio, bioes, bmes, else plain labels). ``max_sentences`` keeps only the first sentences (for quick
+    runs; the split is taken after). Training sentences longer than ``max_length`` tokens are cut into
+    pieces, at punctuation where a word ends; tagging and scoring read sentences of any length whole.
+    """
+
+    data: str = "pku-seg"
+    scheme: str = "auto"
+    token_column: str = ""
+    tag_column: str = ""
+    max_sentences: int | None = None
+    max_length: int = 150
+    min_freq: int = 1
+    cell: str = "lstm"
+    embedding_dim: int = 64
+    hidden_size: int = 128
+    num_layers: int = 1
+    bidirectional: bool = True
+    dropout: float = 0.2
+    train: TrainConfig = field(
+        default_factory=lambda: TrainConfig(epochs=5, batch_size=32, lr=3e-3, patience=2, monitor="accuracy")
+    )
+
+    def __post_init__(self) -> None:
+        from lstmkit.heads._checks import check_choice, check_positive_int, check_probability
+        from lstmkit.heads.config import CELLS
+
+        # ValueError, each message starting with the field's name: the CLI names the option from it.
+        for name in ("max_length", "min_freq", "embedding_dim", "hidden_size", "num_layers"):
+            check_positive_int(name, getattr(self, name))
+        if self.max_sentences is not None:
+            check_positive_int("max_sentences", self.max_sentences)
+        check_probability("dropout", self.dropout)
+        check_choice("cell", self.cell, tuple(CELLS))
+        check_choice("scheme", self.scheme, SCHEME_CHOICES)
+        if not self.data.strip():
+            raise ValueError(f"data must name a data set or a file, got {self.data!r}")

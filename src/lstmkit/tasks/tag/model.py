@@ -1,0 +1,157 @@
+"""The tagging network (built and decoded in one place each) and a finished run: tag raw text, evaluate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from lstmkit.data import Vocab
+from lstmkit.data.batching import pad_sequences
+from lstmkit.data.tag_schemes import spans_from_tags, tags_to_words
+from lstmkit.data.tagged_corpora import TaggedSentences, read_tagged_file, split_sentences
+from lstmkit.errors import DataError
+from lstmkit.heads import EncoderConfig, SequenceTagger, TaggerConfig
+from lstmkit.heads.losses import masked_cross_entropy
+from lstmkit.io import load_json, parsing
+from lstmkit.runs import CONFIG, METRICS, VOCAB, load_run_model, read_run_config
+from lstmkit.tasks.tag.config import NAME, TagConfig
+from lstmkit.tasks.tag.data import load_sentences, text_tokens
+from lstmkit.tasks.tag.scores import confusion_labels, score_tags, words_of
+
+__all__ = ["Tagger", "build_network", "network_name", "tagging_loss", "decode", "tag_sentences"]
+
+_BATCH = 64  # sentences per batch when tagging
+
+
+def build_network(config: TagConfig, vocab_size: int, num_tags: int) -> tuple[SequenceTagger, TaggerConfig]:
+    """The tagger ``config`` describes: embeddings -> the recurrent encoder -> per-step linear."""
+    encoder = EncoderConfig(
+        vocab_size=vocab_size,
+        embedding_dim=config.embedding_dim,
+        hidden_size=config.hidden_size,
+        num_layers=config.num_layers,
+        cell=config.cell,
+        bidirectional=config.bidirectional,
+        dropout=config.dropout if config.num_layers > 1 else 0.0,
+    )
+    model_config = TaggerConfig(encoder, num_tags, dropout=config.dropout)
+    return SequenceTagger(model_config), model_config
+
+
+def network_name(config: TagConfig) -> str:
+    """How outputs and tables name the model: ``bilstm-softmax`` (cell, direction, decoder)."""
+    return f"{'bi' if config.bidirectional else ''}{config.cell}-softmax"
+
+
+def tagging_loss(model: SequenceTagger, batch: dict) -> Tensor:
+    """The training loss of a batch ``{"tokens", "lengths", "tags"}``."""
+    return masked_cross_entropy(model(batch["tokens"], batch["lengths"]), batch["tags"], batch["lengths"])
+
+
+@torch.no_grad()
+def decode(model: SequenceTagger, batch: dict) -> list[list[int]]:
+    """The predicted tag ids of each sentence of a batch, ``lengths[b]`` of them."""
+    best = model(batch["tokens"], batch["lengths"]).argmax(-1).tolist()
+    return [row[:length] for row, length in zip(best, batch["lengths"].tolist())]
+
+
+def tag_sentences(
+    model: SequenceTagger, vocab: Vocab, tag_names: list[str], sentences: list[list[str]]
+) -> list[list[str]]:
+    """The tags of each token list (any length), in batches of sentences of similar length."""
+    model.eval()
+    device = next(model.parameters()).device
+    order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
+    tagged: list[list[str]] = [[] for _ in sentences]
+    for start in range(0, len(order), _BATCH):
+        chunk = order[start : start + _BATCH]
+        tokens, lengths = pad_sequences([vocab.encode(sentences[i]) for i in chunk], vocab.pad_index)
+        for i, ids in zip(chunk, decode(model, {"tokens": tokens.to(device), "lengths": lengths})):
+            tagged[i] = [tag_names[k] for k in ids]
+    return tagged
+
+
+class Tagger:
+    """A trained tagging run (``tag.load(run_dir)``): :meth:`tag` raw text, :meth:`evaluate` tagged data."""
+
+    def __init__(self, run_dir: str | Path, device: str | torch.device = "cpu") -> None:
+        self.run_dir = Path(run_dir)
+        saved = read_run_config(self.run_dir, NAME)
+        with parsing(self.run_dir / CONFIG):
+            self.config = TagConfig.from_dict(saved["config"])
+            self.tag_names = [str(tag) for tag in saved["tag_names"]]
+            self.scheme, self.characters = str(saved["scheme"]), bool(saved["characters"])
+            model_config = TaggerConfig.from_dict(saved["model"])
+        self.vocab = Vocab.from_json(self.run_dir / VOCAB)
+        self.model: nn.Module = load_run_model(self.run_dir, lambda: SequenceTagger(model_config))
+        self.device = torch.device(device)
+        self.model.to(self.device).eval()
+        self.name = network_name(self.config)
+
+    def tag(self, texts: list[str]) -> list[dict[str, Any]]:
+        """Each text's tokens (its characters, for Chinese data) and their tags; for character data also
+        its ``words`` (as ``[word, POS]`` where the tags carry POS), for BIO/BIOES data its ``spans``
+        ``[start, end, label]``; ``model`` names the network that tagged it."""
+        tokens = []
+        for i, text in enumerate(texts):
+            if not isinstance(text, str) or not text.strip():
+                raise DataError(
+                    f"text {i + 1} is empty: give at least one {'character' if self.characters else 'word'}"
+                )
+            tokens.append(text_tokens(text, self.characters))
+        results = []
+        for text, words, tags in zip(texts, tokens, tag_sentences(self.model, self.vocab, self.tag_names, tokens)):
+            result: dict[str, Any] = {"text": text, "tokens": words, "tags": tags, "model": self.name}
+            if self.characters:
+                found = tags_to_words(words, tags, self.scheme)
+                labelled = any(label for _, label in found)
+                result["words"] = [[word, label] if labelled else word for word, label in found]
+            elif self.scheme in ("bio", "bioes"):
+                result["spans"] = [list(span) for span in sorted(spans_from_tags(tags, self.scheme))]
+            results.append(result)
+        return results
+
+    def _data(self, data: str | None, parts: dict[str, TaggedSentences]) -> tuple[TaggedSentences, str, dict]:
+        """The sentences to score, their name, and the baselines' scores on them (known for the run's test part)."""
+        if data is None:
+            sentences = parts["test"]
+            baselines = load_json(self.run_dir / METRICS, lambda metrics: metrics.get("baselines", {}))
+            return sentences, f"{self.config.data} test", baselines
+        sentences = read_tagged_file(data, self.scheme, self.config.token_column, self.config.tag_column)
+        unseen = sorted(set(sentences.tag_names()) - set(self.tag_names))
+        if unseen:
+            raise DataError(f"{data}: tags {unseen[:8]} were not seen at training time (known: {self.tag_names[:12]})")
+        return sentences, Path(data).name, {}
+
+    def evaluate(self, data: str | None = None, plot: str | Path | None = None) -> dict[str, Any]:
+        """Scores (:mod:`lstmkit.tasks.tag.scores`) on the run's test part or on a tagged file in the run's
+        scheme; writes nothing unless ``plot`` names a PNG for the confusion matrix."""
+        if data is not None and not Path(data).is_file():
+            raise DataError(f"--data {data!r}: no such tagged file")
+        parts = split_sentences(load_sentences(self.config))  # (the training words, for OOV recall)
+        sentences, name, baselines = self._data(data, parts)
+        predicted = tag_sentences(self.model, self.vocab, self.tag_names, [list(t) for t in sentences.tokens])
+        words = train_words(parts["train"])
+        scores = score_tags(sentences.tokens, sentences.tags, predicted, self.scheme, self.characters, words)
+        result = {"data": name, **sentences.sizes(), "model": self.name, **scores, "baselines": baselines}
+        if plot is not None:
+            result["confusion_matrix_png"] = str(draw_confusion(sentences, predicted, plot, f"{name}, {self.name}"))
+        return result
+
+
+def train_words(train: TaggedSentences) -> set[str]:
+    """Every word of the training part (for out-of-vocabulary recall)."""
+    return {
+        text for tokens, tags in zip(train.tokens, train.tags) for _, _, text in words_of(tokens, tags, train.scheme)
+    }
+
+
+def draw_confusion(sentences: TaggedSentences, predicted: list[list[str]], path: str | Path, title: str) -> Path:
+    """The token confusion matrix of ``predicted`` against ``sentences``' tags, as a PNG."""
+    from lstmkit.plots import plot_confusion_matrix
+
+    labels, matrix = confusion_labels(sentences.tags, predicted, sentences.scheme)
+    return plot_confusion_matrix(matrix, labels, path, title=title)

@@ -1,0 +1,110 @@
+"""What sequence tagging brings to the shared lifecycle (:mod:`lstmkit.tasks.runner`): tagged sentences
+and their parts, the tagger and its loaders, and its scores (with a per-tag report and a confusion
+matrix drawn into the run directory)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from lstmkit.runs import VOCAB
+from lstmkit.tasks.runner import Built, Task
+from lstmkit.tasks.tag.config import NAME, TagConfig
+from lstmkit.tasks.tag.data import TagData, batches, prepare_data
+from lstmkit.tasks.tag.model import build_network, decode, draw_confusion, network_name, tag_sentences, tagging_loss
+from lstmkit.tasks.tag.scores import score_tags
+
+__all__ = ["TASK", "TaggingObjective", "PER_TAG_REPORT", "CONFUSION_PLOT"]
+
+PER_TAG_REPORT = "per_tag.tsv"  # precision, recall, F1 and support of each tag on the test part
+CONFUSION_PLOT = "confusion_matrix.png"
+_EVAL_BATCH = 64
+
+
+class TaggingObjective:
+    """The tagger's own loss; validation reports the loss per sentence and the tag accuracy."""
+
+    def loss(self, model: nn.Module, batch: dict) -> Tensor:
+        return tagging_loss(model, batch)
+
+    def eval_sums(self, model: nn.Module, batch: dict) -> dict[str, Tensor]:
+        predicted = decode(model, batch)
+        gold = batch["tags"].tolist()
+        correct = sum(p == g for row, gold_row in zip(predicted, gold) for p, g in zip(row, gold_row))
+        return {
+            "loss": tagging_loss(model, batch) * len(predicted),
+            "sentences": torch.tensor(float(len(predicted))),
+            "correct": torch.tensor(float(correct)),
+            "tags": batch["lengths"].sum().float(),
+        }
+
+    def summarize(self, sums: dict[str, float]) -> dict[str, float]:
+        return {"loss": sums["loss"] / sums["sentences"], "accuracy": sums["correct"] / sums["tags"]}
+
+    def batch_size(self, batch: dict) -> int:
+        return len(batch["lengths"])
+
+
+def write_per_tag_report(report: dict[str, dict[str, float]], path: Path) -> Path:
+    """``report`` (tag -> precision, recall, f1, support) as a TSV, one tag a line."""
+    from lstmkit.io import atomic_write
+
+    lines = ["tag\tprecision\trecall\tf1\tsupport"]
+    lines += [
+        f"{tag}\t{r['precision']:.4f}\t{r['recall']:.4f}\t{r['f1']:.4f}\t{r['support']}" for tag, r in report.items()
+    ]
+    return atomic_write(path, lambda tmp: Path(tmp).write_text("\n".join(lines) + "\n", encoding="utf-8"))
+
+
+class TagTask(Task):
+    name = NAME
+    config_class = TagConfig
+
+    def prepare(self, config: TagConfig, run_dir: Path, resume: bool) -> TagData:
+        return prepare_data(config, run_dir, resume)
+
+    def build(self, config: TagConfig, data: TagData) -> Built:
+        model, model_config = build_network(config, len(data.vocab), len(data.tag_names))
+        train = config.train
+        return Built(
+            model=model,
+            objective=TaggingObjective(),
+            train_loader=batches(data.parts["train"], data, train.batch_size, max_length=config.max_length,
+                                 shuffle=True, seed=train.seed),
+            val_loader=batches(data.parts["val"], data, _EVAL_BATCH, max_length=config.max_length, shuffle=False),
+            payload={
+                "data_name": data.name,
+                "scheme": data.scheme,
+                "characters": data.parts["train"].characters,
+                "tag_names": data.tag_names,
+                "model": model_config.to_dict(),
+            },
+            files={VOCAB: data.vocab.to_json},
+        )  # fmt: skip
+
+    def score(self, config: TagConfig, data: TagData, model: nn.Module, run_dir: Path) -> dict[str, Any]:
+        from lstmkit.tasks.tag.model import train_words
+
+        test = data.parts["test"]
+        predicted = tag_sentences(model, data.vocab, data.tag_names, [list(tokens) for tokens in test.tokens])
+        words = train_words(data.parts["train"])
+        scores = score_tags(test.tokens, test.tags, predicted, data.scheme, test.characters, words)
+        write_per_tag_report(scores["per_tag"], run_dir / PER_TAG_REPORT)
+        name = network_name(config)
+        draw_confusion(test, predicted, run_dir / CONFUSION_PLOT, f"{data.name} test, {name}")
+        return {
+            "data": {"name": data.name, "scheme": data.scheme, **data.sizes()},
+            "model": {"name": name, **scores},
+            "baselines": {},
+        }
+
+    def load(self, run_dir: Path):
+        from lstmkit.tasks.tag.model import Tagger
+
+        return Tagger(run_dir)
+
+
+TASK = TagTask()
