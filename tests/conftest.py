@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tiny_data import write_pairs, write_reviews, write_series, write_text
+from tiny_data import write_pairs, write_reviews, write_series, write_tagged_chars, write_text
 
 
 def _train(**config):
@@ -64,6 +64,17 @@ def forecast_run(tmp_path_factory) -> Path:
         folds=2, fold_stride=6, hidden_size=8, max_windows=64, baselines=False, train=_train(**_LOSS),
     )  # fmt: skip
     return forecast.train(config, root / "run").run_dir
+
+
+@pytest.fixture(scope="session")
+def tag_run(tmp_path_factory) -> Path:
+    from lstmkit.tasks import tag
+
+    root = tmp_path_factory.mktemp("tiny-tag")
+    config = tag.TagConfig(
+        data=str(write_tagged_chars(root / "tagged.txt")), embedding_dim=8, hidden_size=8, train=_train()
+    )
+    return tag.train(config, root / "run").run_dir
 
 
 @pytest.fixture

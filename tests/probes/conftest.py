@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tiny_data, cli_helpers, beside the other tests
 
-from tiny_data import write_pairs, write_reviews, write_series, write_text  # noqa: E402
+from tiny_data import write_pairs, write_reviews, write_series, write_tagged_chars, write_text  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -22,6 +22,7 @@ def valid_data(tmp_path_factory) -> dict[str, list[str]]:
         "lm": ["--data", str(write_text(root / "text.txt"))],
         "translate": ["--data", str(write_pairs(root / "pairs.tsv")), "--src", "en", "--tgt", "zh"],
         "forecast": ["--data", str(write_series(root / "load.csv")), "--target", "load"],
+        "tag": ["--data", str(write_tagged_chars(root / "tagged.txt"))],
     }
 
 

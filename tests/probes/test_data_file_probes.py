@@ -111,8 +111,23 @@ LM = [
     ("text.txt", "short text.\n", ["short"]),
 ]
 
+TAG = [
+    ("tagged.txt", MISSING, ["neither"]),
+    ("tagged.txt", FOLDER, ["neither"]),
+    ("tagged.txt", "", ["empty file"]),
+    ("tagged.txt", "\n \n", ["empty file"]),
+    ("tagged.txt", "北/b 京/e\n人 民/s\n", ["line 2", "'人'", "token/TAG"]),
+    ("tagged.txt", "北/b 京/m\n", ["line 1", "'m'", "cannot end"]),
+    ("tagged.txt", "北/s 京/s\n南/s 京/s\n", ["2 sentences", "empty"]),
+    ("tagged.txt", "北/s 京/s\n".encode("gbk"), ["UTF-8"]),
+    ("ner.conll", "Tom O\nLee I-PER\n", ["line 2", "'I-PER'", "'O'"]),
+    ("ner.conll", "Tom B-PER\nLee\n", ["line 2", "without a tag"]),
+    ("pos.conllu", "# c\n1\tTom\tTom\n", ["line 2", "--tag-column 3", "out of range", "3 columns"]),
+    ("pos.conllu", "# only a comment\n", ["empty file"]),
+]
+
 CASES = [("sentiment", *c) for c in SENTIMENT] + [("translate", *c) for c in TRANSLATE]
-CASES += [("forecast", *c) for c in FORECAST] + [("lm", *c) for c in LM]
+CASES += [("forecast", *c) for c in FORECAST] + [("lm", *c) for c in LM] + [("tag", *c) for c in TAG]
 OPTIONS = {"translate": ["--src", "en", "--tgt", "zh"], "forecast": ["--target", "load"]}
 
 

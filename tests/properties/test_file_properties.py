@@ -15,12 +15,14 @@ from repeatable import repeatable
 from lstmkit.data.char_text import read_text_file
 from lstmkit.data.pairs import read_pairs
 from lstmkit.data.series import load_series_csv
+from lstmkit.data.tagged_corpora import read_tagged_file
 from lstmkit.data.user_files import load_labelled, load_split_table, load_table
 from lstmkit.data.word_vectors import read_word_vectors
 from lstmkit.errors import DataError, LstmkitError
 
 PIECES = [
-    "text", "label", "date", "load", ",", "\t", ";", "|", "\n", "\r\n", '"', " ", "\x00", "é", "好", "{", "}", "[",
+    "text", "label", "/", "B-PER", "I-PER", "O", "b", "e", "#", "1-2", "1\t",
+    "date", "load", ",", "\t", ";", "|", "\n", "\r\n", '"', " ", "\x00", "é", "好", "{", "}", "[",
     "]", ":", "null", "1", "-2.5", "nan", "inf", "2021-03-01", "2021-03-01 01:00", "2021-03-01T02:00+05:00", "\ufeff",
 ]  # fmt: skip
 pieced = st.lists(st.sampled_from(PIECES), max_size=40).map("".join)
@@ -41,6 +43,9 @@ READERS = {
     "test.csv": lambda path: load_labelled(path, known_labels={"1", "label"}),
     "split.csv": lambda path: load_split_table(path, "text", "label", "label"),
     "vectors.vec": lambda path: read_word_vectors(path, ["text", "label", "好", "1"]),
+    "tagged.txt": read_tagged_file,
+    "tagged.conll": lambda path: read_tagged_file(path, scheme="bio"),
+    "tagged.conllu": lambda path: read_tagged_file(path, tag_column="LEMMA"),
 }
 
 

@@ -4,7 +4,7 @@
 (``train TASK``, and its part of ``evaluate``) when imported here.
 """
 
-from lstmkit.cli import diagnose, export, forecast, lm, sentiment, serve, translate  # noqa: F401  (registers the commands)
+from lstmkit.cli import diagnose, export, forecast, lm, sentiment, serve, tag, translate  # noqa: F401  (registers the commands)
 from lstmkit.cli._app import app, user_errors
 
 __all__ = ["app", "user_errors"]

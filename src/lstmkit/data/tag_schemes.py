@@ -97,13 +97,16 @@ def words_to_tags(words: Sequence[str], scheme: str = "bmes", labels: Sequence[s
     for i, word in enumerate(words):
         if not isinstance(word, str) or not word:
             raise ValueError(f"words[{i}] must be a non-empty string, got {word!r}")
-        label = labels[i] if labels is not None else ""
-        first, middle, last, single = {"bmes": "BMES", "bio": "BIIB", "bioes": "BIES"}[scheme]
-        if len(word) == 1:
-            tags.append(_tag(single, label))
-        else:
-            tags += [_tag(first, label)] + [_tag(middle, label)] * (len(word) - 2) + [_tag(last, label)]
+        tags += _word_tags(len(word), labels[i] if labels is not None else "", scheme)
     return tags
+
+
+@functools.cache  # a corpus repeats few (length, label) pairs many times
+def _word_tags(length: int, label: str, scheme: str) -> tuple[str, ...]:
+    first, middle, last, single = {"bmes": "BMES", "bio": "BIIB", "bioes": "BIES"}[scheme]
+    if length == 1:
+        return (_tag(single, label),)
+    return (_tag(first, label), *[_tag(middle, label)] * (length - 2), _tag(last, label))
 
 
 def spans_from_tags(tags: Sequence[str], scheme: str) -> set[tuple[int, int, str]]:
@@ -204,8 +207,9 @@ def allowed_ends(tag_names: Sequence[str], scheme: str) -> list[bool]:
 
 
 def infer_scheme(tag_set: set[str]) -> str:
-    """The narrowest scheme whose tags ``tag_set`` all are: bio, then bioes, then bmes; else plain."""
-    for scheme in ("bio", "bioes", "bmes"):
+    """The narrowest scheme whose tags ``tag_set`` all are: bio, then bmes, then bioes; else plain (B, E
+    and S alone read as bmes, which means the same as bioes without O)."""
+    for scheme in ("bio", "bmes", "bioes"):
         try:
             for tag in tag_set:
                 parse_tag(tag, scheme)

@@ -61,9 +61,10 @@ def prepare_data(config: TagConfig, run_dir: Path, resume: bool) -> TagData:
     parts = split_sentences(sentences)
     for part, held in parts.items():
         if not held:
+            count = f"{len(sentences)} sentence{'s' * (len(sentences) != 1)}"
             raise DataError(
-                f"{config.data}: its {len(sentences)} sentences leave the {part} part empty (parts are chosen by "
-                "a hash of each sentence, about 80/10/10 %); give more sentences"
+                f"{config.data}: its {count} leave the {part} part empty (parts are chosen by a hash of each "
+                "sentence, about 80/10/10 %); give more sentences"
             )
     if resume:
         vocab, tag_names = Vocab.from_json(run_dir / VOCAB), read_run_config(run_dir, NAME)["tag_names"]

@@ -1,0 +1,126 @@
+"""``lstmkit train tag``, ``lstmkit tag`` and the tagging part of ``lstmkit evaluate``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from lstmkit.cli import _options as opt
+from lstmkit.cli._app import SCORE_PRINTERS, app, console, texts_or_stdin, train_app, user_errors
+from lstmkit.tasks.tag.config import TagConfig
+
+DEFAULT = TagConfig()
+
+# Scores as tables show them, in this order (those a run has).
+_SCORE_NAMES = {
+    "word_f1": "word F1",
+    "oov_recall": "OOV recall",
+    "joint_f1": "joint F1",
+    "pos_accuracy": "POS accuracy",
+    "span_f1": "span F1",
+    "tag_accuracy": "tag accuracy",
+}
+
+
+def _score_table(title: str, rows: dict[str, dict]) -> Table:
+    """One row per model (``rows``: model name -> its scores), one column per score any of them has."""
+    names = [name for name in _SCORE_NAMES if any(name in scores for scores in rows.values())]
+    table = Table(title=title)
+    table.add_column("model")
+    for name in names:
+        table.add_column(_SCORE_NAMES[name])
+    for model, scores in rows.items():
+        table.add_row(model, *(f"{scores[name]:.4f}" if name in scores else "" for name in names))
+    return table
+
+
+def print_tag_run(metrics: dict, title: str) -> None:
+    """A finished run's test scores: the tagger's, then each baseline's."""
+    data, test = metrics["data"], metrics["data"]["test"]
+    size = ", ".join(f"{count} {unit}" for unit, count in test.items())
+    rows = {metrics["model"]["name"]: metrics["model"], **metrics["baselines"]}
+    console.print(_score_table(f"{title}: {data['name']} test ({size}), scheme {data['scheme']}", rows))
+
+
+@train_app.command("tag")
+@opt.train_command("tag", DEFAULT, report=print_tag_run)
+def train_tag(
+    data: str = typer.Option(
+        DEFAULT.data,
+        help="pku-seg (Chinese word segmentation), pku-pos (segmentation + part of speech), or a tagged file: "
+        ".conllu, .conll/.tsv/.bio/.iob (columns), or one sentence a line of token/TAG.",
+    ),
+    scheme: str = typer.Option(
+        DEFAULT.scheme,
+        help="Tag scheme, checked on every sentence: bmes, bio, bioes, plain (labels without positions), or "
+        "auto (the narrowest that fits).",
+    ),
+    token_column: str = typer.Option(
+        DEFAULT.token_column,
+        help="The token column of a CoNLL file: a number (0 the first, -1 the last) or a CoNLL-U name "
+        "(default FORM in .conllu, 0 in .conll).",
+    ),
+    tag_column: str = typer.Option(
+        DEFAULT.tag_column,
+        help="The tag column of a CoNLL file: a number or a CoNLL-U name (default UPOS in .conllu, -1 in .conll).",
+    ),
+    max_sentences: int = typer.Option(
+        DEFAULT.max_sentences or 0, help="Use the first N sentences (0: all), e.g. for a quick run."
+    ),
+    max_length: int = typer.Option(
+        DEFAULT.max_length,
+        help="Cut training sentences longer than this many tokens (at punctuation where a word ends); "
+        "tagging reads any length.",
+    ),
+    min_freq: int = typer.Option(DEFAULT.min_freq, help="Keep tokens seen at least this often in training."),
+    cell: opt.Cell = DEFAULT.cell,
+    embedding_dim: opt.EmbeddingDim = DEFAULT.embedding_dim,
+    hidden_size: opt.HiddenSize = DEFAULT.hidden_size,
+    num_layers: opt.NumLayers = DEFAULT.num_layers,
+    bidirectional: bool = typer.Option(DEFAULT.bidirectional, help="Read each sentence in both directions."),
+    dropout: opt.Dropout = DEFAULT.dropout,
+) -> dict:
+    """Train a sequence tagger (embedding -> recurrent encoder -> per-step linear); reports word F1, OOV
+    recall, joint F1, span F1 and tag accuracy, as the data has them."""
+    return dict(
+        data=data, scheme=scheme, token_column=token_column, tag_column=tag_column,
+        max_sentences=max_sentences or None, max_length=max_length, min_freq=min_freq, cell=cell,
+        embedding_dim=embedding_dim, hidden_size=hidden_size, num_layers=num_layers, bidirectional=bidirectional,
+        dropout=dropout,
+    )  # fmt: skip
+
+
+@app.command("tag")
+def tag_texts(
+    run: Path = typer.Argument(..., help="A tagging run directory."),
+    texts: list[str] = typer.Argument(None, help="Texts to tag; read from stdin, one per line, if none."),
+    as_json: opt.Json = False,
+) -> None:
+    """Tag texts with a trained tagging run: Chinese text comes back as words (with their part of speech
+    for a pku-pos run), other text as token/TAG; --json gives tokens, tags, words or spans and the model."""
+    from lstmkit.tasks import tag
+
+    with user_errors():
+        results = tag.load(run).tag(texts_or_stdin(texts))
+    for result in results:
+        if as_json:
+            typer.echo(json.dumps(result, ensure_ascii=False))
+        elif "words" in result:
+            typer.echo(" ".join(w if isinstance(w, str) else f"{w[0]}/{w[1]}" for w in result["words"]))
+        else:
+            typer.echo(" ".join(f"{token}/{tag}" for token, tag in zip(result["tokens"], result["tags"])))
+
+
+def print_tag_scores(run: Path, scores: dict) -> None:
+    """A tagging run's scores on its test part or ``--data``, beside the baselines scored on the same part."""
+    size = f"{scores['sentences']} sentences"
+    rows = {scores["model"]: scores, **scores["baselines"]}
+    console.print(_score_table(f"{scores['data']} ({size})", rows))
+    if "confusion_matrix_png" in scores:
+        console.print(f"confusion matrix: {scores['confusion_matrix_png']}")
+
+
+SCORE_PRINTERS["tag"] = print_tag_scores

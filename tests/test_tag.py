@@ -1,0 +1,125 @@
+"""The tag task end to end: training on tiny tagged files, `lstmkit tag`, `lstmkit evaluate`, bad input."""
+
+import json
+
+import pytest
+from cli_helpers import invoke
+from tiny_data import write_bio, write_conllu
+
+from lstmkit.errors import DataError
+from lstmkit.tasks import tag
+from lstmkit.train import TrainConfig
+
+QUICK = TrainConfig(epochs=1, batch_size=16, lr=0.05, patience=None, progress=False)
+
+
+def test_a_run_reports_segmentation_scores_and_writes_its_report_and_plot(tag_run):
+    metrics = json.loads((tag_run / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["task"] == "tag" and metrics["data"]["scheme"] == "bmes"
+    sizes = metrics["data"]
+    assert sizes["train"]["sentences"] + sizes["val"]["sentences"] + sizes["test"]["sentences"] == 80
+    assert all(sizes[part]["characters"] > 0 for part in ("train", "val", "test"))
+    model = metrics["model"]
+    assert model["name"] == "bilstm-softmax"
+    for name in ("word_precision", "word_recall", "word_f1", "oov_recall", "tag_accuracy"):
+        assert 0 <= model[name] <= 1, name
+    assert set(model["per_tag"]) == {"B", "M", "E", "S"}
+    report = (tag_run / "per_tag.tsv").read_text(encoding="utf-8").splitlines()
+    assert report[0].split("\t") == ["tag", "precision", "recall", "f1", "support"] and len(report) == 5
+    assert (tag_run / "confusion_matrix.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_tag_gives_each_character_a_tag_and_the_words_they_make(tag_run):
+    result = invoke("tag", tag_run, "我们喜欢 中国的手机。", "北京", "--json")
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.output.splitlines()]
+    assert len(records) == 2
+    first = records[0]
+    assert first["tokens"] == list("我们喜欢中国的手机。")  # characters in, white space dropped
+    assert len(first["tags"]) == len(first["tokens"]) and set(first["tags"]) <= {"B", "M", "E", "S"}
+    assert "".join(first["words"]) == "我们喜欢中国的手机。"
+    assert first["model"] == "bilstm-softmax"
+    plain = invoke("tag", tag_run, stdin="北京人民\n\n很好\n")
+    assert plain.exit_code == 0 and len(plain.output.splitlines()) == 2
+    assert plain.output.splitlines()[0].replace(" ", "") == "北京人民"
+
+
+def test_evaluate_scores_the_test_part_and_draws_a_confusion_plot(tag_run, tmp_path):
+    result = invoke("evaluate", tag_run, "--json", "--plot", tmp_path / "confusion.png")
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.output)
+    metrics = json.loads((tag_run / "metrics.json").read_text(encoding="utf-8"))
+    assert scores["word_f1"] == pytest.approx(metrics["model"]["word_f1"])  # the same part, the same model
+    assert scores["model"] == "bilstm-softmax" and scores["sentences"] == metrics["data"]["test"]["sentences"]
+    assert (tmp_path / "confusion.png").is_file()
+    table = invoke("evaluate", tag_run)
+    assert table.exit_code == 0 and "word F1" in table.output and "bilstm-softmax" in table.output
+
+
+def test_a_conllu_file_round_trips_through_train_tag_and_evaluate(tmp_path):
+    data = write_conllu(tmp_path / "tiny.conllu")
+    run = tmp_path / "run"
+    trained = invoke(
+        "train", "tag", "--data", data, "--out", run, "--epochs", "1", "--embedding-dim", "8", "--hidden-size", "8",
+        "--batch-size", "8", "--lr", "0.05", "--no-progress", "--json",
+    )  # fmt: skip
+    assert trained.exit_code == 0, trained.output
+    metrics = json.loads(trained.stdout)
+    assert metrics["data"]["scheme"] == "plain" and "tag_accuracy" in metrics["model"]
+    tagged = invoke("tag", run, "the big cat sees a fish .", "--json")
+    assert tagged.exit_code == 0, tagged.output
+    record = json.loads(tagged.output)
+    assert record["tokens"] == "the big cat sees a fish .".split()
+    assert set(record["tags"]) <= {"DET", "ADJ", "NOUN", "VERB", "PUNCT"}
+    evaluated = invoke("evaluate", run, "--data", data, "--json")
+    assert evaluated.exit_code == 0, evaluated.output
+    scores = json.loads(evaluated.output)
+    assert scores["sentences"] == 60 and 0 <= scores["tag_accuracy"] <= 1
+
+
+def test_bio_data_is_scored_by_spans(tmp_path):
+    config = tag.TagConfig(data=str(write_bio(tmp_path / "ner.conll")), embedding_dim=8, hidden_size=8, train=QUICK)
+    metrics = tag.train(config, tmp_path / "run").metrics
+    assert metrics["data"]["scheme"] == "bio"
+    assert {"span_precision", "span_recall", "span_f1"} <= set(metrics["model"])
+    assert "word_f1" not in metrics["model"]
+    tagged = tag.load(tmp_path / "run").tag(["Tom went to Paris ."])[0]
+    assert tagged["tokens"] == ["Tom", "went", "to", "Paris", "."]
+    assert all(0 <= start < end <= 5 for start, end, _ in tagged["spans"])
+
+
+def test_a_tagger_learns_the_tiny_segmentation(tmp_path):
+    from tiny_data import write_tagged_chars
+
+    config = tag.TagConfig(
+        data=str(write_tagged_chars(tmp_path / "seg.txt", n=200)), embedding_dim=16, hidden_size=16,
+        train=TrainConfig(epochs=6, batch_size=8, lr=0.03, patience=None, progress=False),
+    )  # fmt: skip
+    metrics = tag.train(config, tmp_path / "run").metrics
+    assert metrics["model"]["word_f1"] > 0.9, metrics["model"]
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--scheme", "bmesx"], ["--scheme", "'bmesx'"]),
+        (["--scheme", "bio"], ["seg.txt, line 1", "not a bio tag", "(scheme bio)"]),
+        (["--max-length", "0"], ["--max-length", "0"]),
+        (["--tag-column", "9"], ["--token-column/--tag-column"]),
+    ],
+)
+def test_train_refuses_bad_options_in_one_line(args, words, tmp_path):
+    from tiny_data import write_tagged_chars
+
+    data = write_tagged_chars(tmp_path / "seg.txt")
+    result = invoke("train", "tag", "--data", data, "--out", tmp_path / "run", "--no-progress", *args)
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("error: ") and len(result.output.strip().splitlines()) == 1
+    for word in words:
+        assert word in result.output
+    assert not (tmp_path / "run").exists()
+
+
+def test_pku_data_refuses_another_scheme_before_reading():
+    with pytest.raises(DataError, match="pku-pos is tagged in bmes, not bio"):
+        tag.train(tag.TagConfig(data="pku-pos", scheme="bio"), "/nonexistent/never-written")
