@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
-from lstmkit.data import Vocab
+from lstmkit.data import DATASETS, Vocab
 from lstmkit.data.batching import pad_sequences
 from lstmkit.data.tag_schemes import spans_from_tags, tags_to_words
 from lstmkit.data.tagged_corpora import TaggedSentences, read_tagged_file, split_sentences
@@ -84,6 +85,7 @@ class Tagger:
             self.config = TagConfig.from_dict(saved["config"])
             self.tag_names = [str(tag) for tag in saved["tag_names"]]
             self.scheme, self.characters = str(saved["scheme"]), bool(saved["characters"])
+            self.data_name = str(saved["data_name"])
             model_config = TaggerConfig.from_dict(saved["model"])
         self.vocab = Vocab.from_json(self.run_dir / VOCAB)
         self.model: nn.Module = load_run_model(self.run_dir, lambda: SequenceTagger(model_config))
@@ -119,18 +121,23 @@ class Tagger:
         if data is None:
             sentences = parts["test"]
             baselines = load_json(self.run_dir / METRICS, lambda metrics: metrics.get("baselines", {}))
-            return sentences, f"{self.config.data} test", baselines
-        sentences = read_tagged_file(data, self.scheme, self.config.token_column, self.config.tag_column)
+            return sentences, f"{self.data_name} test", baselines
+        if data in DATASETS:  # a registered set's own test part
+            registered = replace(self.config, data=data, scheme="auto", token_column="", tag_column="")
+            sentences, name = split_sentences(load_sentences(registered))["test"], f"{data} test"
+        else:
+            sentences = read_tagged_file(data, self.scheme, self.config.token_column, self.config.tag_column)
+            name = Path(data).name
         unseen = sorted(set(sentences.tag_names()) - set(self.tag_names))
         if unseen:
             raise DataError(f"{data}: tags {unseen[:8]} were not seen at training time (known: {self.tag_names[:12]})")
-        return sentences, Path(data).name, {}
+        return sentences, name, {}
 
     def evaluate(self, data: str | None = None, plot: str | Path | None = None) -> dict[str, Any]:
         """Scores (:mod:`lstmkit.tasks.tag.scores`) on the run's test part or on a tagged file in the run's
         scheme; writes nothing unless ``plot`` names a PNG for the confusion matrix."""
-        if data is not None and not Path(data).is_file():
-            raise DataError(f"--data {data!r}: no such tagged file")
+        if data is not None and data not in DATASETS and not Path(data).is_file():
+            raise DataError(f"--data {data!r}: no such tagged file or tagging data set")
         parts = split_sentences(load_sentences(self.config))  # (the training words, for OOV recall)
         sentences, name, baselines = self._data(data, parts)
         predicted = tag_sentences(self.model, self.vocab, self.tag_names, [list(t) for t in sentences.tokens])
