@@ -4,7 +4,7 @@ import json
 
 import pytest
 from cli_helpers import invoke
-from tiny_data import write_bio, write_conllu
+from tiny_data import write_bio, write_conllu, write_tagged_chars
 
 from lstmkit.errors import DataError
 from lstmkit.tasks import tag
@@ -20,9 +20,13 @@ def test_a_run_reports_segmentation_scores_and_writes_its_report_and_plot(tag_ru
     assert sizes["train"]["sentences"] + sizes["val"]["sentences"] + sizes["test"]["sentences"] == 80
     assert all(sizes[part]["characters"] > 0 for part in ("train", "val", "test"))
     model = metrics["model"]
-    assert model["name"] == "bilstm-softmax"
-    for name in ("word_precision", "word_recall", "word_f1", "oov_recall", "tag_accuracy"):
+    assert model["name"] == "bilstm-crf"
+    for name in ("word_precision", "word_recall", "word_f1", "iv_recall", "tag_accuracy"):
         assert 0 <= model[name] <= 1, name
+    assert model["oov_rate"] == 0 and model["oov_recall"] is None  # the tiny lexicon's words are all in train
+    assert set(metrics["baselines"]) == {"max-match", "char-crf"}
+    for scores in metrics["baselines"].values():
+        assert 0 <= scores["word_f1"] <= 1 and "per_tag" not in scores
     assert set(model["per_tag"]) == {"B", "M", "E", "S"}
     report = (tag_run / "per_tag.tsv").read_text(encoding="utf-8").splitlines()
     assert report[0].split("\t") == ["tag", "precision", "recall", "f1", "support"] and len(report) == 5
@@ -38,7 +42,7 @@ def test_tag_gives_each_character_a_tag_and_the_words_they_make(tag_run):
     assert first["tokens"] == list("我们喜欢中国的手机。")  # characters in, white space dropped
     assert len(first["tags"]) == len(first["tokens"]) and set(first["tags"]) <= {"B", "M", "E", "S"}
     assert "".join(first["words"]) == "我们喜欢中国的手机。"
-    assert first["model"] == "bilstm-softmax"
+    assert first["model"] == "bilstm-crf"
     plain = invoke("tag", tag_run, stdin="北京人民\n\n很好\n")
     assert plain.exit_code == 0 and len(plain.output.splitlines()) == 2
     assert plain.output.splitlines()[0].replace(" ", "") == "北京人民"
@@ -50,10 +54,13 @@ def test_evaluate_scores_the_test_part_and_draws_a_confusion_plot(tag_run, tmp_p
     scores = json.loads(result.output)
     metrics = json.loads((tag_run / "metrics.json").read_text(encoding="utf-8"))
     assert scores["word_f1"] == pytest.approx(metrics["model"]["word_f1"])  # the same part, the same model
-    assert scores["model"] == "bilstm-softmax" and scores["sentences"] == metrics["data"]["test"]["sentences"]
+    assert scores["model"] == "bilstm-crf" and scores["sentences"] == metrics["data"]["test"]["sentences"]
+    assert scores["baselines"] == metrics["baselines"]  # scored on the same part at training
     assert (tmp_path / "confusion.png").is_file()
     table = invoke("evaluate", tag_run)
-    assert table.exit_code == 0 and "word F1" in table.output and "bilstm-softmax" in table.output
+    assert table.exit_code == 0 and "word F1" in table.output
+    for model in ("bilstm-crf", "max-match", "char-crf"):
+        assert model in table.output
 
 
 def test_a_conllu_file_round_trips_through_train_tag_and_evaluate(tmp_path):
@@ -86,13 +93,42 @@ def test_bio_data_is_scored_by_spans(tmp_path):
     tagged = tag.load(tmp_path / "run").tag(["Tom went to Paris ."])[0]
     assert tagged["tokens"] == ["Tom", "went", "to", "Paris", "."]
     assert all(0 <= start < end <= 5 for start, end, _ in tagged["spans"])
+    assert set(metrics["baselines"]) == {"most-frequent-tag"}
+    # the CRF only emits sequences BIO allows: no I-X after O or after another label
+    from lstmkit.data.tag_schemes import check_tags
+
+    check_tags(tagged["tags"], "bio")
+
+
+def test_joint_segmentation_and_pos_is_scored_with_pos_accuracy_and_joint_f1(tmp_path):
+    config = tag.TagConfig(
+        data=str(write_tagged_chars(tmp_path / "pos.txt", pos=True)), embedding_dim=8, hidden_size=8, train=QUICK
+    )
+    metrics = tag.train(config, tmp_path / "run").metrics
+    assert {"word_f1", "oov_recall", "pos_accuracy", "joint_f1", "tag_accuracy"} <= set(metrics["model"])
+    assert metrics["model"]["joint_f1"] <= metrics["model"]["word_f1"]  # a joint hit is a word hit
+    assert set(metrics["baselines"]) == {"max-match + most-frequent-tag", "char-crf + most-frequent-tag"}
+    words = tag.load(tmp_path / "run").tag(["我们喜欢北京"])[0]["words"]
+    assert "".join(word for word, _ in words) == "我们喜欢北京" and all(label for _, label in words)
+
+
+def test_the_softmax_ablation_with_bigrams_trains_and_tags(tmp_path):
+    result = invoke(
+        "train", "tag", "--data", write_tagged_chars(tmp_path / "seg.txt"), "--out", tmp_path / "run",
+        "--decoder", "softmax", "--bigrams", "--no-baselines", "--epochs", "1", "--embedding-dim", "8",
+        "--hidden-size", "8", "--no-progress", "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout)
+    assert metrics["model"]["name"] == "bilstm-softmax+bigrams" and metrics["baselines"] == {}
+    assert (tmp_path / "run" / "bigrams.json").is_file()
+    tagged = tag.load(tmp_path / "run").tag(["我们喜欢图书馆"])[0]
+    assert len(tagged["tags"]) == 7 and tagged["model"] == "bilstm-softmax+bigrams"
 
 
 def test_a_tagger_learns_the_tiny_segmentation(tmp_path):
-    from tiny_data import write_tagged_chars
-
     config = tag.TagConfig(
-        data=str(write_tagged_chars(tmp_path / "seg.txt", n=200)), embedding_dim=16, hidden_size=16,
+        data=str(write_tagged_chars(tmp_path / "seg.txt", n=200)), embedding_dim=16, hidden_size=16, baselines=False,
         train=TrainConfig(epochs=6, batch_size=8, lr=0.03, patience=None, progress=False),
     )  # fmt: skip
     metrics = tag.train(config, tmp_path / "run").metrics
@@ -106,11 +142,10 @@ def test_a_tagger_learns_the_tiny_segmentation(tmp_path):
         (["--scheme", "bio"], ["seg.txt, line 1", "not a bio tag", "(scheme bio)"]),
         (["--max-length", "0"], ["--max-length", "0"]),
         (["--tag-column", "9"], ["--token-column/--tag-column"]),
+        (["--decoder", "hmm"], ["--decoder", "'hmm'"]),
     ],
 )
 def test_train_refuses_bad_options_in_one_line(args, words, tmp_path):
-    from tiny_data import write_tagged_chars
-
     data = write_tagged_chars(tmp_path / "seg.txt")
     result = invoke("train", "tag", "--data", data, "--out", tmp_path / "run", "--no-progress", *args)
     assert result.exit_code == 2, result.output

@@ -112,7 +112,8 @@ def test_long_sentences_are_cut_after_punctuation_that_ends_a_word():
     pieces = cut_sentence(tokens, tags, "bmes", 9)
     assert ["".join(t) for t, _ in pieces] == ["我们喜欢中国，", "人民很好。北京"]
     assert all(len(t) <= 9 and t for t, _ in pieces)
-    # no punctuation within reach: the last word boundary; one word longer than the limit: a hard cut
+    # no punctuation within reach: the last word boundary; a word longer than the limit stays whole
     assert ["".join(t) for t, _ in cut_sentence(tokens[:6], tags[:6], "bmes", 5)] == ["我们喜欢", "中国"]
-    assert [len(t) for t, _ in cut_sentence(list("abcdef"), ["B", "M", "M", "M", "M", "E"], "bmes", 4)] == [4, 2]
+    long_word = cut_sentence(list("abcdefg"), ["B", "M", "M", "M", "M", "E", "S"], "bmes", 4)
+    assert ["".join(t) for t, _ in long_word] == ["abcdef", "g"]
     assert cut_sentence(tokens, tags, "bmes", 100) == [(tuple(tokens), tuple(tags))]

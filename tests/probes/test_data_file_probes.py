@@ -126,6 +126,7 @@ TAG = [
     ("pos.conllu", "# only a comment\n", ["empty file"]),
 ]
 
+
 CASES = [("sentiment", *c) for c in SENTIMENT] + [("translate", *c) for c in TRANSLATE]
 CASES += [("forecast", *c) for c in FORECAST] + [("lm", *c) for c in LM] + [("tag", *c) for c in TAG]
 OPTIONS = {"translate": ["--src", "en", "--tgt", "zh"], "forecast": ["--target", "load"]}
@@ -151,6 +152,13 @@ def test_train_refuses_a_bad_data_file(task, name, content, words, tmp_path, no_
     before = snapshot(tmp_path)
     result = invoke("train", task, "--data", data, *OPTIONS.get(task, []), "--out", tmp_path / "run")
     assert_refused(result, name, *words, root=tmp_path, before=before)
+
+
+def test_bigrams_on_a_file_tagged_by_words_are_refused(tmp_path, no_training):
+    data = _write(tmp_path / "words.txt", "Tom/B-PER went/O\n")
+    before = snapshot(tmp_path)
+    result = invoke("train", "tag", "--data", data, "--bigrams", "--out", tmp_path / "run")
+    assert_refused(result, "--bigrams", "words.txt", "characters", root=tmp_path, before=before)
 
 
 def test_the_real_entry_point_refuses_a_bad_file_the_same_way(tmp_path):

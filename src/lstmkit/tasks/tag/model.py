@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -10,27 +11,29 @@ import torch
 from torch import Tensor, nn
 
 from lstmkit.data import DATASETS, Vocab
-from lstmkit.data.batching import pad_sequences
-from lstmkit.data.tag_schemes import spans_from_tags, tags_to_words
+from lstmkit.data.tag_schemes import allowed_ends, allowed_starts, allowed_transitions, spans_from_tags, tags_to_words
 from lstmkit.data.tagged_corpora import TaggedSentences, read_tagged_file, split_sentences
 from lstmkit.errors import DataError
 from lstmkit.heads import EncoderConfig, SequenceTagger, TaggerConfig
-from lstmkit.heads.losses import masked_cross_entropy
 from lstmkit.io import load_json, parsing
 from lstmkit.runs import CONFIG, METRICS, VOCAB, load_run_model, read_run_config
 from lstmkit.tasks.tag.config import NAME, TagConfig
-from lstmkit.tasks.tag.data import load_sentences, text_tokens
-from lstmkit.tasks.tag.scores import confusion_labels, score_tags, words_of
+from lstmkit.tasks.tag.data import BIGRAMS, TokenEncoder, load_sentences, text_tokens
+from lstmkit.tasks.tag.scores import confusion_labels, score_tags, words_in
 
 __all__ = ["Tagger", "build_network", "network_name", "tagging_loss", "decode", "tag_sentences"]
 
 _BATCH = 64  # sentences per batch when tagging
 
 
-def build_network(config: TagConfig, vocab_size: int, num_tags: int) -> tuple[SequenceTagger, TaggerConfig]:
-    """The tagger ``config`` describes: embeddings -> the recurrent encoder -> per-step linear."""
+def build_network(
+    config: TagConfig, inputs: TokenEncoder, tag_names: list[str], scheme: str
+) -> tuple[SequenceTagger, TaggerConfig]:
+    """The tagger ``config`` describes: embeddings (characters, and their bigrams with ``bigrams``) ->
+    the recurrent encoder -> per-step linear -> the CRF (constrained to the transitions, first and last
+    tags ``scheme`` allows) or the softmax."""
     encoder = EncoderConfig(
-        vocab_size=vocab_size,
+        vocab_size=len(inputs.vocab),
         embedding_dim=config.embedding_dim,
         hidden_size=config.hidden_size,
         num_layers=config.num_layers,
@@ -38,29 +41,38 @@ def build_network(config: TagConfig, vocab_size: int, num_tags: int) -> tuple[Se
         bidirectional=config.bidirectional,
         dropout=config.dropout if config.num_layers > 1 else 0.0,
     )
-    model_config = TaggerConfig(encoder, num_tags, dropout=config.dropout)
+    constrained = scheme != "plain"  # (plain labels allow every sequence)
+    model_config = TaggerConfig(
+        encoder,
+        len(tag_names),
+        dropout=config.dropout,
+        decoder=config.decoder,
+        allowed_transitions=allowed_transitions(tag_names, scheme) if constrained else None,
+        allowed_start=allowed_starts(tag_names, scheme) if constrained else None,
+        allowed_end=allowed_ends(tag_names, scheme) if constrained else None,
+        bigram_vocab_size=len(inputs.bigram_vocab) if inputs.bigram_vocab else 0,
+        bigram_dim=config.embedding_dim if inputs.bigram_vocab else 0,
+    )
     return SequenceTagger(model_config), model_config
 
 
 def network_name(config: TagConfig) -> str:
-    """How outputs and tables name the model: ``bilstm-softmax`` (cell, direction, decoder)."""
-    return f"{'bi' if config.bidirectional else ''}{config.cell}-softmax"
+    """How outputs and tables name the model: ``bilstm-crf`` (direction, cell, decoder; ``+bigrams``)."""
+    return f"{'bi' if config.bidirectional else ''}{config.cell}-{config.decoder}{'+bigrams' * config.bigrams}"
 
 
 def tagging_loss(model: SequenceTagger, batch: dict) -> Tensor:
-    """The training loss of a batch ``{"tokens", "lengths", "tags"}``."""
-    return masked_cross_entropy(model(batch["tokens"], batch["lengths"]), batch["tags"], batch["lengths"])
+    """The training loss of a batch ``{"tokens", "lengths", "tags"}`` (and ``"bigrams"``)."""
+    return model.loss(batch["tokens"], batch["lengths"], batch["tags"], batch.get("bigrams"))
 
 
-@torch.no_grad()
 def decode(model: SequenceTagger, batch: dict) -> list[list[int]]:
     """The predicted tag ids of each sentence of a batch, ``lengths[b]`` of them."""
-    best = model(batch["tokens"], batch["lengths"]).argmax(-1).tolist()
-    return [row[:length] for row, length in zip(best, batch["lengths"].tolist())]
+    return model.decode(batch["tokens"], batch["lengths"], batch.get("bigrams"))
 
 
 def tag_sentences(
-    model: SequenceTagger, vocab: Vocab, tag_names: list[str], sentences: list[list[str]]
+    model: SequenceTagger, encoder: TokenEncoder, tag_names: list[str], sentences: Sequence[Sequence[str]]
 ) -> list[list[str]]:
     """The tags of each token list (any length), in batches of sentences of similar length."""
     model.eval()
@@ -69,8 +81,9 @@ def tag_sentences(
     tagged: list[list[str]] = [[] for _ in sentences]
     for start in range(0, len(order), _BATCH):
         chunk = order[start : start + _BATCH]
-        tokens, lengths = pad_sequences([vocab.encode(sentences[i]) for i in chunk], vocab.pad_index)
-        for i, ids in zip(chunk, decode(model, {"tokens": tokens.to(device), "lengths": lengths})):
+        batch = encoder.batch([sentences[i] for i in chunk])
+        batch = {name: value if name == "lengths" else value.to(device) for name, value in batch.items()}
+        for i, ids in zip(chunk, decode(model, batch)):
             tagged[i] = [tag_names[k] for k in ids]
     return tagged
 
@@ -87,7 +100,8 @@ class Tagger:
             self.scheme, self.characters = str(saved["scheme"]), bool(saved["characters"])
             self.data_name = str(saved["data_name"])
             model_config = TaggerConfig.from_dict(saved["model"])
-        self.vocab = Vocab.from_json(self.run_dir / VOCAB)
+        bigrams = Vocab.from_json(self.run_dir / BIGRAMS) if self.config.bigrams else None
+        self.inputs = TokenEncoder(Vocab.from_json(self.run_dir / VOCAB), bigrams)
         self.model: nn.Module = load_run_model(self.run_dir, lambda: SequenceTagger(model_config))
         self.device = torch.device(device)
         self.model.to(self.device).eval()
@@ -105,7 +119,7 @@ class Tagger:
                 )
             tokens.append(text_tokens(text, self.characters))
         results = []
-        for text, words, tags in zip(texts, tokens, tag_sentences(self.model, self.vocab, self.tag_names, tokens)):
+        for text, words, tags in zip(texts, tokens, tag_sentences(self.model, self.inputs, self.tag_names, tokens)):
             result: dict[str, Any] = {"text": text, "tokens": words, "tags": tags, "model": self.name}
             if self.characters:
                 found = tags_to_words(words, tags, self.scheme)
@@ -140,7 +154,7 @@ class Tagger:
             raise DataError(f"--data {data!r}: no such tagged file or tagging data set")
         parts = split_sentences(load_sentences(self.config))  # (the training words, for OOV recall)
         sentences, name, baselines = self._data(data, parts)
-        predicted = tag_sentences(self.model, self.vocab, self.tag_names, [list(t) for t in sentences.tokens])
+        predicted = tag_sentences(self.model, self.inputs, self.tag_names, [list(t) for t in sentences.tokens])
         words = train_words(parts["train"])
         scores = score_tags(sentences.tokens, sentences.tags, predicted, self.scheme, self.characters, words)
         result = {"data": name, **sentences.sizes(), "model": self.name, **scores, "baselines": baselines}
@@ -151,9 +165,7 @@ class Tagger:
 
 def train_words(train: TaggedSentences) -> set[str]:
     """Every word of the training part (for out-of-vocabulary recall)."""
-    return {
-        text for tokens, tags in zip(train.tokens, train.tags) for _, _, text in words_of(tokens, tags, train.scheme)
-    }
+    return {word for tokens, tags in zip(train.tokens, train.tags) for word in words_in(tokens, tags, train.scheme)}
 
 
 def draw_confusion(sentences: TaggedSentences, predicted: list[list[str]], path: str | Path, title: str) -> Path:

@@ -11,45 +11,19 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 
-from lstmkit.data.tag_schemes import parse_tag, spans_from_tags
+from lstmkit.data.tag_schemes import parse_tag, spans_from_tags, tags_to_words
+from lstmkit.tagging_metrics import per_tag_report, segmentation_scores, span_scores, tag_accuracy
 
-__all__ = ["precision_recall_f1", "score_tags", "confusion_labels", "words_of"]
+__all__ = ["score_tags", "confusion_labels", "words_in"]
 
 Sentences = Sequence[Sequence[str]]
 
 
-def precision_recall_f1(gold: Sequence[set], predicted: Sequence[set]) -> dict[str, float]:
-    """Micro precision, recall and F1 of predicted items against gold ones, sentence by sentence."""
-    hits = sum(len(g & p) for g, p in zip(gold, predicted))
-    found, wanted = sum(map(len, predicted)), sum(map(len, gold))
-    precision = hits / found if found else 0.0
-    recall = hits / wanted if wanted else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": precision, "recall": recall, "f1": f1}
-
-
-def words_of(tokens: Sequence[str], tags: Sequence[str], scheme: str) -> set[tuple[int, int, str]]:
-    """The spans of ``tags`` with the text each covers: ``(start, end, text)``."""
-    return {(start, end, "".join(tokens[start:end])) for start, end, _ in spans_from_tags(tags, scheme)}
-
-
-def _per_tag(gold: Sentences, predicted: Sentences) -> dict[str, dict[str, float]]:
-    counts = {name: Counter() for name in sorted({t for tags in [*gold, *predicted] for t in tags})}
-    for gold_tags, predicted_tags in zip(gold, predicted):
-        for want, got in zip(gold_tags, predicted_tags):
-            counts[want]["support"] += 1
-            counts[got]["predicted"] += 1
-            counts[want]["hits"] += want == got
-    report = {}
-    for name, count in counts.items():
-        precision = count["hits"] / count["predicted"] if count["predicted"] else 0.0
-        recall = count["hits"] / count["support"] if count["support"] else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        report[name] = {"precision": precision, "recall": recall, "f1": f1, "support": count["support"]}
-    return report
+def words_in(tokens: Sequence[str], tags: Sequence[str], scheme: str) -> list[str]:
+    """The words ``tags`` cut ``tokens`` into (the text of each span, in order)."""
+    return [word for word, _ in tags_to_words(tokens, tags, scheme)]
 
 
 def confusion_labels(gold: Sentences, predicted: Sentences, scheme: str) -> tuple[list[str], list[list[int]]]:
@@ -61,7 +35,7 @@ def confusion_labels(gold: Sentences, predicted: Sentences, scheme: str) -> tupl
         prefix, name = parse_tag(tag, scheme)
         return name or prefix
 
-    labelled = any(parse_tag(tag, scheme)[1] for tags in gold for tag in tags) and scheme != "plain"
+    labelled = scheme != "plain" and any(parse_tag(tag, scheme)[1] for tags in gold for tag in tags)
     pairs = [
         (label(want), label(got)) if labelled else (want, got)
         for gold_tags, predicted_tags in zip(gold, predicted)
@@ -75,34 +49,30 @@ def confusion_labels(gold: Sentences, predicted: Sentences, scheme: str) -> tupl
     return names, matrix
 
 
+def _labels(sentences: Sentences, scheme: str) -> list[list[str]]:
+    return [[parse_tag(tag, scheme)[1] for tag in tags] for tags in sentences]
+
+
 def score_tags(
     tokens: Sentences, gold: Sentences, predicted: Sentences, scheme: str, characters: bool, train_words: set[str]
 ) -> dict:
-    """The scores of ``predicted`` tags against ``gold`` (see the module docstring); ``train_words`` are
-    the words of the training part, for the OOV recall of character data."""
-    if len(gold) != len(predicted) or any(len(g) != len(p) for g, p in zip(gold, predicted)):
-        raise ValueError("predicted: expected one tag per gold tag in every sentence")
-    total = sum(map(len, gold))
-    scores: dict = {
-        "tag_accuracy": sum(w == g for gt, pt in zip(gold, predicted) for w, g in zip(gt, pt)) / max(total, 1)
-    }
+    """The scores of ``predicted`` tags against ``gold`` (see the module docstring; the arithmetic is
+    :mod:`lstmkit.tagging_metrics`'); ``train_words`` are the words of the training part, for the OOV
+    recall of character data."""
+    scores: dict = {"tag_accuracy": tag_accuracy(gold, predicted)}
     gold_spans = [spans_from_tags(tags, scheme) for tags in gold]
     predicted_spans = [spans_from_tags(tags, scheme) for tags in predicted]
     if characters:
-        unlabelled = [{(start, end) for start, end, _ in spans} for spans in gold_spans]
-        found = [{(start, end) for start, end, _ in spans} for spans in predicted_spans]
-        scores |= {f"word_{name}": value for name, value in precision_recall_f1(unlabelled, found).items()}
-        oov = [
-            {(s, e) for s, e, text in words_of(t, g, scheme) if text not in train_words} for t, g in zip(tokens, gold)
-        ]
-        scores["oov_recall"] = precision_recall_f1(oov, found)["recall"]
-        scores["oov_words"] = sum(map(len, oov))
+        words = [[words_in(t, tags, scheme) for t, tags in zip(tokens, side)] for side in (gold, predicted)]
+        segmentation = segmentation_scores(*words, train_words)
+        scores |= {f"word_{name}": segmentation[name] for name in ("precision", "recall", "f1")}
+        scores |= {name: segmentation[name] for name in ("oov_recall", "iv_recall", "oov_rate")}
         if any(label for spans in gold_spans for _, _, label in spans):
-            labels = [(parse_tag(w, scheme)[1], parse_tag(g, scheme)[1]) for gt, pt in zip(gold, predicted)
-                      for w, g in zip(gt, pt)]  # fmt: skip
-            scores["pos_accuracy"] = sum(want == got for want, got in labels) / max(total, 1)
-            scores["joint_f1"] = precision_recall_f1(gold_spans, predicted_spans)["f1"]
+            scores["pos_accuracy"] = tag_accuracy(_labels(gold, scheme), _labels(predicted, scheme))
+            scores["joint_f1"] = span_scores(gold_spans, predicted_spans)["f1"]
     elif scheme in ("bio", "bioes"):
-        scores |= {f"span_{name}": value for name, value in precision_recall_f1(gold_spans, predicted_spans).items()}
-    scores["per_tag"] = _per_tag(gold, predicted)
+        spans = span_scores(gold_spans, predicted_spans)
+        scores |= {f"span_{name}": spans[name] for name in ("precision", "recall", "f1")}
+        scores["per_label"] = spans["per_label"]
+    scores["per_tag"] = per_tag_report(gold, predicted)
     return scores

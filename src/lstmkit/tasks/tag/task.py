@@ -12,9 +12,18 @@ from torch import Tensor, nn
 
 from lstmkit.runs import VOCAB
 from lstmkit.tasks.runner import Built, Task
+from lstmkit.tasks.tag.baselines import baseline_tags
 from lstmkit.tasks.tag.config import NAME, TagConfig
-from lstmkit.tasks.tag.data import TagData, batches, prepare_data
-from lstmkit.tasks.tag.model import build_network, decode, draw_confusion, network_name, tag_sentences, tagging_loss
+from lstmkit.tasks.tag.data import BIGRAMS, TagData, batches, prepare_data
+from lstmkit.tasks.tag.model import (
+    build_network,
+    decode,
+    draw_confusion,
+    network_name,
+    tag_sentences,
+    tagging_loss,
+    train_words,
+)
 from lstmkit.tasks.tag.scores import score_tags
 
 __all__ = ["TASK", "TaggingObjective", "PER_TAG_REPORT", "CONFUSION_PLOT"]
@@ -67,7 +76,7 @@ class TagTask(Task):
         return prepare_data(config, run_dir, resume)
 
     def build(self, config: TagConfig, data: TagData) -> Built:
-        model, model_config = build_network(config, len(data.vocab), len(data.tag_names))
+        model, model_config = build_network(config, data.encoder, data.tag_names, data.scheme)
         train = config.train
         return Built(
             model=model,
@@ -78,27 +87,36 @@ class TagTask(Task):
             payload={
                 "data_name": data.name,
                 "scheme": data.scheme,
-                "characters": data.parts["train"].characters,
+                "characters": data.characters,
                 "tag_names": data.tag_names,
                 "model": model_config.to_dict(),
             },
-            files={VOCAB: data.vocab.to_json},
+            files={VOCAB: data.encoder.vocab.to_json}
+            | ({BIGRAMS: data.encoder.bigram_vocab.to_json} if data.encoder.bigram_vocab else {}),
         )  # fmt: skip
 
     def score(self, config: TagConfig, data: TagData, model: nn.Module, run_dir: Path) -> dict[str, Any]:
-        from lstmkit.tasks.tag.model import train_words
+        """The tagger's test scores (with a per-tag report and a confusion PNG in ``run_dir``) and, with
+        ``baselines``, each baseline's on the same sentences."""
+        train, test = data.parts["train"], data.parts["test"]
+        words = train_words(train)
 
-        test = data.parts["test"]
-        predicted = tag_sentences(model, data.vocab, data.tag_names, [list(tokens) for tokens in test.tokens])
-        words = train_words(data.parts["train"])
-        scores = score_tags(test.tokens, test.tags, predicted, data.scheme, test.characters, words)
+        def scored(predicted: list[list[str]]) -> dict[str, Any]:
+            return score_tags(test.tokens, test.tags, predicted, data.scheme, data.characters, words)
+
+        predicted = tag_sentences(model, data.encoder, data.tag_names, test.tokens)
+        scores = scored(predicted)
         write_per_tag_report(scores["per_tag"], run_dir / PER_TAG_REPORT)
         name = network_name(config)
         draw_confusion(test, predicted, run_dir / CONFUSION_PLOT, f"{data.name} test, {name}")
+        baselines = {}
+        if config.baselines:
+            for baseline, tags in baseline_tags(train, test, words).items():
+                baselines[baseline] = {k: v for k, v in scored(tags).items() if k not in ("per_tag", "per_label")}
         return {
             "data": {"name": data.name, "scheme": data.scheme, **data.sizes()},
             "model": {"name": name, **scores},
-            "baselines": {},
+            "baselines": baselines,
         }
 
     def load(self, run_dir: Path):

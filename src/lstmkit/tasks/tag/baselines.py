@@ -1,0 +1,45 @@
+"""The baselines a tagger is scored beside, each predicting tags for the same test sentences.
+
+- character data (Chinese): maximum matching against the training words (both directions, the fewer
+  words kept) and a character CRF over n-gram features (python-crfsuite), each segmenting the raw
+  test text; with POS (pku-pos) each segmenter's words then get their most frequent training tag;
+- word data (CoNLL files, token/TAG lines): each token's most frequent training tag.
+"""
+
+from __future__ import annotations
+
+from lstmkit.baselines import CharCRFSegmenter, MaxMatchSegmenter, MostFrequentTagger
+from lstmkit.data.tag_schemes import parse_tag, tags_to_words, words_to_tags
+from lstmkit.data.tagged_corpora import TaggedSentences
+
+__all__ = ["baseline_tags"]
+
+
+def _segmenters(train: TaggedSentences, words: set[str]) -> dict:
+    positions = [
+        (tokens, [parse_tag(tag, train.scheme)[0] for tag in tags]) for tokens, tags in zip(train.tokens, train.tags)
+    ]
+    return {
+        "max-match": MaxMatchSegmenter(words, direction="bidirectional"),
+        "char-crf": CharCRFSegmenter().fit(positions),
+    }
+
+
+def baseline_tags(train: TaggedSentences, test: TaggedSentences, words: set[str]) -> dict[str, list[list[str]]]:
+    """Each baseline's tags for ``test`` (spelt as ``train``'s), by the name tables show; ``words`` are
+    the training words."""
+    if not train.characters:
+        tagger = MostFrequentTagger().fit([list(zip(tokens, tags)) for tokens, tags in zip(train.tokens, train.tags)])
+        return {"most-frequent-tag": [tagger.tag(tokens) for tokens in test.tokens]}
+    labelled = [tags_to_words(tokens, tags, train.scheme) for tokens, tags in zip(train.tokens, train.tags)]
+    tagger = None
+    if any(label for sentence in labelled for _, label in sentence):
+        tagger = MostFrequentTagger().fit(labelled)
+    predicted = {}
+    for name, segmenter in _segmenters(train, words).items():
+        rows = []
+        for tokens in test.tokens:
+            found = segmenter.segment("".join(tokens))
+            rows.append(words_to_tags(found, "bmes", labels=tagger.tag(found) if tagger else None))
+        predicted[f"{name} + most-frequent-tag" if tagger else name] = rows
+    return predicted
