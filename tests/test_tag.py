@@ -48,6 +48,12 @@ def test_tag_gives_each_character_a_tag_and_the_words_they_make(tag_run):
     assert plain.output.splitlines()[0].replace(" ", "") == "北京人民"
 
 
+def test_a_text_of_any_length_is_tagged_whole(tag_run):
+    text = "我们喜欢中国的手机。" * 300  # 3000 characters, far past the 150 that training cuts at
+    tagged = tag.load(tag_run).tag([text])[0]
+    assert len(tagged["tags"]) == 3000 and "".join(tagged["words"]) == text
+
+
 def test_evaluate_scores_the_test_part_and_draws_a_confusion_plot(tag_run, tmp_path):
     result = invoke("evaluate", tag_run, "--json", "--plot", tmp_path / "confusion.png")
     assert result.exit_code == 0, result.output
