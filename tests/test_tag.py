@@ -134,11 +134,11 @@ def test_the_softmax_ablation_with_bigrams_trains_and_tags(tmp_path):
 
 def test_a_tagger_learns_the_tiny_segmentation(tmp_path):
     config = tag.TagConfig(
-        data=str(write_tagged_chars(tmp_path / "seg.txt", n=200)), embedding_dim=16, hidden_size=16, baselines=False,
-        train=TrainConfig(epochs=6, batch_size=8, lr=0.03, patience=None, progress=False),
+        data=str(write_tagged_chars(tmp_path / "seg.txt", n=100)), embedding_dim=16, hidden_size=16, baselines=False,
+        train=TrainConfig(epochs=3, batch_size=8, lr=0.05, patience=None, progress=False),
     )  # fmt: skip
     metrics = tag.train(config, tmp_path / "run").metrics
-    assert metrics["model"]["word_f1"] > 0.9, metrics["model"]
+    assert metrics["model"]["word_f1"] > 0.9, metrics["model"]  # a lexicon of 14 words, learnt in 3 epochs
 
 
 @pytest.mark.parametrize(
