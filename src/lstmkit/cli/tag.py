@@ -50,6 +50,11 @@ def print_tag_run(metrics: dict, title: str) -> None:
     size = ", ".join(f"{count} {unit}" for unit, count in test.items())
     rows = {metrics["model"]["name"]: metrics["model"], **metrics["baselines"]}
     console.print(_score_table(f"{title}: {data['name']} test ({size}), scheme {data['scheme']}", rows))
+    parts = "; ".join(
+        f"{part} " + ", ".join(f"{count} {unit}" for unit, count in data[part].items())
+        for part in ("train", "val", "test")
+    )
+    console.print(f"parts (by sentence hash): {parts}")
 
 
 @train_app.command("tag")
