@@ -34,7 +34,8 @@ _EVAL_BATCH = 64
 
 
 class TaggingObjective:
-    """The tagger's own loss; validation reports the loss per sentence and the tag accuracy."""
+    """The tagger's own loss (the CRF's negative log-likelihood per sentence, or the softmax's cross-entropy
+    per tag); validation reports it averaged over sentences, and the tag accuracy of the decoded tags."""
 
     def loss(self, model: nn.Module, batch: dict) -> Tensor:
         return tagging_loss(model, batch)
