@@ -43,6 +43,20 @@ def sentiment_run(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def fused_sentiment_run(tmp_path_factory) -> Path:
+    """A tiny sentiment run trained with ``fusion``: it predicts with the probabilities of its recurrent
+    network and of a TF-IDF logistic regression, fused."""
+    from lstmkit.tasks import sentiment
+
+    root = tmp_path_factory.mktemp("tiny-fused-sentiment")
+    config = sentiment.SentimentConfig(
+        data=str(write_reviews(root / "reviews.csv")), embedding_dim=8, hidden_size=8, min_freq=1,
+        baselines=False, fusion=True, train=_train(),
+    )  # fmt: skip
+    return sentiment.train(config, root / "run").run_dir
+
+
+@pytest.fixture(scope="session")
 def translate_run(tmp_path_factory) -> Path:
     from lstmkit.tasks import translate
 

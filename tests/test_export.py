@@ -1,6 +1,12 @@
-"""ONNX export (lstmkit.export): every exported file is run in onnxruntime and compared with PyTorch."""
+"""Export (lstmkit.export): every exported file is run, an ONNX file in onnxruntime and a torch.export
+program loaded with ``torch.export.load``, and compared with PyTorch on batches wider and longer than
+the example it was traced on (batch 3, time 5)."""
 
 from __future__ import annotations
+
+import functools
+from importlib.util import find_spec
+from pathlib import Path
 
 import pytest
 import torch
@@ -12,22 +18,60 @@ from lstmkit.export.tasks import export_run, metadata_path
 from lstmkit.io import read_json
 from lstmkit.tasks.runner import load_run
 
-ort = pytest.importorskip("onnxruntime")
-pytest.importorskip("onnx")
-
 TOLERANCE = 1e-5
 LENGTHS = [9, 1, 5, 7]  # a batch mixing lengths, unsorted
+needs_onnx = pytest.mark.skipif(
+    find_spec("onnx") is None or find_spec("onnxruntime") is None, reason="needs pip install 'lstmkit[export]'"
+)
+FORMATS = [pytest.param("onnx", marks=needs_onnx), "torch-export"]
+SUFFIX = {"onnx": ".onnx", "torch-export": ".pt2"}
 
 
-def run_onnx(path, feeds: dict) -> list:
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    return [torch.from_numpy(a) for a in session.run(None, {k: v.numpy() for k, v in feeds.items()})]
+@functools.cache
+def _loaded(path: str, modified: int):
+    """An onnxruntime session or a loaded program, once per file version (loops call it every step)."""
+    if path.endswith(".pt2"):
+        return torch.export.load(path).module()
+    import onnxruntime
+
+    return onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+
+
+def run_file(path, feeds: dict) -> list:
+    """The outputs of an exported file on ``feeds`` (input name -> tensor, in the file's input order)."""
+    loaded = _loaded(str(path), Path(path).stat().st_mtime_ns)
+    if str(path).endswith(".pt2"):
+        with torch.no_grad():
+            results = loaded(*feeds.values())
+        return list(results) if isinstance(results, tuple | list) else [results]
+    return [torch.from_numpy(a) for a in loaded.run(None, {k: v.numpy() for k, v in feeds.items()})]
 
 
 def max_difference(got: list, want: list) -> float:
     return max(float((a - b.detach()).abs().max()) for a, b in zip(got, want, strict=True))
 
 
+def check_layer_on_mixed_lengths(layer, path: Path, fmt: str) -> None:
+    """``layer`` exported to ``path`` in ``fmt`` answers as the layer does on LENGTHS, padding filled with garbage."""
+    path = export_layer(layer, path, fmt=fmt)
+    # Longer and wider than the example the exporter traced (T=5, B=3): both axes must be dynamic.
+    steps, batch, batch_first, dtype = max(LENGTHS), len(LENGTHS), layer.batch_first, layer.weight_ih_l0.dtype
+    x = torch.randn((batch, steps, layer.input_size) if batch_first else (steps, batch, layer.input_size), dtype=dtype)
+    x_padded = x.clone()
+    lengths = torch.tensor(LENGTHS)
+    for b, n in enumerate(LENGTHS):  # garbage in the padding must change nothing
+        (x_padded[b, n:] if batch_first else x_padded[n:, b]).fill_(1e3)
+    states = tuple(torch.randn(shape, dtype=dtype) for shape in layer._state_shapes(batch))
+    with torch.no_grad():
+        output, final = layer(x, layer.cell_kind.as_hx(states), lengths=lengths)
+    want = [output, *layer.cell_kind.as_states(final)]
+    names = ["h0", "c0"][: len(states)]
+    got = run_file(path, {"input": x_padded, "lengths": lengths, **dict(zip(names, states))})
+    assert max_difference(got, want) < TOLERANCE
+    assert got[0].abs().max() > 0.01  # a real output, not zeros that happen to match padding
+
+
+@needs_onnx
 @pytest.mark.parametrize("cell", ["LSTM", "GRU", "RNN"])
 @pytest.mark.parametrize("bidirectional", [False, True])
 @pytest.mark.parametrize("num_layers", [1, 2, 3])
@@ -35,23 +79,26 @@ def test_layer_matches_pytorch_on_mixed_lengths(tmp_path, cell, bidirectional, n
     torch.manual_seed(num_layers)
     batch_first = num_layers == 2  # both layouts, without doubling the cases
     layer = getattr(lstmkit, cell)(3, 4, num_layers, bidirectional=bidirectional, batch_first=batch_first).eval()
-    path = export_layer(layer, tmp_path / "layer.onnx")
-    # Longer and wider than the example the exporter traced (T=3, B=2): both axes must be dynamic.
-    steps, batch = max(LENGTHS), len(LENGTHS)
-    x = torch.randn((batch, steps, 3) if batch_first else (steps, batch, 3))
-    x_padded = x.clone()
-    lengths = torch.tensor(LENGTHS)
-    for b, n in enumerate(LENGTHS):  # garbage in the padding must change nothing
-        (x_padded[b, n:] if batch_first else x_padded[n:, b]).fill_(1e3)
-    states = tuple(torch.randn(shape) for shape in layer._state_shapes(batch))
-    output, final = layer(x, layer.cell_kind.as_hx(states), lengths=lengths)
-    want = [output, *layer.cell_kind.as_states(final)]
-    names = ["h0", "c0"][: len(states)]
-    got = run_onnx(path, {"input": x_padded, "lengths": lengths, **dict(zip(names, states))})
-    assert max_difference(got, want) < TOLERANCE
-    assert got[0].abs().max() > 0.01  # a real output, not zeros that happen to match padding
+    check_layer_on_mixed_lengths(layer, tmp_path / "layer.onnx", "onnx")
 
 
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: lstmkit.GRU(3, 4, 2, bidirectional=True, batch_first=True),
+        # Options ONNX refuses: the program runs the reference path, which has them all.
+        lambda: lstmkit.LSTM(3, 6, 2, bidirectional=True, proj_size=2, layer_norm=True, zoneout=0.2),
+        lambda: lstmkit.GRU(3, 4, reset_after=False, dtype=torch.float64),
+        lambda: lstmkit.RNN(3, 4, 2, nonlinearity="relu", bias=False),
+    ],
+    ids=["gru-bidirectional-batch-first", "lstm-proj-layer-norm-zoneout", "gru-reset-before-float64", "rnn-relu"],
+)
+def test_layer_program_matches_pytorch_on_mixed_lengths(tmp_path, make):
+    torch.manual_seed(0)
+    check_layer_on_mixed_lengths(make().eval(), tmp_path / "layer.pt2", "torch-export")
+
+
+@needs_onnx
 @pytest.mark.parametrize(
     "make",
     [
@@ -69,10 +116,11 @@ def test_layer_variants_match_pytorch(tmp_path, make):
     states = tuple(torch.randn(shape) for shape in layer._state_shapes(3))
     output, final = layer(x, layer.cell_kind.as_hx(states), lengths=lengths)
     names = dict(zip(["h0", "c0"], states))
-    got = run_onnx(path, {"input": x, "lengths": lengths, **names})
+    got = run_file(path, {"input": x, "lengths": lengths, **names})
     assert max_difference(got, [output, *layer.cell_kind.as_states(final)]) < TOLERANCE
 
 
+@needs_onnx
 def test_layer_without_lengths_and_initial_state(tmp_path):
     torch.manual_seed(0)
     layer = lstmkit.LSTM(3, 4, 2, bidirectional=True).eval()
@@ -80,9 +128,10 @@ def test_layer_without_lengths_and_initial_state(tmp_path):
     x = torch.randn(6, 5, 3)
     output, (h_n, c_n) = layer(x)
     zeros = torch.zeros(4, 5, 4)
-    assert max_difference(run_onnx(path, {"input": x, "h0": zeros, "c0": zeros}), [output, h_n, c_n]) < TOLERANCE
+    assert max_difference(run_file(path, {"input": x, "h0": zeros, "c0": zeros}), [output, h_n, c_n]) < TOLERANCE
 
 
+@needs_onnx
 @pytest.mark.parametrize(
     "layer, option",
     [
@@ -107,23 +156,26 @@ def test_missing_package_is_named():
 TEXTS = ["很好这个东西", "太差", "我们买了一天用手机书质量服务快递价格推荐", "失望了"]  # mixed lengths
 
 
-def test_sentiment_run_matches_predict_proba(tmp_path, sentiment_run):
-    exported = export_run(sentiment_run, tmp_path / "sentiment.onnx")
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_sentiment_run_matches_predict_proba(tmp_path, sentiment_run, fmt):
+    exported = export_run(sentiment_run, tmp_path / f"sentiment{SUFFIX[fmt]}", fmt=fmt)
     run = load_run(sentiment_run)
     ids = run.text_encoder.encode(TEXTS)
     pad = read_json(exported.metadata)["preprocessing"]["padding_id"]
     tokens = torch.tensor([row + [pad] * (max(map(len, ids)) - len(row)) for row in ids])
-    (probabilities,) = run_onnx(exported.path, {"tokens": tokens, "lengths": torch.tensor([len(r) for r in ids])})
+    (probabilities,) = run_file(exported.path, {"tokens": tokens, "lengths": torch.tensor([len(r) for r in ids])})
     want = torch.from_numpy(run.predict_proba(TEXTS))
     assert len(set(map(len, ids))) > 2
     assert float((probabilities.double() - want).abs().max()) < TOLERANCE
     metadata = read_json(exported.metadata)
+    assert metadata["format"] == fmt and exported.path.suffix == SUFFIX[fmt]
     assert metadata["labels"] == run.labels and [i["name"] for i in metadata["inputs"]] == ["tokens", "lengths"]
     assert metadata["preprocessing"]["vocabulary"] == list(run.text_encoder.vocab.tokens)
 
 
-def test_lm_run_steps_reproduce_greedy_generate(tmp_path, lm_run):
-    exported = export_run(lm_run, tmp_path / "lm.onnx")
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_lm_run_steps_reproduce_greedy_generate(tmp_path, lm_run, fmt):
+    exported = export_run(lm_run, tmp_path / f"lm{SUFFIX[fmt]}", fmt=fmt)
     run = load_run(lm_run)
     metadata = read_json(exported.metadata)
     vocab, banned = metadata["preprocessing"]["vocabulary"], metadata["preprocessing"]["never_sample_ids"]
@@ -132,7 +184,7 @@ def test_lm_run_steps_reproduce_greedy_generate(tmp_path, lm_run):
     tokens = torch.tensor([[vocab.index(ch) for ch in prime]])
     text = prime
     for _ in range(12):  # the prime at once, then one character per step, the state fed back
-        logits, *new_states = run_onnx(exported.path, {"tokens": tokens, **states})
+        logits, *new_states = run_file(exported.path, {"tokens": tokens, **states})
         states = dict(zip(states, new_states))
         scores = logits[0, -1].clone()
         scores[banned] = float("-inf")
@@ -142,17 +194,19 @@ def test_lm_run_steps_reproduce_greedy_generate(tmp_path, lm_run):
     assert text == run.generate(prime, temperature=0, chars=12)
 
 
+@needs_onnx
 def test_export_refuses_existing_file_and_unknown_format(tmp_path, lm_run):
     out = tmp_path / "lm.onnx"
     out.write_text("keep me")
     with pytest.raises(ExportError, match="--out .*exists.*--force"):
         export_run(lm_run, out)
     assert out.read_text() == "keep me" and not metadata_path(out).exists()
-    with pytest.raises(ExportError, match="--format must be one of"):
+    with pytest.raises(ExportError, match="--format must be one of onnx, torch-export, got 'tflite'"):
         export_run(lm_run, out, fmt="tflite")
     assert export_run(lm_run, out, force=True).path.stat().st_size > 1000
 
 
+@needs_onnx
 def test_cli_exports_a_run_and_says_what_it_wrote(tmp_path, sentiment_run):
     out = tmp_path / "model.onnx"
     result = invoke("export", str(sentiment_run), "--out", str(out))
@@ -162,57 +216,50 @@ def test_cli_exports_a_run_and_says_what_it_wrote(tmp_path, sentiment_run):
     assert again.exit_code == 2 and again.output.count("\n") == 1 and "--force" in again.output
 
 
-def test_fused_sentiment_run_says_what_it_leaves_to_the_caller(tmp_path):
-    from tiny_data import write_reviews
-
-    from lstmkit.tasks import sentiment
-    from lstmkit.train import TrainConfig
-
-    config = sentiment.SentimentConfig(
-        data=str(write_reviews(tmp_path / "reviews.csv")), embedding_dim=8, hidden_size=8, min_freq=1,
-        baselines=False, fusion=True, train=TrainConfig(epochs=1, batch_size=16, progress=False),
-    )  # fmt: skip
-    run_dir = sentiment.train(config, tmp_path / "run").run_dir
-    exported = export_run(run_dir, tmp_path / "fused.onnx")
-    run = load_run(run_dir)
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_fused_sentiment_run_says_what_it_leaves_to_the_caller(tmp_path, fused_sentiment_run, fmt):
+    exported = export_run(fused_sentiment_run, tmp_path / f"fused{SUFFIX[fmt]}", fmt=fmt)
+    run = load_run(fused_sentiment_run)
     fusion = read_json(exported.metadata)["fusion"]
     assert fusion["recurrent_weight"] == run.fusion.recurrent_weight and "linear" in fusion["left_to_caller"]
     assert any("fusion" in note for note in exported.notes)
     ids = run.text_encoder.encode(TEXTS[:1])
-    (probabilities,) = run_onnx(exported.path, {"tokens": torch.tensor(ids), "lengths": torch.tensor([len(ids[0])])})
+    (probabilities,) = run_file(exported.path, {"tokens": torch.tensor(ids), "lengths": torch.tensor([len(ids[0])])})
     assert float((probabilities.double() - torch.from_numpy(run.recurrent_proba(TEXTS[:1]))).abs().max()) < TOLERANCE
 
 
-def test_forecast_run_matches_predict_windows(tmp_path, forecast_run):
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_forecast_run_matches_predict_windows(tmp_path, forecast_run, fmt):
     import numpy as np
 
     from lstmkit.tasks.forecast.data import make_features
     from lstmkit.tasks.forecast.dataset import series_pairs, window_arrays
 
-    exported = export_run(forecast_run, tmp_path / "forecast.onnx")
+    exported = export_run(forecast_run, tmp_path / f"forecast{SUFFIX[fmt]}", fmt=fmt)
     run = load_run(forecast_run)
     series = run.load_series()
-    origins = np.array([len(series) - 20, len(series) - 9, len(series) - 6])
+    origins = np.array([len(series) - 20, len(series) - 9, len(series) - 7, len(series) - 6])  # not 3 (traced)
     pairs = series_pairs(series.targets.shape[1], origins)
     arrays = window_arrays(make_features(series, run.layout, run.scalers), pairs[:, 0], pairs[:, 1], run.layout, 1)
     feeds = {k: torch.from_numpy(np.ascontiguousarray(arrays[k])) for k in ("past", "future", "base")}
-    (forecast,) = run_onnx(exported.path, {**feeds, "series": torch.from_numpy(pairs[:, 0])})
+    (forecast,) = run_file(exported.path, {**feeds, "series": torch.from_numpy(pairs[:, 0])})
     want = torch.from_numpy(run.predict_windows(series, origins)).reshape(forecast.shape)
     assert float(((forecast.double() - want).abs() / want.abs().clamp(min=1)).max()) < TOLERANCE
     assert [i["name"] for i in read_json(exported.metadata)["inputs"]] == ["past", "future", "base", "series"]
 
 
-def test_translate_run_greedy_steps_reproduce_translate(tmp_path, translate_run):
-    exported = export_run(translate_run, tmp_path / "translate.onnx")
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_translate_run_greedy_steps_reproduce_translate(tmp_path, translate_run, fmt):
+    exported = export_run(translate_run, tmp_path / f"translate{SUFFIX[fmt]}", fmt=fmt)
     run = load_run(translate_run)
     metadata = read_json(exported.metadata)
     encoder, step = exported.files
-    texts = ["the cat eats fish", "the dog", "the big red dog sees the cat"]  # mixed lengths
+    texts = ["the cat eats fish", "the dog", "the big red dog sees the cat", "cat"]  # mixed lengths, not 3 (traced)
     ids = [run.source.encode(text) for text in texts]
     width = max(map(len, ids))
     source = torch.tensor([row + [0] * (width - len(row)) for row in ids])
     lengths = torch.tensor([len(row) for row in ids])
-    given = dict(zip(metadata["encoder"]["outputs"], run_onnx(encoder, {"source": source, "lengths": lengths})))
+    given = dict(zip(metadata["encoder"]["outputs"], run_file(encoder, {"source": source, "lengths": lengths})))
     tokens = torch.full((len(texts),), metadata["preprocessing"]["target"]["bos_id"])
     eos, chosen = metadata["preprocessing"]["target"]["eos_id"], []
     with torch.no_grad():  # PyTorch's own steps beside, fed the same tokens
@@ -220,7 +267,7 @@ def test_translate_run_greedy_steps_reproduce_translate(tmp_path, translate_run)
         state = run.model.initial_state(encoded)
     for _ in range(min(run.config.max_pair_tokens + 10, 2 * width + 10)):
         inputs = {name: given[name] for name in metadata["decoder_step"]["inputs"][1:]}
-        results = dict(zip(metadata["decoder_step"]["outputs"], run_onnx(step, {"tokens": tokens, **inputs})))
+        results = dict(zip(metadata["decoder_step"]["outputs"], run_file(step, {"tokens": tokens, **inputs})))
         given.update({name: results[name + "_n"] for name in ("h", "c", "feed") if name + "_n" in results})
         with torch.no_grad():
             log_probs, state, weights = run.model.step(tokens, encoded, state)
@@ -234,6 +281,7 @@ def test_translate_run_greedy_steps_reproduce_translate(tmp_path, translate_run)
     assert len(chosen) > 10  # the steps ran on past EOS, states carried all along
 
 
+@needs_onnx
 def test_deploy_docs_script_reproduces_predict(tmp_path, sentiment_run, capsys, monkeypatch):
     import re
     from pathlib import Path
@@ -251,6 +299,7 @@ def test_deploy_docs_script_reproduces_predict(tmp_path, sentiment_run, capsys, 
     assert [float(line.split()[2]) for line in lines] == pytest.approx([p.probability for p in predictions], abs=1e-5)
 
 
+@needs_onnx
 def test_the_dynamo_exporter_is_refused_not_given_zeros():
     pytest.importorskip("onnxscript")  # torch's dynamo exporter needs it
     from lstmkit.export import exportable

@@ -29,6 +29,7 @@ from __future__ import annotations
 import copy
 import importlib.util
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -41,6 +42,7 @@ from lstmkit.layers.base import _RecurrentBase
 
 __all__ = [
     "OPSET",
+    "FORMATS",
     "ExportError",
     "require_onnx",
     "check_exportable",
@@ -52,6 +54,7 @@ __all__ = [
 ]
 
 OPSET = 17
+FORMATS = ("onnx", "torch-export")  # what lstmkit exports to: ONNX files, torch.export programs (.pt2)
 # ONNX's gate order, as indices into torch's blocks (cell_kinds' ``gates``); an Elman RNN has one block.
 _ONNX_GATES = {"LSTM": (0, 3, 1, 2), "GRU": (1, 0, 2), "RNN_TANH": (0,), "RNN_RELU": (0,)}
 _ONNX_OP = {"LSTM": ("LSTM", ()), "GRU": ("GRU", ()), "RNN_TANH": ("RNN", ("Tanh",)), "RNN_RELU": ("RNN", ("Relu",))}
@@ -201,15 +204,16 @@ class OnnxRecurrent(nn.Module):
         return output, layer.cell_kind.as_hx(tuple(finals))
 
 
-def exportable(model: nn.Module) -> nn.Module:
-    """A copy of ``model`` in evaluation mode with every lstmkit layer inside it wrapped in :class:`OnnxRecurrent`."""
+def exportable(model: nn.Module, stand_in: Callable[[_RecurrentBase], nn.Module] = OnnxRecurrent) -> nn.Module:
+    """A copy of ``model`` in evaluation mode with every lstmkit layer inside it wrapped in ``stand_in``
+    (:class:`OnnxRecurrent`, or :class:`~lstmkit.export.program.ProgramRecurrent` for ``torch.export``)."""
     if isinstance(model, _RecurrentBase):
-        return OnnxRecurrent(copy.deepcopy(model).eval())
+        return stand_in(copy.deepcopy(model).eval())
     model = copy.deepcopy(model).eval()
     for parent in list(model.modules()):
         for attribute, child in list(parent.named_children()):
             if isinstance(child, _RecurrentBase):
-                setattr(parent, attribute, OnnxRecurrent(child))
+                setattr(parent, attribute, stand_in(child))
     return model
 
 
@@ -246,15 +250,21 @@ def export_onnx(
     return atomic_write(path, write)
 
 
-def export_layer(layer: _RecurrentBase, path: str | Path, *, lengths: bool = True) -> Path:
-    """Export a bare lstmkit layer to an ONNX file at ``path``.
+def export_layer(layer: _RecurrentBase, path: str | Path, *, lengths: bool = True, fmt: str = "onnx") -> Path:
+    """Export a bare lstmkit layer to ``path``: an ONNX file, or a ``torch.export`` program (``.pt2``) for
+    ``fmt="torch-export"`` (see :mod:`lstmkit.export.program`; every layer option exports that way).
 
     Inputs: ``input`` (``(T, B, I)``, or ``(B, T, I)`` when batch_first; float32), ``lengths (B,)`` int64
     (when ``lengths``), ``h0`` (and ``c0`` for an LSTM) ``(L*D, B, H)``. Outputs: ``output``, ``h_n``
     (and ``c_n``). ``T`` and ``B`` are dynamic.
     """
-    check_exportable(layer)
-    batch, steps = 2, 3
+    from lstmkit.export.program import export_program  # it builds on this module
+
+    if fmt == "onnx":
+        check_exportable(layer)
+    elif fmt not in FORMATS:
+        raise ExportError(f"fmt must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    batch, steps = 3, 5  # at least 2 each: torch.export fixes a dimension traced at size 0 or 1
     shape = (batch, steps, layer.input_size) if layer.batch_first else (steps, batch, layer.input_size)
     example = torch.zeros(shape, dtype=layer.weight_ih_l0.dtype)
     states = tuple(example.new_zeros(s) for s in layer._state_shapes(batch))
@@ -280,6 +290,5 @@ def export_layer(layer: _RecurrentBase, path: str | Path, *, lengths: bool = Tru
             output, final = self.layer(x, hx, lengths=given)
             return (output, *layer.cell_kind.as_states(final))
 
-    return export_onnx(
-        _Call(), (*args, *states), path, names + state_names, ["output", "h_n", "c_n"][: 1 + len(states)], axes
-    )
+    write = export_onnx if fmt == "onnx" else export_program
+    return write(_Call(), (*args, *states), path, names + state_names, ["output", "h_n", "c_n"][: 1 + len(states)], axes)

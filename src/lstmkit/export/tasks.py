@@ -1,4 +1,5 @@
-"""Export of a trained run's model to ONNX, with a JSON beside the file saying how to feed it.
+"""Export of a trained run's model to ONNX or a ``torch.export`` program, with a JSON beside the file
+saying how to feed it.
 
 Per task: ``sentiment`` (token ids + lengths -> class probabilities of the recurrent network),
 ``lm`` (token ids + state -> next-character logits + state, one step or a whole prime at once),
@@ -7,6 +8,9 @@ Per task: ``sentiment`` (token ids + lengths -> class probabilities of the recur
 runs outside Python). What a file cannot hold is said, not hidden: a fused sentiment run's TF-IDF
 model stays in Python (the JSON gives the fusion rule), and a forecast's feature windows are built by
 the caller (the JSON gives the scalers, layout and recipe).
+
+Both formats export the same modules, traced on the same examples; only the writer differs
+(:func:`~lstmkit.export.layers.export_onnx` or :func:`~lstmkit.export.program.export_program`).
 """
 
 from __future__ import annotations
@@ -18,13 +22,19 @@ from typing import Any
 import torch
 from torch import nn
 
-from lstmkit.export.layers import OPSET, ExportError, export_onnx, require_onnx
+from lstmkit.export.layers import FORMATS, OPSET, ExportError, export_onnx, require_onnx
+from lstmkit.export.program import export_program
 from lstmkit.io import check_output_file, write_json
 
 __all__ = ["FORMATS", "EXPORTED_TASKS", "Exported", "export_run", "metadata_path", "part_paths"]
 
-FORMATS = ("onnx",)
 EXPORTED_TASKS = ("sentiment", "lm", "forecast", "translate")
+_WRITERS = {"onnx": export_onnx, "torch-export": export_program}
+_SUFFIXES = {"onnx": ".onnx", "torch-export": ".pt2"}
+# The example batch the modules are traced on: 3 sequences of up to 5 tokens. Not 1 or 2: torch.export
+# fixes a dimension traced at size 0 or 1, and one that equals a model's own size (2 directions) can be
+# tied to it, which it then refuses as a dynamic batch.
+_EXAMPLE_LENGTHS = (5, 2, 4)
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,12 @@ def metadata_path(path: str | Path) -> Path:
     """The JSON beside an exported file: ``model.onnx`` -> ``model.onnx.json``."""
     path = Path(path)
     return path.with_name(path.name + ".json")
+
+
+def _example_tokens(pad: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-padded example ids ``(3, 5)`` (ids from 4 on: past the specials) and their lengths."""
+    rows = [[4 + t for t in range(n)] + [pad] * (max(_EXAMPLE_LENGTHS) - n) for n in _EXAMPLE_LENGTHS]
+    return torch.tensor(rows), torch.tensor(_EXAMPLE_LENGTHS)
 
 
 def _tensor(name: str, dtype: str, shape: list[str | int], meaning: str) -> dict[str, Any]:
@@ -84,11 +100,10 @@ def _state_tensors(layer, batch: int) -> tuple[list[torch.Tensor], list[dict[str
     return [torch.zeros(s) for s in shapes], inputs, outputs
 
 
-def _sentiment(run, path: Path) -> tuple[dict[str, Any], list[str]]:
+def _sentiment(run, path: Path, write) -> tuple[dict[str, Any], list[str]]:
     pad = run.text_encoder.vocab.pad_index
-    tokens, lengths = torch.tensor([[4, 5, 6], [4, 5, pad]]), torch.tensor([3, 2])
     axes = {"tokens": {0: "batch", 1: "time"}, "lengths": {0: "batch"}, "probabilities": {0: "batch"}}
-    export_onnx(_Probabilities(run.model), (tokens, lengths), path, ["tokens", "lengths"], ["probabilities"], axes)
+    write(_Probabilities(run.model), _example_tokens(pad), path, ["tokens", "lengths"], ["probabilities"], axes)
     encoder = run.text_encoder
     notes = []
     metadata: dict[str, Any] = {
@@ -121,14 +136,14 @@ def _sentiment(run, path: Path) -> tuple[dict[str, Any], list[str]]:
     return metadata, notes
 
 
-def _lm(run, path: Path) -> tuple[dict[str, Any], list[str]]:
-    states, state_inputs, state_outputs = _state_tensors(run.model.encoder.rnn, 1)
-    tokens = torch.tensor([[4, 5, 6]])
+def _lm(run, path: Path, write) -> tuple[dict[str, Any], list[str]]:
+    states, state_inputs, state_outputs = _state_tensors(run.model.encoder.rnn, len(_EXAMPLE_LENGTHS))
+    tokens = _example_tokens(0)[0]  # to a language model the padding ids are characters too: only shapes matter
     names = [entry["name"] for entry in state_inputs]
     outputs = [entry["name"] for entry in state_outputs]
     axes = {"tokens": {0: "batch", 1: "time"}, "logits": {0: "batch", 1: "time"}}
     axes.update({name: {1: "batch"} for name in names + outputs})
-    export_onnx(_LanguageModelStep(run.model), (tokens, *states), path, ["tokens", *names], ["logits", *outputs], axes)
+    write(_LanguageModelStep(run.model), (tokens, *states), path, ["tokens", *names], ["logits", *outputs], axes)
     vocab = run.vocab
     metadata = {
         "inputs": [_tensor("tokens", "int64", ["batch", "time"], "character ids (time 1 for one step)"), *state_inputs],
@@ -161,14 +176,15 @@ class _ScaledForecast(nn.Module):
         return torch.exp(values) if self.log else values
 
 
-def _forecast(run, path: Path) -> tuple[dict[str, Any], list[str]]:
-    config, layout = run.model.config, run.layout
-    example = (torch.zeros(2, layout.lookback, config.past_size), torch.zeros(2, layout.horizon, config.future_size))
-    args = (*example, torch.zeros(2, layout.horizon), torch.zeros(2, dtype=torch.long))
+def _forecast(run, path: Path, write) -> tuple[dict[str, Any], list[str]]:
+    config, layout, windows = run.model.config, run.layout, len(_EXAMPLE_LENGTHS)
+    example = (torch.zeros(windows, layout.lookback, config.past_size),
+               torch.zeros(windows, layout.horizon, config.future_size))
+    args = (*example, torch.zeros(windows, layout.horizon), torch.zeros(windows, dtype=torch.long))  # fmt: skip
     names = ["past", "future", "base", "series"]
     axes = {name: {0: "windows"} for name in [*names, "forecast"]}
     axes["past"][1] = "lookback"  # the encoder reads any length; the run was trained on its own lookback
-    export_onnx(_ScaledForecast(run.model, run.scalers.targets), args, path, names, ["forecast"], axes)
+    write(_ScaledForecast(run.model, run.scalers.targets), args, path, names, ["forecast"], axes)
     info = run.series_info
     scaled = "scaled with the run's scalers (below)"
     metadata = {
@@ -229,7 +245,7 @@ class _TranslateStep(nn.Module):
         return tuple(results[name] for name in self.outputs)
 
 
-def _translate(run, path: Path) -> tuple[dict[str, Any], list[str]]:
+def _translate(run, path: Path, write) -> tuple[dict[str, Any], list[str]]:
     model, config = run.model, run.model.config
     attention, feeding = config.attention != "none", config.input_feeding
     source = ["memory", "keys", "mask"] if attention else []
@@ -241,13 +257,13 @@ def _translate(run, path: Path) -> tuple[dict[str, Any], list[str]]:
     axes.update({name: {1: "batch"} for name in ("h", "c", "h_n", "c_n")})
     axes.update({name: {0: "batch"} for name in ("feed", "feed_n", "tokens", "log_probs", "lengths")})
     axes.update(source={0: "batch", 1: "source_time"}, attention={0: "batch", 1: "source_time"})
-    example = (torch.tensor([[4, 5, 6], [4, 5, 0]]), torch.tensor([3, 2]))
-    export_onnx(_TranslateEncoder(model, encoder_out), example, encoder_path, ["source", "lengths"], encoder_out, axes)
+    example = _example_tokens(0)
+    write(_TranslateEncoder(model, encoder_out), example, encoder_path, ["source", "lengths"], encoder_out, axes)
     with torch.no_grad():
         first = dict(zip(encoder_out, _TranslateEncoder(model, encoder_out).eval()(*example)))
     bos = run.target.vocab.bos_index
-    step_args = (torch.full((2,), bos), *(first[name] for name in step_in[1:]))
-    export_onnx(_TranslateStep(model, step_in, step_out), step_args, step_path, step_in, step_out, axes)
+    step_args = (torch.full((len(_EXAMPLE_LENGTHS),), bos), *(first[name] for name in step_in[1:]))
+    write(_TranslateStep(model, step_in, step_out), step_args, step_path, step_in, step_out, axes)
     metadata = {
         "files": {"encoder": encoder_path.name, "decoder_step": step_path.name},
         "encoder": {"inputs": ["source (batch, source_time) int64, right-padded with 0", "lengths (batch,) int64"],
@@ -267,13 +283,17 @@ def _translate(run, path: Path) -> tuple[dict[str, Any], list[str]]:
     return metadata, [f"wrote the encoder to {encoder_path.name} and one decoder step to {step_path.name}"]
 
 
+# What a program's recurrent layers run (lstmkit.export.program): said in its JSON and notes.
+_PROGRAM_PATH = (
+    "lstmkit's reference path (the gate equations, the time loop as a torch scan), not the compiled kernels"
+)
 _EXPORTERS = {"sentiment": _sentiment, "lm": _lm, "forecast": _forecast, "translate": _translate}
 _PARTS = {"translate": ("encoder", "decoder")}  # tasks exported as several graphs, one file each
 
 
 def part_paths(path: str | Path, task: str) -> list[Path]:
     """The model files of ``task`` for ``--out path``: ``path`` itself, or ``name.encoder.onnx`` and
-    ``name.decoder.onnx`` for a translator (the JSON is always ``path.json``)."""
+    ``name.decoder.onnx`` (``.pt2``) for a translator (the JSON is always ``path.json``)."""
     path = Path(path)
     return [path.with_name(f"{path.stem}.{part}{path.suffix}") for part in _PARTS.get(task, ())] or [path]
 
@@ -281,7 +301,8 @@ def part_paths(path: str | Path, task: str) -> list[Path]:
 def export_run(
     run_dir: str | Path, out: str | Path | None = None, *, fmt: str = "onnx", force: bool = False
 ) -> Exported:
-    """Export the model of the run in ``run_dir`` to ``out`` (default: ``<run_dir>.onnx`` beside the run).
+    """Export the model of the run in ``run_dir`` to ``out`` (default: ``<run_dir>.onnx``, or ``.pt2`` for
+    ``fmt="torch-export"``, beside the run).
 
     Writes ``out`` and ``out.json`` (inputs, outputs, vocabulary and pre-processing), each atomically;
     an existing file is refused unless ``force``.
@@ -290,20 +311,26 @@ def export_run(
     from lstmkit.tasks.runner import load_run
 
     if fmt not in FORMATS:
-        raise ExportError(f"--format must be one of {FORMATS}, got {fmt!r}")
+        raise ExportError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     run_dir = Path(run_dir)
     task = run_task(run_dir)
     if task not in _EXPORTERS:
         raise ExportError(f"{run_dir} holds a {task!r} run; lstmkit exports {', '.join(EXPORTED_TASKS)} runs so far")
-    path = Path(out) if out is not None else run_dir.with_name(run_dir.name + ".onnx")
+    path = Path(out) if out is not None else run_dir.with_name(run_dir.name + _SUFFIXES[fmt])
     check_output_file(path, "--out")  # a folder given as --out is refused even where other files are written
     files = part_paths(path, task)
     for target in (*files, metadata_path(path)):
         check_output_file(target, "--out")
         if target.exists() and not force:
             raise ExportError(f"--out {target} exists: pass --force to replace it")
-    require_onnx("onnx")
-    metadata, notes = _EXPORTERS[task](load_run(run_dir), path)
-    header = {"task": task, "run": str(run_dir), "format": fmt, "opset": OPSET, "file": files[0].name}
+    if fmt == "onnx":
+        require_onnx("onnx")
+    metadata, notes = _EXPORTERS[task](load_run(run_dir), path, _WRITERS[fmt])
+    header = {"task": task, "run": str(run_dir), "format": fmt, "file": files[0].name}
+    if fmt == "onnx":
+        header["opset"] = OPSET
+    else:
+        header.update(torch=torch.__version__, recurrent_path=_PROGRAM_PATH)
+        notes = [*notes, f"the recurrent layers run {_PROGRAM_PATH}"]
     write_json(metadata_path(path), {**header, **metadata, "notes": notes})
     return Exported(files[0], metadata_path(path), tuple(notes), tuple(files))

@@ -54,6 +54,7 @@ from lstmkit.functional.sequences import (
     reverse_padded,
     rnn_sequence,
     run_sequence,
+    scan_sequence,
     step_mask_from_lengths,
     zero_ended,
 )
@@ -77,6 +78,7 @@ __all__ = [
     "rnn_step",
     "rnn_cell",
     "run_sequence",
+    "scan_sequence",
     "lstm_sequence",
     "gru_sequence",
     "rnn_sequence",

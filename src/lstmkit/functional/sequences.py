@@ -47,6 +47,16 @@ def reverse_padded(x: Tensor, lengths: Tensor | None) -> Tensor:
     return x.gather(0, index)
 
 
+def _mask_step(
+    keep: Tensor, out: Tensor, new_state: States, state: States, record: tuple[Tensor, ...]
+) -> tuple[Tensor, States, tuple[Tensor, ...]]:
+    """One step's results where ``keep (B, 1)`` is false (the sequence has ended): zero output and
+    records, the state carried unchanged."""
+    out = torch.where(keep, out, torch.zeros_like(out))
+    record = tuple(torch.where(keep, r, torch.zeros_like(r)) for r in record)
+    return out, tuple(torch.where(keep, n, s) for n, s in zip(new_state, state)), record
+
+
 def run_sequence(
     step: Step,
     inputs: Tensor | tuple[Tensor, ...],
@@ -59,22 +69,47 @@ def run_sequence(
     receives as a tuple (an input with per-step masks). Where ``step_mask[t, b]`` is false the
     sequence has ended: its state is carried unchanged and its output (and records) are zero.
     Returns the stacked outputs ``(T, B, ...)``, the final state, and each record stacked over time.
+
+    Under ``torch.export`` the same steps run as a ``scan`` (:func:`scan_sequence`), so ``T`` stays
+    a dynamic dimension of the exported program instead of being unrolled into ``T`` copies.
     """
+    if torch.compiler.is_exporting():
+        return scan_sequence(step, inputs, state, step_mask)
     outputs, records = [], []
     steps = inputs.shape[0] if isinstance(inputs, Tensor) else inputs[0].shape[0]
     for t in range(steps):
         x_t = inputs[t] if isinstance(inputs, Tensor) else tuple(i[t] for i in inputs)
         out, new_state, record = step(x_t, state)
         if step_mask is not None:
-            keep = step_mask[t].unsqueeze(-1)
-            out = torch.where(keep, out, torch.zeros_like(out))
-            record = tuple(torch.where(keep, r, torch.zeros_like(r)) for r in record)
-            new_state = tuple(torch.where(keep, n, s) for n, s in zip(new_state, state))
+            out, new_state, record = _mask_step(step_mask[t].unsqueeze(-1), out, new_state, state, record)
         state = new_state
         outputs.append(out)
         records.append(record)
     stacked = tuple(torch.stack(r) for r in zip(*records)) if records and records[0] else ()
     return torch.stack(outputs), state, stacked
+
+
+def scan_sequence(
+    step: Step,
+    inputs: Tensor | tuple[Tensor, ...],
+    state: tuple[Tensor, ...],
+    step_mask: Tensor | None = None,
+) -> tuple[Tensor, tuple[Tensor, ...], tuple[Tensor, ...]]:
+    """:func:`run_sequence` as one ``torch._higher_order_ops.scan`` over time: the same arguments and
+    results, but a single graph node whose loop length is the input's, for ``torch.export``."""
+    from torch._higher_order_ops import scan  # a prototype of torch's; imported only where it is used
+
+    def combine(carry: States, slices: tuple) -> tuple[States, tuple]:
+        x_t = slices[0]
+        out, new_state, record = step(x_t, carry)
+        if step_mask is not None:
+            out, new_state, record = _mask_step(slices[1].unsqueeze(-1), out, new_state, carry, record)
+        # scan refuses outputs that alias the carry (h is both the output and the state): copies.
+        return tuple(new_state), (out.clone(), tuple(r.clone() for r in record))
+
+    xs = (inputs,) if step_mask is None else (inputs, step_mask)
+    final, (outputs, records) = scan(combine, tuple(state), xs)
+    return outputs, tuple(final), tuple(records)
 
 
 def _with_zoneout(input: Tensor, keep: Tensor | float | None) -> tuple[Tensor | tuple[Tensor, Tensor], bool]:

@@ -52,7 +52,8 @@ def as_lengths(lengths: Lengths, batch: int, steps: int, device: torch.device, m
     if tuple(lengths.shape) != (batch,):
         raise ValueError(f"lengths must have one entry per sequence ({batch},), got shape {tuple(lengths.shape)}")
     lengths = lengths.to(device=device, dtype=torch.int64)
-    if batch and (int(lengths.min()) < min_length or int(lengths.max()) > steps):
+    # torch.export cannot branch on values: an exported program leaves the range to its caller.
+    if batch and not torch.compiler.is_exporting() and (int(lengths.min()) < min_length or int(lengths.max()) > steps):
         raise ValueError(
             f"lengths must lie in {min_length}..{steps} (the padded length), "
             f"got values from {int(lengths.min())} to {int(lengths.max())}"
