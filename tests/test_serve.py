@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import shutil
 import socket
 import sys
@@ -274,3 +275,37 @@ def test_a_real_server_answers_every_endpoint_and_a_bounded_load(runs, tmp_path)
     assert report.failed == 0 and report.server_errors == 0
     assert report.statuses == {200: 400}
     assert report.p50_ms <= report.p99_ms
+
+
+def test_a_fused_run_answers_as_predict_and_names_the_fused_model(fused_sentiment_run):
+    import numpy as np
+
+    run = load_run(fused_sentiment_run)
+    with TestClient(create_app(load_runs({"fused": fused_sentiment_run}))) as client:
+        answer = client.post("/v1/fused/predict", json={"texts": TEXTS}).json()
+        (listed,) = client.get("/v1/runs").json()["runs"]
+    assert answer["predictions"] == [p.__dict__ for p in run.predict(TEXTS)]
+    fused = np.array([[p["probabilities"][label] for label in run.labels] for p in answer["predictions"]])
+    assert not np.allclose(fused, run.recurrent_proba(TEXTS))  # the fused probabilities, not the network's
+    # Labelled as `predict --json` labels them: "fused", and the run's model in words.
+    printed = invoke("predict", fused_sentiment_run, *TEXTS, "--json")
+    records = [json.loads(line) for line in printed.output.splitlines()]
+    assert [p["model"] for p in answer["predictions"]] == [r["model"] for r in records] == ["fused"] * len(TEXTS)
+    assert [p["label"] for p in answer["predictions"]] == [r["label"] for r in records]
+    assert answer["model"] == listed["model"] and answer["model"].endswith("fused with the TF-IDF logreg")
+
+
+def test_several_workers_each_load_the_runs_and_answer(sentiment_run, tmp_path):
+    import time
+
+    log = tmp_path / "server.log"
+    with running_server(["--workers", "2", sentiment_run], log=log) as url:
+        deadline = time.monotonic() + 120
+        while log.read_text().count("Application startup complete") < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)  # /health answered from the first worker up; wait for the second
+        started = log.read_text()
+        report = load(url, f"/v1/{sentiment_run.name}/predict", [{"texts": [t]} for t in TEXTS], clients=4, requests=40)
+    workers = set(re.findall(r"Started server process \[(\d+)\]", started))
+    assert len(workers) == 2, started[-2000:]
+    assert started.count("Application startup complete") == 2  # each process built its app, loading the run
+    assert report.statuses == {200: 40} and report.failed == 0

@@ -225,6 +225,7 @@ USE_CASES = [
     ("tag", ["predict", "RUN", "北京"], ["tag", "sentiment"], None),
     ("tag", ["evaluate", "RUN", "--data", "no/such.conllu"], ["--data", "no/such.conllu"], None),
     ("tag", ["evaluate", "RUN", "--columns", "en,zh"], ["--columns", "tag"], None),
+    ("lm", ["export", "RUN", "--format", "tflite"], ["--format", "'tflite'", "onnx", "torch-export"], None),
 ]
 
 

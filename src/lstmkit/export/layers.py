@@ -291,4 +291,6 @@ def export_layer(layer: _RecurrentBase, path: str | Path, *, lengths: bool = Tru
             return (output, *layer.cell_kind.as_states(final))
 
     write = export_onnx if fmt == "onnx" else export_program
-    return write(_Call(), (*args, *states), path, names + state_names, ["output", "h_n", "c_n"][: 1 + len(states)], axes)
+    return write(
+        _Call(), (*args, *states), path, names + state_names, ["output", "h_n", "c_n"][: 1 + len(states)], axes
+    )

@@ -178,9 +178,11 @@ class _ScaledForecast(nn.Module):
 
 def _forecast(run, path: Path, write) -> tuple[dict[str, Any], list[str]]:
     config, layout, windows = run.model.config, run.layout, len(_EXAMPLE_LENGTHS)
-    example = (torch.zeros(windows, layout.lookback, config.past_size),
-               torch.zeros(windows, layout.horizon, config.future_size))
-    args = (*example, torch.zeros(windows, layout.horizon), torch.zeros(windows, dtype=torch.long))  # fmt: skip
+    example = (
+        torch.zeros(windows, layout.lookback, config.past_size),
+        torch.zeros(windows, layout.horizon, config.future_size),
+    )
+    args = (*example, torch.zeros(windows, layout.horizon), torch.zeros(windows, dtype=torch.long))
     names = ["past", "future", "base", "series"]
     axes = {name: {0: "windows"} for name in [*names, "forecast"]}
     axes["past"][1] = "lookback"  # the encoder reads any length; the run was trained on its own lookback
@@ -284,9 +286,7 @@ def _translate(run, path: Path, write) -> tuple[dict[str, Any], list[str]]:
 
 
 # What a program's recurrent layers run (lstmkit.export.program): said in its JSON and notes.
-_PROGRAM_PATH = (
-    "lstmkit's reference path (the gate equations, the time loop as a torch scan), not the compiled kernels"
-)
+_PROGRAM_PATH = "lstmkit's reference path (the gate equations, the time loop as a torch scan), not the compiled kernels"
 _EXPORTERS = {"sentiment": _sentiment, "lm": _lm, "forecast": _forecast, "translate": _translate}
 _PARTS = {"translate": ("encoder", "decoder")}  # tasks exported as several graphs, one file each
 
