@@ -309,3 +309,22 @@ def test_several_workers_each_load_the_runs_and_answer(sentiment_run, tmp_path):
     assert len(workers) == 2, started[-2000:]
     assert started.count("Application startup complete") == 2  # each process built its app, loading the run
     assert report.statuses == {200: 40} and report.failed == 0
+
+
+def test_the_load_benchmark_takes_any_run_and_writes_its_table(lm_run, tmp_path):
+    import os
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "src"), os.environ.get("PYTHONPATH", "")])}
+    table = tmp_path / "table.md"
+    command = [sys.executable, root / "benchmarks" / "serve_load.py", lm_run, "--clients", "1", "3"]
+    result = subprocess.run(
+        [*map(str, command), "--requests", "6", "--markdown", str(table)], capture_output=True, text=True, env=env
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    header, rule, *rows = table.read_text(encoding="utf-8").splitlines()[2:]
+    assert header == "| clients | requests | req/s | p50 ms | p99 ms | failures | 5xx |"
+    assert [row.split(" | ")[:2] for row in rows] == [["| 1", "6"], ["| 3", "6"]]
+    assert all(row.endswith("| 0 | 0 |") for row in rows) and all(row in result.stdout for row in rows)
+    assert f"POST /v1/{lm_run.name}/generate" in result.stdout
