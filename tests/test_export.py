@@ -279,15 +279,22 @@ def test_translate_run_greedy_steps_reproduce_translate(tmp_path, translate_run,
     assert len(chosen) > 10  # the steps ran on past EOS, states carried all along
 
 
+def deploy_docs_block(words: str) -> str:
+    """The one python block of docs/deploy.md that holds ``words``."""
+    import re
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "deploy.md").read_text(encoding="utf-8")
+    (block,) = [block for block in re.findall(r"```python\n(.*?)```", docs, flags=re.S) if words in block]
+    return block
+
+
 @needs_onnx
 def test_deploy_docs_script_reproduces_predict(tmp_path, sentiment_run, capsys, monkeypatch):
     import re
-    from pathlib import Path
 
     (tmp_path / "runs").mkdir()
     export_run(sentiment_run, tmp_path / "runs" / "sentiment.onnx")
-    docs = (Path(__file__).resolve().parents[1] / "docs" / "deploy.md").read_text(encoding="utf-8")
-    (script,) = [block for block in re.findall(r"```python\n(.*?)```", docs, flags=re.S) if "onnxruntime" in block]
+    script = deploy_docs_block('"runs/sentiment.onnx"')
     monkeypatch.chdir(tmp_path)  # the script names runs/sentiment.onnx, relative
     exec(compile(script, "docs/deploy.md python block", "exec"), {})
     texts = re.search(r"texts = (\[.*?\])", script).group(1)
@@ -295,6 +302,46 @@ def test_deploy_docs_script_reproduces_predict(tmp_path, sentiment_run, capsys, 
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[:2] for line in lines] == [[p.text, p.label] for p in predictions]
     assert [float(line.split()[2]) for line in lines] == pytest.approx([p.probability for p in predictions], abs=1e-5)
+
+
+def searching_copy(run_dir: Path, folder: Path) -> Path:
+    """A copy of the tiny translate run with its weights shaken (seeded) and EOS made likelier: the
+    trained one says EOS at once, this one's beams end at EOS after 0 to 9 tokens or run to the step
+    limit, so a search has choices to get wrong."""
+    import shutil
+
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    copy = shutil.copytree(run_dir, folder / "run")
+    with safe_open(run_dir / "model.safetensors", "pt") as saved:
+        header = saved.metadata()
+    generator = torch.Generator().manual_seed(0)
+    weights = {
+        k: v + 0.5 * torch.randn(v.shape, generator=generator) for k, v in load_file(copy / "model.safetensors").items()
+    }
+    weights["output.bias"][load_run(run_dir).target.vocab.eos_index] += 1.0
+    save_file(weights, copy / "model.safetensors", metadata=header)
+    return copy
+
+
+@needs_onnx
+def test_deploy_docs_beam_search_script_reproduces_translate(tmp_path, translate_run, capsys, monkeypatch):
+    run_dir = searching_copy(translate_run, tmp_path)
+    (tmp_path / "runs").mkdir()
+    export_run(run_dir, tmp_path / "runs" / "translate.onnx")
+    monkeypatch.chdir(tmp_path)  # the script names runs/translate.*.onnx, relative
+    namespace: dict = {}
+    exec(compile(deploy_docs_block("runs/translate.onnx.json"), "docs/deploy.md beam search block", "exec"), namespace)
+    assert len(capsys.readouterr().out.splitlines()) == len(namespace["texts"])
+    run, lengths = load_run(run_dir), set()
+    for text in ["the cat eats fish", "the big red dog sees the cat", "dog"]:
+        for beam in (1, 2, 3):
+            want = run.translate(text, beam_size=beam)
+            tokens, score = namespace["translate"](text, beam)
+            assert tokens == want.target_tokens and score == pytest.approx(want.score, abs=1e-5), (text, beam)
+            lengths.add(len(tokens))
+    assert len(lengths) > 2  # searches that ended at EOS early, late, and at the step limit
 
 
 @needs_onnx

@@ -275,6 +275,11 @@ def _translate(run, path: Path, write) -> tuple[dict[str, Any], list[str]]:
             "loop": "tokens = BOS; feed memory/keys/mask from the encoder and the state (h, c, feed) from the "
                     "encoder, then from the previous step's h_n, c_n, feed_n; stop at EOS",
         },
+        "search": {  # what `translate` does with the steps (lstmkit.heads.decoding.beam_search)
+            "beam_size": run.config.beam_size, "length_penalty": run.config.length_penalty,
+            "max_length": "min(max_tokens + 10, 2 * source tokens + 10)",
+            "score": "log-probability / (tokens + EOS) ** length_penalty",
+        },
         "preprocessing": {
             "source": {"tokenizer": run.source.tokenizer.to_config(), "vocabulary": list(run.source.vocab.tokens),
                        "unknown_token_id": run.source.vocab.unk_index, "max_tokens": run.config.max_pair_tokens},
