@@ -50,8 +50,8 @@ def reverse_padded(x: Tensor, lengths: Tensor | None) -> Tensor:
 def _mask_step(
     keep: Tensor, out: Tensor, new_state: States, state: States, record: tuple[Tensor, ...]
 ) -> tuple[Tensor, States, tuple[Tensor, ...]]:
-    """One step's results where ``keep (B, 1)`` is false (the sequence has ended): zero output and
-    records, the state carried unchanged."""
+    """One step's results with the sequences that have ended (``keep (B, 1)`` false) masked: their output
+    and records zero, their state carried unchanged."""
     out = torch.where(keep, out, torch.zeros_like(out))
     record = tuple(torch.where(keep, r, torch.zeros_like(r)) for r in record)
     return out, tuple(torch.where(keep, n, s) for n, s in zip(new_state, state)), record
