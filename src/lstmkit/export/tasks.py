@@ -3,11 +3,12 @@ saying how to feed it.
 
 Per task: ``sentiment`` (token ids + lengths -> class probabilities of the recurrent network),
 ``lm`` (token ids + state -> next-character logits + state, one step or a whole prime at once),
-``forecast`` (feature windows + series index -> sorted quantile forecasts on the original scale) and
+``forecast`` (feature windows + series index -> sorted quantile forecasts on the original scale),
 ``translate`` (two files: the encoder, and one decoder step with its state, so greedy or beam search
-runs outside Python). What a file cannot hold is said, not hidden: a fused sentiment run's TF-IDF
-model stays in Python (the JSON gives the fusion rule), and a forecast's feature windows are built by
-the caller (the JSON gives the scalers, layout and recipe).
+runs outside Python) and ``tag`` (token ids + lengths -> per-step emissions; the CRF's scores, for
+Viterbi, in the JSON: :mod:`lstmkit.export.tagging`). What a file cannot hold is said, not hidden: a
+fused sentiment run's TF-IDF model stays in Python (the JSON gives the fusion rule), and a forecast's
+feature windows are built by the caller (the JSON gives the scalers, layout and recipe).
 
 Both formats export the same modules, traced on the same examples; only the writer differs
 (:func:`~lstmkit.export.layers.export_onnx` or :func:`~lstmkit.export.program.export_program`).
@@ -22,19 +23,17 @@ from typing import Any
 import torch
 from torch import nn
 
+from lstmkit.export._common import EXAMPLE_LENGTHS, example_tokens, tensor_entry
 from lstmkit.export.layers import FORMATS, OPSET, ExportError, export_onnx, require_onnx
 from lstmkit.export.program import export_program
+from lstmkit.export.tagging import export_tagger
 from lstmkit.io import check_output_file, write_json
 
 __all__ = ["FORMATS", "EXPORTED_TASKS", "Exported", "export_run", "metadata_path", "part_paths"]
 
-EXPORTED_TASKS = ("sentiment", "lm", "forecast", "translate")
+EXPORTED_TASKS = ("sentiment", "lm", "forecast", "translate", "tag")
 _WRITERS = {"onnx": export_onnx, "torch-export": export_program}
 _SUFFIXES = {"onnx": ".onnx", "torch-export": ".pt2"}
-# The example batch the modules are traced on: 3 sequences of up to 5 tokens. Not 1 or 2: torch.export
-# fixes a dimension traced at size 0 or 1, and one that equals a model's own size (2 directions) can be
-# tied to it, which it then refuses as a dynamic batch.
-_EXAMPLE_LENGTHS = (5, 2, 4)
 
 
 @dataclass(frozen=True)
@@ -51,16 +50,6 @@ def metadata_path(path: str | Path) -> Path:
     """The JSON beside an exported file: ``model.onnx`` -> ``model.onnx.json``."""
     path = Path(path)
     return path.with_name(path.name + ".json")
-
-
-def _example_tokens(pad: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Right-padded example ids ``(3, 5)`` (ids from 4 on: past the specials) and their lengths."""
-    rows = [[4 + t for t in range(n)] + [pad] * (max(_EXAMPLE_LENGTHS) - n) for n in _EXAMPLE_LENGTHS]
-    return torch.tensor(rows), torch.tensor(_EXAMPLE_LENGTHS)
-
-
-def _tensor(name: str, dtype: str, shape: list[str | int], meaning: str) -> dict[str, Any]:
-    return {"name": name, "dtype": dtype, "shape": shape, "meaning": meaning}
 
 
 class _Probabilities(nn.Module):
@@ -93,9 +82,12 @@ def _state_tensors(layer, batch: int) -> tuple[list[torch.Tensor], list[dict[str
     shapes = layer._state_shapes(batch)
     names = ["h", "c"][: len(shapes)]
     meaning = "the recurrent state (zeros to start; feed back the returned one)"
-    inputs = [_tensor(f"{n}0", "float32", [shape[0], "batch", shape[2]], meaning) for n, shape in zip(names, shapes)]
+    inputs = [
+        tensor_entry(f"{n}0", "float32", [shape[0], "batch", shape[2]], meaning) for n, shape in zip(names, shapes)
+    ]
     outputs = [
-        _tensor(f"{n}_n", "float32", [shape[0], "batch", shape[2]], "the new state") for n, shape in zip(names, shapes)
+        tensor_entry(f"{n}_n", "float32", [shape[0], "batch", shape[2]], "the new state")
+        for n, shape in zip(names, shapes)
     ]
     return [torch.zeros(s) for s in shapes], inputs, outputs
 
@@ -103,15 +95,15 @@ def _state_tensors(layer, batch: int) -> tuple[list[torch.Tensor], list[dict[str
 def _sentiment(run, path: Path, write) -> tuple[dict[str, Any], list[str]]:
     pad = run.text_encoder.vocab.pad_index
     axes = {"tokens": {0: "batch", 1: "time"}, "lengths": {0: "batch"}, "probabilities": {0: "batch"}}
-    write(_Probabilities(run.model), _example_tokens(pad), path, ["tokens", "lengths"], ["probabilities"], axes)
+    write(_Probabilities(run.model), example_tokens(pad), path, ["tokens", "lengths"], ["probabilities"], axes)
     encoder = run.text_encoder
     notes = []
     metadata: dict[str, Any] = {
         "inputs": [
-            _tensor("tokens", "int64", ["batch", "time"], f"vocabulary ids, right-padded with {pad}"),
-            _tensor("lengths", "int64", ["batch"], "each text's number of tokens (at least 1)"),
+            tensor_entry("tokens", "int64", ["batch", "time"], f"vocabulary ids, right-padded with {pad}"),
+            tensor_entry("lengths", "int64", ["batch"], "each text's number of tokens (at least 1)"),
         ],
-        "outputs": [_tensor("probabilities", "float32", ["batch", len(run.labels)], "class probabilities")],
+        "outputs": [tensor_entry("probabilities", "float32", ["batch", len(run.labels)], "class probabilities")],
         "labels": run.labels,
         "preprocessing": {
             "tokenizer": encoder.tokenizer.to_config(),
@@ -137,8 +129,8 @@ def _sentiment(run, path: Path, write) -> tuple[dict[str, Any], list[str]]:
 
 
 def _lm(run, path: Path, write) -> tuple[dict[str, Any], list[str]]:
-    states, state_inputs, state_outputs = _state_tensors(run.model.encoder.rnn, len(_EXAMPLE_LENGTHS))
-    tokens = _example_tokens(0)[0]  # to a language model the padding ids are characters too: only shapes matter
+    states, state_inputs, state_outputs = _state_tensors(run.model.encoder.rnn, len(EXAMPLE_LENGTHS))
+    tokens = example_tokens(0)[0]  # to a language model the padding ids are characters too: only shapes matter
     names = [entry["name"] for entry in state_inputs]
     outputs = [entry["name"] for entry in state_outputs]
     axes = {"tokens": {0: "batch", 1: "time"}, "logits": {0: "batch", 1: "time"}}
@@ -146,9 +138,12 @@ def _lm(run, path: Path, write) -> tuple[dict[str, Any], list[str]]:
     write(_LanguageModelStep(run.model), (tokens, *states), path, ["tokens", *names], ["logits", *outputs], axes)
     vocab = run.vocab
     metadata = {
-        "inputs": [_tensor("tokens", "int64", ["batch", "time"], "character ids (time 1 for one step)"), *state_inputs],
+        "inputs": [
+            tensor_entry("tokens", "int64", ["batch", "time"], "character ids (time 1 for one step)"),
+            *state_inputs,
+        ],
         "outputs": [
-            _tensor("logits", "float32", ["batch", "time", len(vocab)], "next-character scores"),
+            tensor_entry("logits", "float32", ["batch", "time", len(vocab)], "next-character scores"),
             *state_outputs,
         ],
         "preprocessing": {
@@ -177,7 +172,7 @@ class _ScaledForecast(nn.Module):
 
 
 def _forecast(run, path: Path, write) -> tuple[dict[str, Any], list[str]]:
-    config, layout, windows = run.model.config, run.layout, len(_EXAMPLE_LENGTHS)
+    config, layout, windows = run.model.config, run.layout, len(EXAMPLE_LENGTHS)
     example = (
         torch.zeros(windows, layout.lookback, config.past_size),
         torch.zeros(windows, layout.horizon, config.future_size),
@@ -191,14 +186,14 @@ def _forecast(run, path: Path, write) -> tuple[dict[str, Any], list[str]]:
     scaled = "scaled with the run's scalers (below)"
     metadata = {
         "inputs": [
-            _tensor("past", "float32", ["windows", layout.lookback, config.past_size],
+            tensor_entry("past", "float32", ["windows", layout.lookback, config.past_size],
                     f"[target, covariates, calendar, series one-hot] per past step, {scaled}"),
-            _tensor("future", "float32", ["windows", layout.horizon, config.future_size],
+            tensor_entry("future", "float32", ["windows", layout.horizon, config.future_size],
                     f"[known covariates, calendar, seasonal-naive target, series one-hot] per future step, {scaled}"),
-            _tensor("base", "float32", ["windows", layout.horizon], "the scaled seasonal-naive forecast"),
-            _tensor("series", "int64", ["windows"], "which target column each window forecasts"),
+            tensor_entry("base", "float32", ["windows", layout.horizon], "the scaled seasonal-naive forecast"),
+            tensor_entry("series", "int64", ["windows"], "which target column each window forecasts"),
         ],
-        "outputs": [_tensor("forecast", "float32", ["windows", layout.horizon, len(run._columns())],
+        "outputs": [tensor_entry("forecast", "float32", ["windows", layout.horizon, len(run._columns())],
                             f"forecasts on the original scale, columns {run._columns()}")],
         "preprocessing": {
             "windows": "lstmkit.tasks.forecast.dataset.window_arrays builds past, future and base from a series",
@@ -259,12 +254,12 @@ def _translate(run, path: Path, write) -> tuple[dict[str, Any], list[str]]:
     axes.update({name: {1: "batch"} for name in ("h", "c", "h_n", "c_n")})
     axes.update({name: {0: "batch"} for name in ("feed", "feed_n", "tokens", "log_probs", "lengths")})
     axes.update(source={0: "batch", 1: "source_time"}, attention={0: "batch", 1: "source_time"})
-    example = _example_tokens(0)
+    example = example_tokens(0)
     write(_TranslateEncoder(model, encoder_out), example, encoder_path, ["source", "lengths"], encoder_out, axes)
     with torch.no_grad():
         first = dict(zip(encoder_out, _TranslateEncoder(model, encoder_out).eval()(*example)))
     bos = run.target.vocab.bos_index
-    step_args = (torch.full((len(_EXAMPLE_LENGTHS),), bos), *(first[name] for name in step_in[1:]))
+    step_args = (torch.full((len(EXAMPLE_LENGTHS),), bos), *(first[name] for name in step_in[1:]))
     write(_TranslateStep(model, step_in, step_out), step_args, step_path, step_in, step_out, axes)
     metadata = {
         "files": {"encoder": encoder_path.name, "decoder_step": step_path.name},
@@ -292,7 +287,7 @@ def _translate(run, path: Path, write) -> tuple[dict[str, Any], list[str]]:
 
 # What a program's recurrent layers run (lstmkit.export.program): said in its JSON and notes.
 _PROGRAM_PATH = "lstmkit's reference path (the gate equations, the time loop as a torch scan), not the compiled kernels"
-_EXPORTERS = {"sentiment": _sentiment, "lm": _lm, "forecast": _forecast, "translate": _translate}
+_EXPORTERS = {"sentiment": _sentiment, "lm": _lm, "forecast": _forecast, "translate": _translate, "tag": export_tagger}
 _PARTS = {"translate": ("encoder", "decoder")}  # tasks exported as several graphs, one file each
 
 

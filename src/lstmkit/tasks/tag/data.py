@@ -19,6 +19,7 @@ from lstmkit.tasks.tag.config import NAME, REGISTERED_SCHEME, TagConfig
 
 __all__ = [
     "BIGRAMS",
+    "BIGRAM_END",
     "TagData",
     "TokenEncoder",
     "bigrams_of",
@@ -48,13 +49,13 @@ def load_sentences(config: TagConfig) -> TaggedSentences:
 
 
 BIGRAMS = "bigrams.json"  # the run's character-bigram vocabulary (with bigrams on)
-_END = "</s>"  # stands for the character after the last one, in the last character's bigram
+BIGRAM_END = "</s>"  # stands for the character after the last one, in the last character's bigram
 _BIGRAM_MIN_FREQ = 2  # a bigram seen once in training would be learnt from one example: it is <unk>
 
 
 def bigrams_of(tokens: Sequence[str]) -> list[str]:
     """Each character's bigram: it and the next character (``</s>`` after the last)."""
-    return [first + second for first, second in zip(tokens, [*tokens[1:], _END])]
+    return [first + second for first, second in zip(tokens, [*tokens[1:], BIGRAM_END])]
 
 
 @dataclass(frozen=True)

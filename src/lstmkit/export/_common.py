@@ -1,0 +1,26 @@
+"""What every task's exporter shares: the example batch the modules are traced on, and the JSON entry
+that describes one input or output tensor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+__all__ = ["EXAMPLE_LENGTHS", "example_tokens", "tensor_entry"]
+
+# The example batch the modules are traced on: 3 sequences of up to 5 tokens. Not 1 or 2: torch.export
+# fixes a dimension traced at size 0 or 1, and one that equals a model's own size (2 directions) can be
+# tied to it, which it then refuses as a dynamic batch.
+EXAMPLE_LENGTHS = (5, 2, 4)
+
+
+def example_tokens(pad: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-padded example ids ``(3, 5)`` (ids from 4 on: past the specials) and their lengths."""
+    rows = [[4 + t for t in range(n)] + [pad] * (max(EXAMPLE_LENGTHS) - n) for n in EXAMPLE_LENGTHS]
+    return torch.tensor(rows), torch.tensor(EXAMPLE_LENGTHS)
+
+
+def tensor_entry(name: str, dtype: str, shape: list[str | int], meaning: str) -> dict[str, Any]:
+    """The JSON entry of one input or output: name, dtype, shape (axis names or sizes) and meaning."""
+    return {"name": name, "dtype": dtype, "shape": shape, "meaning": meaning}
