@@ -4,7 +4,7 @@ A pure factory: it loads nothing, binds no port and changes nothing outside the 
 tests drive it with ``fastapi.testclient.TestClient`` and ``lstmkit serve`` hands it to uvicorn.
 
 Endpoints: ``POST /v1/{run}/predict`` (sentiment), ``/translate``, ``/forecast``, ``/generate`` (lm),
-``GET /v1/runs``, ``GET /health``, and FastAPI's ``/docs`` and ``/openapi.json``. Every error is
+``/tag``, ``GET /v1/runs``, ``GET /health``, and FastAPI's ``/docs`` and ``/openapi.json``. Every error is
 ``{"error": "..."}``: 400 malformed JSON, 404 an unknown run or a verb its task lacks, 422 a request
 the schema or the model refuses, 500 a failure inside a model (logged; the server keeps serving).
 """
@@ -36,6 +36,8 @@ from lstmkit.serve.schemas import (
     PredictRequest,
     PredictResponse,
     RunsResponse,
+    TagRequest,
+    TagResponse,
     TranslateRequest,
     TranslateResponse,
 )
@@ -151,6 +153,15 @@ def create_app(runs: dict[str, ServedRun]) -> FastAPI:
         """``prime`` followed by ``chars`` sampled characters."""
         served, text = await answer(run, "generate", request)
         return GenerateResponse(run=run, model=served.model, prime=request.prime, text=text)
+
+    # (exclude_none: a text has words or spans as its data has them, the keys of `lstmkit tag --json`)
+    @app.post(
+        "/v1/{run}/tag", response_model=TagResponse, response_model_exclude_none=True, responses=_ERRORS, tags=["tag"]
+    )
+    async def tag(run: str, request: TagRequest) -> TagResponse:
+        """Tokens and tags of each text, with its words (Chinese) or spans (BIO/BIOES)."""
+        served, results = await answer(run, "tag", request)
+        return TagResponse(run=run, model=served.model, tagged=results)
 
     return app
 

@@ -18,7 +18,10 @@ from lstmkit.runs import run_task
 __all__ = ["VERBS", "RUNS_VARIABLE", "ServedRun", "load_runs", "parse_named_runs", "describe", "model_label"]
 
 # task -> the verb of its endpoint, /v1/{run}/{verb}
-VERBS = {"sentiment": "predict", "translate": "translate", "forecast": "forecast", "lm": "generate"}
+VERBS = {"sentiment": "predict", "translate": "translate", "forecast": "forecast", "lm": "generate", "tag": "tag"}
+# task -> the method of its loaded run that answers each of a list of texts on its own: the texts of
+# concurrent requests join into one call (a micro-batch)
+_PER_TEXT = {"sentiment": "predict", "tag": "tag"}
 # name -> run directory (JSON): how `lstmkit serve --workers N` tells each uvicorn worker what to load
 RUNS_VARIABLE = "LSTMKIT_SERVE_RUNS"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -45,14 +48,15 @@ class ServedRun:
     def call(self, requests: list[Any]) -> list[Any]:
         """The answers to ``requests`` (validated request bodies of this run's verb), in order.
 
-        Sentiment joins the texts of every request into one model call (the micro-batch); the other
-        verbs answer request by request (their options differ per request, and a seeded sample must
-        not depend on what else arrived)."""
-        if self.task == "sentiment":
-            predictions = self.loaded.predict([text for request in requests for text in request.texts])
+        Sentiment and tag join the texts of every request into one model call (the micro-batch); the
+        other verbs answer request by request (their options differ per request, and a seeded sample
+        must not depend on what else arrived)."""
+        if self.task in _PER_TEXT:
+            method = getattr(self.loaded, _PER_TEXT[self.task])
+            results = method([text for request in requests for text in request.texts])
             answers, start = [], 0
             for request in requests:
-                answers.append(predictions[start : start + len(request.texts)])
+                answers.append(results[start : start + len(request.texts)])
                 start += len(request.texts)
             return answers
         return [_ANSWER[self.task](self, request) for request in requests]
@@ -94,8 +98,8 @@ def model_label(task: str, loaded: Any) -> str:
         from lstmkit.tasks.translate.config import model_name
 
         return model_name(loaded.config.attention)
-    if task == "forecast":
-        return loaded.name
+    if task in ("forecast", "tag"):
+        return loaded.name  # a tagger's as `lstmkit tag --json` names it: bilstm-crf
     config = loaded.config
     return f"character LSTM language model ({config.num_layers} x {config.hidden_size})"
 

@@ -14,8 +14,8 @@ from lstmkit.tasks.lm.config import TEMPERATURE
 
 __all__ = [
     "MAX_TEXTS", "MAX_TEXT_CHARS", "MAX_BATCH_TEXTS", "MAX_BEAM", "MAX_ROWS", "MAX_GENERATE_CHARS",
-    "PredictRequest", "TranslateRequest", "ForecastRequest", "GenerateRequest",
-    "PredictResponse", "TranslateResponse", "ForecastResponse", "GenerateResponse",
+    "PredictRequest", "TranslateRequest", "ForecastRequest", "GenerateRequest", "TagRequest",
+    "PredictResponse", "TranslateResponse", "ForecastResponse", "GenerateResponse", "TagResponse",
     "RunInfo", "RunsResponse", "Health", "ErrorBody",
 ]  # fmt: skip
 
@@ -69,6 +69,14 @@ class GenerateRequest(_Request):
     seed: int | None = Field(None, ge=0, description="Random seed for a repeatable sample.")
 
 
+class TagRequest(_Request):
+    texts: list[Text] = Field(
+        min_length=1,
+        max_length=MAX_TEXTS,
+        description="Texts to tag (Chinese text: its characters), in one model call.",
+    )
+
+
 class _Response(BaseModel):
     run: str = Field(description="The run that answered (its name in the URL).")
     model: str = Field(description="The model that produced the answer.")
@@ -113,6 +121,23 @@ class ForecastResponse(_Response):
 class GenerateResponse(_Response):
     prime: str
     text: str
+
+
+class TaggedText(BaseModel):
+    text: str
+    tokens: list[str] = Field(description="What the model read: the characters (Chinese) or white-space words.")
+    tags: list[str] = Field(description="One tag per token.")
+    model: str = Field(description="The network that tagged the text, as `lstmkit tag --json` names it.")
+    words: list[str | list[str]] | None = Field(
+        None, description="Character data: the words the tags cut, as [word, POS] where the tags carry POS."
+    )
+    spans: list[tuple[int, int, str]] | None = Field(
+        None, description="BIO/BIOES data: the spans [start, end, label], end exclusive."
+    )
+
+
+class TagResponse(_Response):
+    tagged: list[TaggedText]
 
 
 class RunInfo(BaseModel):
