@@ -80,15 +80,25 @@ def forecast_run(tmp_path_factory) -> Path:
     return forecast.train(config, root / "run").run_dir
 
 
-@pytest.fixture(scope="session")
-def tag_run(tmp_path_factory) -> Path:
+def _tag_run(tmp_path_factory, name: str, **options) -> Path:
     from lstmkit.tasks import tag
 
-    root = tmp_path_factory.mktemp("tiny-tag")
+    root = tmp_path_factory.mktemp(name)
     config = tag.TagConfig(
-        data=str(write_tagged_chars(root / "tagged.txt")), embedding_dim=8, hidden_size=8, train=_train()
+        data=str(write_tagged_chars(root / "tagged.txt")), embedding_dim=8, hidden_size=8, train=_train(), **options
     )
     return tag.train(config, root / "run").run_dir
+
+
+@pytest.fixture(scope="session")
+def tag_run(tmp_path_factory) -> Path:
+    return _tag_run(tmp_path_factory, "tiny-tag")
+
+
+@pytest.fixture(scope="session")
+def tag_bigrams_run(tmp_path_factory) -> Path:
+    """The tiny tag run with a character-bigram embedding: its network reads bigram ids too."""
+    return _tag_run(tmp_path_factory, "tiny-tag-bigrams", bigrams=True, baselines=False)
 
 
 @pytest.fixture

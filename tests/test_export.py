@@ -279,6 +279,41 @@ def test_translate_run_greedy_steps_reproduce_translate(tmp_path, translate_run,
     assert len(chosen) > 10  # the steps ran on past EOS, states carried all along
 
 
+# 10, 1, 7 and 16 characters: a batch mixing lengths, wider and longer than the traced one (3 x 5)
+TAG_TEXTS = ["我们喜欢中国的手机。", "好", "北京人民买了书", "图书馆很好。我们喜欢北京的人民。"]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_tag_run_emissions_match_the_tagger_and_decode_to_its_tags(tmp_path, tag_bigrams_run, fmt):
+    from lstmkit.heads.crf import crf_viterbi
+    from lstmkit.heads.pooling import mask_from_lengths
+
+    exported = export_run(tag_bigrams_run, tmp_path / f"tag{SUFFIX[fmt]}", fmt=fmt)
+    tagger, metadata = load_run(tag_bigrams_run), read_json(exported.metadata)
+    batch = tagger.inputs.batch([list(text) for text in TAG_TEXTS])
+    lengths = batch["lengths"]
+    real = mask_from_lengths(lengths, int(lengths.max()))
+    names = [entry["name"] for entry in metadata["inputs"]]
+    assert names == ["tokens", "lengths", "bigrams"]
+    # Ids of real characters and bigrams in the padding, where the batch has the padding id: nothing may change.
+    feeds = {name: lengths if name == "lengths" else batch[name].masked_fill(~real, 3) for name in names}
+    (emissions,) = run_file(exported.path, feeds)
+    with torch.no_grad():
+        want = tagger.model(batch["tokens"], lengths, batch["bigrams"])
+    assert max_difference([emissions[real]], [want[real]]) < TOLERANCE
+    assert not emissions[~real].any()  # padded steps are zero
+    decoder = metadata["decoder"]
+    scores = [torch.tensor(decoder[name]) for name in ("transitions", "start", "end")]
+    decoded = [[metadata["tag_names"][k] for k in path] for path in crf_viterbi(emissions, lengths, *scores)]
+    expected = [result["tags"] for result in tagger.tag(TAG_TEXTS)]
+    assert decoded == expected and len({tag for tags in expected for tag in tags}) > 1
+    preprocessing = metadata["preprocessing"]
+    assert preprocessing["vocabulary"] == list(tagger.inputs.vocab.tokens)
+    assert preprocessing["bigrams"]["vocabulary"] == list(tagger.inputs.bigram_vocab.tokens)
+    assert metadata["tag_names"] == tagger.tag_names and metadata["scheme"] == "bmes" and decoder["kind"] == "crf"
+    assert any("decoder is exported as data" in note for note in exported.notes)
+
+
 def deploy_docs_block(words: str) -> str:
     """The one python block of docs/deploy.md that holds ``words``."""
     import re
@@ -302,6 +337,21 @@ def test_deploy_docs_script_reproduces_predict(tmp_path, sentiment_run, capsys, 
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[:2] for line in lines] == [[p.text, p.label] for p in predictions]
     assert [float(line.split()[2]) for line in lines] == pytest.approx([p.probability for p in predictions], abs=1e-5)
+
+
+@needs_onnx
+def test_deploy_docs_viterbi_script_prints_what_lstmkit_tag_prints(tmp_path, tag_bigrams_run, capsys, monkeypatch):
+    (tmp_path / "runs").mkdir()
+    export_run(tag_bigrams_run, tmp_path / "runs" / "tag.onnx")
+    monkeypatch.chdir(tmp_path)  # the script names runs/tag.onnx, relative
+    namespace: dict = {}
+    exec(compile(deploy_docs_block("runs/tag.onnx.json"), "docs/deploy.md Viterbi block", "exec"), namespace)
+    printed = capsys.readouterr().out.splitlines()
+    tagged = invoke("tag", tag_bigrams_run, *namespace["texts"])
+    assert tagged.exit_code == 0, tagged.output
+    assert printed == tagged.output.splitlines()
+    assert len({len(text) for text in namespace["texts"]}) > 2
+    assert any(len(word) > 1 for line in printed for word in line.split())  # words, not only single characters
 
 
 def searching_copy(run_dir: Path, folder: Path) -> Path:

@@ -113,7 +113,8 @@ def export_tagger(tagger, path: Path, write) -> tuple[dict[str, Any], list[str]]
             )
         )
         bigrams = {
-            "rule": f"each character with the next one; the last character's bigram is it and {BIGRAM_END!r}",
+            "rule": "each character with the next one; the last character with end_marker",
+            "end_marker": BIGRAM_END,
             "vocabulary": list(bigram_vocab.tokens),
             "unknown_token_id": bigram_vocab.unk_index,
             "padding_id": bigram_vocab.pad_index,
