@@ -311,14 +311,16 @@ def test_several_workers_each_load_the_runs_and_answer(sentiment_run, tmp_path):
     assert report.statuses == {200: 40} and report.failed == 0
 
 
-def test_the_load_benchmark_takes_any_run_and_writes_its_table(lm_run, tmp_path):
+@pytest.mark.parametrize(("task", "verb"), [("lm", "generate"), ("tag", "tag")])
+def test_the_load_benchmark_takes_any_run_and_writes_its_table(run_of, task, verb, tmp_path):
     import os
     import subprocess
 
+    run = run_of(task)
     root = Path(__file__).resolve().parents[1]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "src"), os.environ.get("PYTHONPATH", "")])}
     table = tmp_path / "table.md"
-    command = [sys.executable, root / "benchmarks" / "serve_load.py", lm_run, "--clients", "1", "3"]
+    command = [sys.executable, root / "benchmarks" / "serve_load.py", run, "--clients", "1", "3"]
     result = subprocess.run(
         [*map(str, command), "--requests", "6", "--markdown", str(table)], capture_output=True, text=True, env=env
     )
@@ -327,4 +329,83 @@ def test_the_load_benchmark_takes_any_run_and_writes_its_table(lm_run, tmp_path)
     assert header == "| clients | requests | req/s | p50 ms | p99 ms | failures | 5xx |"
     assert [row.split(" | ")[:2] for row in rows] == [["| 1", "6"], ["| 3", "6"]]
     assert all(row.endswith("| 0 | 0 |") for row in rows) and all(row in result.stdout for row in rows)
-    assert f"POST /v1/{lm_run.name}/generate" in result.stdout
+    assert f"POST /v1/{run.name}/{verb}" in result.stdout
+
+
+TAG_TEXTS = ["我们喜欢北京的图书馆。", "中国人民很好", "好", "迈向充满希望的新世纪"]
+
+
+@pytest.fixture(scope="module")
+def tag_app(tag_run):
+    return create_app(load_runs({"seg": tag_run}))
+
+
+@pytest.fixture(scope="module")
+def tag_client(tag_app):
+    with TestClient(tag_app) as client:
+        yield client
+
+
+def test_the_tag_endpoint_answers_as_tag_and_names_the_model_as_tag_json_does(tag_run, tag_client):
+    answer = tag_client.post("/v1/seg/tag", json={"texts": TAG_TEXTS})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["tagged"] == load_run(tag_run).tag(TAG_TEXTS)  # words included, no key the CLI lacks
+    printed = invoke("tag", tag_run, *TAG_TEXTS, "--json")
+    records = [json.loads(line) for line in printed.output.splitlines()]
+    assert answer.json()["tagged"] == records
+    assert answer.json()["model"] == records[0]["model"] == "bilstm-crf"
+    assert tag_client.get("/v1/runs").json()["runs"] == [
+        {"name": "seg", "task": "tag", "model": "bilstm-crf", "endpoint": "/v1/seg/tag"}
+    ]
+
+
+TAG_BAD_REQUESTS = [
+    ({"texts": ["好", " "]}, 422, "texts[1]: Value error, the text is empty"),
+    ({"texts": ["好" * 2001]}, 422, "texts[0]: String should have at most 2000 characters"),
+    ({"texts": ["好", 7]}, 422, "texts[1]: Input should be a valid string, got 7"),
+    ({"texts": "好"}, 422, "texts: Input should be a valid list, got '好'"),
+    ({"texts": []}, 422, "texts: List should have at least 1 item"),
+    ({"text": ["好"]}, 422, "text: Extra inputs are not permitted"),
+]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "words"), TAG_BAD_REQUESTS, ids=[f"tag {b[2][:30]}" for b in TAG_BAD_REQUESTS]
+)
+def test_a_bad_tag_request_is_a_4xx_naming_the_problem(tag_client, body, status, words):
+    response = tag_client.post("/v1/seg/tag", json=body)
+    assert response.status_code == status, response.text
+    assert words in response.json()["error"]
+
+
+def test_a_tag_run_asked_for_another_verb_names_its_endpoint(tag_client):
+    response = tag_client.post("/v1/seg/predict", json={"texts": ["好"]})
+    assert response.status_code == 404
+    assert response.json()["error"] == "run 'seg' is a tag run: POST /v1/seg/tag, not /predict"
+
+
+def test_concurrent_tag_requests_are_joined_into_fewer_model_calls_with_the_same_answers(tag_run, tag_app):
+    import httpx
+
+    async def many() -> list:
+        transport = httpx.ASGITransport(app=tag_app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://serve") as session:
+            return await asyncio.gather(*(session.post("/v1/seg/tag", json={"texts": [t]}) for t in TAG_TEXTS * 6))
+
+    batcher = tag_app.state.batchers["seg"]
+    calls = batcher.calls
+    responses = asyncio.run(many())
+    assert batcher.calls - calls < len(responses)  # joined
+    alone = {result["text"]: result for result in load_run(tag_run).tag(TAG_TEXTS)}
+    assert [response.json()["tagged"] for response in responses] == [[alone[t]] for t in TAG_TEXTS * 6]
+
+
+def test_a_real_server_tags_as_the_python_api_under_a_bounded_load(tag_run, tmp_path):
+    with running_server([f"--name=seg={tag_run}"], log=tmp_path / "server.log") as url:
+        status, answer = post_json(url + "/v1/seg/tag", {"texts": TAG_TEXTS})
+        assert status == 200, answer
+        assert answer["tagged"] == load_run(tag_run).tag(TAG_TEXTS) and answer["model"] == "bilstm-crf"
+        status, error = post_json(url + "/v1/seg/tag", {"texts": [""]})
+        assert status == 422 and "texts[0]" in error["error"]
+        report = load(url, "/v1/seg/tag", [{"texts": [t]} for t in TAG_TEXTS], clients=4, requests=80)
+    assert report.statuses == {200: 80} and report.failed == 0
