@@ -43,6 +43,7 @@ CASES += [
     ("translate", ["export", "RUN", "--out", "DIR"], ["--out", "DIR", "folder"]),
     ("lm", ["export", "RUN", "--out", "MISSING/lm.onnx"], ["--out", "MISSING"]),
     ("lm", ["export", "RUN", "--out", "FILE"], ["--out", "FILE", "exists", "--force"]),
+    ("tag", ["export", "RUN", "--out", "FILE"], ["--out", "FILE", "exists", "--force"]),
 ]
 
 
