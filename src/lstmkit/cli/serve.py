@@ -45,7 +45,7 @@ def serve(
     port: int = typer.Option(8000, help="Port to listen on."),
     workers: int = typer.Option(1, help="Server processes, each loading every run (uvicorn --workers)."),
 ) -> None:
-    """Serve trained runs over HTTP: POST /v1/RUN/predict|translate|forecast|generate, GET /v1/runs,
+    """Serve trained runs over HTTP: POST /v1/RUN/predict|translate|forecast|generate|tag, GET /v1/runs,
     /health, and the OpenAPI docs at /docs. Each run is loaded once and never written."""
     from lstmkit.serve import RUNS_VARIABLE, load_runs, parse_named_runs
 
