@@ -101,6 +101,12 @@ def tag_bigrams_run(tmp_path_factory) -> Path:
     return _tag_run(tmp_path_factory, "tiny-tag-bigrams", bigrams=True, baselines=False)
 
 
+@pytest.fixture(scope="session")
+def tag_softmax_run(tmp_path_factory) -> Path:
+    """The tiny tag run with the softmax decoder (each step's argmax) instead of the CRF."""
+    return _tag_run(tmp_path_factory, "tiny-tag-softmax", decoder="softmax", baselines=False)
+
+
 @pytest.fixture
 def run_of(request):
     """``run_of("lm")``: the session's tiny run of that task."""

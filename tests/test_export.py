@@ -314,6 +314,19 @@ def test_tag_run_emissions_match_the_tagger_and_decode_to_its_tags(tmp_path, tag
     assert any("decoder is exported as data" in note for note in exported.notes)
 
 
+@needs_onnx
+def test_a_softmax_tag_run_exports_emissions_whose_argmax_are_its_tags(tmp_path, tag_softmax_run):
+    exported = export_run(tag_softmax_run, tmp_path / "tag.onnx")
+    tagger, metadata = load_run(tag_softmax_run), read_json(exported.metadata)
+    assert metadata["decoder"]["kind"] == "softmax" and "transitions" not in metadata["decoder"]
+    batch = tagger.inputs.batch([list(text) for text in TAG_TEXTS])
+    (emissions,) = run_file(exported.path, {"tokens": batch["tokens"], "lengths": batch["lengths"]})
+    decoded = [
+        [metadata["tag_names"][k] for k in row[:n]] for row, n in zip(emissions.argmax(2).tolist(), batch["lengths"])
+    ]
+    assert decoded == [result["tags"] for result in tagger.tag(TAG_TEXTS)]
+
+
 def deploy_docs_block(words: str) -> str:
     """The one python block of docs/deploy.md that holds ``words``."""
     import re
