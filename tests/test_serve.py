@@ -311,7 +311,7 @@ def test_several_workers_each_load_the_runs_and_answer(sentiment_run, tmp_path):
     assert report.statuses == {200: 40} and report.failed == 0
 
 
-@pytest.mark.parametrize(("task", "verb"), [("lm", "generate"), ("tag", "tag")])
+@pytest.mark.parametrize(("task", "verb"), [("lm", "generate"), ("tag", "tag")], ids=["lm", "tag"])
 def test_the_load_benchmark_takes_any_run_and_writes_its_table(run_of, task, verb, tmp_path):
     import os
     import subprocess
