@@ -219,16 +219,19 @@ def test_an_existing_run_is_not_overwritten(trained):
     assert (root / "run" / "model.safetensors").read_bytes() == before
 
 
-def test_lm_pretraining_then_reusing_the_encoder(tmp_path):
+@pytest.mark.parametrize("num_layers", [1, 2])  # a BiLSTM: one layer reads a stream, two single texts
+def test_lm_pretraining_then_reusing_the_encoder(tmp_path, num_layers):
     data = _write_reviews(tmp_path / "reviews.csv", n=120)
     unlabelled = tmp_path / "more.txt"
     unlabelled.write_text("\n".join(["我们今天买了很多东西", "快递很快"] * 20), encoding="utf-8")
-    sentiment.train(
-        _small_config(data, epochs=1, pretrain_lm=True, lm_epochs=1, unlabelled=str(unlabelled)), tmp_path / "pre"
-    )
+    config = _small_config(data, epochs=1, pretrain_lm=True, lm_epochs=1, unlabelled=str(unlabelled))
+    sentiment.train(replace(config, num_layers=num_layers), tmp_path / "pre")
+    assert "<eos>" in json.loads((tmp_path / "pre" / "vocab.json").read_text(encoding="utf-8"))["vocab"]["tokens"]
     assert (tmp_path / "pre" / "encoder.safetensors").is_file()
     assert (tmp_path / "pre" / "pretrain" / "checkpoints" / "last.ckpt").is_file()
-    reused = sentiment.train(_small_config(data, epochs=1, encoder=str(tmp_path / "pre")), tmp_path / "reuse")
+    reused = sentiment.train(
+        _small_config(data, epochs=1, num_layers=num_layers, encoder=str(tmp_path / "pre")), tmp_path / "reuse"
+    )
     assert (tmp_path / "reuse" / "vocab.json").read_text(encoding="utf-8") == (
         tmp_path / "pre" / "vocab.json"
     ).read_text(encoding="utf-8")

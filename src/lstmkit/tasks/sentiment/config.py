@@ -63,6 +63,8 @@ class SentimentConfig(TaskConfig):
     ngram_lr_scale: float = 10.0
     pretrain_lm: bool = False
     lm_epochs: int = 3
+    # Truncated-BPTT window of the LM pretraining stream, in tokens (ULMFiT's 70).
+    lm_sequence_length: int = 70
     unlabelled: str | None = None
     encoder: str | None = None
     discriminative_lr: bool = False
@@ -87,7 +89,7 @@ class SentimentConfig(TaskConfig):
         from lstmkit.heads.config import CELLS
         from lstmkit.heads.pooling import POOLING_MODES
 
-        for name in ("min_freq", "max_length", "hidden_size", "num_layers", "lm_epochs"):
+        for name in ("min_freq", "max_length", "hidden_size", "num_layers", "lm_epochs", "lm_sequence_length"):
             check_positive_int(name, getattr(self, name))
         if self.embedding_dim is not None:
             check_positive_int("embedding_dim", self.embedding_dim)

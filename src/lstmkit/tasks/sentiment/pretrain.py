@@ -1,20 +1,49 @@
-"""LM pretraining of the classifier's encoder (``pretrain_lm=True``, ULMFiT/ELMo style): the embedding
-and recurrent encoder first learn to predict the next token (a bidirectional encoder: the forward half
-the next token, the backward half the previous one), then the classifier starts from them."""
+"""LM pretraining of the classifier's encoder (``pretrain_lm=True``, ULMFiT): the embedding and recurrent
+encoder first learn to predict the next token, then the classifier starts from them.
+
+The texts (unlabelled ones and the training texts, never a validation or test text) are shuffled once,
+joined into one token stream with ``<eos>`` after each, and read in truncated-BPTT windows of
+``lm_sequence_length`` tokens by ``batch_size`` parallel streams, the state carried from window to
+window (:class:`~lstmkit.heads.StreamLanguageModel`). A bidirectional one-layer encoder trains a
+forward language model on the stream and a backward one on the reversed stream. The validation
+texts, joined the same way, only measure the language model (their labels are never read).
+A bidirectional encoder of several layers keeps the sentence-level objective of ELMo (padded batches
+of single texts; the forward half predicts the next token, the backward half the previous one).
+"""
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 from pathlib import Path
 
-from lstmkit.heads import BidirectionalLanguageModel, EncoderConfig, LanguageModel, LanguageModelConfig
+from torch.utils.data import DataLoader
+
+from lstmkit.data import stream_batches
+from lstmkit.heads import BidirectionalLanguageModel, EncoderConfig, StreamLanguageModel
 from lstmkit.tasks.sentiment.config import SentimentConfig
 from lstmkit.tasks.sentiment.data import TextEncoder, make_loader
-from lstmkit.train.objectives import LanguageModelObjective
+from lstmkit.train.objectives import LanguageModelObjective, StreamLanguageModelObjective
 
-__all__ = ["ENCODER_WEIGHTS", "pretrain_encoder"]
+__all__ = ["ENCODER_WEIGHTS", "pretrain_encoder", "token_stream", "stream_loader"]
 
 ENCODER_WEIGHTS = "encoder.safetensors"  # the pretrained encoder, reusable by another run (--encoder RUN)
+
+
+def token_stream(text_encoder: TextEncoder, texts: list[str]) -> list[int]:
+    """The ids of ``texts`` in order, each followed by ``<eos>`` (whole texts: no ``max_length`` cut)."""
+    ids: list[int] = []
+    for text in texts:  # (a vocabulary without <eos> raises here: build it with bos_eos=True)
+        ids.extend(text_encoder.vocab.encode(text_encoder.tokenizer.tokenize(text), add_eos=True))
+    return ids
+
+
+def stream_loader(ids: list[int], directions: int, batch_size: int, length: int) -> DataLoader:
+    """Windows of the stream ``ids`` (and, for ``directions`` 2, of its reverse) in order, by at most
+    ``batch_size`` parallel streams (fewer for a stream too short to give each a whole window)."""
+    streams = max(1, min(batch_size, len(ids) // (length + 1)))
+    batches = stream_batches([ids, ids[::-1]][:directions], streams, length)
+    return DataLoader(batches, batch_size=None, shuffle=False)
 
 
 def pretrain_encoder(
@@ -30,18 +59,33 @@ def pretrain_encoder(
     from the encoder state ``start`` if given (an embedding of word vectors); return the encoder's state dict."""
     from lstmkit.train.engine import fit
 
-    if encoder_config.bidirectional:
-        lm = BidirectionalLanguageModel(encoder_config, dropout=config.dropout)
-    else:
-        tie = encoder_config.hidden_size == encoder_config.embedding_dim
-        lm = LanguageModel(LanguageModelConfig(encoder_config, dropout=config.dropout, tie_weights=tie))
+    parts = (config, encoder_config, text_encoder, texts, val_texts)
+    several_layers = encoder_config.bidirectional and encoder_config.num_layers > 1
+    lm, objective, train, val = _sentence_lm(*parts) if several_layers else _stream_lm(*parts)
     if start is not None:
         lm.encoder.load_state_dict(start)
+    lm_train = replace(config.train, epochs=config.lm_epochs, monitor="loss", monitor_mode="min", patience=None)
+    fit(lm, objective, train, val, lm_train, Path(run_dir) / "pretrain")
+    return lm.encoder.state_dict()
+
+
+def _stream_lm(config, encoder_config, text_encoder, texts, val_texts) -> tuple:
+    """ULMFiT's objective: the language model per direction, its objective and stream loaders."""
+    tie = encoder_config.hidden_size == encoder_config.embedding_dim
+    lm = StreamLanguageModel(encoder_config, dropout=config.dropout, tie_weights=tie)
+    shuffled = random.Random(config.train.seed).sample(texts, len(texts))  # one stream mixing every source
+    directions = len(lm.models)
+    batch_size, length = config.train.batch_size, config.lm_sequence_length
+    train = stream_loader(token_stream(text_encoder, shuffled), directions, batch_size, length)
+    val = stream_loader(token_stream(text_encoder, val_texts), directions, batch_size, length)
+    return lm, StreamLanguageModelObjective(), train, val
+
+
+def _sentence_lm(config, encoder_config, text_encoder, texts, val_texts) -> tuple:
+    """ELMo's objective on padded batches of single texts, for a bidirectional encoder of several layers."""
+    lm = BidirectionalLanguageModel(encoder_config, dropout=config.dropout)
     pad = text_encoder.vocab.pad_index
     batch_size, seed = config.train.batch_size, config.train.seed
     train = make_loader(text_encoder.encode(texts), [0] * len(texts), pad, batch_size, shuffle=True, seed=seed)
     val = make_loader(text_encoder.encode(val_texts), [0] * len(val_texts), pad, 128, shuffle=False)
-    lm_train = replace(config.train, epochs=config.lm_epochs, monitor="loss", monitor_mode="min", patience=None)
-    objective = LanguageModelObjective(bidirectional=encoder_config.bidirectional)
-    fit(lm, objective, train, val, lm_train, Path(run_dir) / "pretrain")
-    return lm.encoder.state_dict()
+    return lm, LanguageModelObjective(bidirectional=True), train, val

@@ -61,7 +61,8 @@ def _text_encoder(config: SentimentConfig, split: Split, language: str, unlabell
         return TextEncoder.from_json(Path(config.encoder) / VOCAB)
     texts = list(split.train.texts) + unlabelled
     tokenizer = make_tokenizer(config.tokenizer, language, texts=texts)
-    vocab = Vocab.build((tokenizer.tokenize(t) for t in texts), min_freq=config.min_freq)
+    # LM pretraining ends each text of its stream with <eos>.
+    vocab = Vocab.build((tokenizer.tokenize(t) for t in texts), min_freq=config.min_freq, bos_eos=config.pretrain_lm)
     return TextEncoder(tokenizer, vocab, config.max_length)
 
 
