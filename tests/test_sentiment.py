@@ -224,8 +224,11 @@ def test_lm_pretraining_then_reusing_the_encoder(tmp_path, num_layers):
     data = _write_reviews(tmp_path / "reviews.csv", n=120)
     unlabelled = tmp_path / "more.txt"
     unlabelled.write_text("\n".join(["我们今天买了很多东西", "快递很快"] * 20), encoding="utf-8")
-    config = _small_config(data, epochs=1, pretrain_lm=True, lm_epochs=1, unlabelled=str(unlabelled))
-    sentiment.train(replace(config, num_layers=num_layers), tmp_path / "pre")
+    config = _small_config(data, epochs=3, pretrain_lm=True, lm_epochs=1, unlabelled=str(unlabelled))
+    ulmfit = replace(config, train=replace(config.train, schedule="slanted"), num_layers=num_layers,
+                     discriminative_lr=True, gradual_unfreezing=True)  # fmt: skip
+    result = sentiment.train(ulmfit, tmp_path / "pre")
+    assert result.metrics["epochs"] == 3
     assert "<eos>" in json.loads((tmp_path / "pre" / "vocab.json").read_text(encoding="utf-8"))["vocab"]["tokens"]
     assert (tmp_path / "pre" / "encoder.safetensors").is_file()
     assert (tmp_path / "pre" / "pretrain" / "checkpoints" / "last.ckpt").is_file()
@@ -274,6 +277,9 @@ def test_cli_refuses_lm_pretraining_in_several_processes(tmp_path):
     out = invoke("train", "sentiment", "--data", tmp_path / "none.csv", "--out", tmp_path / "run", "--pretrain-lm",
                  "--devices", "2")  # fmt: skip
     assert out.exit_code == 2 and "--pretrain-lm" in out.output and "--devices 2" in out.output, out.output
+    out = invoke("train", "sentiment", "--data", tmp_path / "none.csv", "--out", tmp_path / "run",
+                 "--gradual-unfreezing", "--devices", "2")  # fmt: skip
+    assert out.exit_code == 2 and "--gradual-unfreezing" in out.output and "--devices 2" in out.output, out.output
     assert not (tmp_path / "run").exists()
 
 

@@ -16,7 +16,7 @@ import torch
 
 from lstmkit.errors import RunDirectoryError, TrainingError
 from lstmkit.train import TrainConfig, evaluate_model, fit, last_checkpoint
-from lstmkit.train.optim import warmup_cosine
+from lstmkit.train.optim import slanted_triangular, warmup_cosine
 
 sys.path.insert(0, str(Path(__file__).parent))
 from toy_training import SumSign, SumSignObjective, loaders  # noqa: E402
@@ -111,6 +111,50 @@ def test_warmup_cosine_schedule_shape():
     assert values[0] == pytest.approx(0.1) and values[9] == pytest.approx(1.0)
     assert all(a >= b for a, b in zip(values[10:], values[11:]))
     assert values[-1] < 0.01
+
+
+def test_slanted_triangular_schedule_shape():
+    # Howard & Ruder's shape: from 1/32 up to 1 over the first 10 % of the steps, then down to 1/32.
+    values = [slanted_triangular(step, 200) for step in range(201)]
+    assert values[0] == pytest.approx(1 / 32) and values[20] == pytest.approx(1.0) and max(values) == values[20]
+    assert all(a < b for a, b in zip(values[:20], values[1:21]))
+    assert all(a > b for a, b in zip(values[20:-1], values[21:]))
+    assert values[-1] == pytest.approx(1 / 32)
+    assert values[110] == pytest.approx((1 + 0.5 * 31) / 32)  # halfway down
+
+
+def test_gradual_unfreezing_hook_trains_one_more_level_from_the_top_each_epoch(tmp_path):
+    from torch.utils.data import DataLoader
+
+    from lstmkit.heads import ClassifierConfig, EncoderConfig, SequenceClassifier, gradual_unfreezing
+    from lstmkit.train.objectives import ClassificationObjective
+
+    torch.manual_seed(0)
+    encoder = EncoderConfig(vocab_size=12, embedding_dim=4, hidden_size=4, num_layers=2, bidirectional=False)
+    model = SequenceClassifier(ClassifierConfig(encoder, num_classes=2, pooling="mean"))
+    tokens = torch.randint(1, 12, (32, 5))
+    batches = [{"tokens": t, "lengths": torch.full((8,), 5), "labels": t[:, 0] % 2} for t in tokens.split(8)]
+    snapshots = []
+
+    def hook(model, epoch):
+        snapshots.append({name: p.detach().clone() for name, p in model.named_parameters()})
+        gradual_unfreezing(model, epoch)
+
+    config = TrainConfig(epochs=5, lr=0.05, weight_decay=0.1, patience=None, progress=False, schedule="none")
+    loader = DataLoader(batches, batch_size=None)
+    fit(model, ClassificationObjective(2), loader, loader, config, tmp_path, epoch_start=hook)
+
+    def level(name):  # "output.weight" -> "head", "encoder.rnn.weight_hh_l1" -> "rnn_l1", ...
+        return "head" if name.startswith("output") else "rnn_" + name[-2:] if ".rnn." in name else "embedding"
+
+    def trained_in(epoch):
+        before, after = snapshots[epoch], snapshots[epoch + 1]
+        return {level(name) for name in before if not torch.equal(before[name], after[name])}
+
+    assert trained_in(0) == {"head"}
+    assert trained_in(1) == {"head", "rnn_l1"}
+    assert trained_in(2) == {"head", "rnn_l1", "rnn_l0"}
+    assert trained_in(3) == {"head", "rnn_l1", "rnn_l0", "embedding"}
 
 
 def test_a_killed_run_leaves_no_partial_file_and_resumes(tmp_path):

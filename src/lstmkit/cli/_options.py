@@ -31,7 +31,9 @@ BatchSize = Annotated[int, typer.Option(help="Examples per batch.")]
 Optimizer = Annotated[str, typer.Option(help="adam, adamw, rmsprop or sgd.")]
 LR = Annotated[float, typer.Option("--lr", help="Peak learning rate.")]
 WeightDecay = Annotated[float, typer.Option(help="Weight decay.")]
-Schedule = Annotated[str, typer.Option(help="Learning-rate schedule: none, cosine (with warm-up) or onecycle.")]
+Schedule = Annotated[
+    str, typer.Option(help="Learning-rate schedule: none, cosine (with warm-up), onecycle or slanted (ULMFiT).")
+]
 ClipNorm = Annotated[float, typer.Option(help="Clip the gradient norm to this (0: no clipping).")]
 Patience = Annotated[int, typer.Option(help="Stop after this many epochs without validation gain (0: never).")]
 Seed = Annotated[int, typer.Option(help="Random seed (a seeded CPU run is reproducible).")]

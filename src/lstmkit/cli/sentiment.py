@@ -108,6 +108,11 @@ def train_sentiment(
     discriminative_lr: bool = typer.Option(
         DEFAULT.discriminative_lr, help="Lower learning rates for lower layers (ULMFiT)."
     ),
+    gradual_unfreezing: bool = typer.Option(
+        DEFAULT.gradual_unfreezing,
+        help="Train the head alone in the first epoch, then unfreeze one more encoder level from the top each "
+        "epoch (ULMFiT; with --pretrain-lm or --encoder).",
+    ),
     fusion: bool = typer.Option(
         DEFAULT.fusion,
         help="Also fuse the recurrent network with the TF-IDF logistic regression after training (weighted "
@@ -147,7 +152,8 @@ def train_sentiment(
         layer_norm=layer_norm, label_smoothing=label_smoothing, ngram_buckets=ngram_buckets,
         ngram_lr_scale=ngram_lr_scale, pretrain_lm=pretrain_lm, lm_epochs=lm_epochs,
         lm_sequence_length=lm_sequence_length, unlabelled=unlabelled,
-        encoder=encoder, discriminative_lr=discriminative_lr, fusion=fusion, baselines=baselines,
+        encoder=encoder, discriminative_lr=discriminative_lr,
+        gradual_unfreezing=gradual_unfreezing, fusion=fusion, baselines=baselines,
         val_data=val_data, test_data=test_data, split_column=split_column, embeddings=embeddings,
     )  # fmt: skip
 

@@ -10,8 +10,8 @@ for right padding: steps ``t >= lengths[b]`` are padding and never influence a r
   ``encoder`` of :class:`SequenceClassifier`, :class:`SequenceTagger` and :class:`LanguageModel`, with
   the same parameter names in all three, so a pretrained language model's encoder loads into a
   classifier: ``classifier.encoder.load_state_dict(lm.encoder.state_dict())`` (ULMFiT, Howard & Ruder 2018).
-* :func:`parameter_groups` (discriminative learning rates) and :func:`freeze_encoder_layers` (gradual
-  unfreezing) work on any of the three models.
+* :func:`parameter_groups` (discriminative learning rates), :func:`freeze_encoder_layers` and the
+  per-epoch hook :func:`gradual_unfreezing` (gradual unfreezing) work on any of the three models.
 * Configs are frozen dataclasses with ``to_dict``/``from_dict`` for JSON.
 
 Modules: ``pooling`` (masks and pooling), ``losses``, ``config``, ``encoder``, ``crf`` (linear-chain CRF for
@@ -21,7 +21,7 @@ the tagger), ``models``, ``stream_lm`` (language models over a token stream), ``
 from lstmkit.heads.config import CELLS, DECODERS, ClassifierConfig, EncoderConfig, LanguageModelConfig, TaggerConfig
 from lstmkit.heads.crf import CRF
 from lstmkit.heads.encoder import RecurrentEncoder, make_recurrent_layer
-from lstmkit.heads.finetune import freeze_encoder_layers, parameter_groups
+from lstmkit.heads.finetune import freeze_encoder_layers, gradual_unfreezing, parameter_groups
 from lstmkit.heads.losses import lm_loss, masked_cross_entropy
 from lstmkit.heads.models import (
     BidirectionalLanguageModel,
@@ -68,4 +68,5 @@ __all__ = [
     "StreamLanguageModel",
     "parameter_groups",
     "freeze_encoder_layers",
+    "gradual_unfreezing",
 ]

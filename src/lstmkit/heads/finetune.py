@@ -9,7 +9,7 @@ from torch import nn
 from lstmkit.cell_kinds import parse_parameter_name
 from lstmkit.heads.encoder import RecurrentEncoder
 
-__all__ = ["parameter_groups", "freeze_encoder_layers"]
+__all__ = ["parameter_groups", "freeze_encoder_layers", "gradual_unfreezing"]
 
 
 def _layer_groups(model: nn.Module) -> list[tuple[str, list[nn.Parameter]]]:
@@ -61,3 +61,13 @@ def freeze_encoder_layers(model: nn.Module, n_trainable_from_top: int) -> None:
     for index, (_, params) in enumerate(levels):
         for p in params:
             p.requires_grad_(index < n_trainable_from_top)
+
+
+def gradual_unfreezing(model: nn.Module, epoch: int) -> None:
+    """ULMFiT's gradual unfreezing as a per-epoch hook (``fit(..., epoch_start=gradual_unfreezing)``):
+    epoch 0 trains the head alone, and each later epoch one more encoder level from the top, until
+    everything trains (epoch ``num_layers + 1`` and after); see :func:`freeze_encoder_layers`."""
+    if epoch < 0:
+        raise ValueError(f"epoch must be >= 0, got {epoch}")
+    levels = len(_layer_groups(model)) - 1
+    freeze_encoder_layers(model, min(epoch, levels))

@@ -54,7 +54,8 @@ class Built:
 
     ``payload`` joins ``config.json`` (the model's config, the data set's name); ``files`` are the
     other run files, each ``name -> write(path)`` (a vocabulary, scalers). ``param_groups`` sets
-    per-group learning rates (``None``: one group).
+    per-group learning rates (``None``: one group); ``epoch_start(model, epoch)`` runs before each
+    training epoch.
     """
 
     model: nn.Module
@@ -64,6 +65,7 @@ class Built:
     payload: dict[str, Any] = field(default_factory=dict)
     files: dict[str, Callable[[Path], Any]] = field(default_factory=dict)
     param_groups: list[dict] | None = None
+    epoch_start: Callable[[nn.Module, int], None] | None = None
 
 
 @dataclass
@@ -200,7 +202,7 @@ def _train(task: Task, config: TaskConfig, run_dir: Path, resume: bool, worker: 
     train_loader = _sharded(built.train_loader) if config.train.devices > 1 else built.train_loader
     result = fit(
         built.model, built.objective, train_loader, built.val_loader, config.train, run_dir,
-        resume=resume, param_groups=built.param_groups,
+        resume=resume, param_groups=built.param_groups, epoch_start=built.epoch_start,
     )  # fmt: skip
     if not result.is_global_zero:
         return {}

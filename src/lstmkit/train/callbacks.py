@@ -6,11 +6,13 @@ import csv
 import io
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import lightning as L
 import torch
 from lightning.pytorch.plugins.io import TorchCheckpointIO
+from torch import nn
 
 from lstmkit.io import atomic_write
 
@@ -20,6 +22,17 @@ class AtomicCheckpointIO(TorchCheckpointIO):
 
     def save_checkpoint(self, checkpoint, path, storage_options=None) -> None:
         atomic_write(path, lambda tmp: torch.save(checkpoint, tmp))
+
+
+class EpochStart(L.Callback):
+    """Calls ``hook(model, epoch)`` before each training epoch (``epoch`` from 0, the same after a
+    resume), e.g. :func:`lstmkit.heads.gradual_unfreezing`."""
+
+    def __init__(self, hook: Callable[[nn.Module, int], None]) -> None:
+        self.hook = hook
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.hook(pl_module.model, trainer.current_epoch)
 
 
 class EpochHistory(L.Callback):

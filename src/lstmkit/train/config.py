@@ -10,7 +10,7 @@ from lstmkit.config_json import from_json
 
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
 ACCELERATORS = ("auto", "cpu", "gpu", "cuda", "mps", "tpu", "hpu")  # Lightning's names
-SCHEDULES = ("none", "cosine", "onecycle")
+SCHEDULES = ("none", "cosine", "onecycle", "slanted")
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,8 @@ class TrainConfig:
 
     ``monitor`` names a validation metric (``accuracy`` is read as ``val_accuracy``); the best
     checkpoint and early stopping follow it in direction ``monitor_mode``. ``warmup`` is the
-    fraction of all optimiser steps spent ramping the learning rate up linearly (``cosine`` only).
+    fraction of all optimiser steps spent ramping the learning rate up linearly (``cosine`` only;
+    ``slanted``, ULMFiT's slanted triangular rates, keeps Howard & Ruder's 0.1).
     """
 
     epochs: int = 10

@@ -9,7 +9,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +23,7 @@ from torch.utils.data import DataLoader
 from lstmkit.errors import RunDirectoryError, TrainingError, TrainingInterrupted
 from lstmkit.io import check_shapes, state_shapes
 from lstmkit.quiet import quiet
-from lstmkit.train.callbacks import AtomicCheckpointIO, EpochHistory, EpochLog
+from lstmkit.train.callbacks import AtomicCheckpointIO, EpochHistory, EpochLog, EpochStart
 from lstmkit.train.config import TrainConfig
 from lstmkit.train.module import Objective, TrainingModule
 
@@ -146,6 +146,7 @@ def fit(
     *,
     resume: bool = False,
     param_groups=None,
+    epoch_start: Callable[[nn.Module, int], None] | None = None,
 ) -> FitResult:
     """Train ``model`` on ``train_loader``, validating each epoch on ``val_loader``.
 
@@ -156,7 +157,8 @@ def fit(
     included). After it returns, ``model`` holds the weights of the best epoch. With
     ``config.devices > 1`` it runs that many processes (DDP, gloo on CPU): wrap the training batch
     sampler in :class:`ShardedBatchSampler`; leave validation unsharded (every process scores the
-    whole validation set and so takes the same decisions).
+    whole validation set and so takes the same decisions). ``epoch_start(model, epoch)``, if given,
+    runs before each training epoch (gradual unfreezing: :func:`lstmkit.heads.gradual_unfreezing`).
     """
     run_dir = Path(run_dir)
     resume_from = last_checkpoint(run_dir)
@@ -177,6 +179,8 @@ def fit(
     progress_bar = config.progress and sys.stderr.isatty()
     history = EpochHistory(run_dir)
     callbacks: list[L.Callback] = [checkpoint, history, EpochLog(run_dir, history, echo=not progress_bar)]
+    if epoch_start is not None:
+        callbacks.append(EpochStart(epoch_start))
     if config.patience:
         callbacks.append(EarlyStopping(monitor=monitor, mode=config.monitor_mode, patience=config.patience))
     with quiet(_LIGHTNING_LOGGERS, _LIGHTNING_WARNINGS):

@@ -29,6 +29,28 @@ def warmup_cosine(step: int, total_steps: int, warmup: float) -> float:
     return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
+# Slanted triangular learning rates (Howard & Ruder 2018, section 3.2): the paper's constants.
+SLANTED_CUT_FRAC = 0.1  # fraction of the steps spent rising
+SLANTED_RATIO = 32.0  # how much smaller the lowest learning rate is than the peak
+
+
+def slanted_triangular(
+    step: int, total_steps: int, cut_frac: float = SLANTED_CUT_FRAC, ratio: float = SLANTED_RATIO
+) -> float:
+    """Learning-rate multiplier of ULMFiT's slanted triangular schedule: a short linear rise from
+    ``1 / ratio`` to 1 over the first ``cut_frac`` of the steps, then a long linear fall back to ``1 / ratio``.
+
+    A short rise lets the model move quickly to a suitable region of the parameters; the long fall
+    refines it there (the paper's reason for the shape).
+    """
+    cut = max(1, math.floor(total_steps * cut_frac))
+    if step < cut:
+        progress = step / cut
+    else:
+        progress = max(0.0, 1 - (step - cut) / max(1, total_steps - cut))
+    return (1 + progress * (ratio - 1)) / ratio
+
+
 def make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, total_steps: int):
     """A per-step scheduler, or ``None`` for a constant learning rate."""
     if config.schedule == "none":
@@ -36,4 +58,6 @@ def make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, total_
     if config.schedule == "onecycle":
         max_lrs = [group["lr"] for group in optimizer.param_groups]
         return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=max_lrs, total_steps=max(total_steps, 2))
+    if config.schedule == "slanted":
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: slanted_triangular(step, total_steps))
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: warmup_cosine(step, total_steps, config.warmup))

@@ -68,6 +68,9 @@ class SentimentConfig(TaskConfig):
     unlabelled: str | None = None
     encoder: str | None = None
     discriminative_lr: bool = False
+    # ULMFiT's fine-tuning of a pretrained encoder: the head trains alone in epoch 1, one more level
+    # (recurrent layers top down, then the embedding) joins each epoch after.
+    gradual_unfreezing: bool = False
     fusion: bool = False
     baselines: bool = True
     # -- the user's data as they have it (docs/sentiment.md, "Your own splits and word vectors") --

@@ -13,7 +13,7 @@ import numpy as np
 
 from lstmkit.data import Split, Vocab, WordVectors, make_tokenizer, pretrained_embedding, read_word_vectors
 from lstmkit.errors import DataError, LstmkitError
-from lstmkit.heads import ClassifierConfig, EncoderConfig, SequenceClassifier, parameter_groups
+from lstmkit.heads import ClassifierConfig, EncoderConfig, SequenceClassifier, gradual_unfreezing, parameter_groups
 from lstmkit.io import load_weights, save_weights, write_json
 from lstmkit.metrics import classification_metrics
 from lstmkit.runs import VOCAB, read_run_config
@@ -168,6 +168,11 @@ class SentimentTask(Task):
                 f"--embeddings {config.embeddings} and --encoder {config.encoder} both set the embedding: "
                 "the reused encoder brings its own; give one of them"
             )
+        if config.gradual_unfreezing and config.train.devices > 1:
+            raise LstmkitError(
+                f"--gradual-unfreezing runs in one process, not with --devices {config.train.devices} (DDP needs "
+                "the same parameters to train in every step)"
+            )
         if config.pretrain_lm and config.train.devices > 1:
             raise LstmkitError(
                 f"--pretrain-lm runs in one process, not with --devices {config.train.devices}: "
@@ -250,6 +255,7 @@ class SentimentTask(Task):
             },
             files=files,
             param_groups=_param_groups(model, config),
+            epoch_start=gradual_unfreezing if config.gradual_unfreezing else None,
         )
 
     def score(self, config: SentimentConfig, data: SentimentData, model: SequenceClassifier, run_dir: Path) -> dict:
