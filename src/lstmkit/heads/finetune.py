@@ -14,7 +14,13 @@ __all__ = ["parameter_groups", "freeze_encoder_layers", "gradual_unfreezing"]
 
 def _layer_groups(model: nn.Module) -> list[tuple[str, list[nn.Parameter]]]:
     """``model``'s parameters top down: ``head`` (all outside the encoder), ``rnn_l{L-1}`` .. ``rnn_l0``,
-    ``embedding``; each parameter in exactly one group (a tied weight counts as the embedding's)."""
+    ``embedding``; each parameter in exactly one group (a tied weight counts as the embedding's). A
+    model of several ``members`` (:class:`~lstmkit.heads.ForwardBackwardClassifier`) has the same
+    levels, each the union of the members'."""
+    members = getattr(model, "members", None)
+    if members is not None:
+        per_member = [_layer_groups(member) for member in members]
+        return [(name, [p for groups in per_member for p in groups[k][1]]) for k, (name, _) in enumerate(per_member[0])]
     encoder = getattr(model, "encoder", None)
     if not isinstance(encoder, RecurrentEncoder):
         raise TypeError(f"model must have a RecurrentEncoder as .encoder, got {type(encoder).__name__}")

@@ -16,15 +16,22 @@ from lstmkit.layers import detach_state
 
 
 class ClassificationObjective:
-    """Cross-entropy (optionally label-smoothed); validation reports loss, accuracy and macro-F1."""
+    """Cross-entropy (optionally label-smoothed); validation reports loss, accuracy and macro-F1.
+
+    An ensemble that trains its members apart (it has ``member_logits``, as
+    :class:`~lstmkit.heads.ForwardBackwardClassifier`) is trained on the mean of its members' losses
+    and validated on its own output.
+    """
 
     def __init__(self, num_classes: int, label_smoothing: float = 0.0) -> None:
         self.num_classes = num_classes
         self.label_smoothing = label_smoothing
 
     def loss(self, model: nn.Module, batch: dict) -> Tensor:
-        logits = model(batch["tokens"], batch["lengths"])
-        return F.cross_entropy(logits, batch["labels"], label_smoothing=self.label_smoothing)
+        members = getattr(model, "member_logits", None)
+        outputs = members(batch["tokens"], batch["lengths"]) if members else [model(batch["tokens"], batch["lengths"])]
+        losses = [F.cross_entropy(logits, batch["labels"], label_smoothing=self.label_smoothing) for logits in outputs]
+        return torch.stack(losses).mean()
 
     def eval_sums(self, model: nn.Module, batch: dict) -> dict[str, Tensor]:
         logits = model(batch["tokens"], batch["lengths"])

@@ -17,6 +17,7 @@ DEFAULT_EMBEDDING_DIM = 128  # the embedding size when neither embedding_dim nor
 MODELS = {
     "recurrent": "the recurrent network",
     "fused": "the recurrent network fused with the TF-IDF logreg",
+    "forward_backward": "the forward and backward recurrent networks averaged",
 }
 
 
@@ -71,6 +72,9 @@ class SentimentConfig(TaskConfig):
     # ULMFiT's fine-tuning of a pretrained encoder: the head trains alone in epoch 1, one more level
     # (recurrent layers top down, then the embedding) joins each epoch after.
     gradual_unfreezing: bool = False
+    # ULMFiT's ensemble: two one-way classifiers, the second reading each text reversed (its encoder,
+    # with pretrain_lm, from the backward language model); their probabilities are averaged.
+    forward_backward: bool = False
     fusion: bool = False
     baselines: bool = True
     # -- the user's data as they have it (docs/sentiment.md, "Your own splits and word vectors") --
@@ -116,5 +120,11 @@ class SentimentConfig(TaskConfig):
         for name in ("text_column", "label_column"):
             if not getattr(self, name).strip():
                 raise ValueError(f"{name} must name a column, got {getattr(self, name)!r}")
+        if self.forward_backward and (self.bidirectional or self.fusion):
+            given = "bidirectional=True" if self.bidirectional else "fusion=True"
+            raise ValueError(
+                "forward_backward: the ensemble's members read one way each and it is not fused with TF-IDF "
+                f"(--no-bidirectional, no --fusion), got {given}"
+            )
         if self.unlabelled is not None and not self.pretrain_lm:
             raise ValueError(f"unlabelled is read only with pretrain_lm (--pretrain-lm), got {self.unlabelled!r}")

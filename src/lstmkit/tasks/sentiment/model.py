@@ -11,7 +11,7 @@ import torch
 
 from lstmkit.data import DATASETS, LabelledTexts, load_labelled
 from lstmkit.errors import DataError
-from lstmkit.heads import ClassifierConfig, RecurrentEncoder, SequenceClassifier
+from lstmkit.heads import ClassifierConfig, ForwardBackwardClassifier, RecurrentEncoder, SequenceClassifier
 from lstmkit.io import parsing
 from lstmkit.metrics import classification_metrics
 from lstmkit.runs import CONFIG, VOCAB, load_run_model, read_run_config
@@ -38,7 +38,8 @@ def classifier_probabilities(model: SequenceClassifier, token_ids: list[list[int
 @dataclass
 class Prediction:
     """One text's label and probabilities; ``model`` says which model gave them (``"recurrent"``: the
-    recurrent network, ``"fused"``: the network fused with the TF-IDF logreg)."""
+    recurrent network, ``"fused"``: the network fused with the TF-IDF logreg, ``"forward_backward"``:
+    the forward and backward networks averaged; :data:`MODELS`)."""
 
     text: str
     label: str
@@ -62,7 +63,8 @@ class SentimentModel:
     """A trained run (``load(run_dir, device=...)``): predictions, evaluation, the tokens it reads.
 
     ``predictor`` names the model whose answers ``predict``, ``predict_proba`` and ``evaluate`` give:
-    ``"recurrent"`` (the recurrent network) or ``"fused"`` (a run trained with ``fusion=True``).
+    ``"recurrent"`` (the recurrent network), ``"fused"`` (a run trained with ``fusion=True``) or
+    ``"forward_backward"`` (a run trained with ``forward_backward=True``).
     """
 
     def __init__(self, run_dir: str | Path, device: str | torch.device = "cpu") -> None:
@@ -72,17 +74,21 @@ class SentimentModel:
             self.config = SentimentConfig.from_dict(saved["config"])
             self.labels: list[str] = saved["labels"]
         self.text_encoder = TextEncoder.from_json(self.run_dir / VOCAB)
-        self.model = load_run_model(
-            self.run_dir, lambda: SequenceClassifier(ClassifierConfig.from_dict(saved["model"]))
-        )
+        classifier = ForwardBackwardClassifier if self.config.forward_backward else SequenceClassifier
+        self.model = load_run_model(self.run_dir, lambda: classifier(ClassifierConfig.from_dict(saved["model"])))
         self.device = torch.device(device)
         self.model.to(self.device).eval()
         self.fusion = FusedLinear.load(self.run_dir, self.labels) if self.config.fusion else None
-        self.predictor = "fused" if self.fusion is not None else "recurrent"
+        self.predictor = (
+            "fused" if self.fusion is not None else "forward_backward" if self.config.forward_backward else "recurrent"
+        )
 
     @property
     def encoder(self) -> RecurrentEncoder:
-        """The recurrent network's embedding + recurrent stack (``encoder.embedding``, ``encoder.rnn``)."""
+        """The recurrent network's embedding + recurrent stack (``encoder.embedding``, ``encoder.rnn``); of a
+        forward + backward ensemble, the forward member's."""
+        if isinstance(self.model, ForwardBackwardClassifier):
+            return self.model.forward_model.encoder
         return self.model.encoder
 
     def tokenize(self, text: str) -> tuple[list[str], list[int]]:

@@ -38,12 +38,11 @@ def token_stream(text_encoder: TextEncoder, texts: list[str]) -> list[int]:
     return ids
 
 
-def stream_loader(ids: list[int], directions: int, batch_size: int, length: int) -> DataLoader:
-    """Windows of the stream ``ids`` (and, for ``directions`` 2, of its reverse) in order, by at most
-    ``batch_size`` parallel streams (fewer for a stream too short to give each a whole window)."""
-    streams = max(1, min(batch_size, len(ids) // (length + 1)))
-    batches = stream_batches([ids, ids[::-1]][:directions], streams, length)
-    return DataLoader(batches, batch_size=None, shuffle=False)
+def stream_loader(streams: list[list[int]], batch_size: int, length: int) -> DataLoader:
+    """Windows of ``streams`` (one per language model, of equal length) in order, by at most
+    ``batch_size`` parallel rows (fewer for a stream too short to give each a whole window)."""
+    rows = max(1, min(batch_size, len(streams[0]) // (length + 1)))
+    return DataLoader(stream_batches(streams, rows, length), batch_size=None, shuffle=False)
 
 
 def pretrain_encoder(
@@ -54,30 +53,40 @@ def pretrain_encoder(
     val_texts: list[str],
     run_dir: Path,
     start: dict | None = None,
+    reverse: bool = False,
 ) -> dict:
     """Train the embedding + recurrent encoder as a language model (checkpoints in ``RUN/pretrain``),
-    from the encoder state ``start`` if given (an embedding of word vectors); return the encoder's state dict."""
+    from the encoder state ``start`` if given (an embedding of word vectors); return the encoder's state dict.
+
+    ``reverse``: a unidirectional encoder learns the backward language model, reading the reversed
+    stream (the backward member of a forward + backward ensemble; checkpoints in ``RUN/pretrain_backward``).
+    """
     from lstmkit.train.engine import fit
 
-    parts = (config, encoder_config, text_encoder, texts, val_texts)
     several_layers = encoder_config.bidirectional and encoder_config.num_layers > 1
-    lm, objective, train, val = _sentence_lm(*parts) if several_layers else _stream_lm(*parts)
+    if reverse and encoder_config.bidirectional:
+        raise ValueError("reverse: a bidirectional encoder already learns both directions; reverse needs a one-way one")
+    parts = (config, encoder_config, text_encoder, texts, val_texts)
+    lm, objective, train, val = _sentence_lm(*parts) if several_layers else _stream_lm(*parts, reverse)
     if start is not None:
         lm.encoder.load_state_dict(start)
     lm_train = replace(config.train, epochs=config.lm_epochs, monitor="loss", monitor_mode="min", patience=None)
-    fit(lm, objective, train, val, lm_train, Path(run_dir) / "pretrain")
+    fit(lm, objective, train, val, lm_train, Path(run_dir) / ("pretrain_backward" if reverse else "pretrain"))
     return lm.encoder.state_dict()
 
 
-def _stream_lm(config, encoder_config, text_encoder, texts, val_texts) -> tuple:
+def _stream_lm(config, encoder_config, text_encoder, texts, val_texts, reverse: bool) -> tuple:
     """ULMFiT's objective: the language model per direction, its objective and stream loaders."""
     tie = encoder_config.hidden_size == encoder_config.embedding_dim
     lm = StreamLanguageModel(encoder_config, dropout=config.dropout, tie_weights=tie)
     shuffled = random.Random(config.train.seed).sample(texts, len(texts))  # one stream mixing every source
-    directions = len(lm.models)
+
+    def streams(ids: list[int]) -> list[list[int]]:  # what each of the language models reads
+        return [ids[::-1]] if reverse else [ids, ids[::-1]][: len(lm.models)]
+
     batch_size, length = config.train.batch_size, config.lm_sequence_length
-    train = stream_loader(token_stream(text_encoder, shuffled), directions, batch_size, length)
-    val = stream_loader(token_stream(text_encoder, val_texts), directions, batch_size, length)
+    train = stream_loader(streams(token_stream(text_encoder, shuffled)), batch_size, length)
+    val = stream_loader(streams(token_stream(text_encoder, val_texts)), batch_size, length)
     return lm, StreamLanguageModelObjective(), train, val
 
 

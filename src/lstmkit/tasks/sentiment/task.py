@@ -10,10 +10,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from torch import nn
 
 from lstmkit.data import Split, Vocab, WordVectors, make_tokenizer, pretrained_embedding, read_word_vectors
 from lstmkit.errors import DataError, LstmkitError
-from lstmkit.heads import ClassifierConfig, EncoderConfig, SequenceClassifier, gradual_unfreezing, parameter_groups
+from lstmkit.heads import (
+    ClassifierConfig,
+    EncoderConfig,
+    ForwardBackwardClassifier,
+    SequenceClassifier,
+    gradual_unfreezing,
+    parameter_groups,
+)
 from lstmkit.io import load_weights, save_weights, write_json
 from lstmkit.metrics import classification_metrics
 from lstmkit.runs import VOCAB, read_run_config
@@ -117,32 +125,49 @@ def _encoder_config(config: SentimentConfig, vocab_size: int, embedding_dim: int
     )
 
 
-def _param_groups(model: SequenceClassifier, config: SentimentConfig) -> list[dict] | None:
+def _param_groups(model: SequenceClassifier | ForwardBackwardClassifier, config: SentimentConfig) -> list[dict] | None:
     """Optimizer groups: discriminative learning rates if asked, and the wide n-gram branch apart.
 
     The wide branch is a linear model over a million sparse rows, each touched only by the texts that
     contain its n-grams; at the deep part's learning rate it would still be far from converged when
     the deep part starts to overfit, so it gets ``ngram_lr_scale`` times the rate and no weight decay.
     """
-    if not config.discriminative_lr and model.ngrams is None:
+    members = model.members if isinstance(model, ForwardBackwardClassifier) else (model,)
+    wide_params = [p for member in members if member.ngrams is not None for p in member.ngrams.parameters()]
+    if not config.discriminative_lr and not wide_params:
         return None
     groups = (
         parameter_groups(model, config.train.lr)
         if config.discriminative_lr
         else [{"name": "model", "params": list(model.parameters()), "lr": config.train.lr}]
     )
-    if model.ngrams is None:
+    if not wide_params:
         return groups
-    wide = {id(p) for p in model.ngrams.parameters()}
+    wide = {id(p) for p in wide_params}
     for group in groups:
         group["params"] = [p for p in group["params"] if id(p) not in wide]
     wide_group = {
         "name": "ngrams",
-        "params": list(model.ngrams.parameters()),
+        "params": wide_params,
         "lr": config.train.lr * config.ngram_lr_scale,
         "weight_decay": 0.0,
     }
     return [g for g in groups if g["params"]] + [wide_group]
+
+
+def _encoders(model: SequenceClassifier | ForwardBackwardClassifier) -> nn.Module:
+    """The encoder(s) LM pretraining trains and ``encoder.safetensors`` keeps: the classifier's, or an
+    ensemble's two (``forward_model.*``, ``backward_model.*``, as its members are named)."""
+    if isinstance(model, ForwardBackwardClassifier):
+        return nn.ModuleDict({name: getattr(model, name).encoder for name in ("forward_model", "backward_model")})
+    return model.encoder
+
+
+def _directions(encoders: nn.Module) -> list[tuple[nn.Module, bool]]:
+    """Each encoder of :func:`_encoders` and whether it reads texts backward."""
+    if isinstance(encoders, nn.ModuleDict):
+        return [(encoders["forward_model"], False), (encoders["backward_model"], True)]
+    return [(encoders, False)]
 
 
 def _scores(name: str, labels: list[str], truth: dict, probs: dict) -> tuple[dict[str, Any], list[list[int]]]:
@@ -221,23 +246,28 @@ class SentimentTask(Task):
             dropout=config.dropout,
             ngram_buckets=config.ngram_buckets,
         )
-        model = SequenceClassifier(classifier_config)
+        model = (ForwardBackwardClassifier if config.forward_backward else SequenceClassifier)(classifier_config)
+        encoders = _encoders(model)
         vocab = data.text_encoder.vocab
         if data.vectors is not None:
-            model.encoder.embedding.weight.data.copy_(pretrained_embedding(vocab.tokens, data.vectors, vocab.pad_index))
+            vectors = pretrained_embedding(vocab.tokens, data.vectors, vocab.pad_index)
+            for encoder, _ in _directions(encoders):
+                encoder.embedding.weight.data.copy_(vectors)
         files = {VOCAB: lambda path: write_json(path, data.text_encoder.to_dict())}
         if config.encoder:
-            load_weights(Path(config.encoder) / ENCODER_WEIGHTS, model.encoder)
+            load_weights(Path(config.encoder) / ENCODER_WEIGHTS, encoders)
         elif config.pretrain_lm and not data.resume:
             texts = data.texts("train") + data.unlabelled
-            start = model.encoder.state_dict() if data.vectors is not None else None  # from the word vectors
-            state = pretrain_encoder(
-                config, encoder_config, data.text_encoder, texts, data.texts("val"), data.run_dir, start=start
-            )
-            model.encoder.load_state_dict(state)
+            for encoder, reverse in _directions(encoders):
+                start = encoder.state_dict() if data.vectors is not None else None  # from the word vectors
+                encoder.load_state_dict(
+                    pretrain_encoder(config, encoder_config, data.text_encoder, texts, data.texts("val"),
+                                     data.run_dir, start=start, reverse=reverse)
+                )  # fmt: skip
+            state = {name: tensor.detach().clone() for name, tensor in encoders.state_dict().items()}
             files[ENCODER_WEIGHTS] = lambda path: save_weights(path, state)
         elif config.pretrain_lm:
-            load_weights(data.run_dir / ENCODER_WEIGHTS, model.encoder)
+            load_weights(data.run_dir / ENCODER_WEIGHTS, encoders)
         pad, train = vocab.pad_index, config.train
         return Built(
             model=model,
@@ -259,7 +289,8 @@ class SentimentTask(Task):
         )
 
     def score(self, config: SentimentConfig, data: SentimentData, model: SequenceClassifier, run_dir: Path) -> dict:
-        """The recurrent network's scores (the headline, ``model``), the TF-IDF baselines' and, with
+        """The recurrent network's scores (the headline, ``model``; a forward + backward ensemble's with
+        ``forward_backward``, named so), the TF-IDF baselines' and, with
         ``fusion``, the fused ensemble's (``fusion``); writes the fused run's linear model and weight."""
         from lstmkit.plots import plot_confusion_matrix
         from lstmkit.tasks.sentiment.model import classifier_probabilities
@@ -267,12 +298,13 @@ class SentimentTask(Task):
         pad = data.text_encoder.vocab.pad_index
         probs = {part: classifier_probabilities(model, data.ids(part), pad) for part in ("val", "test")}
         truth = {part: data.label_ids(part) for part in ("val", "test")}
-        recurrent, confusion = _scores("recurrent", data.labels, truth, probs)
+        name = "forward_backward" if config.forward_backward else "recurrent"
+        recurrent, confusion = _scores(name, data.labels, truth, probs)
         plot_confusion_matrix(
             confusion,
             data.labels,
             run_dir / "confusion_matrix.png",
-            title=f"{data.name} test, {MODELS['recurrent']}: accuracy {recurrent['accuracy']:.3f}",
+            title=f"{data.name} test, {MODELS[name]}: accuracy {recurrent['accuracy']:.3f}",
         )
         split = data.split
         metrics: dict[str, Any] = {
