@@ -125,6 +125,9 @@ def _sentiment(run, path: Path, write) -> tuple[dict[str, Any], list[str]]:
             f"this run predicts with late fusion (recurrent weight {weight}); the file gives the recurrent "
             "network's probabilities, and the JSON says how to fuse them with the run's TF-IDF model"
         )
+    if run.predictor == "forward_backward":
+        metadata["model"] = run.predictor
+        notes.append("this run is a forward + backward ensemble: the file gives its members' averaged probabilities")
     return metadata, notes
 
 
