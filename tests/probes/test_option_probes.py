@@ -67,6 +67,8 @@ TASK_OPTIONS = {
         (["--ngram-lr-scale", "0"], ["--ngram-lr-scale", "0"]),
         (["--ngram-lr-scale", "nan"], ["--ngram-lr-scale", "nan"]),
         (["--lm-epochs", "0"], ["--lm-epochs", "0"]),
+        (["--lm-sequence-length", "0"], ["--lm-sequence-length", "0"]),
+        (["--forward-backward"], ["--forward-backward", "--no-bidirectional", "bidirectional=True"]),
         (["--cell", "lstmx"], ["--cell", "lstmx"]),
         (["--pooling", "x"], ["--pooling", "'x'"]),
         (["--tokenizer", "x"], ["--tokenizer", "'x'"]),
