@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from cli_helpers import LSTMKIT, invoke, run_cli
 
-from lstmkit.errors import DataError, RunDirectoryError
+from lstmkit.errors import DataError, LstmkitError, RunDirectoryError
 from lstmkit.tasks import sentiment
 from lstmkit.train import TrainConfig
 
@@ -379,3 +379,15 @@ def test_evaluate_writes_nothing_unless_a_plot_is_asked_for(trained, tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     out = invoke("evaluate", run, "--plot", tmp_path / "cli.png")
     assert out.exit_code == 0 and "confusion matrix:" in out.stdout and (tmp_path / "cli.png").is_file()
+
+
+def test_reusing_an_encoder_trained_otherwise_names_the_setting_that_differs(tmp_path):
+    data = _write_reviews(tmp_path / "reviews.csv", n=120)
+    sentiment.train(_small_config(data, epochs=1, pretrain_lm=True, lm_epochs=1), tmp_path / "pre")
+    for change, message in (
+        ({"bidirectional": False, "forward_backward": True}, "forward_backward=False.*give --no-forward-backward"),
+        ({"hidden_size": 24}, r"hidden_size=\d+, this run has hidden_size=24: give --hidden-size \d+"),
+    ):
+        with pytest.raises(LstmkitError, match=message):
+            sentiment.train(_small_config(data, epochs=1, encoder=str(tmp_path / "pre"), **change), tmp_path / "r")
+        assert not (tmp_path / "r").exists()

@@ -155,6 +155,34 @@ def _param_groups(model: SequenceClassifier | ForwardBackwardClassifier, config:
     return [g for g in groups if g["params"]] + [wide_group]
 
 
+# The settings that shape the encoder's weights: a reused encoder must have been trained with the same.
+_ENCODER_SHAPING = ("forward_backward", "bidirectional", "cell", "hidden_size", "num_layers", "layer_norm")
+
+
+def _check_same_encoder(config: SentimentConfig) -> None:
+    """Refuse ``--encoder RUN`` whose encoder was built otherwise, naming the first setting that differs
+    (loading it would otherwise fail on tensor names or shapes, which do not say why)."""
+    saved = read_run_config(config.encoder, NAME)["config"]
+    defaults = SentimentConfig()
+    for field in _ENCODER_SHAPING:
+        theirs, ours = saved.get(field, getattr(defaults, field)), getattr(config, field)
+        if theirs != ours:
+            raise LstmkitError(
+                f"--encoder {config.encoder!r} was trained with {field}={theirs!r}, this run has {field}={ours!r}: "
+                f"give {_flag(field, theirs)} as that run did"
+            )
+
+
+def _flag(field: str, value: object) -> str:
+    """The command-line option that sets ``field`` to ``value`` (``--unidirectional``, ``--hidden-size 64``)."""
+    if field == "bidirectional":
+        return "--bidirectional" if value else "--unidirectional"
+    name = field.replace("_", "-")
+    if isinstance(value, bool):
+        return f"--{name}" if value else f"--no-{name}"
+    return f"--{name} {value}"
+
+
 def _encoders(model: SequenceClassifier | ForwardBackwardClassifier) -> nn.Module:
     """The encoder(s) LM pretraining trains and ``encoder.safetensors`` keeps: the classifier's, or an
     ensemble's two (``forward_model.*``, ``backward_model.*``, as its members are named)."""
@@ -211,6 +239,8 @@ class SentimentTask(Task):
                 f"--encoder {config.encoder!r} is not a run with a pretrained encoder (trained with --pretrain-lm): "
                 f"it has no {' or '.join(missing)}"
             )
+        if config.encoder:
+            _check_same_encoder(config)
 
     def prepare(self, config: SentimentConfig, run_dir: Path, resume: bool) -> SentimentData:
         split, name, language = load_data(config)
