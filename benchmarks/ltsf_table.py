@@ -76,7 +76,8 @@ def run_one(model: str, windows: LtsfWindows, horizon: int, seed: int, args, log
         fitted = fit_ltsf(network, windows, horizon, train, log)
         forecaster = model_forecaster(network)
         extra = {"best_epoch": fitted["best_epoch"], "epochs_run": len(fitted["epochs"])}
-        settings = f"lr={train.lr} decay={train.lr_decay} batch={train.batch_size} patience={train.patience}"
+        settings = f"epochs={train.epochs} lr={train.lr} decay={train.lr_decay} batch={train.batch_size}"
+        settings += f" patience={train.patience}"
         if model != "dlinear":
             settings += f" d={args.hidden_size} w={args.segment_length} dropout={args.dropout}"
     else:
