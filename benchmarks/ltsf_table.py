@@ -64,6 +64,17 @@ def build(model: str, args: argparse.Namespace, horizon: int, channels: int) -> 
     return SegmentForecaster(config)
 
 
+def describe(model: str, args: argparse.Namespace) -> str:
+    """The settings of a run besides its seed (a CSV column, and part of the key that resuming skips on)."""
+    if model not in TRAINED:
+        return f"period={args.period}" if model == "seasonal_naive" else ""
+    lr = args.lr if model != "dlinear" else args.dlinear_lr
+    settings = f"epochs={args.epochs} lr={lr} decay={args.lr_decay} batch={args.batch_size} patience={args.patience}"
+    if model != "dlinear":
+        settings += f" d={args.hidden_size} w={args.segment_length} dropout={args.dropout}"
+    return settings
+
+
 def run_one(model: str, windows: LtsfWindows, horizon: int, seed: int, args, log: Callable[[str], None]) -> dict:
     started = time.perf_counter()
     if model in TRAINED:
@@ -76,10 +87,6 @@ def run_one(model: str, windows: LtsfWindows, horizon: int, seed: int, args, log
         fitted = fit_ltsf(network, windows, horizon, train, log)
         forecaster = model_forecaster(network)
         extra = {"best_epoch": fitted["best_epoch"], "epochs_run": len(fitted["epochs"])}
-        settings = f"epochs={train.epochs} lr={train.lr} decay={train.lr_decay} batch={train.batch_size}"
-        settings += f" patience={train.patience}"
-        if model != "dlinear":
-            settings += f" d={args.hidden_size} w={args.segment_length} dropout={args.dropout}"
     else:
         forecaster = {
             "linear": lambda: LinearLeastSquares().fit(windows, horizon),
@@ -87,13 +94,12 @@ def run_one(model: str, windows: LtsfWindows, horizon: int, seed: int, args, log
             "seasonal_naive": lambda: lambda past: seasonal_repeat(past, horizon, args.period),
         }[model]()
         extra = {"best_epoch": "", "epochs_run": ""}
-        settings = f"period={args.period}" if model == "seasonal_naive" else ""
     seconds = time.perf_counter() - started
     val = score_ltsf(forecaster, windows, "val", horizon)
     test = score_ltsf(forecaster, windows, "test", horizon)
     return {
         "mse": test["mse"], "mae": test["mae"], "val_mse": val["mse"], "val_mae": val["mae"],
-        "train_seconds": round(seconds, 1), "settings": settings, **extra,
+        "train_seconds": round(seconds, 1), **extra,
     }  # fmt: skip
 
 
@@ -104,30 +110,33 @@ def read_rows(path: Path) -> list[dict]:
         return list(csv.DictReader(handle))
 
 
+KEY = ("data", "features", "lookback", "horizon", "model", "settings", "seed")
+
+
 def key(row: dict) -> tuple:
-    return tuple(str(row[name]) for name in ("data", "features", "lookback", "horizon", "model", "seed"))
+    return tuple(str(row[name]) for name in KEY)
 
 
 def markdown(rows: list[dict]) -> str:
-    """One line per (data, features, lookback, horizon, model): mean MSE/MAE over seeds, MSE range, time."""
+    """One line per (data, features, lookback, horizon, model, settings): mean MSE/MAE over seeds, MSE range,
+    training time per run."""
     groups: dict[tuple, list[dict]] = {}
     for row in rows:
-        groups.setdefault(key(row)[:5], []).append(row)
+        groups.setdefault(key(row)[:-1], []).append(row)
     lines = [
-        "| data | features | L | horizon | model | seeds | test MSE (mean) | MSE range | test MAE (mean) | "
-        "train s / run |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| data | features | L | horizon | model | settings | seeds | test MSE (mean) | MSE range | "
+        "test MAE (mean) | train s / run |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     order = {name: i for i, name in enumerate(MODELS)}
-    for group in sorted(groups, key=lambda g: (g[0], g[1], int(g[2]), int(g[3]), order.get(g[4], 99))):
+    for group in sorted(groups, key=lambda g: (g[0], g[1], int(g[2]), int(g[3]), order.get(g[4], 99), g[5])):
         runs = groups[group]
         mse = np.array([float(r["mse"]) for r in runs])
         mae = np.array([float(r["mae"]) for r in runs])
         seconds = np.mean([float(r["train_seconds"]) for r in runs])
         spread = f"{mse.min():.3f}-{mse.max():.3f}" if len(runs) > 1 else ""
         lines.append(
-            f"| {group[0]} | {group[1]} | {group[2]} | {group[3]} | {group[4]} | {len(runs)} | {mse.mean():.3f} | "
-            f"{spread} | {mae.mean():.3f} | {seconds:.0f} |"
+            f"| {' | '.join(group)} | {len(runs)} | {mse.mean():.3f} | {spread} | {mae.mean():.3f} | {seconds:.0f} |"
         )
     lines += ["", "Published, ETTh2, L = 96, multivariate (MSE / MAE; lss-1138/SegRNN README, 'Comparison Results "
               "for Lookback L = 96'; its PatchTST and DLinear rows come from the iTransformer paper):", "",
@@ -178,8 +187,8 @@ def main() -> None:
         for horizon in args.horizons:
             for model in args.models:
                 for seed in args.seeds if model in TRAINED else [0]:
-                    row = {"data": path.stem, "features": args.features, "lookback": args.lookback,
-                           "horizon": horizon, "model": model, "seed": seed}  # fmt: skip
+                    row = {"data": path.stem, "features": args.features, "lookback": args.lookback, "horizon": horizon,
+                           "model": model, "settings": describe(model, args), "seed": seed}  # fmt: skip
                     if key(row) in done:
                         continue
                     log(f"{path.stem} {args.features} L={args.lookback} H={horizon} {model} seed {seed}")
