@@ -122,7 +122,7 @@ class SegmentForecaster(nn.Module):
         channel = self.channel_embedding.unsqueeze(1).expand(-1, positions.shape[1], -1)
         return torch.cat([positions, channel], dim=-1).unsqueeze(0)
 
-    def _decode_step(self, inputs: Tensor, state):
+    def _decode_step(self, inputs: Tensor, state: Tensor | tuple[Tensor, Tensor]) -> Tensor:
         """One step of ``rnn``'s cell with its own parameters, ``inputs`` and ``state`` broadcast (see the
         module doc); returns the outputs ``(B, C, M, hidden_size)``."""
         weights = (self.rnn.weight_ih_l0, self.rnn.weight_hh_l0, self.rnn.bias_ih_l0, self.rnn.bias_hh_l0)
