@@ -9,13 +9,23 @@ from typing import Any, TypeVar
 from lstmkit.config_json import from_json
 from lstmkit.functional import DROPOUT_KINDS
 from lstmkit.heads._checks import check_choice, check_positive_int, check_probability
+from lstmkit.heads.adaptive_softmax import check_cutoffs
 from lstmkit.heads.pooling import POOLING_MODES
 from lstmkit.layers import GRU, LSTM, RNN
 
-__all__ = ["CELLS", "DECODERS", "EncoderConfig", "ClassifierConfig", "TaggerConfig", "LanguageModelConfig"]
+__all__ = [
+    "CELLS",
+    "DECODERS",
+    "LM_SOFTMAXES",
+    "EncoderConfig",
+    "ClassifierConfig",
+    "TaggerConfig",
+    "LanguageModelConfig",
+]
 
 CELLS = {"lstm": LSTM, "gru": GRU, "rnn": RNN}
 DECODERS = ("crf", "softmax")
+LM_SOFTMAXES = ("full", "adaptive")  # a language model's output layer (LanguageModelConfig.softmax)
 
 ConfigT = TypeVar("ConfigT", bound="_DictConfig")
 
@@ -176,14 +186,28 @@ class TaggerConfig(_DictConfig):
 @dataclasses.dataclass(frozen=True)
 class LanguageModelConfig(_DictConfig):
     """:class:`LanguageModel` settings. The encoder must be unidirectional; ``tie_weights`` reuses the
-    embedding matrix as the output matrix (Press & Wolf 2017), which needs ``hidden_size == embedding_dim``."""
+    embedding matrix as the output matrix (Press & Wolf 2017), which needs ``hidden_size == embedding_dim``.
+
+    ``softmax``: ``"full"`` (one logit per token) or ``"adaptive"`` (:mod:`~lstmkit.heads.adaptive_softmax`,
+    exact log-probabilities at a cost that does not grow with the whole vocabulary), the vocabulary cut at
+    ``cutoffs`` (ids in order of decreasing frequency; only for ``"adaptive"``). With ``tie_weights`` the
+    adaptive shortlist's output rows are the embedding's first rows."""
 
     encoder: EncoderConfig
     dropout: float = 0.3
     tie_weights: bool = True
+    softmax: str = "full"
+    cutoffs: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         check_probability("dropout", self.dropout)
+        check_choice("softmax", self.softmax, LM_SOFTMAXES)
+        object.__setattr__(self, "cutoffs", tuple(self.cutoffs))  # JSON gives a list
+        vocab_size = self.encoder.vocab_size
+        if self.softmax == "full" and self.cutoffs:
+            raise ValueError(f"cutoffs are read only with softmax='adaptive', got cutoffs={self.cutoffs}")
+        if self.softmax == "adaptive":
+            check_cutoffs(self.cutoffs, vocab_size)
         if self.encoder.bidirectional:
             raise ValueError(
                 "a language model needs a unidirectional encoder (bidirectional=False): "

@@ -10,6 +10,7 @@ from torch import Tensor, nn
 
 from lstmkit.functional import reverse_padded
 from lstmkit.heads._checks import Lengths, as_lengths
+from lstmkit.heads.adaptive_softmax import AdaptiveSoftmax
 from lstmkit.heads.config import ClassifierConfig, EncoderConfig, LanguageModelConfig, TaggerConfig
 from lstmkit.heads.crf import CRF
 from lstmkit.heads.encoder import RecurrentEncoder, SequenceDropout, embed_with_dropout
@@ -167,6 +168,10 @@ class LanguageModel(nn.Module):
     With ``tie_weights`` the output layer reads ``encoder.embedding.weight`` directly instead of holding
     a second name for it, so the state dict has no aliased tensors (safetensors refuses those);
     ``decoder_weight`` is then ``None`` and only ``decoder_bias`` is the head's own.
+    With ``config.softmax == "adaptive"`` the output layer is ``adaptive`` (an :class:`AdaptiveSoftmax`,
+    its shortlist tied to the embedding with ``tie_weights``) and ``decoder_weight``/``decoder_bias`` are
+    ``None``; :meth:`logits` then gives normalised log-probabilities (a softmax of them is the model's
+    distribution, as of any logits) and :meth:`target_log_probs` scores targets without them.
     """
 
     def __init__(self, config: LanguageModelConfig) -> None:
@@ -175,6 +180,12 @@ class LanguageModel(nn.Module):
         self.encoder = RecurrentEncoder(config.encoder)
         self.dropout = SequenceDropout(config.dropout, config.encoder.dropout_kind)
         vocab_size, hidden_size = config.encoder.vocab_size, config.encoder.hidden_size
+        self.adaptive = None
+        if config.softmax == "adaptive":
+            self.adaptive = AdaptiveSoftmax(hidden_size, vocab_size, config.cutoffs, tied_shortlist=config.tie_weights)
+            self.register_parameter("decoder_weight", None)
+            self.register_parameter("decoder_bias", None)
+            return
         if config.tie_weights:
             self.register_parameter("decoder_weight", None)
         else:
@@ -190,8 +201,22 @@ class LanguageModel(nn.Module):
     def logits(self, outputs: Tensor) -> Tensor:
         """The head alone: encoder outputs ``(B, T, H)`` -> vocabulary logits ``(B, T, V)`` (after dropout; in
         evaluation any ``(..., H)``, e.g. one streamed step ``(B, H)``)."""
+        if self.adaptive is not None:
+            return self.adaptive.log_prob(self.dropout(outputs), self._tied_rows())
         weight = self.encoder.embedding.weight if self.decoder_weight is None else self.decoder_weight
         return F.linear(self.dropout(outputs), weight, self.decoder_bias)
+
+    def target_log_probs(self, tokens: Tensor, targets: Tensor, state: State | None = None) -> tuple[Tensor, State]:
+        """``tokens (B, T)``, the token each step predicts ``targets (B, T)``, optional carried state ->
+        ``log p(targets) (B, T)`` and the state; with the adaptive softmax only the targets' clusters are scored."""
+        outputs, state = self.encoder(tokens, None, state)
+        if self.adaptive is not None:
+            return self.adaptive.target_log_prob(self.dropout(outputs), targets, self._tied_rows()), state
+        logits = self.logits(outputs)
+        return -F.cross_entropy(logits.flatten(0, 1), targets.flatten(), reduction="none").view(targets.shape), state
+
+    def _tied_rows(self) -> Tensor | None:
+        return self.encoder.embedding.weight if self.config.tie_weights else None
 
 
 class BidirectionalLanguageModel(nn.Module):

@@ -41,10 +41,14 @@ class StreamLanguageModel(nn.Module):
 
     A bidirectional encoder must have one layer: a second layer reads both directions of the first,
     so its directions cannot be split into two language models. ``tie_weights`` as in
-    :class:`LanguageModelConfig` (each direction's output matrix is then the shared embedding).
+    :class:`LanguageModelConfig` (each direction's output matrix is then the shared embedding), and so
+    are ``softmax`` and ``cutoffs`` (the output layer of each direction).
     """
 
-    def __init__(self, encoder: EncoderConfig, dropout: float = 0.3, tie_weights: bool = False) -> None:
+    def __init__(
+        self, encoder: EncoderConfig, dropout: float = 0.3, tie_weights: bool = False, softmax: str = "full",
+        cutoffs: tuple[int, ...] = (),
+    ) -> None:  # fmt: skip
         super().__init__()
         if encoder.bidirectional and encoder.num_layers != 1:
             raise ValueError(
@@ -52,7 +56,9 @@ class StreamLanguageModel(nn.Module):
                 f"layers read both directions), got num_layers={encoder.num_layers}"
             )
         self.encoder = RecurrentEncoder(encoder)
-        one_way = LanguageModelConfig(replace(encoder, bidirectional=False), dropout=dropout, tie_weights=tie_weights)
+        one_way = LanguageModelConfig(
+            replace(encoder, bidirectional=False), dropout, tie_weights, softmax=softmax, cutoffs=cutoffs
+        )
         if encoder.bidirectional:
             self.models = nn.ModuleList(LanguageModel(one_way) for _ in DIRECTIONS)
             for reverse, lm in enumerate(self.models):
@@ -65,9 +71,22 @@ class StreamLanguageModel(nn.Module):
     def forward(self, windows: Tensor, states: list[State | None]) -> tuple[list[Tensor], list[State]]:
         """``windows (D, B, T)``: row ``d`` of the stream direction ``d`` reads; ``states``: one carried
         state (or ``None``) per direction -> per direction ``logits (B, T, V)`` and its final state."""
+        self._check_directions(windows)
+        results = [lm(tokens, state=state) for lm, tokens, state in zip(self.models, windows, states, strict=True)]
+        return [logits for logits, _ in results], [state for _, state in results]
+
+    def target_log_probs(self, windows: Tensor, states: list[State | None]) -> tuple[list[Tensor], list[State]]:
+        """``windows (D, B, T + 1)``: each step's input then its target; ``states`` as :meth:`forward` ->
+        per direction ``log p(targets) (B, T)`` (:meth:`LanguageModel.target_log_probs`) and its final state."""
+        self._check_directions(windows)
+        results = [
+            lm.target_log_probs(tokens[:, :-1], tokens[:, 1:], state)
+            for lm, tokens, state in zip(self.models, windows, states, strict=True)
+        ]
+        return [log_probs for log_probs, _ in results], [state for _, state in results]
+
+    def _check_directions(self, windows: Tensor) -> None:
         if windows.shape[0] != len(self.models):
             raise ValueError(
                 f"windows: expected {len(self.models)} directions in dim 0, got shape {tuple(windows.shape)}"
             )
-        results = [lm(tokens, state=state) for lm, tokens, state in zip(self.models, windows, states, strict=True)]
-        return [logits for logits, _ in results], [state for _, state in results]
