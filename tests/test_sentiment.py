@@ -241,6 +241,23 @@ def test_lm_pretraining_then_reusing_the_encoder(tmp_path, num_layers):
     assert reused.metrics["model"]["accuracy"] >= 0
 
 
+def test_adaptive_lm_pretraining_cuts_the_stream_vocabulary_by_frequency():
+    from lstmkit.heads import EncoderConfig
+    from lstmkit.tasks.sentiment.pretrain import stream_language_model
+
+    # ids 0..7 in order of decreasing frequency: ids 0..3 are 95 % of the stream (0..2 only 85 %), ids 0..6
+    # 99.5 % (0..5 only 98.5 %).
+    counts = [100, 40, 30, 20, 4, 3, 2, 1]
+    ids = [token for token, count in enumerate(counts) for _ in range(count)]
+    encoder = EncoderConfig(vocab_size=12, embedding_dim=8, hidden_size=8)
+    lm = stream_language_model(sentiment.SentimentConfig(lm_softmax="adaptive"), encoder, ids)
+    assert [model.config.cutoffs for model in lm.models] == [(4, 7)] * 2
+    assert all(model.adaptive is not None for model in lm.models)
+    assert stream_language_model(sentiment.SentimentConfig(), encoder, ids).models[0].adaptive is None
+    with pytest.raises(ValueError, match="lm_softmax='adaptive'.*num_layers=2"):
+        sentiment.SentimentConfig(lm_softmax="adaptive", num_layers=2)
+
+
 def test_forward_backward_ensemble_pretrains_both_directions_and_names_itself(tmp_path):
     data = _write_reviews(tmp_path / "reviews.csv", n=120)
     config = _small_config(data, epochs=1, pretrain_lm=True, lm_epochs=1, bidirectional=False, forward_backward=True)

@@ -68,6 +68,8 @@ TASK_OPTIONS = {
         (["--ngram-lr-scale", "nan"], ["--ngram-lr-scale", "nan"]),
         (["--lm-epochs", "0"], ["--lm-epochs", "0"]),
         (["--lm-sequence-length", "0"], ["--lm-sequence-length", "0"]),
+        (["--lm-softmax", "sampled"], ["--lm-softmax", "'sampled'"]),
+        (["--lm-softmax", "adaptive", "--num-layers", "2"], ["--lm-softmax", "num_layers=2"]),
         (["--forward-backward"], ["--forward-backward", "--no-bidirectional", "bidirectional=True"]),
         (["--cell", "lstmx"], ["--cell", "lstmx"]),
         (["--pooling", "x"], ["--pooling", "'x'"]),

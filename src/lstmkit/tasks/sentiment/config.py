@@ -66,6 +66,9 @@ class SentimentConfig(TaskConfig):
     lm_epochs: int = 3
     # Truncated-BPTT window of the LM pretraining stream, in tokens (ULMFiT's 70).
     lm_sequence_length: int = 70
+    # The language model's output layer in stream pretraining: "full" or "adaptive" (exact
+    # log-probabilities, clusters of rarer tokens cheaper; docs/sentiment.md has the speed measured).
+    lm_softmax: str = "full"
     unlabelled: str | None = None
     encoder: str | None = None
     discriminative_lr: bool = False
@@ -93,7 +96,7 @@ class SentimentConfig(TaskConfig):
         from lstmkit.data.tokenize import TOKENIZERS
         from lstmkit.functional import DROPOUT_KINDS
         from lstmkit.heads._checks import check_choice, check_positive_int, check_probability
-        from lstmkit.heads.config import CELLS
+        from lstmkit.heads.config import CELLS, LM_SOFTMAXES
         from lstmkit.heads.pooling import POOLING_MODES
 
         for name in ("min_freq", "max_length", "hidden_size", "num_layers", "lm_epochs", "lm_sequence_length"):
@@ -107,6 +110,12 @@ class SentimentConfig(TaskConfig):
         check_choice("pooling", self.pooling, POOLING_MODES)
         check_choice("tokenizer", self.tokenizer, TOKENIZERS)
         check_choice("language", self.language, ("auto", "zh", "en"))
+        check_choice("lm_softmax", self.lm_softmax, LM_SOFTMAXES)
+        if self.lm_softmax != "full" and self.bidirectional and self.num_layers > 1:
+            raise ValueError(
+                f"lm_softmax={self.lm_softmax!r}: a bidirectional encoder of several layers pretrains on single "
+                f"texts with a full softmax; needs num_layers=1 or --no-bidirectional, got num_layers={self.num_layers}"
+            )
         if self.ngram_buckets < 0:
             raise ValueError(f"ngram_buckets must be 0 (no n-gram branch) or positive, got {self.ngram_buckets}")
         if self.split_column and (self.val_data or self.test_data):
