@@ -1,6 +1,8 @@
 """The adaptive softmax against its definition: an exact distribution over the whole vocabulary whose
 training loss is the target's negative log-probability under it; and the language models using it."""
 
+import json
+
 import pytest
 import torch
 from safetensors.torch import save
@@ -60,7 +62,11 @@ def test_frequency_cutoffs_cover_the_shares_of_the_counted_tokens():
 
 def test_the_config_refuses_cutoffs_that_do_not_cut_the_vocabulary():
     encoder = EncoderConfig(vocab_size=VOCAB, embedding_dim=HIDDEN, hidden_size=HIDDEN, bidirectional=False)
-    assert LanguageModelConfig(encoder, softmax="adaptive", cutoffs=[5, 12]).cutoffs == (5, 12)
+    config = LanguageModelConfig(encoder, softmax="adaptive", cutoffs=[5, 12])
+    assert config.cutoffs == (5, 12)
+    assert LanguageModelConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
+    older = {k: v for k, v in config.to_dict().items() if k not in ("softmax", "cutoffs")}  # saved before the option
+    assert LanguageModelConfig.from_dict(older).softmax == "full"
     for cutoffs in ((), (12, 5), (0, 5), (5, VOCAB)):
         with pytest.raises(ValueError, match="cutoffs"):
             LanguageModelConfig(encoder, softmax="adaptive", cutoffs=cutoffs)
