@@ -15,10 +15,20 @@ for right padding: steps ``t >= lengths[b]`` are padding and never influence a r
 * Configs are frozen dataclasses with ``to_dict``/``from_dict`` for JSON.
 
 Modules: ``pooling`` (masks and pooling), ``losses``, ``config``, ``encoder``, ``crf`` (linear-chain CRF for
-the tagger), ``models``, ``stream_lm`` (language models over a token stream), ``finetune``.
+the tagger), ``adaptive_softmax`` (a language model's output layer, ``LanguageModelConfig(softmax="adaptive")``),
+``models``, ``stream_lm`` (language models over a token stream), ``finetune``.
 """
 
-from lstmkit.heads.config import CELLS, DECODERS, ClassifierConfig, EncoderConfig, LanguageModelConfig, TaggerConfig
+from lstmkit.heads.adaptive_softmax import AdaptiveSoftmax
+from lstmkit.heads.config import (
+    CELLS,
+    DECODERS,
+    LM_SOFTMAXES,
+    ClassifierConfig,
+    EncoderConfig,
+    LanguageModelConfig,
+    TaggerConfig,
+)
 from lstmkit.heads.crf import CRF
 from lstmkit.heads.encoder import RecurrentEncoder, make_recurrent_layer
 from lstmkit.heads.finetune import freeze_encoder_layers, gradual_unfreezing, parameter_groups
@@ -47,6 +57,7 @@ __all__ = [
     "bidirectional_lm_loss",
     "CELLS",
     "DECODERS",
+    "LM_SOFTMAXES",
     "POOLING_MODES",
     "mask_from_lengths",
     "last_pool",
@@ -67,6 +78,7 @@ __all__ = [
     "CRF",
     "LanguageModelConfig",
     "LanguageModel",
+    "AdaptiveSoftmax",
     "StreamLanguageModel",
     "parameter_groups",
     "freeze_encoder_layers",
