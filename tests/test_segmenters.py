@@ -9,7 +9,6 @@ from lstmkit.baselines.segmenters import (
     JiebaSegmenter,
     MaxMatchSegmenter,
     char_class,
-    words_from_bmes,
 )
 from lstmkit.tagging_metrics import segmentation_scores
 
@@ -49,13 +48,6 @@ def test_max_match_directions_by_hand(direction, expected):
 def test_bidirectional_max_match_prefers_fewer_words_then_fewer_singles(words, expected):
     text = "".join(expected)
     assert MaxMatchSegmenter(words, "bidirectional").segment(text) == expected
-
-
-def test_words_from_bmes_accepts_either_case_and_splits_invalid_sequences():
-    assert words_from_bmes("中国人民", list("BEbe")) == ["中国", "人民"]
-    assert words_from_bmes("abcd", list("BBSM")) == ["a", "b", "c", "d"]  # every B and S opens a word
-    with pytest.raises(ValueError, match=r"tags\[1\] must be one of B, M, E, S \(either case\), got 'X'"):
-        words_from_bmes("ab", ["B", "X"])
 
 
 def test_char_classes():

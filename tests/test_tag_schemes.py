@@ -76,6 +76,8 @@ def test_lenient_spans_read_an_invalid_sequence_as_conlleval_does():
     # I after O starts a span; a label change starts another; M after E starts a new word.
     assert spans_from_tags(["O", "I-PER", "I-PER", "I-LOC", "O"], "bio") == {(1, 3, "PER"), (3, 4, "LOC")}
     assert spans_from_tags(["B", "E", "M", "E"], "bmes") == {(0, 2, ""), (2, 4, "")}
+    # every B and S opens a word, so a segmenter's invalid tags still put each character in one word
+    assert [word for word, _ in tags_to_words("abcd", list("BBSM"))] == ["a", "b", "c", "d"]
     assert spans_from_tags(["NOUN", "VERB"], "plain") == {(0, 1, "NOUN"), (1, 2, "VERB")}
 
 

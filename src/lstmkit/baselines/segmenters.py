@@ -20,13 +20,13 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from lstmkit.data.tag_schemes import tags_to_words
 from lstmkit.heads._checks import check_choice, check_positive_int
 
 __all__ = [
     "DIRECTIONS",
     "char_class",
     "char_features",
-    "words_from_bmes",
     "MaxMatchSegmenter",
     "CharCRFSegmenter",
     "JiebaSegmenter",
@@ -69,28 +69,6 @@ def char_features(chars: Sequence[str], index: int) -> list[str]:
     features += [f"t[{k}]={name}" for k, name in zip((-1, 0, 1), classes)]
     features.append(f"t[-1:1]={'/'.join(classes)}")
     return features
-
-
-def words_from_bmes(chars: Sequence[str], tags: Sequence[str]) -> list[str]:
-    """The words of ``chars`` under BMES tags (``B``egin, ``M``iddle, ``E``nd, ``S``ingle; either case).
-
-    A word starts at ``B`` or ``S`` and after ``E`` or ``S``, so an invalid sequence (``B B``, ``S M``,
-    as a per-character model may predict) still splits every character into exactly one word.
-    """
-    if len(chars) != len(tags):
-        raise ValueError(f"tags must have one entry per character ({len(chars)}), got {len(tags)}")
-    words: list[str] = []
-    previous = "S"
-    for position, (char, tag) in enumerate(zip(chars, tags)):
-        tag = tag.upper() if isinstance(tag, str) else tag
-        if tag not in ("B", "M", "E", "S"):
-            raise ValueError(f"tags[{position}] must be one of B, M, E, S (either case), got {tag!r}")
-        if tag in ("B", "S") or previous in ("E", "S"):
-            words.append(char)
-        else:
-            words[-1] += char
-        previous = tag
-    return words
 
 
 class MaxMatchSegmenter:
@@ -205,7 +183,8 @@ class CharCRFSegmenter:
 
     def segment(self, text: str) -> list[str]:
         _check_text(text)
-        return words_from_bmes(text, self.predict(text))
+        # Read leniently (a tag that cannot continue a word starts one), as every segmenter's tags are.
+        return [word for word, _ in tags_to_words(text, self.predict(text), "bmes")]
 
 
 class JiebaSegmenter:
