@@ -3,11 +3,14 @@
 import json
 
 import pytest
+import torch
 from cli_helpers import invoke
 from tiny_data import write_bio, write_conllu, write_tagged_chars
 
 from lstmkit.errors import DataError
+from lstmkit.heads import EncoderConfig, SequenceTagger, TaggerConfig
 from lstmkit.tasks import tag
+from lstmkit.tasks.tag.task import TaggingObjective
 from lstmkit.train import TrainConfig
 
 QUICK = TrainConfig(epochs=1, batch_size=16, lr=0.05, patience=None, progress=False)
@@ -164,3 +167,22 @@ def test_train_refuses_bad_options_in_one_line(args, words, tmp_path):
 def test_pku_data_refuses_another_scheme_before_reading():
     with pytest.raises(DataError, match="pku-pos is tagged in bmes, not bio"):
         tag.train(tag.TagConfig(data="pku-pos", scheme="bio"), "/nonexistent/never-written")
+
+
+@pytest.mark.parametrize("decoder", ["crf", "softmax"])
+def test_validation_runs_the_network_once_per_batch_for_both_loss_and_tags(decoder):
+    torch.manual_seed(0)
+    encoder = EncoderConfig(vocab_size=6, embedding_dim=8, hidden_size=8)
+    model = SequenceTagger(TaggerConfig(encoder, num_tags=3, decoder=decoder)).eval()
+    lengths = torch.tensor([5, 3])
+    batch = {"tokens": torch.randint(1, 6, (2, 5)), "lengths": lengths, "tags": torch.randint(0, 3, (2, 5))}
+    calls = []
+    model.register_forward_hook(lambda *_: calls.append(1))
+    with torch.no_grad():
+        sums = TaggingObjective().eval_sums(model, batch)
+    assert len(calls) == 1
+    paths = model.decode(batch["tokens"], lengths)
+    correct = sum(p == g for path, row in zip(paths, batch["tags"].tolist()) for p, g in zip(path, row))
+    assert sums["correct"].item() == correct and sums["tags"].item() == 8
+    loss = model.loss(batch["tokens"], lengths, batch["tags"])
+    torch.testing.assert_close(sums["loss"], loss * 2)

@@ -144,15 +144,24 @@ class SequenceTagger(nn.Module):
 
     def loss(self, tokens: Tensor, lengths: Lengths, tags: Tensor, bigrams: Tensor | None = None) -> Tensor:
         """Scalar training loss for gold ``tags (B, T)``; tags at padded steps are ignored whatever their value."""
-        emissions = self(tokens, lengths, bigrams)
+        return self.emission_loss(self(tokens, lengths, bigrams), lengths, tags)
+
+    @torch.no_grad()
+    def decode(self, tokens: Tensor, lengths: Lengths = None, bigrams: Tensor | None = None) -> list[list[int]]:
+        """Predicted tag ids, one list of ``lengths[b]`` ids per sequence (call ``.eval()`` first for inference)."""
+        return self.decode_emissions(self(tokens, lengths, bigrams), lengths)
+
+    # The two halves below let a caller that needs both the loss and the tags (validation) run the
+    # encoder once: emissions = model(tokens, lengths, bigrams), then each of them.
+    def emission_loss(self, emissions: Tensor, lengths: Lengths, tags: Tensor) -> Tensor:
+        """:meth:`loss` from ``emissions (B, T, num_tags)`` already computed by :meth:`forward`."""
         if self.crf is None:
             return masked_cross_entropy(emissions, tags, lengths)
         return -self.crf.log_likelihood(emissions, tags, lengths).mean()
 
     @torch.no_grad()
-    def decode(self, tokens: Tensor, lengths: Lengths = None, bigrams: Tensor | None = None) -> list[list[int]]:
-        """Predicted tag ids, one list of ``lengths[b]`` ids per sequence (call ``.eval()`` first for inference)."""
-        emissions = self(tokens, lengths, bigrams)
+    def decode_emissions(self, emissions: Tensor, lengths: Lengths = None) -> list[list[int]]:
+        """:meth:`decode` from ``emissions (B, T, num_tags)`` already computed by :meth:`forward`."""
         if self.crf is not None:
             return self.crf.decode(emissions, lengths)
         lengths = as_lengths(lengths, emissions.shape[0], emissions.shape[1], emissions.device)

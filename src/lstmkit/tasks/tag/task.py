@@ -17,7 +17,6 @@ from lstmkit.tasks.tag.config import NAME, TagConfig
 from lstmkit.tasks.tag.data import BIGRAMS, TagData, batches, prepare_data
 from lstmkit.tasks.tag.model import (
     build_network,
-    decode,
     draw_confusion,
     network_name,
     tag_sentences,
@@ -41,11 +40,12 @@ class TaggingObjective:
         return tagging_loss(model, batch)
 
     def eval_sums(self, model: nn.Module, batch: dict) -> dict[str, Tensor]:
-        predicted = decode(model, batch)
+        emissions = model(batch["tokens"], batch["lengths"], batch.get("bigrams"))  # once, for tags and loss
+        predicted = model.decode_emissions(emissions, batch["lengths"])
         gold = batch["tags"].tolist()
         correct = sum(p == g for row, gold_row in zip(predicted, gold) for p, g in zip(row, gold_row))
         return {
-            "loss": tagging_loss(model, batch) * len(predicted),
+            "loss": model.emission_loss(emissions, batch["lengths"], batch["tags"]) * len(predicted),
             "sentences": torch.tensor(float(len(predicted))),
             "correct": torch.tensor(float(correct)),
             "tags": batch["lengths"].sum().float(),
