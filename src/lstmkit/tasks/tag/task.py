@@ -12,7 +12,7 @@ from torch import Tensor, nn
 
 from lstmkit.runs import VOCAB
 from lstmkit.tasks.runner import Built, Task
-from lstmkit.tasks.tag.baselines import baseline_tags
+from lstmkit.tasks.tag.baselines import baseline_scores
 from lstmkit.tasks.tag.config import NAME, TagConfig
 from lstmkit.tasks.tag.data import BIGRAMS, TagData, batches, prepare_data
 from lstmkit.tasks.tag.model import (
@@ -101,19 +101,12 @@ class TagTask(Task):
         ``baselines``, each baseline's on the same sentences."""
         train, test = data.parts["train"], data.parts["test"]
         words = train_words(train)
-
-        def scored(predicted: list[list[str]]) -> dict[str, Any]:
-            return score_tags(test.tokens, test.tags, predicted, data.scheme, data.characters, words)
-
         predicted = tag_sentences(model, data.encoder, data.tag_names, test.tokens)
-        scores = scored(predicted)
+        scores = score_tags(test.tokens, test.tags, predicted, data.scheme, data.characters, words)
         write_per_tag_report(scores["per_tag"], run_dir / PER_TAG_REPORT)
         name = network_name(config)
         draw_confusion(test, predicted, run_dir / CONFUSION_PLOT, f"{data.name} test, {name}")
-        baselines = {}
-        if config.baselines:
-            for baseline, tags in baseline_tags(train, test, words).items():
-                baselines[baseline] = {k: v for k, v in scored(tags).items() if k not in ("per_tag", "per_label")}
+        baselines = baseline_scores(train, test, words) if config.baselines else {}
         return {
             "data": {"name": data.name, "scheme": data.scheme, **data.sizes()},
             "model": {"name": name, **scores},
