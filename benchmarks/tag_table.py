@@ -29,10 +29,11 @@ from lstmkit.runs import METRICS, read_run_config
 from lstmkit.tasks import tag
 from lstmkit.tasks.tag.baselines import baseline_scores
 from lstmkit.tasks.tag.data import load_sentences
-from lstmkit.tasks.tag.model import network_name, train_words
+from lstmkit.tasks.tag.model import train_words
 
 DATA = ("pku-seg", "pku-pos")
-# row -> the TagConfig fields that make it (beside data and max_sentences); the first row is the default.
+# row -> the TagConfig fields that make it (beside data and max_sentences); the first row is the default
+# (with bigrams, as character data gets by default).
 ROWS = {
     "default": {},
     "softmax": {"decoder": "softmax"},
@@ -125,7 +126,7 @@ def main() -> None:
             rows[row] = []
             for seed in seeds:
                 config = row_config(data, row, seed, args)
-                metrics = run(config, args.out / f"{prefix}-{network_name(config)}-s{seed}")
+                metrics = run(config, args.out / f"{prefix}-{row}-s{seed}")
                 rows[row].append(metrics | {"seed": seed})
         lines += table(data, rows, fitted) + [""]
     print("\n".join(lines))

@@ -23,7 +23,7 @@ def test_a_run_reports_segmentation_scores_and_writes_its_report_and_plot(tag_ru
     assert sizes["train"]["sentences"] + sizes["val"]["sentences"] + sizes["test"]["sentences"] == 80
     assert all(sizes[part]["characters"] > 0 for part in ("train", "val", "test"))
     model = metrics["model"]
-    assert model["name"] == "bilstm-crf"
+    assert model["name"] == "bilstm-crf+bigrams"  # character data embeds bigrams by default
     for name in ("word_precision", "word_recall", "word_f1", "iv_recall", "tag_accuracy"):
         assert 0 <= model[name] <= 1, name
     assert model["oov_rate"] == 0 and model["oov_recall"] is None  # the tiny lexicon's words are all in train
@@ -45,7 +45,7 @@ def test_tag_gives_each_character_a_tag_and_the_words_they_make(tag_run):
     assert first["tokens"] == list("我们喜欢中国的手机。")  # characters in, white space dropped
     assert len(first["tags"]) == len(first["tokens"]) and set(first["tags"]) <= {"B", "M", "E", "S"}
     assert "".join(first["words"]) == "我们喜欢中国的手机。"
-    assert first["model"] == "bilstm-crf"
+    assert first["model"] == "bilstm-crf+bigrams"
     plain = invoke("tag", tag_run, stdin="北京人民\n\n很好\n")
     assert plain.exit_code == 0 and len(plain.output.splitlines()) == 2
     assert plain.output.splitlines()[0].replace(" ", "") == "北京人民"
@@ -63,12 +63,12 @@ def test_evaluate_scores_the_test_part_and_draws_a_confusion_plot(tag_run, tmp_p
     scores = json.loads(result.output)
     metrics = json.loads((tag_run / "metrics.json").read_text(encoding="utf-8"))
     assert scores["word_f1"] == pytest.approx(metrics["model"]["word_f1"])  # the same part, the same model
-    assert scores["model"] == "bilstm-crf" and scores["sentences"] == metrics["data"]["test"]["sentences"]
+    assert scores["model"] == "bilstm-crf+bigrams" and scores["sentences"] == metrics["data"]["test"]["sentences"]
     assert scores["baselines"] == metrics["baselines"]  # scored on the same part at training
     assert (tmp_path / "confusion.png").is_file()
     table = invoke("evaluate", tag_run)
     assert table.exit_code == 0 and "word F1" in table.output
-    for model in ("bilstm-crf", "max-match", "char-crf"):
+    for model in ("bilstm-crf+bigrams", "max-match", "char-crf"):
         assert model in table.output
 
 
@@ -82,6 +82,7 @@ def test_a_conllu_file_round_trips_through_train_tag_and_evaluate(tmp_path):
     assert trained.exit_code == 0, trained.output
     metrics = json.loads(trained.stdout)
     assert metrics["data"]["scheme"] == "plain" and "tag_accuracy" in metrics["model"]
+    assert metrics["model"]["name"] == "bilstm-crf" and not (run / "bigrams.json").exists()  # words: no bigrams
     tagged = invoke("tag", run, "the big cat sees a fish .", "--json")
     assert tagged.exit_code == 0, tagged.output
     record = json.loads(tagged.output)
@@ -121,18 +122,18 @@ def test_joint_segmentation_and_pos_is_scored_with_pos_accuracy_and_joint_f1(tmp
     assert "".join(word for word, _ in words) == "我们喜欢北京" and all(label for _, label in words)
 
 
-def test_the_softmax_ablation_with_bigrams_trains_and_tags(tmp_path):
+def test_the_softmax_ablation_without_bigrams_trains_and_tags(tmp_path):
     result = invoke(
         "train", "tag", "--data", write_tagged_chars(tmp_path / "seg.txt"), "--out", tmp_path / "run",
-        "--decoder", "softmax", "--bigrams", "--no-baselines", "--epochs", "1", "--embedding-dim", "8",
+        "--decoder", "softmax", "--no-bigrams", "--no-baselines", "--epochs", "1", "--embedding-dim", "8",
         "--hidden-size", "8", "--no-progress", "--json",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     metrics = json.loads(result.stdout)
-    assert metrics["model"]["name"] == "bilstm-softmax+bigrams" and metrics["baselines"] == {}
-    assert (tmp_path / "run" / "bigrams.json").is_file()
+    assert metrics["model"]["name"] == "bilstm-softmax" and metrics["baselines"] == {}
+    assert not (tmp_path / "run" / "bigrams.json").exists()
     tagged = tag.load(tmp_path / "run").tag(["我们喜欢图书馆"])[0]
-    assert len(tagged["tags"]) == 7 and tagged["model"] == "bilstm-softmax+bigrams"
+    assert len(tagged["tags"]) == 7 and tagged["model"] == "bilstm-softmax"
 
 
 def test_a_tagger_learns_the_tiny_segmentation(tmp_path):

@@ -99,8 +99,12 @@ def train_tag(
         help="crf (scores whole tag sequences, constrained to those the scheme allows; Viterbi) or softmax "
         "(each step's likeliest tag on its own).",
     ),
-    bigrams: bool = typer.Option(
-        DEFAULT.bigrams, help="Also embed each character's bigram (it and the next character); Chinese data only."
+    bigrams: bool | None = typer.Option(
+        DEFAULT.bigrams,
+        "--bigrams/--no-bigrams",
+        help="Also embed each character's bigram (it and the next character); Chinese data only. "
+        "Default: on for Chinese (character) data, off for word data.",
+        show_default=False,
     ),
     baselines: bool = typer.Option(
         DEFAULT.baselines,

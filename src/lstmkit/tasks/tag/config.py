@@ -27,10 +27,11 @@ class TagConfig(TaskConfig):
 
     ``decoder`` ``crf`` scores whole tag sequences (a linear-chain CRF, constrained to the sequences the
     scheme allows, decoded by Viterbi); ``softmax`` picks each step's likeliest tag on its own (the
-    ablation). ``bigrams`` adds an embedding of each character's bigram (it and the next character;
-    character data only), of ``embedding_dim`` dimensions. ``baselines`` also scores the non-neural
-    baselines on the same test part (maximum matching and a character CRF for segmentation, the most
-    frequent tag per word for POS and user data).
+    ablation). ``bigrams`` adds an embedding of each character's bigram (it and the next character),
+    of ``embedding_dim`` dimensions: ``None`` (the default) for character data and not for word data,
+    ``True`` always (word data is refused), ``False`` never; :meth:`uses_bigrams` resolves it.
+    ``baselines`` also scores the non-neural baselines on the same test part (maximum matching and a
+    character CRF for segmentation, the most frequent tag per word for POS and user data).
     """
 
     data: str = "pku-seg"
@@ -47,11 +48,15 @@ class TagConfig(TaskConfig):
     bidirectional: bool = True
     dropout: float = 0.2
     decoder: str = "crf"
-    bigrams: bool = False
+    bigrams: bool | None = None
     baselines: bool = True
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(epochs=5, batch_size=32, lr=3e-3, patience=2, monitor="accuracy")
     )
+
+    def uses_bigrams(self, characters: bool) -> bool:
+        """Whether a run on data of ``characters`` (Chinese text) or words embeds bigrams."""
+        return characters if self.bigrams is None else self.bigrams
 
     def __post_init__(self) -> None:
         from lstmkit.heads._checks import check_choice, check_positive_int, check_probability

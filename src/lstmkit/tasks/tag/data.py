@@ -110,13 +110,14 @@ def prepare_data(config: TagConfig, run_dir: Path, resume: bool) -> TagData:
                 "sentence, about 80/10/10 %); give more sentences"
             )
     train = parts["train"].tokens
+    bigrams = config.uses_bigrams(sentences.characters)
     if resume:
         vocab, tag_names = Vocab.from_json(run_dir / VOCAB), read_run_config(run_dir, NAME)["tag_names"]
-        bigram_vocab = Vocab.from_json(run_dir / BIGRAMS) if config.bigrams else None
+        bigram_vocab = Vocab.from_json(run_dir / BIGRAMS) if bigrams else None
     else:
         vocab = Vocab.build(train, min_freq=config.min_freq)
         tag_names = sentences.tag_names()
-        bigram_vocab = Vocab.build(map(bigrams_of, train), min_freq=_BIGRAM_MIN_FREQ) if config.bigrams else None
+        bigram_vocab = Vocab.build(map(bigrams_of, train), min_freq=_BIGRAM_MIN_FREQ) if bigrams else None
     name = config.data if not Path(config.data).is_file() else Path(config.data).name
     return TagData(name, parts, TokenEncoder(vocab, bigram_vocab), tag_names)
 

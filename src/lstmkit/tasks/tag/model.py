@@ -56,9 +56,11 @@ def build_network(
     return SequenceTagger(model_config), model_config
 
 
-def network_name(config: TagConfig) -> str:
-    """How outputs and tables name the model: ``bilstm-crf`` (direction, cell, decoder; ``+bigrams``)."""
-    return f"{'bi' if config.bidirectional else ''}{config.cell}-{config.decoder}{'+bigrams' * config.bigrams}"
+def network_name(config: TagConfig, characters: bool) -> str:
+    """How outputs and tables name the model of a run on character (Chinese) or word data: ``bilstm-crf``
+    (direction, cell, decoder; ``+bigrams`` where it embeds them)."""
+    bigrams = "+bigrams" * config.uses_bigrams(characters)
+    return f"{'bi' if config.bidirectional else ''}{config.cell}-{config.decoder}{bigrams}"
 
 
 def tagging_loss(model: SequenceTagger, batch: dict) -> Tensor:
@@ -100,12 +102,12 @@ class Tagger:
             self.scheme, self.characters = str(saved["scheme"]), bool(saved["characters"])
             self.data_name = str(saved["data_name"])
             model_config = TaggerConfig.from_dict(saved["model"])
-        bigrams = Vocab.from_json(self.run_dir / BIGRAMS) if self.config.bigrams else None
+        bigrams = Vocab.from_json(self.run_dir / BIGRAMS) if self.config.uses_bigrams(self.characters) else None
         self.inputs = TokenEncoder(Vocab.from_json(self.run_dir / VOCAB), bigrams)
         self.model: nn.Module = load_run_model(self.run_dir, lambda: SequenceTagger(model_config))
         self.device = torch.device(device)
         self.model.to(self.device).eval()
-        self.name = network_name(self.config)
+        self.name = network_name(self.config, self.characters)
 
     def tag(self, texts: list[str]) -> list[dict[str, Any]]:
         """Each text's tokens (its characters, for Chinese data) and their tags; for character data also

@@ -104,7 +104,7 @@ class TagTask(Task):
         predicted = tag_sentences(model, data.encoder, data.tag_names, test.tokens)
         scores = score_tags(test.tokens, test.tags, predicted, data.scheme, data.characters, words)
         write_per_tag_report(scores["per_tag"], run_dir / PER_TAG_REPORT)
-        name = network_name(config)
+        name = network_name(config, data.characters)
         draw_confusion(test, predicted, run_dir / CONFUSION_PLOT, f"{data.name} test, {name}")
         baselines = baseline_scores(train, test, words) if config.baselines else {}
         return {
