@@ -7,10 +7,10 @@ on the same test part (the split by sentence hash).
 Prints one table per data set: word F1 (mean over seeds and its range), OOV recall, joint F1 and tag
 accuracy of each row, and the wall time of each run. The first row is the default tagger and runs
 every ``--seeds``; the others (ablations) run the first seed only. The baselines are fitted once per
-data set and split and cached beside the runs (``{data}-baselines.json``), as are finished runs whose
-configuration matches, so an interrupted study continues where it stopped and rows can be trained in
-separate processes. ``--max-sentences`` takes the first N sentences only (its figures are a subset's).
-Each run directory keeps its metrics.json, per_tag.tsv and confusion_matrix.png.
+data set, split and ``--crf-iterations`` and cached beside the runs (``{data}-baselines.json``), as
+are finished runs whose configuration matches, so an interrupted study continues where it stopped and
+rows can be trained in separate processes. ``--max-sentences`` takes the first N sentences only (its
+figures are a subset's). Each run directory keeps its metrics.json, per_tag.tsv and confusion_matrix.png.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import torch
 from lstmkit.data.tagged_corpora import split_sentences
 from lstmkit.runs import METRICS, read_run_config
 from lstmkit.tasks import tag
-from lstmkit.tasks.tag.baselines import baseline_scores
+from lstmkit.tasks.tag.baselines import CRF_ITERATIONS, baseline_scores
 from lstmkit.tasks.tag.data import load_sentences
 from lstmkit.tasks.tag.model import train_words
 
@@ -42,9 +42,6 @@ ROWS = {
     "rnn": {"cell": "rnn"},
 }
 SCORES = {"word_f1": "word F1", "oov_recall": "OOV recall", "joint_f1": "joint F1", "tag_accuracy": "tag accuracy"}
-# Enough L-BFGS iterations for the character CRF to settle on all of pku-seg (crfsuite stops earlier
-# when its objective does); the training command's quick default is 100.
-CRF_ITERATIONS = 300
 
 
 def row_config(data: str, row: str, seed: int, args: argparse.Namespace) -> tag.TagConfig:
@@ -62,14 +59,14 @@ def run(config: tag.TagConfig, run_dir: Path) -> dict:
 
 def baselines(data: str, args: argparse.Namespace, path: Path) -> dict:
     """The baselines' scores on ``data``'s test part and their wall time (cached in ``path``)."""
-    key = {"data": data, "max_sentences": args.max_sentences, "crf_iterations": CRF_ITERATIONS}
+    key = {"data": data, "max_sentences": args.max_sentences, "crf_iterations": args.crf_iterations}
     if path.is_file():
         cached = json.loads(path.read_text(encoding="utf-8"))
         if cached["key"] == key:
             return cached
     started = time.perf_counter()
     parts = split_sentences(load_sentences(tag.TagConfig(data=data, max_sentences=args.max_sentences)))
-    scores = baseline_scores(parts["train"], parts["test"], train_words(parts["train"]), CRF_ITERATIONS)
+    scores = baseline_scores(parts["train"], parts["test"], train_words(parts["train"]), args.crf_iterations)
     result = {"key": key, "scores": scores, "seconds": time.perf_counter() - started}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=1), encoding="utf-8")
@@ -112,6 +109,9 @@ def main() -> None:
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2], help="Seeds of the default row.")
     parser.add_argument("--max-sentences", type=int, default=None)
     parser.add_argument("--epochs", type=int, default=None, help="Default: TagConfig's.")
+    parser.add_argument(
+        "--crf-iterations", type=int, default=CRF_ITERATIONS, help="L-BFGS iterations of the character CRF."
+    )
     parser.add_argument("--out", type=Path, default=Path("runs/tag_table"))
     parser.add_argument("--markdown", type=Path, help="Also write the tables as Markdown to this file.")
     args = parser.parse_args()
