@@ -92,6 +92,7 @@ def _tag_run(tmp_path_factory, name: str, **options) -> Path:
 
 @pytest.fixture(scope="session")
 def tag_run(tmp_path_factory) -> Path:
+    """The tiny tag run with the defaults (a CRF; character data, so a bigram embedding too)."""
     return _tag_run(tmp_path_factory, "tiny-tag")
 
 
@@ -103,8 +104,8 @@ def tag_bigrams_run(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tag_softmax_run(tmp_path_factory) -> Path:
-    """The tiny tag run with the softmax decoder (each step's argmax) instead of the CRF."""
-    return _tag_run(tmp_path_factory, "tiny-tag-softmax", decoder="softmax", baselines=False)
+    """The tiny tag run with the softmax decoder (each step's argmax) instead of the CRF, and no bigrams."""
+    return _tag_run(tmp_path_factory, "tiny-tag-softmax", decoder="softmax", bigrams=False, baselines=False)
 
 
 @pytest.fixture

@@ -353,9 +353,9 @@ def test_the_tag_endpoint_answers_as_tag_and_names_the_model_as_tag_json_does(ta
     printed = invoke("tag", tag_run, *TAG_TEXTS, "--json")
     records = [json.loads(line) for line in printed.output.splitlines()]
     assert answer.json()["tagged"] == records
-    assert answer.json()["model"] == records[0]["model"] == "bilstm-crf"
+    assert answer.json()["model"] == records[0]["model"] == "bilstm-crf+bigrams"
     assert tag_client.get("/v1/runs").json()["runs"] == [
-        {"name": "seg", "task": "tag", "model": "bilstm-crf", "endpoint": "/v1/seg/tag"}
+        {"name": "seg", "task": "tag", "model": "bilstm-crf+bigrams", "endpoint": "/v1/seg/tag"}
     ]
 
 
@@ -404,7 +404,7 @@ def test_a_real_server_tags_as_the_python_api_under_a_bounded_load(tag_run, tmp_
     with running_server([f"--name=seg={tag_run}"], log=tmp_path / "server.log") as url:
         status, answer = post_json(url + "/v1/seg/tag", {"texts": TAG_TEXTS})
         assert status == 200, answer
-        assert answer["tagged"] == load_run(tag_run).tag(TAG_TEXTS) and answer["model"] == "bilstm-crf"
+        assert answer["tagged"] == load_run(tag_run).tag(TAG_TEXTS) and answer["model"] == "bilstm-crf+bigrams"
         status, error = post_json(url + "/v1/seg/tag", {"texts": [""]})
         assert status == 422 and "texts[0]" in error["error"]
         report = load(url, "/v1/seg/tag", [{"texts": [t]} for t in TAG_TEXTS], clients=4, requests=80)
