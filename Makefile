@@ -33,9 +33,12 @@ demo: install
 		"书的内容还不错，就是纸张一般" "客服态度差，再也不会买了"
 	@echo "run directory: $(DEMO_RUN) (metrics.json, learning_curves.png, confusion_matrix.png)"
 
+# The suite runs in TEST_WORKERS processes (pytest-xdist), one per core of the 2-core CI machine; each
+# process keeps torch to one thread, and passive OpenMP waits, so the workers never spin against each other.
+TEST_WORKERS ?= 2
 test: install
 	$(VENV)/bin/ruff check .
-	$(PYTHON) -m pytest -q
+	OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE $(PYTHON) -m pytest -q -n $(TEST_WORKERS) --dist worksteal
 
 bench: install
 	$(PYTHON) benchmarks/bench_kernels.py
