@@ -410,3 +410,34 @@ def test_a_real_server_tags_as_the_python_api_under_a_bounded_load(tag_run, tmp_
         assert status == 422 and "texts[0]" in error["error"]
         report = load(url, "/v1/seg/tag", [{"texts": [t]} for t in TAG_TEXTS], clients=4, requests=80)
     assert report.statuses == {200: 80} and report.failed == 0
+
+
+def test_worker_connections_send_without_nagles_delay():
+    """``--workers``' shared socket says TCP, so asyncio turns Nagle's algorithm off on each connection
+    it accepts (uvicorn's own socket, protocol 0, left it on: ~50 ms per response, waiting for the
+    client's delayed acknowledgement)."""
+    from lstmkit.serve.workers import WorkerConfig
+
+    listening = WorkerConfig("lstmkit.serve.app:app_from_environment", host="127.0.0.1", port=0).bind_socket()
+
+    async def accepted_nodelay() -> int:
+        connected: asyncio.Future = asyncio.get_running_loop().create_future()
+
+        def protocol() -> asyncio.Protocol:
+            class Accept(asyncio.Protocol):
+                def connection_made(self, transport):
+                    option = transport.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+                    connected.set_result(option)
+                    transport.close()
+
+            return Accept()
+
+        server = await asyncio.get_running_loop().create_server(protocol, sock=listening)
+        with socket.create_connection(listening.getsockname()[:2]):
+            option = await asyncio.wait_for(connected, 10)
+        server.close()
+        return option
+
+    with listening:
+        assert listening.proto == socket.IPPROTO_TCP
+        assert asyncio.run(accepted_nodelay()) != 0

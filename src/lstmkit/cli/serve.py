@@ -66,4 +66,6 @@ def serve(
         uvicorn.run(create_app(served), host=host, port=port, log_level="info")
         return
     os.environ[RUNS_VARIABLE] = json.dumps({n: str(p.resolve()) for n, p in named.items()})
-    uvicorn.run("lstmkit.serve.app:app_from_environment", factory=True, host=host, port=port, workers=workers)
+    from lstmkit.serve.workers import run_workers
+
+    run_workers("lstmkit.serve.app:app_from_environment", host, port, workers)
