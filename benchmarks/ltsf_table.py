@@ -1,16 +1,20 @@
 """The long-horizon (LTSF) benchmark: the segment recurrent forecaster beside baselines, on the LTSF protocol.
 
     OMP_NUM_THREADS=1 python benchmarks/ltsf_table.py [--data ../shared/data/ett/ETTh2.csv ...]
-        [--horizons 96 192 336 720] [--lookback 96] [--features M] [--models segment_gru dlinear ...]
+        [--horizons 96 192 336 720] [--lookback 96] [--features M] [--split auto]
+        [--models segment_gru direct_lstm dlinear ...]
         [--seeds 0 1 2] [--epochs 12] [--csv benchmarks/results/ltsf_runs.csv]
         [--markdown benchmarks/results/ltsf_table.md] [--log runs/ltsf.log]
 
-Protocol (lstmkit.data.ltsf): 12/4/4-month split for ETT files (70/10/20 % otherwise), z-scores from the
-training rows, every test origin, MSE and MAE on the scaled values; ``--features M`` forecasts every
-column from every column's own past, ``S`` the target column alone. Each (data, features, horizon,
-model, seed) run is one CSV row, appended as soon as it ends; a run already in the CSV is skipped, so
-an interrupted table resumes. The Markdown table gives the mean and range over seeds, the training
-time per run, and for ETTh2 at L = 96 (multivariate) the published figures, labelled as such.
+Protocol (lstmkit.data.ltsf): 12/4/4-month split for ETT-sized hourly or 15-minute files (70/10/20 %
+otherwise; ``--split ett|ratio`` chooses), z-scores from the training rows, every test origin, MSE and
+MAE on the scaled values; ``--features M`` forecasts every column from every column's own past, ``S``
+the target column alone. ``direct_lstm`` is the task's direct forecaster read window by window (an
+ablation: the same normalisation and training, an LSTM over the L steps instead of a GRU over L / w
+segments). Each (data, features, horizon, model, seed) run is one CSV row, appended as soon as it ends;
+a run already in the CSV is skipped, so an interrupted table resumes. The Markdown table gives the mean
+and range over seeds, the training time per run, and for ETTh2 at L = 96 (multivariate) the published
+figures, labelled as such.
 """
 
 from __future__ import annotations
@@ -24,14 +28,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lstmkit.baselines.ltsf import DLinear, LinearLeastSquares, repeat_last, seasonal_repeat
-from lstmkit.data.ltsf import LtsfWindows, ett_rows_per_month, ltsf_split
-from lstmkit.data.series import load_series_csv
+from lstmkit.data.ltsf import SPLITS, LtsfWindows, choose_split, ltsf_split
+from lstmkit.data.series import TimeSeries, load_series_csv
+from lstmkit.heads.forecaster import ForecasterConfig, WindowForecaster
 from lstmkit.heads.segment_forecaster import SegmentForecaster, SegmentForecasterConfig
-from lstmkit.tasks.forecast.ltsf import LtsfTrainConfig, fit_ltsf, model_forecaster, score_ltsf
+from lstmkit.tasks.forecast.ltsf import LtsfTrainConfig, fit_baseline, fit_ltsf, model_forecaster, score_ltsf
 
-MODELS = ("segment_gru", "segment_lstm", "dlinear", "linear", "repeat_last", "seasonal_naive")
-TRAINED = ("segment_gru", "segment_lstm", "dlinear")
+MODELS = ("segment_gru", "segment_lstm", "direct_lstm", "dlinear", "linear", "repeat_last", "seasonal_naive")
+NETWORKS = ("segment_gru", "segment_lstm", "direct_lstm")  # trained here; the baselines by fit_baseline
+TRAINED = (*NETWORKS, "dlinear")
 FIELDS = (
     "data", "features", "lookback", "horizon", "model", "seed", "mse", "mae", "val_mse", "val_mae",
     "best_epoch", "epochs_run", "train_seconds", "settings",
@@ -45,18 +50,21 @@ PUBLISHED = {
 }
 
 
-def load_values(path: Path, features: str, target: str) -> np.ndarray:
-    """``(T, C)``: every numeric column (``features="M"``) or ``target`` alone (``"S"``)."""
+def load_values(path: Path, features: str, target: str) -> TimeSeries:
+    """The series whose targets are every numeric column (``features="M"``) or ``target`` alone (``"S"``)."""
     import pandas as pd
 
     columns = [c for c in pd.read_csv(path, nrows=2).columns if c.lower() not in ("date", "time", "timestamp", "ds")]
-    series = load_series_csv(path, targets=columns if features == "M" else [target], covariates=[])
-    return series.targets
+    return load_series_csv(path, targets=columns if features == "M" else [target], covariates=[])
 
 
 def build(model: str, args: argparse.Namespace, horizon: int, channels: int) -> torch.nn.Module:
-    if model == "dlinear":
-        return DLinear(args.lookback, horizon)
+    if model == "direct_lstm":
+        config = ForecasterConfig(
+            past_size=1, future_size=0, horizon=horizon, kind="direct", cell="lstm", hidden_size=args.hidden_size,
+            dropout=args.dropout, residual=False,
+        )  # fmt: skip
+        return WindowForecaster(config)
     config = SegmentForecasterConfig(
         lookback=args.lookback, horizon=horizon, channels=channels, segment_length=args.segment_length,
         hidden_size=args.hidden_size, cell=model.removeprefix("segment_"), dropout=args.dropout,
@@ -66,34 +74,32 @@ def build(model: str, args: argparse.Namespace, horizon: int, channels: int) -> 
 
 def describe(model: str, args: argparse.Namespace) -> str:
     """The settings of a run besides its seed (a CSV column, and part of the key that resuming skips on)."""
+    split = f" split={args.split}" if args.split != "auto" else ""  # auto: the rows measured before --split
     if model not in TRAINED:
-        return f"period={args.period}" if model == "seasonal_naive" else ""
+        return (f"period={args.period}" if model == "seasonal_naive" else "") + split
     lr = args.lr if model != "dlinear" else args.dlinear_lr
     settings = f"epochs={args.epochs} lr={lr} decay={args.lr_decay} batch={args.batch_size} patience={args.patience}"
-    if model != "dlinear":
-        settings += f" d={args.hidden_size} w={args.segment_length} dropout={args.dropout}"
-    return settings
+    if model in NETWORKS:
+        segments = f" w={args.segment_length}" if model.startswith("segment") else ""
+        settings += f" d={args.hidden_size}{segments} dropout={args.dropout}"
+    return settings + split
 
 
 def run_one(model: str, windows: LtsfWindows, horizon: int, seed: int, args, log: Callable[[str], None]) -> dict:
     started = time.perf_counter()
-    if model in TRAINED:
+    train = LtsfTrainConfig(
+        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr if model != "dlinear" else args.dlinear_lr,
+        lr_decay=args.lr_decay, patience=args.patience, seed=seed,
+    )  # fmt: skip
+    extra = {"best_epoch": "", "epochs_run": ""}
+    if model in NETWORKS:
         torch.manual_seed(seed)
         network = build(model, args, horizon, windows.scaled.shape[1])
-        train = LtsfTrainConfig(
-            epochs=args.epochs, batch_size=args.batch_size, lr=args.lr if model != "dlinear" else args.dlinear_lr,
-            lr_decay=args.lr_decay, patience=args.patience, seed=seed,
-        )  # fmt: skip
         fitted = fit_ltsf(network, windows, horizon, train, log)
         forecaster = model_forecaster(network)
         extra = {"best_epoch": fitted["best_epoch"], "epochs_run": len(fitted["epochs"])}
     else:
-        forecaster = {
-            "linear": lambda: LinearLeastSquares().fit(windows, horizon),
-            "repeat_last": lambda: lambda past: repeat_last(past, horizon),
-            "seasonal_naive": lambda: lambda past: seasonal_repeat(past, horizon, args.period),
-        }[model]()
-        extra = {"best_epoch": "", "epochs_run": ""}
+        forecaster = fit_baseline(model, windows, horizon, args.period, train, log)
     seconds = time.perf_counter() - started
     val = score_ltsf(forecaster, windows, "val", horizon)
     test = score_ltsf(forecaster, windows, "test", horizon)
@@ -153,6 +159,13 @@ def main() -> None:
     parser.add_argument("--lookback", type=int, default=96, choices=(96, 336, 720))
     parser.add_argument("--features", choices=("M", "S"), default="M", help="M: all columns; S: --target alone.")
     parser.add_argument("--target", default="OT")
+    parser.add_argument(
+        "--split",
+        choices=SPLITS,
+        default="auto",
+        help="ett: 12/4/4 months; ratio: 70/10/20 %%; auto: ett for "
+        "hourly or 15-minute series of ETT size (20-25 months).",
+    )
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--epochs", type=int, default=12)
@@ -182,8 +195,9 @@ def main() -> None:
     done = {key(row) for row in read_rows(args.csv)}
     args.csv.parent.mkdir(parents=True, exist_ok=True)
     for path in args.data:
-        values = load_values(path, args.features, args.target)
-        windows = LtsfWindows(values, ltsf_split(len(values), args.lookback, ett_rows_per_month(path.name)))
+        series = load_values(path, args.features, args.target)
+        rows_per_month = choose_split(args.split, series.freq, len(series))
+        windows = LtsfWindows(series.targets, ltsf_split(len(series), args.lookback, rows_per_month))
         for horizon in args.horizons:
             for model in args.models:
                 for seed in args.seeds if model in TRAINED else [0]:

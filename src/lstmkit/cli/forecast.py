@@ -35,8 +35,26 @@ def _columns(default: tuple | None, help: str, *names: str):
     return typer.Option(default, *names, parser=_names, metavar="COL,COL,...", help=f"{help}, comma-separated.")
 
 
+def print_ltsf(scores: dict, title: str) -> None:
+    """The LTSF table: test MSE and MAE of the network and each baseline over every test origin."""
+    data, ltsf = scores["data"], scores["ltsf"]
+    sizes = f"lookback {ltsf['lookback']}, horizon {ltsf['horizon']}"
+    columns = f"features {data['features']} ({len(data['columns'])} columns), split {data['split']}"
+    table = Table(title=f"{title}: LTSF protocol, {data['test_origins']} test origins (every one), {sizes}, {columns}")
+    for column in ("model", "mse", "mae"):
+        table.add_column(column)
+    for row in (scores["model"], *scores["baselines"].values()):
+        table.add_row(row["name"], f"{row['mse']:.4f}", f"{row['mae']:.4f}")
+    console.print(table)
+    console.print("MSE and MAE on the z-scored values (training rows' mean and standard deviation per column)")
+
+
 def print_backtest(scores: dict, title: str) -> None:
-    """The backtest table: the network and each baseline side by side, each row named for its model."""
+    """The backtest table: the network and each baseline side by side, each row named for its model (the
+    LTSF table for a run on that protocol)."""
+    if scores.get("protocol") == "ltsf":
+        print_ltsf(scores, title)
+        return
     backtest = scores["backtest"]
     origins = backtest["origins"]
     table = Table(title=f"{title}: {len(origins)} origins from {origins[0]}, horizon {backtest['horizon']}")
@@ -58,6 +76,19 @@ def print_backtest(scores: dict, title: str) -> None:
 @opt.train_command("forecast", DEFAULT, report=print_backtest)
 def train_forecast(
     data: str = typer.Option(DEFAULT.data, help="Data set name (see `lstmkit data list`) or a CSV file."),
+    protocol: str = typer.Option(
+        DEFAULT.protocol,
+        help="backtest (rolling origins over the end of the series) or ltsf (the long-horizon protocol: chronological "
+        "split, every test origin, MSE/MAE on z-scored values, beside repeat-last, seasonal naive, linear, DLinear).",
+    ),
+    features: str | None = typer.Option(
+        DEFAULT.features, help="ltsf: M (every column, each from its own past; default) or S (the targets alone)."
+    ),
+    split: str = typer.Option(
+        DEFAULT.split,
+        help="ltsf: ett (12/4/4 months), ratio (70/10/20 %) or auto (ett for hourly or 15-minute series of ETT size: "
+        "20-25 months).",
+    ),
     targets: tuple | None = _columns(DEFAULT.targets, "Target column(s) (required for a CSV)", "--target"),
     covariates: tuple | None = _columns(
         DEFAULT.covariates, "Covariate columns (default: the data set's; for a CSV every other numeric column)"
@@ -71,24 +102,38 @@ def train_forecast(
     ),
     fill: bool = typer.Option(DEFAULT.fill, help="Interpolate missing values instead of stopping with an error."),
     horizon: int | None = typer.Option(
-        DEFAULT.horizon, help="Steps to forecast (default: the data set's, e.g. 12 monthly)."
+        DEFAULT.horizon,
+        help="Steps to forecast (default: the data set's, e.g. 12 monthly; ltsf: 96, the papers use 96/192/336/720).",
     ),
     lookback: int | None = typer.Option(
-        DEFAULT.lookback, help="Steps of history the model reads (default: the data set's)."
+        DEFAULT.lookback, help="Steps of history the model reads (default: the data set's; ltsf: 96, or 336/720)."
     ),
-    folds: int | None = typer.Option(DEFAULT.folds, help="Rolling origins of the backtest (default: the data set's)."),
+    folds: int | None = typer.Option(
+        DEFAULT.folds,
+        help="Rolling origins of the backtest (default: as many as fit the last 20 % of the series --fold-stride "
+        "apart, at least the data set's).",
+    ),
     fold_stride: int | None = typer.Option(
-        DEFAULT.fold_stride, help="Time steps between two backtest origins (default: the data set's)."
+        DEFAULT.fold_stride,
+        help="Time steps between two backtest origins (default: the data set's, widened so that at most 100 "
+        "origins are scored).",
     ),
     period: int | None = typer.Option(DEFAULT.period, help="Seasonal period in steps (default: chosen on validation)."),
-    kind: str = typer.Option(
-        DEFAULT.kind, help="direct (multi-output head) or seq2seq (decoder over the known future)."
+    kind: str | None = typer.Option(
+        DEFAULT.kind,
+        help="direct (multi-output head), seq2seq (decoder over the known future) or segment (segment recurrence, "
+        "ltsf only; its default there).",
     ),
     cell: opt.Cell = DEFAULT.cell,
     hidden_size: opt.HiddenSize = DEFAULT.hidden_size,
     num_layers: opt.NumLayers = DEFAULT.num_layers,
     dropout: opt.Dropout = DEFAULT.dropout,
-    loss: str = typer.Option(DEFAULT.loss, help="quantile (pinball), mse or mae."),
+    segment_length: int = typer.Option(
+        DEFAULT.segment_length, help="ltsf, segment model: steps per segment (the lookback must be a multiple)."
+    ),
+    loss: str | None = typer.Option(
+        DEFAULT.loss, help="quantile (pinball), mse or mae (default: quantile; ltsf: mse, its metric)."
+    ),
     quantiles: tuple = typer.Option(
         DEFAULT.quantiles, parser=_numbers, metavar="Q,Q,...", help="Quantiles of the quantile loss, comma-separated."
     ),
@@ -96,21 +141,24 @@ def train_forecast(
     log: bool = typer.Option(DEFAULT.log, help="Model log(target) (positive series, multiplicative seasonality)."),
     max_windows: int = typer.Option(DEFAULT.max_windows, help="Training windows drawn per epoch."),
     baselines: bool = typer.Option(
-        DEFAULT.baselines, help="Also backtest the Holt-Winters baseline (naive ones always)."
+        DEFAULT.baselines,
+        help="Also backtest the Holt-Winters baseline (naive ones always; ltsf: the trained DLinear).",
     ),
 ) -> dict:
-    """Train a forecaster and backtest it beside naive, seasonal naive and Holt-Winters."""
+    """Train a forecaster and backtest it beside naive, seasonal naive and Holt-Winters (or score it on the
+    LTSF protocol beside repeat-last, seasonal naive, linear and DLinear)."""
     return dict(
-        data=data, targets=targets, covariates=covariates, known=known, date_column=date_column, freq=freq,
-        fill=fill, horizon=horizon, lookback=lookback, folds=folds, fold_stride=fold_stride, period=period,
-        kind=kind, cell=cell, hidden_size=hidden_size, num_layers=num_layers, dropout=dropout, loss=loss,
-        quantiles=quantiles, residual=residual, log=log, max_windows=max_windows, baselines=baselines,
+        data=data, protocol=protocol, features=features, split=split, targets=targets, covariates=covariates,
+        known=known, date_column=date_column, freq=freq, fill=fill, horizon=horizon, lookback=lookback, folds=folds,
+        fold_stride=fold_stride, period=period, kind=kind, cell=cell, hidden_size=hidden_size, num_layers=num_layers,
+        dropout=dropout, segment_length=segment_length, loss=loss, quantiles=quantiles, residual=residual, log=log,
+        max_windows=max_windows, baselines=baselines,
     )  # fmt: skip
 
 
 def print_forecast_scores(run: Path, scores: dict) -> None:
-    """The rolling-origin backtest of a forecast run beside its baselines."""
-    print_backtest(scores, title=f"backtest of {run}")
+    """The rolling-origin backtest (or the LTSF scores) of a forecast run beside its baselines."""
+    print_backtest(scores, title=f"{'scores' if scores.get('protocol') == 'ltsf' else 'backtest'} of {run}")
 
 
 @app.command("forecast")

@@ -5,7 +5,8 @@ The convention is the one of the usual LTSF code (Informer, Autoformer, DLinear,
 
 - ETT files are cut at 12 / 4 / 4 months of 30 days (hourly: 8,640 / 2,880 / 2,880 rows; 15-minute:
   four times as many); any other series at 70 % / 10 % / 20 % of its rows (train and test rounded
-  down, validation the rest). Rows past the last test boundary are not used.
+  down, validation the rest). Rows past the last test boundary are not used. Which split a series
+  takes is an explicit choice (:func:`choose_split`: ``ett``, ``ratio``, or ``auto`` by frequency and size).
 - The validation and test parts *start* ``lookback`` rows before their boundary, so their first
   forecast target is the first row of the part: every row of a part is a target, and a window's
   inputs may reach back into the previous part (they are past values, known at the origin).
@@ -26,9 +27,13 @@ import numpy as np
 
 from lstmkit.data.windows import Scaler
 
-__all__ = ["PARTS", "LtsfSplit", "ltsf_split", "ett_rows_per_month", "LtsfWindows"]
+__all__ = [
+    "PARTS", "SPLITS", "LtsfSplit", "ltsf_split", "ett_rows_per_month", "choose_split", "describe_split", "LtsfWindows",
+]  # fmt: skip
 
 PARTS = ("train", "val", "test")
+SPLITS = ("auto", "ett", "ratio")
+DAY_SECONDS = 86400.0
 ETT_MONTHS = (12, 4, 4)
 RATIOS = (0.7, 0.1, 0.2)
 
@@ -60,15 +65,39 @@ def _part_index(part: str) -> int:
     return PARTS.index(part)
 
 
-def ett_rows_per_month(name: str) -> int | None:
-    """Rows in a 30-day month for an ETT file name (``ETTh1``/``ETTh2``: 720; ``ETTm1``/``ETTm2``: 2,880),
-    ``None`` for any other name (which takes the proportional split)."""
-    stem = name.rsplit("/", 1)[-1].removesuffix(".csv")
-    if stem in ("ETTh1", "ETTh2"):
-        return 30 * 24
-    if stem in ("ETTm1", "ETTm2"):
-        return 30 * 24 * 4
-    return None
+def ett_rows_per_month(freq: str) -> int:
+    """Rows in a 30-day month of a series at ``freq`` (hourly: 720; 15-minute: 2,880), for the ETT split."""
+    from lstmkit.data.series import step_seconds
+
+    seconds = step_seconds(freq)
+    if seconds > DAY_SECONDS:
+        raise ValueError(f"split: the ETT split counts 30-day months of sub-daily rows, got a series at {freq!r}")
+    return round(30 * DAY_SECONDS / seconds)
+
+
+def choose_split(split: str, freq: str, length: int) -> int | None:
+    """The rows per month of the ETT split (``split="ett"``), or ``None`` for the 70/10/20 % split
+    (``"ratio"``). ``"auto"`` takes the ETT split for hourly or 15-minute series of ETT size (20 to 25
+    months of rows: the ETT files hold 24.2), the ratio split for anything else."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    if split == "ratio":
+        return None
+    if split == "ett":
+        return ett_rows_per_month(freq)
+    from lstmkit.data.series import step_seconds
+
+    if step_seconds(freq) not in (3600.0, 900.0):
+        return None
+    rows = ett_rows_per_month(freq)
+    return rows if sum(ETT_MONTHS) * rows <= length <= 25 * rows else None
+
+
+def describe_split(rows_per_month: int | None) -> str:
+    """``"ett (12/4/4 months of 720 rows)"`` or ``"ratio (70/10/20 %)"``, for tables and logs."""
+    if rows_per_month is None:
+        return "ratio (" + "/".join(f"{round(100 * r)}" for r in RATIOS) + " %)"
+    return "ett (" + "/".join(map(str, ETT_MONTHS)) + f" months of {rows_per_month} rows)"
 
 
 def ltsf_split(length: int, lookback: int, rows_per_month: int | None = None) -> LtsfSplit:

@@ -23,8 +23,11 @@ from torch import Tensor, nn
 
 from lstmkit.heads.config import _DictConfig, check_cell
 from lstmkit.heads.encoder import make_recurrent_layer
+from lstmkit.heads.segment_forecaster import denormalise_windows, normalise_windows
 
-__all__ = ["ForecasterConfig", "DirectForecaster", "Seq2SeqForecaster", "make_forecaster", "pinball_loss"]
+__all__ = [
+    "ForecasterConfig", "DirectForecaster", "Seq2SeqForecaster", "WindowForecaster", "make_forecaster", "pinball_loss",
+]  # fmt: skip
 
 KINDS = ("direct", "seq2seq")
 
@@ -148,3 +151,34 @@ class Seq2SeqForecaster(_Forecaster):
 
 def make_forecaster(config: ForecasterConfig) -> _Forecaster:
     return (DirectForecaster if config.kind == "direct" else Seq2SeqForecaster)(config)
+
+
+class WindowForecaster(nn.Module):
+    """A direct or seq2seq forecaster on the windows of the LTSF protocol, as the segment model reads them:
+    ``past (B, L, C) -> (B, H, C)`` (``(B, H, C, Q)`` with quantiles), every column from its own past by
+    the one forecaster (channel independence), each window shifted by its last value first (the segment
+    model's normalisation: the network forecasts the shape of what follows, not the level).
+
+    ``config`` reads one value per step (``past_size=1``), nothing known ahead (``future_size=0``) and no
+    base (``residual=False``: after the shift the naive base is zero).
+    """
+
+    def __init__(self, config: ForecasterConfig) -> None:
+        super().__init__()
+        if (config.past_size, config.future_size, config.residual) != (1, 0, False):
+            raise ValueError(
+                "config must read one value per step with nothing known ahead and no base (past_size=1, "
+                f"future_size=0, residual=False), got {config.past_size}, {config.future_size}, {config.residual}"
+            )
+        self.config = config
+        self.forecaster = make_forecaster(config)
+
+    def forward(self, past: Tensor) -> Tensor:
+        if past.dim() != 3:
+            raise ValueError(f"past must be (B, L, C), got {tuple(past.shape)}")
+        batch, lookback, channels = past.shape
+        normalised, stats = normalise_windows(past, "last")
+        series = normalised.permute(0, 2, 1).reshape(batch * channels, lookback, 1)
+        outputs = self.forecaster(series, series.new_zeros(len(series), self.config.horizon, 0))  # (B*C, H, Q)
+        outputs = outputs.reshape(batch, channels, self.config.horizon, -1).permute(0, 2, 1, 3)
+        return denormalise_windows(outputs if self.config.quantiles else outputs[..., 0], stats)

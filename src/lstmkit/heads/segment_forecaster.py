@@ -1,7 +1,8 @@
 """A segment recurrent forecaster for long horizons (SegRNN, Lin et al. 2023), on lstmkit's layers.
 
-``past (B, L, C) -> forecast (B, H, C)``, every column forecast from its own past by one shared model
-(channel independence: the C columns are C series of one batch of ``B * C``):
+``past (B, L, C) -> forecast (B, H, C)`` (or ``(B, H, C, Q)``, one value per quantile, with ``quantiles``),
+every column forecast from its own past by one shared model (channel independence: the C columns are C
+series of one batch of ``B * C``):
 
 1. Instance normalisation: subtract each window's last value (``"last"``, SegRNN's default) or its mean
    and divide by its standard deviation (``"revin"``, Kim et al. 2022, without the affine part); the
@@ -10,7 +11,9 @@
    segment into ``hidden_size``; one recurrent layer (``lstmkit.GRU``/``LSTM``) reads the segments.
 3. Parallel multi-step decoding: the horizon is ``M = ceil(H / w)`` output segments. Segment ``m`` of
    column ``c`` is one step of the *same* recurrent layer, from the encoder's final state, with input
-   ``[position embedding m, channel embedding c]``; a linear layer maps its output to ``w`` values.
+   ``[position embedding m, channel embedding c]``; a linear layer maps its output to ``w`` values
+   (``w * Q`` with quantiles: the window's normalisation is a shift and a positive scale, so it keeps
+   their order).
    The M steps do not depend on each other, so they run at once: the cell function is called with the
    inputs ``(1, C, M, ·)`` and the state ``(B, C, 1, ·)`` broadcast against each other, which computes the
    input projection once per (c, m) and the recurrent projection once per series instead of B·C·M times.
@@ -39,7 +42,8 @@ SEGMENT_CELLS = ("gru", "lstm")
 class SegmentForecasterConfig(_DictConfig):
     """``lookback`` must be a multiple of ``segment_length``; ``horizon`` need not be (the last output
     segment is cut). ``channels`` sizes the channel embedding (``channel_embedding=False``: none, and any
-    number of columns is accepted)."""
+    number of columns is accepted). ``quantiles`` empty: a point forecast ``(B, H, C)``; else
+    ``(B, H, C, Q)`` in the order given."""
 
     lookback: int
     horizon: int
@@ -51,8 +55,12 @@ class SegmentForecasterConfig(_DictConfig):
     normalisation: str = "last"
     channel_embedding: bool = True
     backend: str = "auto"
+    quantiles: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "quantiles", tuple(float(q) for q in self.quantiles))  # JSON gives a list
+        if any(not 0 < q < 1 for q in self.quantiles):
+            raise ValueError(f"quantiles must lie strictly between 0 and 1, got {list(self.quantiles)}")
         for name in ("lookback", "horizon", "channels", "segment_length", "hidden_size"):
             check_positive_int(name, getattr(self, name))
         check_choice("cell", self.cell, SEGMENT_CELLS)
@@ -87,8 +95,10 @@ def normalise_windows(past: Tensor, kind: str) -> tuple[Tensor, tuple[Tensor, Te
 
 
 def denormalise_windows(forecast: Tensor, stats: tuple[Tensor, Tensor]) -> Tensor:
-    """Undo :func:`normalise_windows` on ``forecast (B, H, C)``."""
+    """Undo :func:`normalise_windows` on ``forecast (B, H, C)`` or ``(B, H, C, Q)`` (each quantile alike)."""
     shift, scale = stats
+    if forecast.dim() == 4:
+        shift, scale = shift.unsqueeze(-1), scale.unsqueeze(-1)
     return forecast * scale + shift
 
 
@@ -112,7 +122,7 @@ class SegmentForecaster(nn.Module):
             nn.Parameter(torch.randn(config.channels, hidden - position_size)) if config.channel_embedding else None
         )
         self.dropout = nn.Dropout(config.dropout)
-        self.head = nn.Linear(hidden, width)
+        self.head = nn.Linear(hidden, width * max(1, len(config.quantiles)))
 
     def _decoder_inputs(self, channels: int) -> Tensor:
         """``(1, C, M, hidden_size)``: position ``m`` beside channel ``c`` (or the position alone)."""
@@ -131,7 +141,7 @@ class SegmentForecaster(nn.Module):
         return LF.lstm_cell(inputs, state, *weights)[0]
 
     def forward(self, past: Tensor) -> Tensor:
-        """``past (B, L, C)`` -> ``forecast (B, H, C)``."""
+        """``past (B, L, C)`` -> ``forecast (B, H, C)``, or ``(B, H, C, Q)`` with quantiles."""
         c = self.config
         if past.dim() != 3 or past.shape[1] != c.lookback:
             raise ValueError(f"past must be (B, {c.lookback}, C), got {tuple(past.shape)}")
@@ -147,5 +157,10 @@ class SegmentForecaster(nn.Module):
 
         state = (per_series(state[0]), per_series(state[1])) if c.cell == "lstm" else per_series(state)
         outputs = self._decode_step(self._decoder_inputs(channels), state)
-        values = self.head(self.dropout(outputs)).reshape(batch, channels, -1)[:, :, : c.horizon]
-        return denormalise_windows(values.permute(0, 2, 1), stats)
+        outputs = self.head(self.dropout(outputs))  # (B, C, M, w * Q)
+        if not c.quantiles:
+            values = outputs.reshape(batch, channels, -1)[:, :, : c.horizon]
+            return denormalise_windows(values.permute(0, 2, 1), stats)
+        # (B, C, M * w, Q): the head's w * Q outputs of a segment are w steps of Q values each
+        values = outputs.reshape(batch, channels, -1, len(c.quantiles))[:, :, : c.horizon].permute(0, 2, 1, 3)
+        return denormalise_windows(values, stats)

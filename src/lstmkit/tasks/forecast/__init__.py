@@ -7,6 +7,7 @@ backtest beside naive, seasonal naive and Holt-Winters -> a run directory -> for
     rows = model.forecast()             # the next `horizon` steps after the data, with quantiles
     rows = model.forecast(history_frame, future=covariates_frame, csv="forecast.csv")
     scores = model.evaluate()           # the backtest table again, from the saved model (writes nothing)
+    forecast.train(forecast.ForecastConfig(data="ETTh2.csv", targets=("OT",), protocol="ltsf"), "runs/ltsf")
 
 The pieces: ``config`` (:class:`ForecastConfig`), ``data`` (the series, split, scalers, features),
 ``dataset`` (windows), ``objective``, ``task`` (the lifecycle's hooks), ``backtest``, ``model`` (a
@@ -21,11 +22,12 @@ import torch
 
 from lstmkit.tasks.forecast.config import LOSSES, ForecastConfig
 from lstmkit.tasks.forecast.data import load_data
+from lstmkit.tasks.forecast.ltsf_run import LtsfModel
 from lstmkit.tasks.forecast.model import ForecastModel
 from lstmkit.tasks.forecast.task import NAME, TASK
 from lstmkit.tasks.runner import TaskResult, train_task
 
-__all__ = ["ForecastConfig", "ForecastModel", "TASK", "NAME", "LOSSES", "train", "load", "load_data"]
+__all__ = ["ForecastConfig", "ForecastModel", "LtsfModel", "TASK", "NAME", "LOSSES", "train", "load", "load_data"]
 
 
 def train(config: ForecastConfig, run_dir: str | Path, *, resume: bool = False, force: bool = False) -> TaskResult:
@@ -33,6 +35,7 @@ def train(config: ForecastConfig, run_dir: str | Path, *, resume: bool = False, 
     return train_task(TASK, config, run_dir, resume=resume, force=force)
 
 
-def load(run_dir: str | Path, device: str | torch.device = "cpu") -> ForecastModel:
-    """A finished forecast run, its network on ``device``: ``forecast`` and ``evaluate``."""
-    return ForecastModel.load(run_dir, device)
+def load(run_dir: str | Path, device: str | torch.device = "cpu") -> ForecastModel | LtsfModel:
+    """A finished forecast run, its network on ``device``: ``forecast`` and ``evaluate`` (an
+    :class:`LtsfModel` for a run on the LTSF protocol)."""
+    return TASK.load(Path(run_dir), device)

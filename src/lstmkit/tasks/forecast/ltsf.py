@@ -1,8 +1,14 @@
-"""Training and scoring on the LTSF protocol (:mod:`lstmkit.data.ltsf`): a plain loop, on purpose.
+"""Training and scoring on the LTSF protocol (:mod:`lstmkit.data.ltsf`).
 
-Any module mapping ``past (B, L, C)`` to ``forecast (B, H, C)`` on the scaled values trains here
-(the segment forecaster, the trained DLinear): Adam, MSE loss, the learning rate multiplied by
-``lr_decay`` after each epoch, early stopping on the validation MSE, and the best epoch's weights kept.
+Any module mapping ``past (B, L, C)`` to ``forecast (B, H, C)`` (or ``(B, H, C, Q)``) on the scaled values
+is scored by :func:`score_ltsf` over every origin of a part, and trains either way:
+
+- on the shared engine (:func:`lstmkit.train.engine.fit`, as ``lstmkit train forecast --protocol ltsf``
+  does through the runner), with :class:`LtsfOrigins` batches and :class:`LtsfObjective`;
+- with :func:`fit_ltsf`, a plain loop (Adam, MSE loss, the learning rate multiplied by ``lr_decay`` after
+  each epoch, early stopping on the validation MSE, the best epoch's weights kept): the loop the
+  benchmark's published rows were measured with, and the one that trains the DLinear baseline
+  (:func:`fit_baseline`) in a run's scoring without writing checkpoints into it.
 """
 
 from __future__ import annotations
@@ -18,8 +24,14 @@ import torch
 from torch import nn
 
 from lstmkit.data.ltsf import LtsfWindows
+from lstmkit.tasks.forecast.objective import ForecastObjective
 
-__all__ = ["LtsfTrainConfig", "fit_ltsf", "model_forecaster", "score_ltsf"]
+__all__ = [
+    "LtsfTrainConfig", "fit_ltsf", "model_forecaster", "score_ltsf", "LtsfOrigins", "LtsfObjective", "BASELINES",
+    "DLINEAR_TRAINING", "fit_baseline", "baseline_name",
+]  # fmt: skip
+
+BASELINES = ("repeat_last", "seasonal_naive", "linear", "dlinear")
 
 
 @dataclass(frozen=True)
@@ -59,15 +71,45 @@ def score_ltsf(
     return {"mse": squared / count, "mae": absolute / count, "origins": len(origins)}
 
 
-def model_forecaster(model: nn.Module) -> Callable[[np.ndarray], np.ndarray]:
-    """``model`` as a NumPy forecaster for :func:`score_ltsf` (evaluation mode, no gradients)."""
+def model_forecaster(model: nn.Module, point: int = 0) -> Callable[[np.ndarray], np.ndarray]:
+    """``model`` as a NumPy forecaster for :func:`score_ltsf` (evaluation mode, no gradients); of a
+    quantile output ``(N, H, C, Q)`` the column ``point`` (the median)."""
 
     def forecast(past: np.ndarray) -> np.ndarray:
         model.eval()
         with torch.no_grad():
-            return model(torch.from_numpy(past)).numpy()
+            output = model(torch.from_numpy(past))
+        return (output[..., point] if output.dim() == 4 else output).numpy()
 
     return forecast
+
+
+class LtsfOrigins:
+    """The windows of ``origins`` as a map-style dataset of indices; ``collate`` gathers a batch into
+    ``{"past": (B, L, C), "target": (B, H, C)}`` (a DataLoader's sampler picks the indices, so the
+    runner can shard them between processes)."""
+
+    def __init__(self, windows: LtsfWindows, origins: np.ndarray, horizon: int) -> None:
+        self.windows, self.origins, self.horizon = windows, np.asarray(origins), horizon
+
+    def __len__(self) -> int:
+        return len(self.origins)
+
+    def __getitem__(self, index: int) -> int:
+        return index
+
+    def collate(self, indices: list[int]) -> dict[str, torch.Tensor]:
+        past, target = self.windows.batch(self.origins[np.asarray(indices)], self.horizon)
+        return {"past": torch.from_numpy(past), "target": torch.from_numpy(target)}
+
+
+class LtsfObjective(ForecastObjective):
+    """The forecast objective on :class:`LtsfOrigins` batches: the model reads ``past`` alone; a point
+    forecast ``(B, H, C)`` is read as one quantile. Validation reports ``loss``, ``mse`` and ``mae``."""
+
+    def predict(self, model, batch) -> torch.Tensor:
+        output = model(batch["past"])
+        return output if output.dim() == 4 else output.unsqueeze(-1)
 
 
 def fit_ltsf(
@@ -112,3 +154,43 @@ def fit_ltsf(
     model.load_state_dict(best_state)
     model.eval()
     return {"epochs": history, "best_epoch": best_epoch, "train_seconds": time.perf_counter() - started}
+
+
+# The DLinear baseline's training, as the benchmark's rows were measured (its --dlinear-lr 5e-3).
+DLINEAR_TRAINING = LtsfTrainConfig(epochs=12, batch_size=256, lr=5e-3, lr_decay=0.8, patience=3)
+
+
+def baseline_name(name: str, period: int) -> str:
+    """How tables label a baseline of :data:`BASELINES`."""
+    return {
+        "repeat_last": "repeat last",
+        "seasonal_naive": f"seasonal naive (m={period})",
+        "linear": "linear (ridge least squares)",
+        "dlinear": "DLinear",
+    }[name]
+
+
+def fit_baseline(
+    name: str,
+    windows: LtsfWindows,
+    horizon: int,
+    period: int,
+    training: LtsfTrainConfig = DLINEAR_TRAINING,
+    log: Callable[[str], None] = lambda line: None,
+) -> Callable[[np.ndarray], np.ndarray]:
+    """The baseline ``name`` of :data:`BASELINES` fitted on the training origins, as a forecaster for
+    :func:`score_ltsf`; ``training`` (its seed included) trains DLinear."""
+    from lstmkit.baselines.ltsf import DLinear, LinearLeastSquares, repeat_last, seasonal_repeat
+
+    if name == "repeat_last":
+        return lambda past: repeat_last(past, horizon)
+    if name == "seasonal_naive":
+        return lambda past: seasonal_repeat(past, horizon, period)
+    if name == "linear":
+        return LinearLeastSquares().fit(windows, horizon)
+    if name == "dlinear":
+        torch.manual_seed(training.seed)
+        model = DLinear(windows.split.lookback, horizon)
+        fit_ltsf(model, windows, horizon, training, log)
+        return model_forecaster(model)
+    raise ValueError(f"name must be one of {BASELINES}, got {name!r}")

@@ -25,11 +25,36 @@ from lstmkit.tasks.forecast.data import NAME, Layout, Scalers, load_data, make_f
 from lstmkit.tasks.forecast.dataset import series_pairs, window_arrays
 from lstmkit.tasks.forecast.output import plot_backtest, plot_forecast, write_csv
 
-__all__ = ["ForecastModel"]
+__all__ = ["ForecastModel", "run_series"]
 
 
 def _when(stamp: np.datetime64) -> str:
     return str(stamp)[:19].replace("T", " ")
+
+
+def run_series(config: ForecastConfig, series_info: dict, data: Any = None, argument: str = "data") -> TimeSeries:
+    """The series of a run (its ``config`` and the ``series`` its ``config.json`` keeps), or ``data`` (a
+    data set name, a CSV path, a pandas DataFrame, or a :class:`TimeSeries` read before, such as the run's
+    own series a server keeps) with the run's target and covariate columns; errors name ``argument``."""
+    if data is not None and not isinstance(data, (str, Path, TimeSeries)) and not hasattr(data, "columns"):
+        raise TypeError(
+            f"{argument}: expected a pandas DataFrame, a CSV path or a data set name, got {type(data).__name__}"
+        )
+    info = series_info
+    columns = {"targets": tuple(info["targets"]), "covariates": tuple(info["covariates"])}
+    config = config if data is None else replace(config, **columns, known=tuple(info["known"]))
+    try:
+        series = data if isinstance(data, TimeSeries) else load_data(config, data)
+    except DataError as exc:
+        raise DataError(f"{argument}: {exc}" if data is not None else str(exc)) from None
+    given = {"targets": series.target_names, "covariates": series.covariate_names}
+    if given != columns:
+        raise DataError(
+            f"{argument}: expected targets {list(columns['targets'])} and covariates "
+            f"{list(columns['covariates'])} (as the run was trained), got {list(given['targets'])} and "
+            f"{list(given['covariates'])}"
+        )
+    return replace(series, known=tuple(info["known"]))
 
 
 class ForecastModel:
@@ -63,7 +88,7 @@ class ForecastModel:
     @property
     def name(self) -> str:
         """Which model this is, for tables and plots: ``LSTM forecaster (direct)``."""
-        return f"{self.config.cell.upper()} forecaster ({self.config.kind})"
+        return f"{self.config.cell.upper()} forecaster ({self.config.model_kind})"
 
     @property
     def device(self) -> torch.device:
@@ -73,28 +98,8 @@ class ForecastModel:
         return [f"q{q:g}" for q in self.quantiles] if self.quantiles else ["forecast"]
 
     def load_series(self, data: Any = None, argument: str = "data") -> TimeSeries:
-        """The run's own series, or ``data`` (a data set name, a CSV path, a pandas DataFrame, or a
-        :class:`TimeSeries` read before, such as the run's own series a server keeps) with the run's
-        target and covariate columns; errors name ``argument``."""
-        if data is not None and not isinstance(data, (str, Path, TimeSeries)) and not hasattr(data, "columns"):
-            raise TypeError(
-                f"{argument}: expected a pandas DataFrame, a CSV path or a data set name, got {type(data).__name__}"
-            )
-        info = self.series_info
-        columns = {"targets": tuple(info["targets"]), "covariates": tuple(info["covariates"])}
-        config = self.config if data is None else replace(self.config, **columns, known=tuple(info["known"]))
-        try:
-            series = data if isinstance(data, TimeSeries) else load_data(config, data)
-        except DataError as exc:
-            raise DataError(f"{argument}: {exc}" if data is not None else str(exc)) from None
-        given = {"targets": series.target_names, "covariates": series.covariate_names}
-        if given != columns:
-            raise DataError(
-                f"{argument}: expected targets {list(columns['targets'])} and covariates "
-                f"{list(columns['covariates'])} (as the run was trained), got {list(given['targets'])} and "
-                f"{list(given['covariates'])}"
-            )
-        return replace(series, known=tuple(info["known"]))
+        """The run's own series, or ``data`` with the run's columns (:func:`run_series`)."""
+        return run_series(self.config, self.series_info, data, argument)
 
     @torch.no_grad()
     def predict_windows(self, series: TimeSeries, origins: np.ndarray) -> np.ndarray:

@@ -16,8 +16,9 @@ def point_index(quantiles: tuple[float, ...]) -> int:
 
 
 class ForecastObjective:
-    """Pinball loss over the quantiles, or MSE/MAE; validation reports the loss and the scaled MAE of
-    the point forecast (the median)."""
+    """Pinball loss over the quantiles, or MSE/MAE; validation reports the loss and the scaled MAE and
+    MSE of the point forecast (the median). ``predict(model, batch)`` is the model's ``(..., Q)`` output
+    for a batch of the backtest's windows (past, known future, base)."""
 
     def __init__(self, loss: str, quantiles: tuple[float, ...]) -> None:
         self.kind = loss
@@ -30,20 +31,26 @@ class ForecastObjective:
         error = prediction[..., 0] - target
         return (error**2).mean() if self.kind == "mse" else error.abs().mean()
 
+    def predict(self, model, batch) -> torch.Tensor:
+        return model(batch["past"], batch["future"], batch["base"])
+
     def loss(self, model, batch) -> torch.Tensor:
-        return self._loss(model(batch["past"], batch["future"], batch["base"]), batch["target"])
+        return self._loss(self.predict(model, batch), batch["target"])
 
     def eval_sums(self, model, batch) -> dict[str, torch.Tensor]:
-        prediction = model(batch["past"], batch["future"], batch["base"])
+        prediction = self.predict(model, batch)
+        error = prediction[..., self.point] - batch["target"]
         count = torch.tensor(float(batch["target"].numel()))
         return {
             "loss": self._loss(prediction, batch["target"]) * count,
-            "abs": (prediction[..., self.point] - batch["target"]).abs().sum(),
+            "abs": error.abs().sum(),
+            "squared": (error**2).sum(),
             "count": count,
         }
 
     def summarize(self, sums: dict[str, float]) -> dict[str, float]:
-        return {"loss": sums["loss"] / sums["count"], "mae": sums["abs"] / sums["count"]}
+        count = sums["count"]
+        return {"loss": sums["loss"] / count, "mae": sums["abs"] / count, "mse": sums["squared"] / count}
 
     def batch_size(self, batch) -> int:
         return len(batch["target"])

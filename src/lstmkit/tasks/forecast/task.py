@@ -1,5 +1,6 @@
 """What forecasting brings to the shared lifecycle (:mod:`lstmkit.tasks.runner`): its series, split and
-scalers, the forecaster and its window loaders, and the backtest beside the baselines.
+scalers, the forecaster and its window loaders, and the backtest beside the baselines. A run on the LTSF
+protocol (``protocol="ltsf"``) takes its own path through the same hooks (:mod:`.ltsf_run`).
 
 The split: the series' last part (``folds`` rolling origins ``fold_stride`` steps apart, the last
 forecast ending at the last value) is the test part; just before it lies a validation stretch (early
@@ -32,6 +33,7 @@ from lstmkit.tasks.forecast.data import (
     resolve_layout,
 )
 from lstmkit.tasks.forecast.dataset import WindowBatches, evenly, series_pairs
+from lstmkit.tasks.forecast.ltsf_run import LtsfData, LtsfModel, build_ltsf, prepare_ltsf, score_ltsf_run
 from lstmkit.tasks.forecast.objective import ForecastObjective
 from lstmkit.tasks.runner import Built, Task
 
@@ -75,7 +77,7 @@ def forecaster_config(config: ForecastConfig, features: Features, layout: Layout
         past_size=1 + features.inputs.shape[1] + extra,
         future_size=len(features.known_columns) + 1 + extra,
         horizon=layout.horizon,
-        kind=config.kind,
+        kind=config.model_kind,
         cell=config.cell,
         hidden_size=config.hidden_size,
         num_layers=config.num_layers,
@@ -89,7 +91,9 @@ class ForecastTask(Task):
     name = NAME
     config_class = ForecastConfig
 
-    def prepare(self, config: ForecastConfig, run_dir: Path, resume: bool) -> ForecastData:
+    def prepare(self, config: ForecastConfig, run_dir: Path, resume: bool) -> ForecastData | LtsfData:
+        if config.protocol == "ltsf":
+            return prepare_ltsf(config)
         # The scalers are fitted on the part before the test, so a resumed run fits the same ones again.
         series = load_data(config)
         layout = resolve_layout(config, series)
@@ -103,7 +107,9 @@ class ForecastTask(Task):
             series_pairs(num_series, val_origins),
         )  # fmt: skip
 
-    def build(self, config: ForecastConfig, data: ForecastData) -> Built:
+    def build(self, config: ForecastConfig, data: ForecastData | LtsfData) -> Built:
+        if isinstance(data, LtsfData):
+            return build_ltsf(config, data, {"series": series_info(data.series)})
         series, layout = data.series, data.layout
         model_config = forecaster_config(config, data.features, layout, data.num_series)
         train_windows = WindowBatches(data.features, data.train_pairs, layout, data.num_series)
@@ -113,7 +119,7 @@ class ForecastTask(Task):
         sampler = RandomSampler(train_windows, num_samples=draws, generator=generator)
         return Built(
             model=make_forecaster(model_config),
-            objective=ForecastObjective(config.loss, config.output_quantiles),
+            objective=ForecastObjective(config.model_loss, config.output_quantiles),
             # batch_size with a sampler: the loader's batch_sampler, which the runner shards for DDP
             train_loader=DataLoader(
                 train_windows, batch_size=config.train.batch_size, sampler=sampler, collate_fn=train_windows.collate
@@ -123,9 +129,11 @@ class ForecastTask(Task):
             files={SCALERS: data.scalers.write},
         )
 
-    def score(self, config: ForecastConfig, data: ForecastData, model, run_dir: Path) -> dict[str, Any]:
+    def score(self, config: ForecastConfig, data: ForecastData | LtsfData, model, run_dir: Path) -> dict[str, Any]:
         from lstmkit.tasks.forecast.model import ForecastModel
 
+        if isinstance(data, LtsfData):
+            return score_ltsf_run(config, data, model)
         layout, series = data.layout, data.series
         forecaster = ForecastModel(config, series_info(series), layout, data.scalers, model)
         scores = forecaster.backtest(series, baselines=config.baselines, plot=run_dir / BACKTEST_PLOT)
@@ -144,10 +152,13 @@ class ForecastTask(Task):
             **scores,
         }
 
-    def load(self, run_dir: Path):
+    def load(self, run_dir: Path, device: str | torch.device = "cpu"):
+        """The finished run in ``run_dir``: a :class:`ForecastModel`, or an :class:`LtsfModel` for an ltsf run."""
+        from lstmkit.runs import read_run_config
         from lstmkit.tasks.forecast.model import ForecastModel
 
-        return ForecastModel.load(run_dir)
+        protocol = read_run_config(run_dir, NAME)["config"].get("protocol", "backtest")
+        return (LtsfModel if protocol == "ltsf" else ForecastModel).load(run_dir, device)
 
 
 TASK = ForecastTask()
