@@ -357,6 +357,20 @@ def test_several_series_in_one_model(tmp_path):
     assert [r["series"] for r in rows].count("b") == 12 and result.metrics["data"]["series"] == 2
 
 
+def test_default_backtest_covers_the_last_fifth_with_at_most_100_origins():
+    from lstmkit.tasks.forecast.data import default_backtest
+
+    # an hourly CSV of ETT's length, horizon 24: the last fifth (3,484 rows), not 5 origins at the very end
+    folds, stride = default_backtest(17420, 24, None, None, 5, 12)
+    assert folds <= 100 and stride >= 12
+    assert (folds - 1) * stride + 24 <= 3484 < folds * stride + 24  # the window holds them, and no one more
+    assert backtest_origins(17420, 24, folds, stride)[-1] == 17420 - 24
+    assert default_backtest(17420, 24, None, 24, 5, 12) == (145, 24)  # a stride given: the window filled
+    assert default_backtest(17420, 24, 7, None, 5, 12) == (7, 12)  # folds given: the data set's stride
+    assert default_backtest(17420, 24, 7, 3, 5, 12) == (7, 3)
+    assert default_backtest(144, 12, None, None, 5, 6) == (5, 6)  # a short series keeps its data set's folds
+
+
 def test_too_short_series_is_refused(tmp_path):
     data = _write(tmp_path / "short.csv", _frame(50))
     with pytest.raises(DataError, match="fewer than lookback \\+ horizon = 48 \\+ 12"):
@@ -376,6 +390,9 @@ def test_cli_train_forecast_evaluate(tmp_path):
     )  # fmt: skip
     assert out.exit_code == 0, out.output[-3000:]
     assert "seasonal naive (m=24)" in out.stdout and "LSTM forecaster (direct)" in out.stdout
+    assert "2 origins 12 steps apart from 2021-03-20" in " ".join(out.stdout.split())  # (the title wraps)
+    metrics = json.loads((run / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["data"]["test_origins"] == len(metrics["backtest"]["origins"]) == 2
     out = run_cli("forecast", run, "--csv", tmp_path / "fc.csv", "--plot", tmp_path / "fc.png")
     assert out.returncode == 0, out.stderr[-3000:]
     assert (tmp_path / "fc.csv").read_text().splitlines()[0] == "timestamp,series,q0.1,q0.5,q0.9"

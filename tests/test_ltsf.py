@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from lstmkit.data.ltsf import LtsfWindows, ett_rows_per_month, ltsf_split
+from lstmkit.data.ltsf import LtsfWindows, choose_split, describe_split, ett_rows_per_month, ltsf_split
 from lstmkit.tasks.forecast.ltsf import LtsfTrainConfig, fit_ltsf, model_forecaster, score_ltsf
 
 
@@ -23,6 +23,21 @@ def test_ett_split_is_12_4_4_months_with_val_and_test_starting_one_lookback_earl
     assert split.origins("val", 96)[0] == 8640 and split.origins("test", 192)[0] == 11520
     assert split.origins("test", 192)[-1] + 192 == 14400
     assert ett_rows_per_month("15min") == 4 * 720
+
+
+def test_the_split_is_chosen_by_frequency_and_size_not_by_name():
+    assert choose_split("auto", "h", 17420) == 720 and choose_split("auto", "15min", 69680) == 2880
+    # hourly but far from ETT's 20-25 months, or not hourly at all: the proportional split
+    assert choose_split("auto", "h", 14399) is None and choose_split("auto", "h", 18001) is None
+    assert choose_split("auto", "30min", 17420) is None and choose_split("auto", "D", 17420) is None
+    assert choose_split("ett", "h", 1000) == 720 and choose_split("ratio", "h", 17420) is None
+    assert describe_split(720) == "ett (12/4/4 months of 720 rows)" and describe_split(None) == "ratio (70/10/20 %)"
+    with pytest.raises(
+        ValueError, match="split: the ETT split counts 30-day months of sub-daily rows, got a series at 'MS'"
+    ):
+        choose_split("ett", "MS", 300)
+    with pytest.raises(ValueError, match="split must be one of"):
+        choose_split("months", "h", 300)
 
 
 def test_other_series_split_70_10_20_and_short_parts_are_refused():

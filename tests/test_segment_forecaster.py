@@ -80,3 +80,32 @@ def test_config_checks():
     assert SegmentForecasterConfig.from_dict(config.to_dict()) == config
     # without a channel embedding any number of columns is accepted
     assert _model(channel_embedding=False)(torch.randn(1, 24, 5)).shape == (1, 10, 5)
+
+
+def test_quantile_outputs_move_with_the_window_and_keep_the_point_shape():
+    quantiles = (0.1, 0.5, 0.9)
+    model = _model(quantiles=quantiles)
+    past = torch.randn(4, 24, 3)
+    forecast = model(past)
+    assert forecast.shape == (4, 10, 3, 3)
+    # the "last" normalisation: shifting a window shifts every quantile of its forecast by the same amount
+    torch.testing.assert_close(model(past + 5.0), forecast + 5.0)
+    assert model.head.out_features == 6 * 3 and _model().head.out_features == 6
+
+
+def test_window_forecaster_reads_each_column_of_the_lookback_alone():
+    from lstmkit.heads.forecaster import ForecasterConfig, WindowForecaster
+
+    for kind, quantiles, shape in (("direct", (), (2, 10, 3)), ("seq2seq", (0.1, 0.9), (2, 10, 3, 2))):
+        torch.manual_seed(0)
+        config = ForecasterConfig(1, 0, 10, kind=kind, hidden_size=8, dropout=0.0, quantiles=quantiles, residual=False)
+        model = WindowForecaster(config).eval()
+        past = torch.randn(2, 24, 3)
+        forecast = model(past)
+        assert forecast.shape == shape
+        changed = past.clone()
+        changed[:, :, 2] += torch.randn(2, 24)
+        torch.testing.assert_close(model(changed)[:, :, :2], forecast[:, :, :2])
+        assert not torch.allclose(model(changed)[:, :, 2], forecast[:, :, 2])
+    with pytest.raises(ValueError, match="config must read one value per step"):
+        WindowForecaster(ForecasterConfig(1, 0, 10, residual=True))

@@ -40,7 +40,9 @@ def print_ltsf(scores: dict, title: str) -> None:
     data, ltsf = scores["data"], scores["ltsf"]
     sizes = f"lookback {ltsf['lookback']}, horizon {ltsf['horizon']}"
     columns = f"features {data['features']} ({len(data['columns'])} columns), split {data['split']}"
-    table = Table(title=f"{title}: LTSF protocol, {data['test_origins']} test origins (every one), {sizes}, {columns}")
+    # (a line of its own: a title would wrap to the narrow table's width)
+    console.print(f"{title}: LTSF protocol, {data['test_origins']} test origins (every one), {sizes}, {columns}")
+    table = Table()
     for column in ("model", "mse", "mae"):
         table.add_column(column)
     for row in (scores["model"], *scores["baselines"].values()):
@@ -57,7 +59,8 @@ def print_backtest(scores: dict, title: str) -> None:
         return
     backtest = scores["backtest"]
     origins = backtest["origins"]
-    table = Table(title=f"{title}: {len(origins)} origins from {origins[0]}, horizon {backtest['horizon']}")
+    apart = f"{len(origins)} origins {backtest['fold_stride']} steps apart from {origins[0]}"
+    table = Table(title=f"{title}: {apart}, horizon {backtest['horizon']}")
     columns = ("mae", "rmse", "mape", "smape", "mase")
     for column in ("model", *columns, "coverage"):
         table.add_column(column)

@@ -76,6 +76,7 @@ def score_backtest(
         "baselines": {name: score(name) for name in forecasts if name != "model"},
         "backtest": {
             "origins": [str(series.timestamps[o])[:19] for o in origins],
+            "fold_stride": layout.fold_stride,
             "horizon": horizon,
             "period": layout.period,
             "base_period": layout.base_period,

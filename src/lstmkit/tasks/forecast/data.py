@@ -3,6 +3,7 @@ fitted before the test part, and the scaled feature arrays the network reads."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -19,9 +20,13 @@ from lstmkit.tasks.forecast.config import ForecastConfig
 
 __all__ = [
     "NAME", "SCALERS", "Layout", "Features", "Scalers", "load_data", "resolve_layout", "make_features",
+    "default_backtest",
 ]  # fmt: skip
 
 NAME = "forecast"
+BACKTEST_SHARE = 0.2  # the default test window: the last fifth of the series
+# The default stride widens so that no more origins than this are scored: Holt-Winters is refitted at each.
+MAX_DEFAULT_ORIGINS = 100
 SCALERS = "scalers.json"
 OLD_SCALERS = "vocab.json"  # what runs written before scalers.json was named so call it
 
@@ -84,15 +89,29 @@ class Layout:
         return from_json(cls, values)
 
 
+def default_backtest(
+    length: int, horizon: int, folds: int | None, stride: int | None, least_folds: int, least_stride: int
+) -> tuple[int, int]:
+    """``(folds, stride)`` of a backtest over the end of a series of ``length`` steps: ``folds`` and
+    ``stride`` as given; ``None`` fills the last :data:`BACKTEST_SHARE` of the series with origins
+    ``stride`` apart (at least ``least_folds``, as many as a data set's own default), ``stride`` being
+    ``least_stride`` (the data set's) widened so that at most :data:`MAX_DEFAULT_ORIGINS` fill it."""
+    room = max(0, int(length * BACKTEST_SHARE) - horizon)  # origin offsets the window holds, after the first
+    if stride is None:
+        stride = least_stride if folds is not None else max(least_stride, math.ceil((room + 1) / MAX_DEFAULT_ORIGINS))
+    if folds is None:
+        folds = max(least_folds, room // stride + 1)
+    return folds, stride
+
+
 def resolve_layout(config: ForecastConfig, series: TimeSeries) -> Layout:
     """Sizes, split points, seasonal periods and calendar cycles, all chosen before the first test origin."""
     from lstmkit.baselines.series import choose_period
 
     horizon = config.horizon or series.horizon
     lookback = config.lookback or series.lookback
-    folds = config.folds or series.folds
-    stride = config.fold_stride or series.step
     length = len(series)
+    folds, stride = default_backtest(length, horizon, config.folds, config.fold_stride, series.folds, series.step)
     if length < lookback + horizon:
         raise DataError(
             f"{series.name}: the series has {length} steps, fewer than lookback + horizon = {lookback} + {horizon}"
