@@ -175,6 +175,10 @@ class _ScaledForecast(nn.Module):
 
 
 def _forecast(run, path: Path, write) -> tuple[dict[str, Any], list[str]]:
+    if not hasattr(run, "layout"):  # an LtsfModel: its network reads windows of every column, not features
+        raise ExportError(
+            f"{run.config.data}: a forecast run on the LTSF protocol is not exported yet; use it from Python"
+        )
     config, layout, windows = run.model.config, run.layout, len(EXAMPLE_LENGTHS)
     example = (
         torch.zeros(windows, layout.lookback, config.past_size),

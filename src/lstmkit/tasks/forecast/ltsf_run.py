@@ -218,12 +218,16 @@ class LtsfModel:
     def quantiles(self) -> tuple[float, ...]:
         return self.config.output_quantiles
 
+    def load_series(self, data: Any = None, argument: str = "data") -> TimeSeries:
+        """The run's own series, or ``data`` with the run's columns (:func:`run_series`)."""
+        return run_series(self.config, self.series_info, data, argument)
+
     def evaluate(self, data: Any = None, plot: str | Path | None = None) -> dict[str, Any]:
         """The protocol scored again on the run's series, or ``data`` with the same columns (split and
         scaled from that data, as the protocol defines); writes nothing."""
         if plot is not None:
             raise DataError(f"plot: an ltsf run's scores are a table, not drawn; drop --plot, got {str(plot)!r}")
-        series = run_series(self.config, self.series_info, data)
+        series = self.load_series(data)
         prepared = prepare_ltsf(self.config, series)
         return score_ltsf_run(self.config, prepared, self.model)
 
@@ -239,7 +243,7 @@ class LtsfModel:
             raise DataError(f"future: an ltsf run reads the past alone (no known covariates), got {str(future)!r}")
         if plot is not None:
             raise DataError(f"plot: an ltsf run's forecast is not drawn; drop --plot, got {str(plot)!r}")
-        series = run_series(self.config, self.series_info, history, "history")
+        series = self.load_series(history, "history")
         values, columns = ltsf_columns(series, self.config.features or "M")
         lookback, horizon = self.ltsf["lookback"], self.ltsf["horizon"]
         if len(values) < lookback:
