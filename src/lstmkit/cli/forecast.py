@@ -121,7 +121,10 @@ def train_forecast(
         help="Time steps between two backtest origins (default: the data set's, widened so that at most 100 "
         "origins are scored).",
     ),
-    period: int | None = typer.Option(DEFAULT.period, help="Seasonal period in steps (default: chosen on validation)."),
+    period: int | None = typer.Option(
+        DEFAULT.period,
+        help="Seasonal period in steps (default: chosen on validation; ltsf: the series' first the lookback holds).",
+    ),
     kind: str | None = typer.Option(
         DEFAULT.kind,
         help="direct (multi-output head), seq2seq (decoder over the known future) or segment (segment recurrence, "

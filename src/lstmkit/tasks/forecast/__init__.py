@@ -11,7 +11,9 @@ backtest beside naive, seasonal naive and Holt-Winters -> a run directory -> for
 
 The pieces: ``config`` (:class:`ForecastConfig`), ``data`` (the series, split, scalers, features),
 ``dataset`` (windows), ``objective``, ``task`` (the lifecycle's hooks), ``backtest``, ``model`` (a
-finished run) and ``output`` (CSV and plots).
+finished run) and ``output`` (CSV and plots); for the LTSF protocol (``protocol="ltsf"``), ``ltsf``
+(its batches, objective, scoring, baselines and plain training loop) and ``ltsf_run`` (its hooks and
+the finished run, :class:`LtsfModel`).
 """
 
 from __future__ import annotations
