@@ -161,6 +161,11 @@ class ForecastConfig(TaskConfig):
         return self.loss or ("mse" if self.protocol == "ltsf" else "quantile")
 
     @property
+    def ltsf_features(self) -> str:
+        """The columns an ltsf run forecasts: ``features``, or ``"M"`` (every column)."""
+        return self.features or "M"
+
+    @property
     def output_quantiles(self) -> tuple[float, ...]:
         """The quantiles the network outputs, sorted (none for a point loss)."""
         return tuple(sorted(set(self.quantiles))) if self.model_loss == "quantile" else ()

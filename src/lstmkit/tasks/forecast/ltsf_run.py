@@ -51,10 +51,11 @@ CHEAP_BASELINES = ("repeat_last", "seasonal_naive", "linear")  # always scored; 
 
 @dataclass
 class LtsfData:
-    """A series read for the protocol: its ``columns`` as ``windows`` (split and scaled), the sizes, the
-    seasonal naive's ``period`` and the split's description."""
+    """A series read for the protocol: its ``columns`` (``features`` M or S) as ``windows`` (split and
+    scaled), the sizes, the seasonal naive's ``period`` and the split's description."""
 
     series: TimeSeries
+    features: str
     columns: tuple[str, ...]
     windows: LtsfWindows
     horizon: int
@@ -69,7 +70,8 @@ class LtsfData:
         """What ``config.json`` keeps (``ltsf``) and ``metrics.json`` reports of the protocol."""
         split = self.windows.split
         return {
-            "lookback": self.lookback, "horizon": self.horizon, "columns": list(self.columns), "split": self.split,
+            "lookback": self.lookback, "horizon": self.horizon, "features": self.features,
+            "columns": list(self.columns), "split": self.split,
             "starts": list(split.starts), "stops": list(split.stops), "period": self.period,
         }  # fmt: skip
 
@@ -84,12 +86,12 @@ def ltsf_columns(series: TimeSeries, features: str) -> tuple[np.ndarray, tuple[s
 def prepare_ltsf(config: ForecastConfig, series: TimeSeries | None = None) -> LtsfData:
     """The run's series (or ``series``) on the protocol; a size the series cannot hold is a :class:`DataError`."""
     series = series if series is not None else load_data(config)
-    values, columns = ltsf_columns(series, config.features or "M")
+    features = config.ltsf_features
+    values, columns = ltsf_columns(series, features)
     lookback, horizon = config.lookback or LTSF_LOOKBACK, config.horizon or LTSF_HORIZON
     try:
         rows_per_month = choose_split(config.split, series.freq, len(series))
         split = ltsf_split(len(values), lookback, rows_per_month)
-        split.origins("test", horizon)
     except ValueError as exc:
         raise DataError(f"{series.name}: {exc}") from None
     parts = [split.stops[i] - split.starts[i] for i in range(3)]
@@ -98,7 +100,8 @@ def prepare_ltsf(config: ForecastConfig, series: TimeSeries | None = None) -> Lt
             f"{series.name}: the {describe_split(rows_per_month)} split leaves parts of {parts} rows (with their "
             f"lookback), fewer than lookback + horizon = {lookback} + {horizon}; use a shorter --horizon or --lookback"
         )
-    return LtsfData(series, columns, LtsfWindows(values, split), horizon, _period(config, series, lookback),
+    windows = LtsfWindows(values, split)
+    return LtsfData(series, features, columns, windows, horizon, _period(config, series, lookback),
                     describe_split(rows_per_month))  # fmt: skip
 
 
@@ -180,7 +183,7 @@ def score_ltsf_run(config: ForecastConfig, data: LtsfData, model: nn.Module) -> 
         "protocol": "ltsf",
         "data": {
             "name": data.series.name, "length": len(data.series), "columns": list(data.columns),
-            "features": config.features or "M", "split": data.split,
+            "features": data.features, "split": data.split,
             # rows of each part, the lookback its first window reads from the part before not counted
             "train": split.stops[0], "val": split.stops[1] - split.stops[0], "test": split.stops[2] - split.stops[1],
             "train_windows": len(split.origins("train", horizon)), "val_windows": len(split.origins("val", horizon)),
@@ -244,7 +247,7 @@ class LtsfModel:
         if plot is not None:
             raise DataError(f"plot: an ltsf run's forecast is not drawn; drop --plot, got {str(plot)!r}")
         series = self.load_series(history, "history")
-        values, columns = ltsf_columns(series, self.config.features or "M")
+        values, columns = ltsf_columns(series, self.config.ltsf_features)
         lookback, horizon = self.ltsf["lookback"], self.ltsf["horizon"]
         if len(values) < lookback:
             raise DataError(f"history: expected at least the lookback of {lookback} steps, got {len(values)}")
