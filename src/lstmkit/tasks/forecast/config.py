@@ -26,8 +26,9 @@ class ForecastConfig(TaskConfig):
     ``data``: a registered name (``lstmkit data list``) or a CSV path. ``targets``/``covariates``
     ``None`` take the data set's (for a CSV: ``targets`` is required, covariates default to every
     other numeric column); ``known`` names the covariates whose future values are known.
-    ``horizon``, ``lookback``, ``folds``, ``fold_stride`` (steps between two backtest origins)
-    ``None`` take the data set's defaults (for a CSV: two seasons of lookback, one season of horizon).
+    ``horizon``, ``lookback`` ``None`` take the data set's defaults (for a CSV: two seasons of lookback,
+    one season of horizon); ``folds``, ``fold_stride`` (steps between two backtest origins) ``None`` fill
+    the last 20 % of the series (:func:`~lstmkit.tasks.forecast.data.default_backtest`).
     ``period`` ``None`` chooses among the data set's seasonal periods on the validation stretch.
     ``max_windows``: training windows drawn per epoch.
 
