@@ -70,6 +70,22 @@ def test_every_test_row_is_a_target_and_every_origin_is_scored_once():
     np.testing.assert_allclose(seen, windows.scaled[origins - 1, 0])
 
 
+def test_quantile_forecasts_score_their_median_and_the_coverage_of_their_interval():
+    windows = LtsfWindows(_series(), ltsf_split(400, 24))
+
+    def repeat(past):
+        return past[:, -12:]
+
+    def quantiles(past):  # (N, H, C, 3), given out of order: the scorer sorts them
+        return np.stack([repeat(past) + 100, repeat(past), repeat(past) - 100], axis=-1)
+
+    point = score_ltsf(repeat, windows, "test", 12)
+    scores = score_ltsf(quantiles, windows, "test", 12, point=1)
+    assert scores["mse"] == pytest.approx(point["mse"]) and scores["coverage"] == 1.0 and "coverage" not in point
+    narrow = score_ltsf(lambda past: np.stack([repeat(past)] * 2, axis=-1), windows, "test", 12)
+    assert narrow["coverage"] == 0.0  # a zero-width interval holds no noisy value
+
+
 def test_scaling_uses_train_rows_only():
     values = _series()
     split = ltsf_split(len(values), 24)

@@ -86,6 +86,7 @@ def test_direct_forecaster_with_quantiles_on_the_protocol(tmp_path):
     metrics = forecast.train(config, tmp_path / "run").metrics
     assert metrics["model"]["name"] == "LSTM forecaster (direct)" and metrics["data"]["columns"] == ["OT"]
     assert set(metrics["baselines"]) == {"repeat_last", "seasonal_naive", "linear"}  # DLinear with baselines only
+    assert 0 <= metrics["model"]["coverage"] <= 1 and metrics["model"]["interval"] == [0.1, 0.9]
     model = forecast.load(tmp_path / "run")
     assert isinstance(model, forecast.LtsfModel)
     rows = model.forecast()

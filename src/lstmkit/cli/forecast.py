@@ -43,12 +43,20 @@ def print_ltsf(scores: dict, title: str) -> None:
     # (a line of its own: a title would wrap to the narrow table's width)
     console.print(f"{title}: LTSF protocol, {data['test_origins']} test origins (every one), {sizes}, {columns}")
     table = Table()
-    for column in ("model", "mse", "mae"):
+    model = scores["model"]
+    quantiles = "coverage" in model  # a quantile network: the coverage of its interval, a column of its own
+    for column in ("model", "mse", "mae", "coverage")[: 4 if quantiles else 3]:
         table.add_column(column)
-    for row in (scores["model"], *scores["baselines"].values()):
-        table.add_row(row["name"], f"{row['mse']:.4f}", f"{row['mae']:.4f}")
+    for row in (model, *scores["baselines"].values()):
+        cells = [row["name"], f"{row['mse']:.4f}", f"{row['mae']:.4f}"]
+        if quantiles:
+            cells.append(f"{row['coverage']:.3f}" if "coverage" in row else "")
+        table.add_row(*cells)
     console.print(table)
     console.print("MSE and MAE on the z-scored values (training rows' mean and standard deviation per column)")
+    if "coverage" in model:
+        low, high = model["interval"]
+        console.print(f"coverage: share of actual values inside the network's {low:g}-{high:g} quantile interval")
 
 
 def print_backtest(scores: dict, title: str) -> None:

@@ -59,27 +59,38 @@ def score_ltsf(
     part: str,
     horizon: int,
     batch_size: int = 1024,
+    point: int = 0,
 ) -> dict[str, float]:
-    """MSE and MAE of ``forecaster (past (N, L, C) -> (N, H, C))`` over every origin of ``part``, each once."""
+    """MSE and MAE of ``forecaster (past (N, L, C) -> (N, H, C))`` over every origin of ``part``, each once.
+
+    A forecaster of quantiles, ``(N, H, C, Q)`` (each sorted first, so crossed quantiles never count), is
+    scored on its column ``point`` (the median), and ``coverage`` adds the share of the targets that lie
+    between its lowest and its highest quantile.
+    """
     origins = windows.split.origins(part, horizon)
     squared = absolute = 0.0
+    inside, quantiles = 0, False
     for start in range(0, len(origins), batch_size):  # batches keep a 720-step horizon's memory bounded
         past, target = windows.batch(origins[start : start + batch_size], horizon)
-        error = np.asarray(forecaster(past), dtype=np.float64) - target
+        forecast = np.asarray(forecaster(past), dtype=np.float64)
+        if forecast.ndim == 4:
+            forecast = np.sort(forecast, axis=-1)
+            between = (forecast[..., 0] <= target) & (target <= forecast[..., -1])
+            inside, quantiles, forecast = inside + int(between.sum()), True, forecast[..., point]
+        error = forecast - target
         squared, absolute = squared + float((error**2).sum()), absolute + float(np.abs(error).sum())
     count = len(origins) * horizon * windows.scaled.shape[1]
-    return {"mse": squared / count, "mae": absolute / count, "origins": len(origins)}
+    scores = {"mse": squared / count, "mae": absolute / count, "origins": len(origins)}
+    return {**scores, "coverage": inside / count} if quantiles else scores
 
 
-def model_forecaster(model: nn.Module, point: int = 0) -> Callable[[np.ndarray], np.ndarray]:
-    """``model`` as a NumPy forecaster for :func:`score_ltsf` (evaluation mode, no gradients); of a
-    quantile output ``(N, H, C, Q)`` the column ``point`` (the median)."""
+def model_forecaster(model: nn.Module) -> Callable[[np.ndarray], np.ndarray]:
+    """``model`` as a NumPy forecaster for :func:`score_ltsf` (evaluation mode, no gradients)."""
 
     def forecast(past: np.ndarray) -> np.ndarray:
         model.eval()
         with torch.no_grad():
-            output = model(torch.from_numpy(past))
-        return (output[..., point] if output.dim() == 4 else output).numpy()
+            return model(torch.from_numpy(past)).numpy()
 
     return forecast
 

@@ -170,8 +170,14 @@ def score_ltsf_run(config: ForecastConfig, data: LtsfData, model: nn.Module) -> 
     """``metrics.json``'s content: the network's test MSE/MAE over every test origin, the baselines' on
     the same origins (each named for its model), and the protocol's sizes."""
     horizon, windows = data.horizon, data.windows
-    network = model_forecaster(model, point_index(config.output_quantiles))
-    scores = {"name": network_name(config), **score_ltsf(network, windows, "test", horizon)}
+    quantiles = config.output_quantiles
+    point = point_index(quantiles)
+    scores = {
+        "name": network_name(config),
+        **score_ltsf(model_forecaster(model), windows, "test", horizon, point=point),
+    }
+    if quantiles:
+        scores["interval"] = [quantiles[0], quantiles[-1]]
     names = BASELINES if config.baselines else CHEAP_BASELINES
     baselines = {}
     training = replace(DLINEAR_TRAINING, seed=config.train.seed)
