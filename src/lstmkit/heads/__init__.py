@@ -16,14 +16,18 @@ for right padding: steps ``t >= lengths[b]`` are padding and never influence a r
 
 Modules: ``pooling`` (masks and pooling), ``losses``, ``config``, ``encoder``, ``crf`` (linear-chain CRF for
 the tagger), ``adaptive_softmax`` (a language model's output layer, ``LanguageModelConfig(softmax="adaptive")``),
-``models``, ``stream_lm`` (language models over a token stream), ``finetune``.
+``char_encoder`` (a word read through its characters, for the tagger), ``models``, ``stream_lm`` (language
+models over a token stream), ``finetune``.
 """
 
 from lstmkit.heads.adaptive_softmax import AdaptiveSoftmax
+from lstmkit.heads.char_encoder import CharWordEncoder
 from lstmkit.heads.config import (
     CELLS,
+    CHAR_ENCODERS,
     DECODERS,
     LM_SOFTMAXES,
+    CharEncoderConfig,
     ClassifierConfig,
     EncoderConfig,
     LanguageModelConfig,
@@ -75,6 +79,9 @@ __all__ = [
     "ForwardBackwardClassifier",
     "TaggerConfig",
     "SequenceTagger",
+    "CHAR_ENCODERS",
+    "CharEncoderConfig",
+    "CharWordEncoder",
     "CRF",
     "LanguageModelConfig",
     "LanguageModel",

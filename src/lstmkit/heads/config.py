@@ -20,11 +20,14 @@ __all__ = [
     "EncoderConfig",
     "ClassifierConfig",
     "TaggerConfig",
+    "CharEncoderConfig",
+    "CHAR_ENCODERS",
     "LanguageModelConfig",
 ]
 
 CELLS = {"lstm": LSTM, "gru": GRU, "rnn": RNN}
 DECODERS = ("crf", "softmax")
+CHAR_ENCODERS = ("lstm", "cnn")  # how CharWordEncoder reads a word's characters
 LM_SOFTMAXES = ("full", "adaptive")  # a language model's output layer (LanguageModelConfig.softmax)
 
 ConfigT = TypeVar("ConfigT", bound="_DictConfig")
@@ -125,6 +128,32 @@ def _bools(name: str, value: Any, length: int) -> tuple[bool, ...]:
 
 
 @dataclasses.dataclass(frozen=True)
+class CharEncoderConfig(_DictConfig):
+    """:class:`~lstmkit.heads.char_encoder.CharWordEncoder` settings: each word's characters, embedded in
+    ``embedding_dim``, read by ``kind`` ``"lstm"`` (a BiLSTM of ``hidden_size`` per direction, its two final
+    states concatenated: Lample et al. 2016, who used 25 and 25) or ``"cnn"`` (``hidden_size`` filters over
+    windows of 3 characters, max-pooled over the word: Ma & Hovy 2016). Id ``padding_idx`` pads words."""
+
+    vocab_size: int
+    embedding_dim: int = 25
+    hidden_size: int = 25
+    kind: str = "lstm"
+    padding_idx: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("vocab_size", "embedding_dim", "hidden_size"):
+            check_positive_int(name, getattr(self, name))
+        check_choice("kind", self.kind, CHAR_ENCODERS)
+        if not isinstance(self.padding_idx, int) or not 0 <= self.padding_idx < self.vocab_size:
+            raise ValueError(f"padding_idx must be in 0..{self.vocab_size - 1}, got {self.padding_idx!r}")
+
+    @property
+    def output_size(self) -> int:
+        """Features of each word's vector: both directions' final states (lstm), or one per filter (cnn)."""
+        return 2 * self.hidden_size if self.kind == "lstm" else self.hidden_size
+
+
+@dataclasses.dataclass(frozen=True)
 class TaggerConfig(_DictConfig):
     """:class:`SequenceTagger` settings; ``dropout`` acts on the encoder outputs.
 
@@ -139,6 +168,10 @@ class TaggerConfig(_DictConfig):
     ``bigram_vocab_size``, ``bigram_dim`` (both 0, or both positive): a second embedding of
     character-bigram ids, concatenated with the token embedding before the recurrent encoder (for
     Chinese word segmentation, where the bigram at each character is the strongest single feature).
+
+    ``chars`` (``None``: none): a character-level encoder of each word (:class:`CharEncoderConfig`), its
+    vector concatenated after the token (and bigram) embedding; for word data, so that a word the
+    vocabulary lacks is still read through its spelling.
     """
 
     encoder: EncoderConfig
@@ -150,6 +183,7 @@ class TaggerConfig(_DictConfig):
     allowed_end: tuple[bool, ...] | None = None
     bigram_vocab_size: int = 0
     bigram_dim: int = 0
+    chars: CharEncoderConfig | None = None
 
     def __post_init__(self) -> None:
         check_positive_int("num_tags", self.num_tags)

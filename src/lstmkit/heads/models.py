@@ -11,6 +11,7 @@ from torch import Tensor, nn
 from lstmkit.functional import reverse_padded
 from lstmkit.heads._checks import Lengths, as_lengths
 from lstmkit.heads.adaptive_softmax import AdaptiveSoftmax
+from lstmkit.heads.char_encoder import CharWordEncoder
 from lstmkit.heads.config import ClassifierConfig, EncoderConfig, LanguageModelConfig, TaggerConfig
 from lstmkit.heads.crf import CRF
 from lstmkit.heads.encoder import RecurrentEncoder, SequenceDropout, embed_with_dropout
@@ -104,13 +105,17 @@ class SequenceTagger(nn.Module):
     cross-entropy over real steps and decoding takes each step's argmax. With a bigram embedding
     (``config.bigram_dim > 0``) every method also needs ``bigrams (B, T)``, the id of each step's
     character bigram; it lives in ``bigram_embedding``, outside the encoder, so :func:`parameter_groups`
-    counts it with the head.
+    counts it with the head. With a character encoder (``config.chars``) every method also needs ``chars
+    (B, T, W)``, each word's character ids (:class:`~lstmkit.heads.char_encoder.CharWordEncoder`,
+    submodule ``char_encoder``), its vector concatenated after the bigram embedding.
     """
 
     def __init__(self, config: TaggerConfig) -> None:
         super().__init__()
         self.config = config
-        self.encoder = RecurrentEncoder(config.encoder, extra_input_size=config.bigram_dim)
+        self.char_encoder = None if config.chars is None else CharWordEncoder(config.chars)
+        char_size = 0 if self.char_encoder is None else self.char_encoder.output_size
+        self.encoder = RecurrentEncoder(config.encoder, extra_input_size=config.bigram_dim + char_size)
         self.bigram_embedding = None
         if config.bigram_dim:
             self.bigram_embedding = nn.Embedding(
@@ -126,30 +131,48 @@ class SequenceTagger(nn.Module):
             ]
             self.crf = CRF(config.num_tags, *masks)
 
-    def forward(self, tokens: Tensor, lengths: Lengths = None, bigrams: Tensor | None = None) -> Tensor:
-        """``tokens (B, T)`` long, ``lengths (B,)``, ``bigrams (B, T)`` long -> emissions ``(B, T, num_tags)``.
+    def forward(
+        self, tokens: Tensor, lengths: Lengths = None, bigrams: Tensor | None = None, chars: Tensor | None = None
+    ) -> Tensor:
+        """``tokens (B, T)`` long, ``lengths (B,)``, ``bigrams (B, T)`` long, ``chars (B, T, W)`` long ->
+        emissions ``(B, T, num_tags)``.
 
         Emissions at padded steps are meaningless; :meth:`loss` and :meth:`decode` never read them.
         """
-        extra = None
+        extras = []
         if self.bigram_embedding is not None or bigrams is not None:
             if self.bigram_embedding is None:
                 raise ValueError("bigrams: this tagger has no bigram embedding (bigram_dim=0), so pass bigrams=None")
             if not isinstance(bigrams, Tensor) or bigrams.shape != tokens.shape:
                 given = tuple(bigrams.shape) if isinstance(bigrams, Tensor) else bigrams
                 raise ValueError(f"bigrams must be ids shaped like tokens {tuple(tokens.shape)}, got {given}")
-            extra = embed_with_dropout(self.bigram_embedding, bigrams, self.config.encoder.embedding_dropout)
-        outputs, _ = self.encoder(tokens, lengths, extra=extra)
+            extras.append(embed_with_dropout(self.bigram_embedding, bigrams, self.config.encoder.embedding_dropout))
+        if self.char_encoder is not None or chars is not None:
+            if self.char_encoder is None:
+                raise ValueError(
+                    "chars: this tagger has no character encoder (chars=None in its config), so pass chars=None"
+                )
+            if not isinstance(chars, Tensor) or chars.dim() != 3 or chars.shape[:2] != tokens.shape:
+                given = tuple(chars.shape) if isinstance(chars, Tensor) else chars
+                raise ValueError(
+                    f"chars must be ids shaped (*tokens.shape, word length) = {tuple(tokens.shape)} + (W,), got {given}"
+                )
+            extras.append(self.char_encoder(chars))
+        outputs, _ = self.encoder(tokens, lengths, extra=torch.cat(extras, dim=2) if extras else None)
         return self.output(self.dropout(outputs))
 
-    def loss(self, tokens: Tensor, lengths: Lengths, tags: Tensor, bigrams: Tensor | None = None) -> Tensor:
+    def loss(
+        self, tokens: Tensor, lengths: Lengths, tags: Tensor, bigrams: Tensor | None = None, chars: Tensor | None = None
+    ) -> Tensor:
         """Scalar training loss for gold ``tags (B, T)``; tags at padded steps are ignored whatever their value."""
-        return self.emission_loss(self(tokens, lengths, bigrams), lengths, tags)
+        return self.emission_loss(self(tokens, lengths, bigrams, chars), lengths, tags)
 
     @torch.no_grad()
-    def decode(self, tokens: Tensor, lengths: Lengths = None, bigrams: Tensor | None = None) -> list[list[int]]:
+    def decode(
+        self, tokens: Tensor, lengths: Lengths = None, bigrams: Tensor | None = None, chars: Tensor | None = None
+    ) -> list[list[int]]:
         """Predicted tag ids, one list of ``lengths[b]`` ids per sequence (call ``.eval()`` first for inference)."""
-        return self.decode_emissions(self(tokens, lengths, bigrams), lengths)
+        return self.decode_emissions(self(tokens, lengths, bigrams, chars), lengths)
 
     # The two halves below let a caller that needs both the loss and the tags (validation) run the
     # encoder once: emissions = model(tokens, lengths, bigrams), then each of them.

@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 
 from lstmkit.train.config import TaskConfig, TrainConfig
 
-__all__ = ["TagConfig", "NAME", "SCHEME_CHOICES", "REGISTERED_SCHEME"]
+__all__ = ["TagConfig", "NAME", "SCHEME_CHOICES", "REGISTERED_SCHEME", "CHAR_ENCODER_CHOICES"]
 
 NAME = "tag"
 SCHEME_CHOICES = ("auto", "bmes", "bio", "bioes", "plain")
 REGISTERED_SCHEME = "bmes"  # the scheme pku-seg and pku-pos are tagged in
+CHAR_ENCODER_CHOICES = ("auto", "lstm", "cnn", "none")  # TagConfig.char_encoder
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,12 @@ class TagConfig(TaskConfig):
     ablation). ``bigrams`` adds an embedding of each character's bigram (it and the next character),
     of ``embedding_dim`` dimensions: ``None`` (the default) for character data and not for word data,
     ``True`` always (word data is refused), ``False`` never; :meth:`uses_bigrams` resolves it.
+    ``char_encoder`` reads each word through its characters (word data: CoNLL files, token/TAG lines),
+    its vector concatenated to the word's embedding, so that a word unseen in training still has one:
+    ``lstm`` a BiLSTM of ``char_hidden`` units per direction over ``char_dim``-dimensional character
+    embeddings, its final states concatenated (Lample et al. 2016); ``cnn`` ``char_hidden`` filters over
+    3 characters, max-pooled (Ma & Hovy 2016); ``none``; ``auto`` (the default) ``lstm`` on word data and
+    ``none`` on character data, where a token is one character; :meth:`char_encoder_kind` resolves it.
     ``baselines`` also scores the non-neural baselines on the same test part (maximum matching and a
     character CRF for segmentation, the most frequent tag per word for POS and user data).
     """
@@ -49,6 +56,9 @@ class TagConfig(TaskConfig):
     dropout: float = 0.2
     decoder: str = "crf"
     bigrams: bool | None = None
+    char_encoder: str = "auto"
+    char_dim: int = 25
+    char_hidden: int = 25
     baselines: bool = True
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(epochs=5, batch_size=32, lr=3e-3, patience=2, monitor="accuracy")
@@ -58,12 +68,18 @@ class TagConfig(TaskConfig):
         """Whether a run on data of ``characters`` (Chinese text) or words embeds bigrams."""
         return characters if self.bigrams is None else self.bigrams
 
+    def char_encoder_kind(self, characters: bool) -> str:
+        """The character encoder (``lstm``, ``cnn`` or ``none``) of a run on character (Chinese) or word data."""
+        if self.char_encoder == "auto":
+            return "none" if characters else "lstm"
+        return self.char_encoder
+
     def __post_init__(self) -> None:
         from lstmkit.heads._checks import check_choice, check_positive_int, check_probability
         from lstmkit.heads.config import CELLS, DECODERS
 
         # ValueError, each message starting with the field's name: the CLI names the option from it.
-        for name in ("max_length", "min_freq", "embedding_dim", "hidden_size", "num_layers"):
+        for name in ("max_length", "min_freq", "embedding_dim", "hidden_size", "num_layers", "char_dim", "char_hidden"):
             check_positive_int(name, getattr(self, name))
         if self.max_sentences is not None:
             check_positive_int("max_sentences", self.max_sentences)
@@ -71,5 +87,6 @@ class TagConfig(TaskConfig):
         check_choice("cell", self.cell, tuple(CELLS))
         check_choice("decoder", self.decoder, DECODERS)
         check_choice("scheme", self.scheme, SCHEME_CHOICES)
+        check_choice("char_encoder", self.char_encoder, CHAR_ENCODER_CHOICES)
         if not self.data.strip():
             raise ValueError(f"data must name a data set or a file, got {self.data!r}")

@@ -14,12 +14,15 @@ from lstmkit.data.batching import BucketBatchSampler, pad_sequences
 from lstmkit.data.registry import find_dataset
 from lstmkit.data.tagged_corpora import TaggedSentences, cut_sentence, read_tagged_file, split_sentences
 from lstmkit.errors import DataError
+from lstmkit.heads.char_encoder import word_characters
 from lstmkit.runs import VOCAB, read_run_config
 from lstmkit.tasks.tag.config import NAME, REGISTERED_SCHEME, TagConfig
 
 __all__ = [
     "BIGRAMS",
     "BIGRAM_END",
+    "CHARS",
+    "pad_words",
     "TagData",
     "TokenEncoder",
     "bigrams_of",
@@ -58,20 +61,32 @@ def bigrams_of(tokens: Sequence[str]) -> list[str]:
     return [first + second for first, second in zip(tokens, [*tokens[1:], BIGRAM_END])]
 
 
+CHARS = "chars.json"  # the run's character vocabulary (with a character encoder)
+_CHAR_MIN_FREQ = 2  # as for bigrams: a character seen once is <unk>, which trains <unk> for unseen ones
+
+
 @dataclass(frozen=True)
 class TokenEncoder:
-    """Tokens to the ids a tagger reads: token ids, and bigram ids where the run has a bigram vocabulary."""
+    """Tokens to the ids a tagger reads: token ids, bigram ids where the run has a bigram vocabulary, and
+    each token's character ids (cut by :func:`~lstmkit.heads.char_encoder.word_characters`) where it has a
+    character vocabulary."""
 
     vocab: Vocab
     bigram_vocab: Vocab | None = None
+    char_vocab: Vocab | None = None
 
-    def encode(self, tokens: Sequence[str]) -> tuple[list[int], list[int] | None]:
-        bigrams = None if self.bigram_vocab is None else self.bigram_vocab.encode(bigrams_of(tokens))
-        return self.vocab.encode(tokens), bigrams
+    def encode(self, tokens: Sequence[str]) -> dict[str, list]:
+        """``{"tokens": ids}`` (and ``"bigrams"``: ids, ``"chars"``: a list of ids per token), one entry per token."""
+        encoded: dict[str, list] = {"tokens": self.vocab.encode(tokens)}
+        if self.bigram_vocab is not None:
+            encoded["bigrams"] = self.bigram_vocab.encode(bigrams_of(tokens))
+        if self.char_vocab is not None:
+            encoded["chars"] = [self.char_vocab.encode(list(word_characters(token))) for token in tokens]
+        return encoded
 
     def batch(self, sentences: Sequence[Sequence[str]]) -> dict:
-        """A padded batch ``{"tokens", "lengths"}`` (and ``"bigrams"``) of token lists."""
-        return _collate([(*self.encode(tokens), None) for tokens in sentences])
+        """A padded batch ``{"tokens", "lengths"}`` (and ``"bigrams"``, ``"chars"``) of token lists."""
+        return _collate([self.encode(tokens) for tokens in sentences])
 
 
 @dataclass
@@ -101,6 +116,12 @@ def prepare_data(config: TagConfig, run_dir: Path, resume: bool) -> TagData:
     sentences = load_sentences(config)
     if config.bigrams and not sentences.characters:
         raise DataError(f"--bigrams: {config.data} is tagged by words, not characters; bigrams are for Chinese text")
+    chars = config.char_encoder_kind(sentences.characters) != "none"
+    if chars and sentences.characters:
+        raise DataError(
+            f"--char-encoder {config.char_encoder}: {config.data} is tagged by characters, so each token is one "
+            "character already; a character encoder is for word data (use auto or none)"
+        )
     parts = split_sentences(sentences)
     for part, held in parts.items():
         if not held:
@@ -114,12 +135,15 @@ def prepare_data(config: TagConfig, run_dir: Path, resume: bool) -> TagData:
     if resume:
         vocab, tag_names = Vocab.from_json(run_dir / VOCAB), read_run_config(run_dir, NAME)["tag_names"]
         bigram_vocab = Vocab.from_json(run_dir / BIGRAMS) if bigrams else None
+        char_vocab = Vocab.from_json(run_dir / CHARS) if chars else None
     else:
         vocab = Vocab.build(train, min_freq=config.min_freq)
         tag_names = sentences.tag_names()
         bigram_vocab = Vocab.build(map(bigrams_of, train), min_freq=_BIGRAM_MIN_FREQ) if bigrams else None
+        words = (word_characters(token) for tokens in train for token in tokens)
+        char_vocab = Vocab.build(words, min_freq=_CHAR_MIN_FREQ) if chars else None
     name = config.data if not Path(config.data).is_file() else Path(config.data).name
-    return TagData(name, parts, TokenEncoder(vocab, bigram_vocab), tag_names)
+    return TagData(name, parts, TokenEncoder(vocab, bigram_vocab, char_vocab), tag_names)
 
 
 def text_tokens(text: str, characters: bool) -> list[str]:
@@ -129,39 +153,50 @@ def text_tokens(text: str, characters: bool) -> list[str]:
 
 
 def _encoded(sentences: TaggedSentences, encoder: TokenEncoder, tag_index: dict[str, int], max_length: int):
-    """``[(token ids, bigram ids or None, tag ids), ...]``, each sentence cut into pieces of about
-    ``max_length`` (:func:`cut_sentence`); bigrams are taken from the whole sentence, so a piece's last
-    character keeps the bigram it has in the sentence."""
+    """``[{"tokens": ids, "tags": ids, ...}, ...]`` (:meth:`TokenEncoder.encode`'s entries with the tags),
+    each sentence cut into pieces of about ``max_length`` (:func:`cut_sentence`); bigrams are taken from
+    the whole sentence, so a piece's last character keeps the bigram it has in the sentence."""
     examples = []
     for tokens, tags in zip(sentences.tokens, sentences.tags):
-        ids, bigrams = encoder.encode(tokens)
+        encoded = encoder.encode(tokens)
         start = 0
         for piece, piece_tags in cut_sentence(tokens, tags, sentences.scheme, max_length):
             end = start + len(piece)
-            examples.append((ids[start:end], None if bigrams is None else bigrams[start:end],
-                             [tag_index[tag] for tag in piece_tags]))  # fmt: skip
+            example = {name: values[start:end] for name, values in encoded.items()}
+            examples.append(example | {"tags": [tag_index[tag] for tag in piece_tags]})
             start = end
     return examples
 
 
-def _collate(batch: list[tuple[list[int], list[int] | None, list[int] | None]]) -> dict:
-    """Pad ``(token ids, bigram ids or None, tag ids or None)`` examples into one batch."""
-    tokens, lengths = pad_sequences([ids for ids, _, _ in batch], 0)
+def pad_words(sentences: Sequence[Sequence[Sequence[int]]], pad_index: int = 0) -> torch.Tensor:
+    """Character ids per word per sentence, right-padded into ``(B, T, W)`` (``T`` the most words, ``W``
+    the longest word); a padded word is all ``pad_index``."""
+    steps = max(len(words) for words in sentences)
+    width = max(len(chars) for words in sentences for chars in words)
+    padded = torch.full((len(sentences), steps, width), pad_index, dtype=torch.long)
+    for b, words in enumerate(sentences):
+        for t, chars in enumerate(words):
+            padded[b, t, : len(chars)] = torch.as_tensor(chars, dtype=torch.long)
+    return padded
+
+
+def _collate(batch: list[dict[str, list]]) -> dict:
+    """Pad examples (each ``{"tokens": ids, ...}``, the same keys) into one batch, with ``"lengths"``."""
+    tokens, lengths = pad_sequences([example["tokens"] for example in batch], 0)
     padded = {"tokens": tokens, "lengths": lengths}
-    if batch[0][1] is not None:
-        padded["bigrams"] = pad_sequences([bigrams for _, bigrams, _ in batch], 0)[0]
-    if batch[0][2] is not None:
-        padded["tags"] = pad_sequences([tags for _, _, tags in batch], 0)[0]
+    for name in batch[0].keys() - {"tokens"}:
+        values = [example[name] for example in batch]
+        padded[name] = pad_words(values) if name == "chars" else pad_sequences(values, 0)[0]
     return padded
 
 
 def batches(
     sentences: TaggedSentences, data: TagData, batch_size: int, *, max_length: int, shuffle: bool, seed: int = 0
 ) -> DataLoader:
-    """Padded batches ``{"tokens", "lengths", "tags"}`` (and ``"bigrams"``) of similar lengths
+    """Padded batches ``{"tokens", "lengths", "tags"}`` (and ``"bigrams"``, ``"chars"``) of similar lengths
     (:class:`BucketBatchSampler`)."""
     examples = _encoded(sentences, data.encoder, {tag: i for i, tag in enumerate(data.tag_names)}, max_length)
-    sampler = BucketBatchSampler([len(ids) for ids, _, _ in examples], batch_size, shuffle=shuffle, seed=seed)
+    sampler = BucketBatchSampler([len(e["tokens"]) for e in examples], batch_size, shuffle=shuffle, seed=seed)
     return DataLoader(
         examples, batch_sampler=sampler, collate_fn=_collate, generator=torch.Generator().manual_seed(seed)
     )

@@ -14,14 +14,14 @@ from lstmkit.data import DATASETS, Vocab
 from lstmkit.data.tag_schemes import allowed_ends, allowed_starts, allowed_transitions, spans_from_tags, tags_to_words
 from lstmkit.data.tagged_corpora import TaggedSentences, read_tagged_file, split_sentences
 from lstmkit.errors import DataError
-from lstmkit.heads import EncoderConfig, SequenceTagger, TaggerConfig
+from lstmkit.heads import CharEncoderConfig, EncoderConfig, SequenceTagger, TaggerConfig
 from lstmkit.io import load_json, parsing
 from lstmkit.runs import CONFIG, METRICS, VOCAB, load_run_model, read_run_config
 from lstmkit.tasks.tag.config import NAME, TagConfig
-from lstmkit.tasks.tag.data import BIGRAMS, TokenEncoder, load_sentences, text_tokens
+from lstmkit.tasks.tag.data import BIGRAMS, CHARS, TokenEncoder, load_sentences, text_tokens
 from lstmkit.tasks.tag.scores import confusion_labels, score_tags, words_in
 
-__all__ = ["Tagger", "build_network", "network_name", "tagging_loss", "decode", "tag_sentences"]
+__all__ = ["Tagger", "build_network", "network_name", "extra_inputs", "tagging_loss", "decode", "tag_sentences"]
 
 _BATCH = 64  # sentences per batch when tagging
 
@@ -29,9 +29,9 @@ _BATCH = 64  # sentences per batch when tagging
 def build_network(
     config: TagConfig, inputs: TokenEncoder, tag_names: list[str], scheme: str
 ) -> tuple[SequenceTagger, TaggerConfig]:
-    """The tagger ``config`` describes: embeddings (characters, and their bigrams with ``bigrams``) ->
-    the recurrent encoder -> per-step linear -> the CRF (constrained to the transitions, first and last
-    tags ``scheme`` allows) or the softmax."""
+    """The tagger ``config`` describes: embeddings (characters, and their bigrams with ``bigrams``; words,
+    and each word's character encoder with ``char_encoder``) -> the recurrent encoder -> per-step linear
+    -> the CRF (constrained to the transitions, first and last tags ``scheme`` allows) or the softmax."""
     encoder = EncoderConfig(
         vocab_size=len(inputs.vocab),
         embedding_dim=config.embedding_dim,
@@ -42,6 +42,10 @@ def build_network(
         dropout=config.dropout if config.num_layers > 1 else 0.0,
     )
     constrained = scheme != "plain"  # (plain labels allow every sequence)
+    chars = None
+    if inputs.char_vocab is not None:  # (word data: char_encoder_kind of word data)
+        kind = config.char_encoder_kind(False)
+        chars = CharEncoderConfig(len(inputs.char_vocab), config.char_dim, config.char_hidden, kind=kind)
     model_config = TaggerConfig(
         encoder,
         len(tag_names),
@@ -52,25 +56,33 @@ def build_network(
         allowed_end=allowed_ends(tag_names, scheme) if constrained else None,
         bigram_vocab_size=len(inputs.bigram_vocab) if inputs.bigram_vocab else 0,
         bigram_dim=config.embedding_dim if inputs.bigram_vocab else 0,
+        chars=chars,
     )
     return SequenceTagger(model_config), model_config
 
 
 def network_name(config: TagConfig, characters: bool) -> str:
     """How outputs and tables name the model of a run on character (Chinese) or word data: ``bilstm-crf``
-    (direction, cell, decoder; ``+bigrams`` where it embeds them)."""
-    bigrams = "+bigrams" * config.uses_bigrams(characters)
-    return f"{'bi' if config.bidirectional else ''}{config.cell}-{config.decoder}{bigrams}"
+    (direction, cell, decoder; ``+bigrams`` where it embeds them, ``+chars`` or ``+char-cnn`` where it
+    reads words through their characters)."""
+    extras = "+bigrams" * config.uses_bigrams(characters)
+    extras += {"lstm": "+chars", "cnn": "+char-cnn", "none": ""}[config.char_encoder_kind(characters)]
+    return f"{'bi' if config.bidirectional else ''}{config.cell}-{config.decoder}{extras}"
+
+
+def extra_inputs(batch: dict) -> dict[str, Tensor]:
+    """The inputs beside tokens and lengths that a batch carries, by :class:`SequenceTagger`'s names."""
+    return {name: batch[name] for name in ("bigrams", "chars") if name in batch}
 
 
 def tagging_loss(model: SequenceTagger, batch: dict) -> Tensor:
-    """The training loss of a batch ``{"tokens", "lengths", "tags"}`` (and ``"bigrams"``)."""
-    return model.loss(batch["tokens"], batch["lengths"], batch["tags"], batch.get("bigrams"))
+    """The training loss of a batch ``{"tokens", "lengths", "tags"}`` (and ``"bigrams"``, ``"chars"``)."""
+    return model.loss(batch["tokens"], batch["lengths"], batch["tags"], **extra_inputs(batch))
 
 
 def decode(model: SequenceTagger, batch: dict) -> list[list[int]]:
     """The predicted tag ids of each sentence of a batch, ``lengths[b]`` of them."""
-    return model.decode(batch["tokens"], batch["lengths"], batch.get("bigrams"))
+    return model.decode(batch["tokens"], batch["lengths"], **extra_inputs(batch))
 
 
 def tag_sentences(
@@ -103,7 +115,10 @@ class Tagger:
             self.data_name = str(saved["data_name"])
             model_config = TaggerConfig.from_dict(saved["model"])
         bigrams = Vocab.from_json(self.run_dir / BIGRAMS) if self.config.uses_bigrams(self.characters) else None
-        self.inputs = TokenEncoder(Vocab.from_json(self.run_dir / VOCAB), bigrams)
+        chars = (
+            Vocab.from_json(self.run_dir / CHARS) if self.config.char_encoder_kind(self.characters) != "none" else None
+        )
+        self.inputs = TokenEncoder(Vocab.from_json(self.run_dir / VOCAB), bigrams, chars)
         self.model: nn.Module = load_run_model(self.run_dir, lambda: SequenceTagger(model_config))
         self.device = torch.device(device)
         self.model.to(self.device).eval()

@@ -14,10 +14,11 @@ from lstmkit.runs import VOCAB
 from lstmkit.tasks.runner import Built, Task
 from lstmkit.tasks.tag.baselines import baseline_scores
 from lstmkit.tasks.tag.config import NAME, TagConfig
-from lstmkit.tasks.tag.data import BIGRAMS, TagData, batches, prepare_data
+from lstmkit.tasks.tag.data import BIGRAMS, CHARS, TagData, batches, prepare_data
 from lstmkit.tasks.tag.model import (
     build_network,
     draw_confusion,
+    extra_inputs,
     network_name,
     tag_sentences,
     tagging_loss,
@@ -40,7 +41,7 @@ class TaggingObjective:
         return tagging_loss(model, batch)
 
     def eval_sums(self, model: nn.Module, batch: dict) -> dict[str, Tensor]:
-        emissions = model(batch["tokens"], batch["lengths"], batch.get("bigrams"))  # once, for tags and loss
+        emissions = model(batch["tokens"], batch["lengths"], **extra_inputs(batch))  # once, for tags and loss
         predicted = model.decode_emissions(emissions, batch["lengths"])
         gold = batch["tags"].tolist()
         correct = sum(p == g for row, gold_row in zip(predicted, gold) for p, g in zip(row, gold_row))
@@ -78,7 +79,12 @@ class TagTask(Task):
 
     def build(self, config: TagConfig, data: TagData) -> Built:
         model, model_config = build_network(config, data.encoder, data.tag_names, data.scheme)
-        train = config.train
+        train, encoder = config.train, data.encoder
+        files = {VOCAB: encoder.vocab.to_json}
+        if encoder.bigram_vocab:
+            files[BIGRAMS] = encoder.bigram_vocab.to_json
+        if encoder.char_vocab:
+            files[CHARS] = encoder.char_vocab.to_json
         return Built(
             model=model,
             objective=TaggingObjective(),
@@ -92,8 +98,7 @@ class TagTask(Task):
                 "tag_names": data.tag_names,
                 "model": model_config.to_dict(),
             },
-            files={VOCAB: data.encoder.vocab.to_json}
-            | ({BIGRAMS: data.encoder.bigram_vocab.to_json} if data.encoder.bigram_vocab else {}),
+            files=files,
         )  # fmt: skip
 
     def score(self, config: TagConfig, data: TagData, model: nn.Module, run_dir: Path) -> dict[str, Any]:
