@@ -6,13 +6,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tiny_data import write_pairs, write_reviews, write_series, write_tagged_chars, write_text
+from tiny_data import (
+    suffix_stems,
+    write_pairs,
+    write_reviews,
+    write_series,
+    write_suffix_tagged,
+    write_tagged_chars,
+    write_text,
+)
 
 
 def _train(**config):
     from lstmkit.train import TrainConfig
 
-    return TrainConfig(epochs=1, batch_size=16, lr=0.01, patience=None, progress=False, **config)
+    return TrainConfig(**{"epochs": 1, "batch_size": 16, "lr": 0.01, "patience": None, "progress": False, **config})
 
 
 _LOSS = {"monitor": "loss", "monitor_mode": "min"}
@@ -106,6 +114,23 @@ def tag_bigrams_run(tmp_path_factory) -> Path:
 def tag_softmax_run(tmp_path_factory) -> Path:
     """The tiny tag run with the softmax decoder (each step's argmax) instead of the CRF, and no bigrams."""
     return _tag_run(tmp_path_factory, "tiny-tag-softmax", decoder="softmax", bigrams=False, baselines=False)
+
+
+SUFFIX_STEMS = suffix_stems(60, seed=0)  # the first 40 make tag_chars_run's words; the rest are never seen
+
+
+@pytest.fixture(scope="session")
+def tag_chars_run(tmp_path_factory) -> Path:
+    """A tiny tag run on word data (``word/TAG`` lines, a word's tag given by its suffix) with the default
+    character encoder (a BiLSTM over each word's characters): 3 epochs, enough to tag unseen words."""
+    from lstmkit.tasks import tag
+
+    root = tmp_path_factory.mktemp("tiny-tag-chars")
+    config = tag.TagConfig(
+        data=str(write_suffix_tagged(root / "suffix.txt", SUFFIX_STEMS[:40], n=120)), embedding_dim=8,
+        hidden_size=8, char_dim=8, char_hidden=8, baselines=False, train=_train(epochs=3, lr=0.05),
+    )  # fmt: skip
+    return tag.train(config, root / "run").run_dir
 
 
 @pytest.fixture

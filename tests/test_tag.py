@@ -82,7 +82,8 @@ def test_a_conllu_file_round_trips_through_train_tag_and_evaluate(tmp_path):
     assert trained.exit_code == 0, trained.output
     metrics = json.loads(trained.stdout)
     assert metrics["data"]["scheme"] == "plain" and "tag_accuracy" in metrics["model"]
-    assert metrics["model"]["name"] == "bilstm-crf" and not (run / "bigrams.json").exists()  # words: no bigrams
+    assert metrics["model"]["name"] == "bilstm-crf+chars" and not (run / "bigrams.json").exists()  # words: no bigrams
+    assert (run / "chars.json").is_file()  # but a character encoder of each word, by default
     tagged = invoke("tag", run, "the big cat sees a fish .", "--json")
     assert tagged.exit_code == 0, tagged.output
     record = json.loads(tagged.output)
@@ -153,6 +154,9 @@ def test_a_tagger_learns_the_tiny_segmentation(tmp_path):
         (["--max-length", "0"], ["--max-length", "0"]),
         (["--tag-column", "9"], ["--token-column/--tag-column"]),
         (["--decoder", "hmm"], ["--decoder", "'hmm'"]),
+        (["--char-encoder", "lstm"], ["--char-encoder lstm", "tagged by characters", "word data"]),
+        (["--char-encoder", "gru"], ["--char-encoder", "'gru'"]),
+        (["--char-hidden", "0"], ["--char-hidden", "0"]),
     ],
 )
 def test_train_refuses_bad_options_in_one_line(args, words, tmp_path):

@@ -134,3 +134,31 @@ def write_bio(path: Path, n: int = 60, seed: int = 0) -> Path:
         blocks.append("\n".join(" ".join(row) for row in rows + [(".", ".", "O")]))
     path.write_text("\n\n".join(blocks) + "\n", encoding="utf-8")
     return path
+
+
+SUFFIX_TAGS = {"ing": "VERB", "ly": "ADV", "ness": "NOUN"}  # the word's tag is its suffix's
+
+
+def suffix_stems(n: int, seed: int) -> list[str]:
+    """``n`` distinct made-up stems (consonant-vowel-consonant, some with one more syllable)."""
+    rng = random.Random(seed)
+    stems: set[str] = set()
+    while len(stems) < n:
+        syllables = rng.randint(1, 2)
+        stems.add("".join(rng.choice("bdfgklmnprstvz") + rng.choice("aeiou") for _ in range(syllables)) + "r")
+    return sorted(stems)
+
+
+def suffix_sentence(stems: list[str], rng: random.Random, k: int) -> list[tuple[str, str]]:
+    """``k`` (word, tag) pairs of random stems and suffixes: neither the position nor the neighbours say
+    a word's tag, only its suffix does."""
+    return [(stem + suffix, SUFFIX_TAGS[suffix]) for stem, suffix in
+            zip(rng.choices(stems, k=k), rng.choices(list(SUFFIX_TAGS), k=k))]  # fmt: skip
+
+
+def write_suffix_tagged(path: Path, stems: list[str], n: int = 200, seed: int = 0) -> Path:
+    """``n`` lines of ``word/TAG`` over ``stems`` (:func:`suffix_sentence`, 3 to 6 words each)."""
+    rng = random.Random(seed)
+    lines = [" ".join(f"{w}/{t}" for w, t in suffix_sentence(stems, rng, rng.randint(3, 6))) for _ in range(n)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

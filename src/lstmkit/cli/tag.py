@@ -106,6 +106,16 @@ def train_tag(
         "Default: on for Chinese (character) data, off for word data.",
         show_default=False,
     ),
+    char_encoder: str = typer.Option(
+        DEFAULT.char_encoder,
+        help="Read each word through its characters too (word data), so unseen words get a vector: lstm (a BiLSTM "
+        "over the characters, its final states), cnn (filters over 3 characters, max-pooled), none, or auto "
+        "(lstm on word data, none on Chinese character data).",
+    ),
+    char_dim: int = typer.Option(DEFAULT.char_dim, help="Character embedding size of the character encoder."),
+    char_hidden: int = typer.Option(
+        DEFAULT.char_hidden, help="The character encoder's hidden units per direction (lstm) or filters (cnn)."
+    ),
     baselines: bool = typer.Option(
         DEFAULT.baselines,
         help="Also score the baselines on the test part: maximum matching and a character CRF (segmentation), "
@@ -118,7 +128,8 @@ def train_tag(
         data=data, scheme=scheme, token_column=token_column, tag_column=tag_column,
         max_sentences=max_sentences or None, max_length=max_length, min_freq=min_freq, cell=cell,
         embedding_dim=embedding_dim, hidden_size=hidden_size, num_layers=num_layers, bidirectional=bidirectional,
-        dropout=dropout, decoder=decoder, bigrams=bigrams, baselines=baselines,
+        dropout=dropout, decoder=decoder, bigrams=bigrams, char_encoder=char_encoder, char_dim=char_dim,
+        char_hidden=char_hidden, baselines=baselines,
     )  # fmt: skip
 
 
