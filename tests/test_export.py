@@ -15,6 +15,8 @@ from cli_helpers import invoke
 import lstmkit
 from lstmkit.export import ExportError, export_layer, require_onnx
 from lstmkit.export.tasks import export_run, metadata_path
+from lstmkit.heads.crf import crf_viterbi
+from lstmkit.heads.pooling import mask_from_lengths
 from lstmkit.io import read_json
 from lstmkit.tasks.runner import load_run
 
@@ -285,9 +287,6 @@ TAG_TEXTS = ["我们喜欢中国的手机。", "好", "北京人民买了书", "
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_tag_run_emissions_match_the_tagger_and_decode_to_its_tags(tmp_path, tag_bigrams_run, fmt):
-    from lstmkit.heads.crf import crf_viterbi
-    from lstmkit.heads.pooling import mask_from_lengths
-
     exported = export_run(tag_bigrams_run, tmp_path / f"tag{SUFFIX[fmt]}", fmt=fmt)
     tagger, metadata = load_run(tag_bigrams_run), read_json(exported.metadata)
     batch = tagger.inputs.batch([list(text) for text in TAG_TEXTS])
@@ -312,6 +311,40 @@ def test_tag_run_emissions_match_the_tagger_and_decode_to_its_tags(tmp_path, tag
     assert preprocessing["bigrams"]["vocabulary"] == list(tagger.inputs.bigram_vocab.tokens)
     assert metadata["tag_names"] == tagger.tag_names and metadata["scheme"] == "bmes" and decoder["kind"] == "crf"
     assert any("decoder is exported as data" in note for note in exported.notes)
+
+
+# Words of a character run: unseen ones among them, words longer than the traced 4 characters, 7, 2, 5, 9 words
+CHAR_TEXTS = [
+    "kanrness tivring boring loudly . ok fast",
+    "quickly x",
+    "a bb ccc dddd eeeee",
+    "y " * 8 + "wonderfulness",
+]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_word_run_with_a_char_encoder_exports_word_and_char_ids(tmp_path, tag_chars_run, fmt):
+    exported = export_run(tag_chars_run, tmp_path / f"tag{SUFFIX[fmt]}", fmt=fmt)
+    tagger, metadata = load_run(tag_chars_run), read_json(exported.metadata)
+    batch = tagger.inputs.batch([text.split() for text in CHAR_TEXTS])
+    lengths = batch["lengths"]
+    assert [entry["name"] for entry in metadata["inputs"]] == ["tokens", "lengths", "chars"]
+    assert batch["chars"].shape[2] > 5 and len(CHAR_TEXTS) > 3  # wider and longer than the traced example
+    real = mask_from_lengths(lengths, int(lengths.max()))
+    # Ids of real words and characters in the padded steps: nothing at a real step may change.
+    feeds = {"tokens": batch["tokens"].masked_fill(~real, 3), "lengths": lengths,
+             "chars": batch["chars"].masked_fill(~real.unsqueeze(2), 3)}  # fmt: skip
+    (emissions,) = run_file(exported.path, feeds)
+    with torch.no_grad():
+        want = tagger.model(batch["tokens"], lengths, chars=batch["chars"])
+    assert max_difference([emissions[real]], [want[real]]) < TOLERANCE
+    decoder = metadata["decoder"]
+    scores = [torch.tensor(decoder[name]) for name in ("transitions", "start", "end")]
+    decoded = [[metadata["tag_names"][k] for k in path] for path in crf_viterbi(emissions, lengths, *scores)]
+    assert decoded == [result["tags"] for result in tagger.tag(CHAR_TEXTS)]
+    chars = metadata["preprocessing"]["chars"]
+    assert chars["vocabulary"] == list(tagger.inputs.char_vocab.tokens) and chars["max_word_chars"] == 24
+    assert metadata["model"] == "bilstm-crf+chars" and metadata["preprocessing"]["bigrams"] is None
 
 
 @needs_onnx

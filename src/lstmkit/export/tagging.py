@@ -1,5 +1,5 @@
-"""Export of a tagging run: the network in the file (token ids [+ bigram ids] + lengths -> per-step
-emissions), the decoder as data in the JSON beside it.
+"""Export of a tagging run: the network in the file (token ids + lengths [+ bigram ids] [+ each word's
+character ids] -> per-step emissions), the decoder as data in the JSON beside it.
 
 Why Viterbi stays out of the file: it is a loop over time and then a loop back over the pointers it
 kept, both as long as each text. ONNX's TorchScript exporter, the one lstmkit's layers need
@@ -19,7 +19,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from lstmkit.export._common import example_tokens, tensor_entry
+from lstmkit.export._common import EXAMPLE_LENGTHS, example_tokens, tensor_entry
+from lstmkit.heads.char_encoder import MAX_WORD_CHARS
 from lstmkit.heads.crf import FORBIDDEN_SCORE
 from lstmkit.heads.pooling import mask_from_lengths
 from lstmkit.tasks.tag.data import BIGRAM_END
@@ -43,12 +44,12 @@ class _Emissions(nn.Module):
     """A tagger's emissions ``(B, T, K)``, zero at padded steps, so that padding never changes an output
     (the real steps already ignore it: the recurrent layers stop at each length)."""
 
-    def __init__(self, tagger: nn.Module) -> None:
+    def __init__(self, tagger: nn.Module, extra_names: list[str]) -> None:
         super().__init__()
-        self.tagger = tagger
+        self.tagger, self.extra_names = tagger, extra_names
 
-    def forward(self, tokens: Tensor, lengths: Tensor, bigrams: Tensor | None = None) -> Tensor:
-        emissions = self.tagger(tokens, lengths, bigrams)
+    def forward(self, tokens: Tensor, lengths: Tensor, *extras: Tensor) -> Tensor:
+        emissions = self.tagger(tokens, lengths, **dict(zip(self.extra_names, extras)))
         return torch.where(mask_from_lengths(lengths, tokens.shape[1]).unsqueeze(2), emissions, 0.0)
 
 
@@ -88,6 +89,16 @@ def _words_rule(tagger) -> str:
     )
 
 
+def _example_chars(real: Tensor, vocab_size: int, pad: int) -> Tensor:
+    """Example character ids ``(B, T, 4)`` for the ``real`` tokens ``(B, T)``: words of 1 to 4 characters
+    (not all one length, so no width is traced as every word's), all ``pad`` elsewhere."""
+    width = max(EXAMPLE_LENGTHS) - 1
+    ids = (torch.arange(width).expand(*real.shape, width) % max(vocab_size - 2, 1) + 2).clamp(max=vocab_size - 1)
+    word_lengths = torch.arange(real.numel()).reshape(real.shape) % width + 1
+    real_chars = (torch.arange(width) < word_lengths.unsqueeze(2)) & real.unsqueeze(2)
+    return torch.where(real_chars, ids, pad)
+
+
 def export_tagger(tagger, path: Path, write) -> tuple[dict[str, Any], list[str]]:
     """Write ``tagger``'s (a loaded :class:`~lstmkit.tasks.tag.Tagger`) emissions to ``path`` with ``write``
     (an ONNX or ``torch.export`` writer); return the JSON's task part and the notes."""
@@ -119,7 +130,27 @@ def export_tagger(tagger, path: Path, write) -> tuple[dict[str, Any], list[str]]
             "unknown_token_id": bigram_vocab.unk_index,
             "padding_id": bigram_vocab.pad_index,
         }
-    write(_Emissions(model), args, path, names, ["emissions"], axes)
+    chars = None
+    if encoder.char_vocab is not None:
+        char_vocab = encoder.char_vocab
+        args, names = (*args, _example_chars(tokens != pad, len(char_vocab), char_vocab.pad_index)), [*names, "chars"]
+        axes["chars"] = {0: "batch", 1: "time", 2: "word_length"}
+        inputs.append(
+            tensor_entry(
+                "chars", "int64", ["batch", "time", "word_length"],
+                f"each token's character ids, right-padded with {char_vocab.pad_index} (a padded token: all "
+                f"{char_vocab.pad_index}); a token's length is its number of other ids",
+            )
+        )  # fmt: skip
+        chars = {
+            "rule": f"each token's characters; a token of more than max_word_chars characters keeps its first "
+            f"{MAX_WORD_CHARS // 2} and its last {MAX_WORD_CHARS - MAX_WORD_CHARS // 2}",
+            "max_word_chars": MAX_WORD_CHARS,
+            "vocabulary": list(char_vocab.tokens),
+            "unknown_token_id": char_vocab.unk_index,
+            "padding_id": char_vocab.pad_index,
+        }
+    write(_Emissions(model, names[2:]), args, path, names, ["emissions"], axes)
     tag_names = list(tagger.tag_names)
     meaning = "each step's score per tag (in the order of tag_names); 0 at padded steps"
     metadata = {
@@ -137,6 +168,7 @@ def export_tagger(tagger, path: Path, write) -> tuple[dict[str, Any], list[str]]
             "padding_id": pad,
             "empty_text": f"refused: a text needs at least one {unit[:-1]}",
             "bigrams": bigrams,
+            "chars": chars,
         },
         "postprocessing": _words_rule(tagger),
     }  # fmt: skip
