@@ -360,6 +360,17 @@ def test_the_tag_endpoint_answers_as_tag_and_names_the_model_as_tag_json_does(ta
     ]
 
 
+def test_a_word_run_with_a_char_encoder_is_served_and_tags_each_text_as_alone(tag_chars_run):
+    texts = ["kanrness tivring", "boring loudly quickly . wonderfulness", "x"]  # unseen words, mixed lengths
+    with TestClient(create_app(load_runs({"words": tag_chars_run}))) as client:
+        answer = client.post("/v1/words/tag", json={"texts": texts})
+    assert answer.status_code == 200, answer.text
+    tagger = load_run(tag_chars_run)
+    assert answer.json()["model"] == "bilstm-crf+chars"
+    assert answer.json()["tagged"] == [tagger.tag([text])[0] for text in texts]  # one batch = each alone
+    assert [len(result["tags"]) for result in answer.json()["tagged"]] == [2, 5, 1]
+
+
 TAG_BAD_REQUESTS = [
     ({"texts": ["好", " "]}, 422, "texts[1]: Value error, the text is empty"),
     ({"texts": ["好" * 2001]}, 422, "texts[0]: String should have at most 2000 characters"),
