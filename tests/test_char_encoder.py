@@ -89,9 +89,9 @@ def test_bad_ids_and_config_are_refused_by_name():
         CharEncoderConfig(vocab_size=5, padding_idx=5)
 
 
-def _tagger() -> SequenceTagger:
+def _tagger(kind: str = "lstm") -> SequenceTagger:
     torch.manual_seed(0)
-    chars = CharEncoderConfig(vocab_size=12, embedding_dim=4, hidden_size=3)
+    chars = CharEncoderConfig(vocab_size=12, embedding_dim=4, hidden_size=3, kind=kind)
     config = TaggerConfig(EncoderConfig(vocab_size=6, embedding_dim=8, hidden_size=8), num_tags=3, chars=chars)
     return SequenceTagger(config).double().eval()
 
@@ -109,6 +109,18 @@ def test_the_tagger_reads_the_char_vectors_of_unknown_words():
         tagger(tokens, lengths, chars=_words([[2, 3, 4]]))
     config = tagger.config
     assert TaggerConfig.from_dict(config.to_dict()) == config  # config.json round trip
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_sentences_emissions_do_not_depend_on_its_batch(kind):
+    tagger = _tagger(kind)
+    words = [[2, 3, 4], [5], [6, 7]]
+    alone = tagger(torch.tensor([[2, 3, 4]]), torch.tensor([3]), chars=_words(words))[0]
+    # Beside a longer sentence of longer words: wider (W) and longer (T) padding, ids 3 in its padded steps.
+    tokens, lengths = torch.tensor([[2, 3, 4, 3, 3], [5, 4, 3, 2, 5]]), torch.tensor([3, 5])
+    chars = _words(words, [[9, 9, 9, 9, 9, 9, 9], [8], [7, 7], [11] * 9, [10]])
+    chars[0, 3:] = 3
+    torch.testing.assert_close(tagger(tokens, lengths, chars=chars)[0, :3], alone, rtol=0, atol=1e-12)
 
 
 def test_a_tagger_without_a_char_encoder_refuses_chars():
