@@ -46,13 +46,24 @@ def test_cli_ltsf_train_evaluate_forecast_round_trip(tmp_path):
     assert metrics["data"]["columns"] == ["OT", "load"] and metrics["data"]["features"] == "M"
     rows = [metrics["model"], *metrics["baselines"].values()]
     names = [row["name"] for row in rows]
-    assert names == ["segment LSTM (w=12)", "repeat last", "seasonal naive (m=24)", "linear (ridge least squares)",
+    assert names == ["segment GRU (w=12)", "repeat last", "seasonal naive (m=24)", "linear (ridge least squares)",
                      "DLinear"]  # fmt: skip
     assert all(row["origins"] == 109 and row["mse"] > 0 and row["mae"] > 0 for row in rows)
     # a daily season and a slow trend: the season's repeat beats the last value
     assert metrics["baselines"]["seasonal_naive"]["mse"] < metrics["baselines"]["repeat_last"]["mse"]
     assert "109 test origins (every one)" in out.stdout and all(name in out.stdout for name in names)
     assert "split ratio (70/10/20 %)" in out.stdout
+    # the options given win, the others are the benchmark's recipe; both saved and said before training
+    saved = json.loads((run / "config.json").read_text(encoding="utf-8"))["config"]
+    assert (saved["hidden_size"], saved["max_windows"], saved["train"]["epochs"]) == (8, 64, 1)
+    assert (saved["cell"], saved["dropout"], saved["train"]["optimizer"], saved["train"]["schedule"]) == (
+        "gru",
+        0.5,
+        "adam",
+        "exponential",
+    )
+    assert "settings: segment GRU (w=12), hidden 8, dropout 0.5, at most 64 training windows per epoch; adam lr " \
+        "0.001 (x0.8 after each epoch), batch 256" in " ".join(out.stdout.split())  # fmt: skip
 
     out = invoke("evaluate", run, "--json")
     assert out.exit_code == 0, out.output[-3000:]
@@ -72,6 +83,32 @@ def test_cli_ltsf_train_evaluate_forecast_round_trip(tmp_path):
     _assert_one_line_error(invoke("forecast", run, "--future", data), "future: an ltsf run reads the past alone")
     out = invoke("export", run, "--format", "torch-export", "--out", tmp_path / "model.pt2")
     _assert_one_line_error(out, "a forecast run on the LTSF protocol is not exported yet")
+
+
+def test_ltsf_defaults_are_the_benchmarks_recipe_and_a_field_given_wins():
+    """The d = 256 segment GRU row of benchmarks/ltsf_table.py (epochs=6 lr=0.001 decay=0.8 batch=256 patience=2
+    d=256 w=24 dropout=0.5, Adam, every training window, no clipping), without options; the backtest's own."""
+    config = forecast.ForecastConfig(protocol="ltsf")
+    assert (config.kind, config.cell, config.loss, config.features) == ("segment", "gru", "mse", "M")
+    assert (config.hidden_size, config.segment_length, config.dropout) == (256, 24, 0.5)
+    assert config.max_windows == 0 and config.windows_per_epoch(8449) == 8449
+    train = config.train
+    assert (train.optimizer, train.lr, train.schedule, train.lr_decay, train.weight_decay) == (
+        "adam", 1e-3, "exponential", 0.8, 0.0
+    )  # fmt: skip
+    assert (train.batch_size, train.epochs, train.patience, train.clip_norm, train.monitor) == (256, 6, 2, None, "mse")
+    given = forecast.ForecastConfig(
+        protocol="ltsf", kind="direct", hidden_size=32, dropout=0.0, max_windows=100, train=TrainConfig(epochs=2)
+    )
+    assert (given.cell, given.hidden_size, given.dropout, given.windows_per_epoch(8449)) == ("lstm", 32, 0.0, 100)
+    assert given.train == TrainConfig(epochs=2)
+    backtest = forecast.ForecastConfig()
+    assert (backtest.kind, backtest.cell, backtest.hidden_size, backtest.dropout, backtest.max_windows) == (
+        "direct", "lstm", 64, 0.1, 2048
+    )  # fmt: skip
+    assert backtest.residual is True and (backtest.train.optimizer, backtest.train.schedule) == ("adamw", "cosine")
+    # a config saved and read back keeps the values filled in
+    assert forecast.ForecastConfig.from_dict(config.to_dict()) == config
 
 
 def test_direct_forecaster_with_quantiles_on_the_protocol(tmp_path):
@@ -110,6 +147,9 @@ def test_direct_forecaster_with_quantiles_on_the_protocol(tmp_path):
         (["--protocol", "ltsf", "--num-layers", "2"], "--num-layers must be 1 for the segment model"),
         (["--protocol", "ltsf", "--features", "X"], "--features must be one of ('M', 'S'), got 'X'"),
         (["--protocol", "months"], "--protocol must be one of ('backtest', 'ltsf'), got 'months'"),
+        (["--protocol", "ltsf", "--residual"], "--residual applies to --protocol backtest, got True with ltsf"),
+        (["--protocol", "ltsf", "--no-residual"], "--residual applies to --protocol backtest, got False with ltsf"),
+        (["--protocol", "ltsf", "--max-windows", "-1"], "--max-windows must be at least 1 (or 0: every training"),
         (["--fold-stride", "0"], "--fold-stride must be at least 1"),
         (["--protocol", "ltsf", *TINY, "--horizon", "200"], "fewer than lookback + horizon = 24 + 200"),
         (["--protocol", "ltsf", *TINY, "--split", "ett"], "an ETT split of 12/4/4 months needs 14400 rows"),

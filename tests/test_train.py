@@ -16,7 +16,7 @@ import torch
 
 from lstmkit.errors import RunDirectoryError, TrainingError
 from lstmkit.train import TrainConfig, evaluate_model, fit, last_checkpoint
-from lstmkit.train.optim import slanted_triangular, warmup_cosine
+from lstmkit.train.optim import exponential_decay, slanted_triangular, warmup_cosine
 
 sys.path.insert(0, str(Path(__file__).parent))
 from toy_training import SumSign, SumSignObjective, loaders  # noqa: E402
@@ -113,6 +113,18 @@ def test_warmup_cosine_schedule_shape():
     assert values[-1] < 0.01
 
 
+def test_exponential_decay_is_flat_within_an_epoch_and_falls_by_the_factor_between_epochs():
+    values = [exponential_decay(step, 10, 0.8) for step in range(30)]
+    assert values[:10] == [1.0] * 10 and values[10:20] == [pytest.approx(0.8)] * 10
+    assert values[29] == pytest.approx(0.64)
+
+
+def test_the_exponential_schedule_multiplies_the_rate_by_lr_decay_after_each_epoch(tmp_path):
+    _, result = _fit(tmp_path, epochs=2, schedule="exponential", lr_decay=0.5)
+    rates = [row["lr"] for row in result.history]  # each read at its epoch's end, after the epoch's last step
+    assert rates == [pytest.approx(0.02 * 0.5**epoch) for epoch in (1, 2)]
+
+
 def test_slanted_triangular_schedule_shape():
     # Howard & Ruder's shape: from 1/32 up to 1 over the first 10 % of the steps, then down to 1/32.
     values = [slanted_triangular(step, 200) for step in range(201)]
@@ -204,6 +216,8 @@ def test_two_process_ddp_on_cpu(tmp_path):
         ({"patience": 0}, "patience must be at least 1"),
         ({"momentum": 1.5}, "momentum must be in"),
         ({"epochs": 0}, "epochs must be at least 1"),
+        ({"lr_decay": 0.0}, r"lr_decay must be a factor in \(0, 1\] \(applied after each epoch\), got 0.0"),
+        ({"lr_decay": 1.5}, "lr_decay must be a factor in"),
     ],
 )
 def test_train_config_refuses_values_that_cannot_train(overrides, message):

@@ -57,6 +57,11 @@ def check_value(value: Any, hint: Any, field: str = "") -> Any:
     if hint is Any:
         return value
     if origin in (typing.Union, types.UnionType):
+        options = [option for option in args if option is not type(None)]
+        if value is None and len(options) < len(args):
+            return None
+        if len(options) == 1:  # ``X | None`` given a value: X's own message (a range a dataclass refused...)
+            return check_value(value, options[0], field)
         for option in args:
             try:
                 return check_value(value, option, field)

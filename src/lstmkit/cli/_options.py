@@ -32,7 +32,14 @@ Optimizer = Annotated[str, typer.Option(help="adam, adamw, rmsprop or sgd.")]
 LR = Annotated[float, typer.Option("--lr", help="Peak learning rate.")]
 WeightDecay = Annotated[float, typer.Option(help="Weight decay.")]
 Schedule = Annotated[
-    str, typer.Option(help="Learning-rate schedule: none, cosine (with warm-up), onecycle or slanted (ULMFiT).")
+    str,
+    typer.Option(
+        help="Learning-rate schedule: none, cosine (with warm-up), onecycle, slanted (ULMFiT) or exponential "
+        "(multiplied by --lr-decay after each epoch)."
+    ),
+]
+LRDecay = Annotated[
+    float, typer.Option(help="Factor the learning rate is multiplied by after each epoch (--schedule exponential).")
 ]
 ClipNorm = Annotated[float, typer.Option(help="Clip the gradient norm to this (0: no clipping).")]
 Patience = Annotated[int, typer.Option(help="Stop after this many epochs without validation gain (0: never).")]
@@ -73,6 +80,7 @@ _TRAIN_OPTIONS = {
     "lr": LR,
     "weight_decay": WeightDecay,
     "schedule": Schedule,
+    "lr_decay": LRDecay,
     "clip_norm": ClipNorm,
     "patience": Patience,
     "seed": Seed,
@@ -83,23 +91,43 @@ _TRAIN_OPTIONS = {
 }
 
 
-def train_config(*, clip_norm: float, patience: int, defaults=None, **options):
-    """The :class:`~lstmkit.train.TrainConfig` of a `train` command: the task's ``defaults`` (its config's
-    ``train``) with the options given; 0 turns clipping or early stopping off."""
+def train_config(defaults=None, **options):
+    """The :class:`~lstmkit.train.TrainConfig` of a `train` command: ``defaults`` (the task config's
+    ``train``) with ``options`` replaced; 0 turns clipping or early stopping off."""
     from lstmkit.train import TrainConfig
 
-    return replace(defaults or TrainConfig(), clip_norm=clip_norm or None, patience=patience or None, **options)
+    for name in ("clip_norm", "patience"):
+        if name in options:
+            options[name] = options[name] or None
+    return replace(defaults or TrainConfig(), **options)
 
 
-def train_command(task: str, defaults, report: Callable[[dict, str], None]) -> Callable:
+_DEFAULTED = ("DEFAULT", "DEFAULT_MAP")  # click's ParameterSource names for a value nobody gave
+
+
+def given_options(context: typer.Context, names) -> set[str]:
+    """Which of ``names`` (parameters of the command ``context`` runs) the command line gave, as opposed
+    to left at their defaults."""
+    sources = {name: context.get_parameter_source(name) for name in names}
+    return {name for name, source in sources.items() if source is not None and source.name not in _DEFAULTED}
+
+
+def train_command(
+    task: str,
+    defaults,
+    report: Callable[[dict, str], None],
+    announce: Callable[[object], None] | None = None,
+) -> Callable:
     """Decorator for ``train <task>``: the command declares the task's own options and returns the
     fields of its config; the decorator adds what every train command shares and does the rest.
 
     Added options: ``--out`` (default ``runs/<task>``), the training options of
-    :class:`~lstmkit.train.TrainConfig` (each defaulting to ``defaults.train``, the task config's),
-    ``--resume``, ``--force`` and ``--json``. It builds ``type(defaults)(**fields, train=...)`` (a
-    refused value is a one-line error naming the option), trains the task through the runner and prints
-    the metrics as JSON or through ``report(metrics, title)``.
+    :class:`~lstmkit.train.TrainConfig` (each shown defaulting to ``defaults.train``, the task config's),
+    ``--resume``, ``--force`` and ``--json``. It builds ``type(defaults)(**fields)``, then replaces in its
+    ``train`` the training options the command line gave (so a config whose training defaults depend on
+    its other fields keeps them for the options not given; a refused value is a one-line error naming the
+    option), calls ``announce(config)`` on a new run unless ``--json``, trains the task through the runner
+    and prints the metrics as JSON or through ``report(metrics, title)``.
     """
     shared = {"out": (Out, Path("runs") / task)}
     shared |= {name: (kind, _cli_default(defaults.train, name)) for name, kind in _TRAIN_OPTIONS.items()}
@@ -110,6 +138,7 @@ def train_command(task: str, defaults, report: Callable[[dict, str], None]) -> C
         own = list(signature.parameters.values())
         keyword = inspect.Parameter.KEYWORD_ONLY
         added = [inspect.Parameter(n, keyword, annotation=kind, default=d) for n, (kind, d) in shared.items()]
+        added.append(inspect.Parameter("context", keyword, annotation=typer.Context))  # typer passes it
         flags = _flags(own)
 
         @functools.wraps(command)
@@ -119,10 +148,15 @@ def train_command(task: str, defaults, report: Callable[[dict, str], None]) -> C
             from lstmkit.tasks.runner import train_task
 
             out, resume, force, as_json = (values.pop(name) for name in ("out", "resume", "force", "as_json"))
+            given = given_options(values.pop("context"), _TRAIN_OPTIONS)
             options = {name: values.pop(name) for name in _TRAIN_OPTIONS}
+            options = {name: value for name, value in options.items() if name in given}
             with user_errors():
                 with named_options(flags):
-                    config = type(defaults)(**command(**values), train=train_config(defaults=defaults.train, **options))
+                    config = type(defaults)(**command(**values))
+                    config = replace(config, train=train_config(config.train, **options))
+                if announce is not None and not (resume or as_json):
+                    announce(config)
                 result = train_task(task_named(task), config, out, resume=resume, force=force)
             if result.metrics and as_json:
                 typer.echo(json.dumps(result.metrics, ensure_ascii=False, indent=2))

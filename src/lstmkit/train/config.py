@@ -10,7 +10,7 @@ from lstmkit.config_json import from_json
 
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
 ACCELERATORS = ("auto", "cpu", "gpu", "cuda", "mps", "tpu", "hpu")  # Lightning's names
-SCHEDULES = ("none", "cosine", "onecycle", "slanted")
+SCHEDULES = ("none", "cosine", "onecycle", "slanted", "exponential")
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,9 @@ class TrainConfig:
     ``monitor`` names a validation metric (``accuracy`` is read as ``val_accuracy``); the best
     checkpoint and early stopping follow it in direction ``monitor_mode``. ``warmup`` is the
     fraction of all optimiser steps spent ramping the learning rate up linearly (``cosine`` only;
-    ``slanted``, ULMFiT's slanted triangular rates, keeps Howard & Ruder's 0.1).
+    ``slanted``, ULMFiT's slanted triangular rates, keeps Howard & Ruder's 0.1). ``lr_decay`` is the
+    factor the learning rate is multiplied by after each epoch (``exponential`` only: ``lr`` in the first
+    epoch, ``lr * lr_decay`` in the second, ``lr * lr_decay**2`` in the third...).
     """
 
     epochs: int = 10
@@ -31,6 +33,7 @@ class TrainConfig:
     momentum: float = 0.9
     schedule: str = "cosine"
     warmup: float = 0.05
+    lr_decay: float = 0.8
     clip_norm: float | None = 1.0
     patience: int | None = 3
     monitor: str = "accuracy"
@@ -67,6 +70,8 @@ class TrainConfig:
             raise ValueError(f"patience must be at least 1 (or None/0: never stop early), got {self.patience}")
         if not 0 <= self.warmup < 1:
             raise ValueError(f"warmup must be a fraction in [0, 1), got {self.warmup}")
+        if not 0 < self.lr_decay <= 1:
+            raise ValueError(f"lr_decay must be a factor in (0, 1] (applied after each epoch), got {self.lr_decay}")
 
     def to_dict(self) -> dict:
         return asdict(self)

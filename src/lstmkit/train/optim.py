@@ -51,10 +51,22 @@ def slanted_triangular(
     return (1 + progress * (ratio - 1)) / ratio
 
 
+def exponential_decay(step: int, steps_per_epoch: int, decay: float) -> float:
+    """Learning-rate multiplier that falls by ``decay`` at each epoch's end and stays flat within an epoch:
+    ``decay ** epoch`` (the per-epoch schedule of the LTSF papers' training loops)."""
+    return decay ** (step // max(1, steps_per_epoch))
+
+
 def make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, total_steps: int):
-    """A per-step scheduler, or ``None`` for a constant learning rate."""
+    """A per-step scheduler, or ``None`` for a constant learning rate. ``total_steps`` counts every epoch's
+    optimiser steps (``epochs`` full epochs, the most training can take)."""
     if config.schedule == "none":
         return None
+    if config.schedule == "exponential":
+        steps_per_epoch = total_steps // config.epochs
+        return torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda step: exponential_decay(step, steps_per_epoch, config.lr_decay)
+        )
     if config.schedule == "onecycle":
         max_lrs = [group["lr"] for group in optimizer.param_groups]
         return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=max_lrs, total_steps=max(total_steps, 2))

@@ -44,7 +44,9 @@ from lstmkit.tasks.forecast.objective import point_index
 from lstmkit.tasks.forecast.output import write_csv
 from lstmkit.tasks.runner import Built
 
-__all__ = ["LtsfData", "LtsfModel", "prepare_ltsf", "build_ltsf", "score_ltsf_run", "make_ltsf_network"]
+__all__ = [
+    "LtsfData", "LtsfModel", "prepare_ltsf", "build_ltsf", "score_ltsf_run", "make_ltsf_network", "describe_settings",
+]  # fmt: skip
 
 CHEAP_BASELINES = ("repeat_last", "seasonal_naive", "linear")  # always scored; DLinear (trained) with baselines
 
@@ -86,7 +88,7 @@ def ltsf_columns(series: TimeSeries, features: str) -> tuple[np.ndarray, tuple[s
 def prepare_ltsf(config: ForecastConfig, series: TimeSeries | None = None) -> LtsfData:
     """The run's series (or ``series``) on the protocol; a size the series cannot hold is a :class:`DataError`."""
     series = series if series is not None else load_data(config)
-    features = config.ltsf_features
+    features = config.features
     values, columns = ltsf_columns(series, features)
     lookback, horizon = config.lookback or LTSF_LOOKBACK, config.horizon or LTSF_HORIZON
     try:
@@ -118,7 +120,7 @@ def _period(config: ForecastConfig, series: TimeSeries, lookback: int) -> int:
 
 def network_spec(config: ForecastConfig, data: LtsfData) -> dict[str, Any]:
     """``{"class": "segment" | "window", "config": {...}}``: the network ``config.json`` describes."""
-    if config.model_kind == "segment":
+    if config.kind == "segment":
         model = SegmentForecasterConfig(
             lookback=data.lookback, horizon=data.horizon, channels=len(data.columns),
             segment_length=config.segment_length, hidden_size=config.hidden_size, cell=config.cell,
@@ -126,7 +128,7 @@ def network_spec(config: ForecastConfig, data: LtsfData) -> dict[str, Any]:
         )  # fmt: skip
         return {"class": "segment", "config": model.to_dict()}
     model = ForecasterConfig(
-        past_size=1, future_size=0, horizon=data.horizon, kind=config.model_kind, cell=config.cell,
+        past_size=1, future_size=0, horizon=data.horizon, kind=config.kind, cell=config.cell,
         hidden_size=config.hidden_size, num_layers=config.num_layers, dropout=config.dropout,
         quantiles=config.output_quantiles, residual=False,
     )  # fmt: skip
@@ -142,9 +144,22 @@ def make_ltsf_network(spec: dict[str, Any]) -> nn.Module:
 
 def network_name(config: ForecastConfig) -> str:
     """``segment GRU`` or ``LSTM forecaster (direct)``, for tables."""
-    if config.model_kind == "segment":
+    if config.kind == "segment":
         return f"segment {config.cell.upper()} (w={config.segment_length})"
-    return f"{config.cell.upper()} forecaster ({config.model_kind})"
+    return f"{config.cell.upper()} forecaster ({config.kind})"
+
+
+def describe_settings(config: ForecastConfig) -> str:
+    """The network and training settings of an ltsf run in one line, for the screen."""
+    train = config.train
+    windows = f"at most {config.max_windows} training windows" if config.max_windows else "every training window"
+    schedule = f"x{train.lr_decay:g} after each epoch" if train.schedule == "exponential" else train.schedule
+    return (
+        f"{network_name(config)}, hidden {config.hidden_size}, dropout {config.dropout:g}, {windows} per epoch; "
+        f"{train.optimizer} lr {train.lr:g} ({schedule}), batch {train.batch_size}, weight decay "
+        f"{train.weight_decay:g}, clip norm {train.clip_norm or 'off'}, at most {train.epochs} epochs, "
+        f"patience {train.patience or 'off'}"
+    )
 
 
 def build_ltsf(config: ForecastConfig, data: LtsfData, payload: dict[str, Any]) -> Built:
@@ -153,12 +168,12 @@ def build_ltsf(config: ForecastConfig, data: LtsfData, payload: dict[str, Any]) 
     train = LtsfOrigins(data.windows, split.origins("train", horizon), horizon)
     val = LtsfOrigins(data.windows, split.origins("val", horizon), horizon)
     generator = torch.Generator().manual_seed(config.train.seed)
-    sampler = RandomSampler(train, num_samples=min(len(train), config.max_windows), generator=generator)
+    sampler = RandomSampler(train, num_samples=config.windows_per_epoch(len(train)), generator=generator)
     spec = network_spec(config, data)
     scalers = Scalers(data.windows.scaler, None)
     return Built(
         model=make_ltsf_network(spec),
-        objective=LtsfObjective(config.model_loss, config.output_quantiles),
+        objective=LtsfObjective(config.loss, config.output_quantiles),
         train_loader=DataLoader(train, batch_size=config.train.batch_size, sampler=sampler, collate_fn=train.collate),
         val_loader=DataLoader(val, batch_size=256, collate_fn=val.collate),
         payload={**payload, "ltsf": data.to_dict(), "model": spec},
@@ -253,7 +268,7 @@ class LtsfModel:
         if plot is not None:
             raise DataError(f"plot: an ltsf run's forecast is not drawn; drop --plot, got {str(plot)!r}")
         series = self.load_series(history, "history")
-        values, columns = ltsf_columns(series, self.config.ltsf_features)
+        values, columns = ltsf_columns(series, self.config.features)
         lookback, horizon = self.ltsf["lookback"], self.ltsf["horizon"]
         if len(values) < lookback:
             raise DataError(f"history: expected at least the lookback of {lookback} steps, got {len(values)}")

@@ -88,7 +88,7 @@ class ForecastModel:
     @property
     def name(self) -> str:
         """Which model this is, for tables and plots: ``LSTM forecaster (direct)``."""
-        return f"{self.config.cell.upper()} forecaster ({self.config.model_kind})"
+        return f"{self.config.cell.upper()} forecaster ({self.config.kind})"
 
     @property
     def device(self) -> torch.device:

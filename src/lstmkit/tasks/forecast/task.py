@@ -77,7 +77,7 @@ def forecaster_config(config: ForecastConfig, features: Features, layout: Layout
         past_size=1 + features.inputs.shape[1] + extra,
         future_size=len(features.known_columns) + 1 + extra,
         horizon=layout.horizon,
-        kind=config.model_kind,
+        kind=config.kind,
         cell=config.cell,
         hidden_size=config.hidden_size,
         num_layers=config.num_layers,
@@ -115,11 +115,11 @@ class ForecastTask(Task):
         train_windows = WindowBatches(data.features, data.train_pairs, layout, data.num_series)
         val_windows = WindowBatches(data.features, evenly(data.val_pairs, 1024), layout, data.num_series)
         generator = torch.Generator().manual_seed(config.train.seed)
-        draws = min(len(train_windows), config.max_windows)
+        draws = config.windows_per_epoch(len(train_windows))
         sampler = RandomSampler(train_windows, num_samples=draws, generator=generator)
         return Built(
             model=make_forecaster(model_config),
-            objective=ForecastObjective(config.model_loss, config.output_quantiles),
+            objective=ForecastObjective(config.loss, config.output_quantiles),
             # batch_size with a sampler: the loader's batch_sampler, which the runner shards for DDP
             train_loader=DataLoader(
                 train_windows, batch_size=config.train.batch_size, sampler=sampler, collate_fn=train_windows.collate
