@@ -88,6 +88,29 @@ def forecast_run(tmp_path_factory) -> Path:
     return forecast.train(config, root / "run").run_dir
 
 
+@pytest.fixture(scope="session")
+def ltsf_run(tmp_path_factory) -> Path:
+    """A tiny forecast run on the LTSF protocol: the segment GRU on both columns (M) of the hourly series."""
+    return _ltsf_run(tmp_path_factory, "tiny-ltsf")
+
+
+@pytest.fixture(scope="session")
+def ltsf_direct_run(tmp_path_factory) -> Path:
+    """The direct LSTM forecaster on the LTSF protocol, with quantiles (an ablation network)."""
+    return _ltsf_run(tmp_path_factory, "tiny-ltsf-direct", kind="direct", loss="quantile")
+
+
+def _ltsf_run(tmp_path_factory, name: str, **options) -> Path:
+    from lstmkit.tasks import forecast
+
+    root = tmp_path_factory.mktemp(name)
+    config = forecast.ForecastConfig(
+        data=str(write_series(root / "load.csv")), targets=("load",), protocol="ltsf", lookback=24, horizon=6,
+        segment_length=12, hidden_size=8, max_windows=64, baselines=False, train=_train(**_LOSS), **options,
+    )  # fmt: skip
+    return forecast.train(config, root / "run").run_dir
+
+
 def _tag_run(tmp_path_factory, name: str, **options) -> Path:
     from lstmkit.tasks import tag
 

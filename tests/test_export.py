@@ -248,6 +248,52 @@ def test_forecast_run_matches_predict_windows(tmp_path, forecast_run, fmt):
     assert [i["name"] for i in read_json(exported.metadata)["inputs"]] == ["past", "future", "base", "series"]
 
 
+def _ltsf_windows(run, ends: list[int]):
+    """``(len(ends), L, C)``: the run's columns over the ``L`` rows before each of ``ends``, original scale."""
+    import numpy as np
+
+    from lstmkit.tasks.forecast.ltsf_run import ltsf_columns
+
+    values, _ = ltsf_columns(run.load_series(), run.config.features)
+    return np.stack([values[end - run.ltsf["lookback"] : end] for end in ends]).astype(np.float32)
+
+
+def _check_ltsf_export(run_dir: Path, path: Path, fmt: str) -> None:
+    """The exported file forecasts as the run's network in PyTorch (scaled in float64 around it) on 2 and
+    5 windows (traced on 3), and its last window as ``forecast()`` does."""
+    import numpy as np
+
+    exported = export_run(run_dir, path, fmt=fmt)
+    run = load_run(run_dir)
+    length = len(run.load_series())
+    for ends in ([length - 30, length], [length - 100, length - 50, length - 7, length - 1, length]):
+        past = _ltsf_windows(run, ends)
+        (forecast,) = run_file(exported.path, {"past": torch.from_numpy(past)})
+        with torch.no_grad():
+            scaled = run.model(torch.from_numpy(run.scaler.transform(past).astype(np.float32))).double().numpy()
+        scaled = np.sort(scaled, axis=-1) if scaled.ndim == 4 else scaled
+        quantiles_first = np.moveaxis(scaled, -1, 0) if scaled.ndim == 4 else scaled  # inverse maps the last axis
+        want = run.scaler.inverse(quantiles_first)
+        want = torch.from_numpy(np.moveaxis(want, 0, -1) if scaled.ndim == 4 else want)
+        assert forecast.shape == want.shape == (len(ends), run.ltsf["horizon"], 2, *([3] if run.quantiles else []))
+        assert float(((forecast.double() - want).abs() / want.abs().clamp(min=1)).max()) < TOLERANCE
+    last = forecast[-1] if not run.quantiles else forecast[-1, ..., 1]  # (H, C), the median of 0.1, 0.5, 0.9
+    key = "q0.5" if run.quantiles else "forecast"
+    assert [row[key] for row in run.forecast()] == pytest.approx(last.T.flatten().tolist(), rel=TOLERANCE)
+    metadata = read_json(exported.metadata)
+    assert [i["name"] for i in metadata["inputs"]] == ["past"] and metadata["model"] == run.name
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_ltsf_run_matches_its_network_and_its_forecast(tmp_path, ltsf_run, fmt):
+    _check_ltsf_export(ltsf_run, tmp_path / f"ltsf{SUFFIX[fmt]}", fmt)
+
+
+@needs_onnx
+def test_ltsf_direct_quantile_run_matches_its_network(tmp_path, ltsf_direct_run):
+    _check_ltsf_export(ltsf_direct_run, tmp_path / "ltsf-direct.onnx", "onnx")
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_translate_run_greedy_steps_reproduce_translate(tmp_path, translate_run, fmt):
     exported = export_run(translate_run, tmp_path / f"translate{SUFFIX[fmt]}", fmt=fmt)

@@ -81,8 +81,6 @@ def test_cli_ltsf_train_evaluate_forecast_round_trip(tmp_path):
     assert written[0]["timestamp"] == "2022-01-26 00:00:00" and {r["series"] for r in written} == {"OT", "load"}
     _assert_one_line_error(invoke("evaluate", run, "--plot", tmp_path / "x.png"), "plot: an ltsf run's scores")
     _assert_one_line_error(invoke("forecast", run, "--future", data), "future: an ltsf run reads the past alone")
-    out = invoke("export", run, "--format", "torch-export", "--out", tmp_path / "model.pt2")
-    _assert_one_line_error(out, "a forecast run on the LTSF protocol is not exported yet")
 
 
 def test_ltsf_defaults_are_the_benchmarks_recipe_and_a_field_given_wins():

@@ -129,6 +129,25 @@ def test_the_runs_own_series_is_read_once_at_start(forecast_run, tmp_path):
         assert client.post("/v1/load/forecast", json={"history": _history(forecast_run)}).status_code == 200
 
 
+def test_an_ltsf_run_forecasts_every_column_as_the_python_api(ltsf_run):
+    """A forecast run on the LTSF protocol: after its own series, after a history sent (its last rows moved),
+    each as ``LtsfModel.forecast``; known future values are refused (it reads the past alone)."""
+    import pandas as pd
+
+    model = load_run(ltsf_run)
+    history = pd.read_csv(ltsf_run.parent / "load.csv")
+    history["load"] = history["load"] + 5 * (history.index >= len(history) - 12)  # a level shift at the end
+    with TestClient(create_app(load_runs({"ett": ltsf_run}))) as client:
+        own = client.post("/v1/ett/forecast", json={})
+        sent = client.post("/v1/ett/forecast", json={"history": history.to_dict("records")})
+        refused = client.post("/v1/ett/forecast", json={"future": [{"date": "2021-03-13 00:00", "temp": 1.0}]})
+    assert own.status_code == sent.status_code == 200, (own.text, sent.text)
+    assert own.json()["forecast"] == model.forecast() and own.json()["model"] == model.name == "segment GRU (w=12)"
+    assert sent.json()["forecast"] == model.forecast(history) != own.json()["forecast"]
+    assert {row["series"] for row in own.json()["forecast"]} == {"load", "temp"} and own.json()["quantiles"] == []
+    assert refused.status_code == 422 and "future: an ltsf run reads the past alone" in refused.json()["error"]
+
+
 BAD_REQUESTS = [
     # (path, raw body or JSON, status, words the error must contain)
     ("/v1/reviews/predict", "{bad json", 400, "malformed JSON"),

@@ -166,7 +166,25 @@ def _stack_function(layer: _RecurrentBase, has_lengths: bool) -> type[torch.auto
     return RecurrentStack
 
 
-class OnnxRecurrent(nn.Module):
+class LayerStandIn(nn.Module):
+    """What every stand-in for an lstmkit ``layer`` shares: it holds the layer and answers for the layer's
+    attributes (``weight_ih_l0``, ``hidden_size``...), so a model that reads its layer's parameters itself
+    (the segment forecaster's decoder step) runs unchanged with the stand-in in the layer's place."""
+
+    def __init__(self, layer: _RecurrentBase) -> None:
+        super().__init__()
+        self.layer = layer
+
+    def __getattr__(self, name: str):
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            if name == "layer":  # not set yet: no layer to ask
+                raise
+            return getattr(self.layer, name)
+
+
+class OnnxRecurrent(LayerStandIn):
     """An exportable stand-in for an lstmkit layer (see the module docstring), with the layer's call signature.
 
     ``forward(input, hx=None, *, lengths=None)`` returns ``(output, h_n)`` or ``(output, (h_n, c_n))`` like
@@ -174,9 +192,8 @@ class OnnxRecurrent(nn.Module):
     """
 
     def __init__(self, layer: _RecurrentBase) -> None:
-        super().__init__()
         check_exportable(layer)
-        self.layer = layer
+        super().__init__(layer)
         for index in range(layer.num_layers):
             for name, tensor in zip("WRB", onnx_weights(layer, index)):
                 self.register_buffer(f"onnx_{name}_l{index}", tensor)

@@ -23,24 +23,19 @@ import torch
 import torch.fx.experimental._config as fx_config
 from torch import Tensor, nn
 
-from lstmkit.export.layers import exportable
+from lstmkit.export.layers import LayerStandIn, exportable
 from lstmkit.io import atomic_write
-from lstmkit.layers.base import _RecurrentBase
 
 __all__ = ["ProgramRecurrent", "dynamic_shapes", "export_program"]
 
 
-class ProgramRecurrent(nn.Module):
+class ProgramRecurrent(LayerStandIn):
     """A stand-in for an lstmkit layer that ``torch.export`` can trace with dynamic batch and time.
 
     ``forward(input, hx=None, *, lengths=None)`` returns what the layer returns; under ``torch.export``
     it runs the layer's reference path without the layer's value checks (the program has no checks:
     ``lengths`` must lie in ``1..T``, as the JSON beside an exported file says).
     """
-
-    def __init__(self, layer: _RecurrentBase) -> None:
-        super().__init__()
-        self.layer = layer
 
     def forward(self, input: Tensor, hx=None, *, lengths: Tensor | None = None):
         layer = self.layer

@@ -3,7 +3,8 @@ saying how to feed it.
 
 Per task: ``sentiment`` (token ids + lengths -> class probabilities of the recurrent network),
 ``lm`` (token ids + state -> next-character logits + state, one step or a whole prime at once),
-``forecast`` (feature windows + series index -> sorted quantile forecasts on the original scale),
+``forecast`` (feature windows + series index -> sorted quantile forecasts on the original scale; a run on
+the LTSF protocol: the last rows of every column -> their forecasts, :mod:`lstmkit.export.ltsf`),
 ``translate`` (two files: the encoder, and one decoder step with its state, so greedy or beam search
 runs outside Python) and ``tag`` (token ids + lengths -> per-step emissions; the CRF's scores, for
 Viterbi, in the JSON: :mod:`lstmkit.export.tagging`). What a file cannot hold is said, not hidden: a
@@ -25,6 +26,7 @@ from torch import nn
 
 from lstmkit.export._common import EXAMPLE_LENGTHS, example_tokens, tensor_entry
 from lstmkit.export.layers import FORMATS, OPSET, ExportError, export_onnx, require_onnx
+from lstmkit.export.ltsf import export_ltsf
 from lstmkit.export.program import export_program
 from lstmkit.export.tagging import export_tagger
 from lstmkit.io import check_output_file, write_json
@@ -176,9 +178,7 @@ class _ScaledForecast(nn.Module):
 
 def _forecast(run, path: Path, write) -> tuple[dict[str, Any], list[str]]:
     if not hasattr(run, "layout"):  # an LtsfModel: its network reads windows of every column, not features
-        raise ExportError(
-            f"{run.config.data}: a forecast run on the LTSF protocol is not exported yet; use it from Python"
-        )
+        return export_ltsf(run, path, write)
     config, layout, windows = run.model.config, run.layout, len(EXAMPLE_LENGTHS)
     example = (
         torch.zeros(windows, layout.lookback, config.past_size),

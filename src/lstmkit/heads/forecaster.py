@@ -179,6 +179,7 @@ class WindowForecaster(nn.Module):
         batch, lookback, channels = past.shape
         normalised, stats = normalise_windows(past, "last")
         series = normalised.permute(0, 2, 1).reshape(batch * channels, lookback, 1)
-        outputs = self.forecaster(series, series.new_zeros(len(series), self.config.horizon, 0))  # (B*C, H, Q)
+        # (shape[0], not len(): the ONNX tracer keeps a size read so dynamic, a len() it fixes at the example's)
+        outputs = self.forecaster(series, series.new_zeros(series.shape[0], self.config.horizon, 0))  # (B*C, H, Q)
         outputs = outputs.reshape(batch, channels, self.config.horizon, -1).permute(0, 2, 1, 3)
         return denormalise_windows(outputs if self.config.quantiles else outputs[..., 0], stats)
