@@ -157,7 +157,7 @@ def describe_settings(config: ForecastConfig) -> str:
     return (
         f"{network_name(config)}, hidden {config.hidden_size}, dropout {config.dropout:g}, {windows} per epoch; "
         f"{train.optimizer} lr {train.lr:g} ({schedule}), batch {train.batch_size}, weight decay "
-        f"{train.weight_decay:g}, clip norm {train.clip_norm or 'off'}, at most {train.epochs} epochs, "
+        f"{train.weight_decay:g}, clip norm {train.clip_norm or 'off'}, epochs at most {train.epochs}, "
         f"patience {train.patience or 'off'}"
     )
 
