@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from tiny_data import (
-    suffix_stems,
+    SUFFIX_STEMS,
     write_pairs,
     write_reviews,
     write_series,
@@ -137,9 +137,6 @@ def tag_bigrams_run(tmp_path_factory) -> Path:
 def tag_softmax_run(tmp_path_factory) -> Path:
     """The tiny tag run with the softmax decoder (each step's argmax) instead of the CRF, and no bigrams."""
     return _tag_run(tmp_path_factory, "tiny-tag-softmax", decoder="softmax", bigrams=False, baselines=False)
-
-
-SUFFIX_STEMS = suffix_stems(60, seed=0)  # the first 40 make tag_chars_run's words; the rest are never seen
 
 
 @pytest.fixture(scope="session")

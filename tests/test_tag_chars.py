@@ -6,8 +6,7 @@ import random
 from collections import Counter
 
 from cli_helpers import invoke
-from conftest import SUFFIX_STEMS
-from tiny_data import suffix_sentence, write_conllu
+from tiny_data import SUFFIX_STEMS, suffix_sentence, write_conllu
 
 from lstmkit.tasks import tag
 from lstmkit.tasks.tag.data import TokenEncoder

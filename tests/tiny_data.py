@@ -149,6 +149,11 @@ def suffix_stems(n: int, seed: int) -> list[str]:
     return sorted(stems)
 
 
+# (a plain module, not conftest: test files import it by name, which is ambiguous between the suite's
+# conftest files once pytest-xdist workers collect them)
+SUFFIX_STEMS = suffix_stems(60, seed=0)  # the first 40 make tag_chars_run's words; the rest are never seen
+
+
 def suffix_sentence(stems: list[str], rng: random.Random, k: int) -> list[tuple[str, str]]:
     """``k`` (word, tag) pairs of random stems and suffixes: neither the position nor the neighbours say
     a word's tag, only its suffix does."""
