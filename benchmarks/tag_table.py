@@ -28,8 +28,7 @@ from lstmkit.data.tagged_corpora import split_sentences
 from lstmkit.runs import METRICS, read_run_config
 from lstmkit.tasks import tag
 from lstmkit.tasks.tag.baselines import CRF_ITERATIONS, baseline_scores
-from lstmkit.tasks.tag.data import load_sentences
-from lstmkit.tasks.tag.model import train_words
+from lstmkit.tasks.tag.data import load_sentences, train_words
 
 DATA = ("pku-seg", "pku-pos")
 # row -> the TagConfig fields that make it (beside data and max_sentences); the first row is the default
@@ -40,6 +39,8 @@ ROWS = {
     "no-bigrams": {"bigrams": False},
     "gru": {"cell": "gru"},
     "rnn": {"cell": "rnn"},
+    "dictionary": {"dictionary": True},
+    "embedding-dropout": {"embedding_dropout": 0.2},
 }
 SCORES = {"word_f1": "word F1", "oov_recall": "OOV recall", "joint_f1": "joint F1", "tag_accuracy": "tag accuracy"}
 
@@ -51,8 +52,9 @@ def row_config(data: str, row: str, seed: int, args: argparse.Namespace) -> tag.
 
 
 def run(config: tag.TagConfig, run_dir: Path) -> dict:
-    """The metrics of ``config``'s run in ``run_dir``, trained unless a finished run there has that config."""
-    if (run_dir / METRICS).is_file() and read_run_config(run_dir, "tag")["config"] == config.to_dict():
+    """The metrics of ``config``'s run in ``run_dir``, trained unless a finished run there has that config
+    (read as TagConfig reads it: a run saved before an option existed has that option's default)."""
+    if (run_dir / METRICS).is_file() and tag.TagConfig.from_dict(read_run_config(run_dir, "tag")["config"]) == config:
         return json.loads((run_dir / METRICS).read_text(encoding="utf-8"))
     return tag.train(config, run_dir, force=True).metrics
 

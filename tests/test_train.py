@@ -138,7 +138,7 @@ def test_adam_steps_are_fused_on_the_cpu_and_equal_the_per_tensor_steps(name):
     plain = plain_class([{"params": plain_params[:1], "lr": 0.05}, {"params": plain_params[1:]}], lr=0.1,
                         weight_decay=0.1, foreach=False)  # fmt: skip
     assert all(group["fused"] for group in fused.param_groups)
-    for step in range(3):
+    for _ in range(3):
         grads = [torch.randn_like(w) for w in weights]
         for params, optimizer in ((fused_params, fused), (plain_params, plain)):
             for p, g in zip(params, grads):

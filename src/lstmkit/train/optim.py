@@ -8,7 +8,6 @@ import torch
 
 from lstmkit.train.config import TrainConfig
 
-
 # Devices where torch has a fused (one kernel for all parameters) Adam/AdamW step.
 _FUSED_DEVICES = ("cpu", "cuda")
 
