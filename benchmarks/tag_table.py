@@ -5,12 +5,13 @@ on the same test part (the split by sentence hash).
         [--seeds 0 1 2] [--max-sentences N] [--epochs E] [--out runs/tag_table] [--markdown table.md]
 
 Prints one table per data set: word F1 (mean over seeds and its range), OOV recall, joint F1 and tag
-accuracy of each row, and the wall time of each run. The first row is the default tagger and runs
-every ``--seeds``; the others (ablations) run the first seed only. The baselines are fitted once per
-data set, split and ``--crf-iterations`` and cached beside the runs (``{data}-baselines.json``), as
-are finished runs whose configuration matches, so an interrupted study continues where it stopped and
-rows can be trained in separate processes. ``--max-sentences`` takes the first N sentences only (its
-figures are a subset's). Each run directory keeps its metrics.json, per_tag.tsv and confusion_matrix.png.
+accuracy of each row, and the wall time of each run. The first row of ``--rows`` (the default tagger
+unless another is named first) runs every ``--seeds``; the others (ablations) run the first seed only.
+The baselines are fitted once per data set, split and ``--crf-iterations`` and cached beside the runs
+(``{data}-baselines.json``), as are finished runs whose configuration matches, so an interrupted study
+continues where it stopped and rows can be trained in separate processes. ``--max-sentences`` takes the
+first N sentences only (its figures are a subset's). Each run directory keeps its metrics.json,
+per_tag.tsv and confusion_matrix.png.
 """
 
 from __future__ import annotations
@@ -108,7 +109,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", nargs="+", default=[DATA[0]], choices=DATA)
     parser.add_argument("--rows", nargs="+", default=list(ROWS), choices=list(ROWS))
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2], help="Seeds of the default row.")
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2], help="Seeds of the first row.")
     parser.add_argument("--max-sentences", type=int, default=None)
     parser.add_argument("--epochs", type=int, default=None, help="Default: TagConfig's.")
     parser.add_argument(
@@ -124,7 +125,7 @@ def main() -> None:
         fitted = baselines(data, args, args.out / f"{prefix}-baselines.json")
         rows = {}
         for row in args.rows:
-            seeds = args.seeds if row == next(iter(ROWS)) else args.seeds[:1]
+            seeds = args.seeds if row == args.rows[0] else args.seeds[:1]
             rows[row] = []
             for seed in seeds:
                 config = row_config(data, row, seed, args)
