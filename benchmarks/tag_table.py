@@ -88,16 +88,16 @@ def table(data: str, rows: dict[str, list[dict]], fitted: dict) -> list[str]:
         "| model | seeds | " + " | ".join(SCORES[n] for n in names) + " | word F1 min – max | epochs | wall s / run |",
         "|---" * (len(names) + 5) + "|",
     ]
-    for runs in rows.values():
+    for row, runs in rows.items():
         seeds = ",".join(str(m["seed"]) for m in runs)
         cells = [f"{statistics.mean(m['model'][n] for m in runs):.4f}" if n in runs[0]["model"] else "" for n in names]
         f1 = [m["model"]["word_f1"] for m in runs] if "word_f1" in names else []
         spread = f"{min(f1):.4f} – {max(f1):.4f}" if f1 else ""
         epochs = statistics.mean(m["epochs"] for m in runs)
         wall = statistics.mean(m["total_seconds"] for m in runs)
-        lines.append(
-            f"| {runs[0]['model']['name']} | {seeds} | {' | '.join(cells)} | {spread} | {epochs:g} | {wall:.0f} |"
-        )
+        # (a row that changes no part of the network's name, such as a dropout, is named by its row)
+        name = runs[0]["model"]["name"] + ("" if row == "default" else f" [{row}]")
+        lines.append(f"| {name} | {seeds} | {' | '.join(cells)} | {spread} | {epochs:g} | {wall:.0f} |")
     for name, scores in fitted["scores"].items():
         cells = [f"{scores[n]:.4f}" if isinstance(scores.get(n), float) else "" for n in names]
         lines.append(f"| {name} | – | {' | '.join(cells)} | | | |")
