@@ -41,6 +41,7 @@ ROWS = {
     "gru": {"cell": "gru"},
     "rnn": {"cell": "rnn"},
     "dictionary": {"dictionary": True},
+    "dictionary-min-freq-2": {"dictionary": True, "dictionary_min_freq": 2},
     "embedding-dropout": {"embedding_dropout": 0.2},
 }
 SCORES = {"word_f1": "word F1", "oov_recall": "OOV recall", "joint_f1": "joint F1", "tag_accuracy": "tag accuracy"}
