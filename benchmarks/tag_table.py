@@ -5,12 +5,13 @@ on the same test part (the split by sentence hash).
         [--seeds 0 1 2] [--max-sentences N] [--epochs E] [--out runs/tag_table] [--markdown table.md]
 
 Prints one table per data set: word F1 (mean over seeds and its range), OOV recall, joint F1 and tag
-accuracy of each row, and the wall time of each run. The first row is the default tagger and runs
-every ``--seeds``; the others (ablations) run the first seed only. The baselines are fitted once per
-data set, split and ``--crf-iterations`` and cached beside the runs (``{data}-baselines.json``), as
-are finished runs whose configuration matches, so an interrupted study continues where it stopped and
-rows can be trained in separate processes. ``--max-sentences`` takes the first N sentences only (its
-figures are a subset's). Each run directory keeps its metrics.json, per_tag.tsv and confusion_matrix.png.
+accuracy of each row, and the wall time of each run. The first row of ``--rows`` (the default tagger
+unless another is named first) runs every ``--seeds``; the others (ablations) run the first seed only.
+The baselines are fitted once per data set, split and ``--crf-iterations`` and cached beside the runs
+(``{data}-baselines.json``), as are finished runs whose configuration matches, so an interrupted study
+continues where it stopped and rows can be trained in separate processes. ``--max-sentences`` takes the
+first N sentences only (its figures are a subset's). Each run directory keeps its metrics.json,
+per_tag.tsv and confusion_matrix.png.
 """
 
 from __future__ import annotations
@@ -28,8 +29,7 @@ from lstmkit.data.tagged_corpora import split_sentences
 from lstmkit.runs import METRICS, read_run_config
 from lstmkit.tasks import tag
 from lstmkit.tasks.tag.baselines import CRF_ITERATIONS, baseline_scores
-from lstmkit.tasks.tag.data import load_sentences
-from lstmkit.tasks.tag.model import train_words
+from lstmkit.tasks.tag.data import load_sentences, train_words
 
 DATA = ("pku-seg", "pku-pos")
 # row -> the TagConfig fields that make it (beside data and max_sentences); the first row is the default
@@ -40,6 +40,9 @@ ROWS = {
     "no-bigrams": {"bigrams": False},
     "gru": {"cell": "gru"},
     "rnn": {"cell": "rnn"},
+    "dictionary": {"dictionary": True},
+    "dictionary-min-freq-2": {"dictionary": True, "dictionary_min_freq": 2},
+    "embedding-dropout": {"embedding_dropout": 0.2},
 }
 SCORES = {"word_f1": "word F1", "oov_recall": "OOV recall", "joint_f1": "joint F1", "tag_accuracy": "tag accuracy"}
 
@@ -51,8 +54,9 @@ def row_config(data: str, row: str, seed: int, args: argparse.Namespace) -> tag.
 
 
 def run(config: tag.TagConfig, run_dir: Path) -> dict:
-    """The metrics of ``config``'s run in ``run_dir``, trained unless a finished run there has that config."""
-    if (run_dir / METRICS).is_file() and read_run_config(run_dir, "tag")["config"] == config.to_dict():
+    """The metrics of ``config``'s run in ``run_dir``, trained unless a finished run there has that config
+    (read as TagConfig reads it: a run saved before an option existed has that option's default)."""
+    if (run_dir / METRICS).is_file() and tag.TagConfig.from_dict(read_run_config(run_dir, "tag")["config"]) == config:
         return json.loads((run_dir / METRICS).read_text(encoding="utf-8"))
     return tag.train(config, run_dir, force=True).metrics
 
@@ -85,16 +89,16 @@ def table(data: str, rows: dict[str, list[dict]], fitted: dict) -> list[str]:
         "| model | seeds | " + " | ".join(SCORES[n] for n in names) + " | word F1 min – max | epochs | wall s / run |",
         "|---" * (len(names) + 5) + "|",
     ]
-    for runs in rows.values():
+    for row, runs in rows.items():
         seeds = ",".join(str(m["seed"]) for m in runs)
         cells = [f"{statistics.mean(m['model'][n] for m in runs):.4f}" if n in runs[0]["model"] else "" for n in names]
         f1 = [m["model"]["word_f1"] for m in runs] if "word_f1" in names else []
         spread = f"{min(f1):.4f} – {max(f1):.4f}" if f1 else ""
         epochs = statistics.mean(m["epochs"] for m in runs)
         wall = statistics.mean(m["total_seconds"] for m in runs)
-        lines.append(
-            f"| {runs[0]['model']['name']} | {seeds} | {' | '.join(cells)} | {spread} | {epochs:g} | {wall:.0f} |"
-        )
+        # (a row that changes no part of the network's name, such as a dropout, is named by its row)
+        name = runs[0]["model"]["name"] + ("" if row == "default" else f" [{row}]")
+        lines.append(f"| {name} | {seeds} | {' | '.join(cells)} | {spread} | {epochs:g} | {wall:.0f} |")
     for name, scores in fitted["scores"].items():
         cells = [f"{scores[n]:.4f}" if isinstance(scores.get(n), float) else "" for n in names]
         lines.append(f"| {name} | – | {' | '.join(cells)} | | | |")
@@ -106,7 +110,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", nargs="+", default=[DATA[0]], choices=DATA)
     parser.add_argument("--rows", nargs="+", default=list(ROWS), choices=list(ROWS))
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2], help="Seeds of the default row.")
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2], help="Seeds of the first row.")
     parser.add_argument("--max-sentences", type=int, default=None)
     parser.add_argument("--epochs", type=int, default=None, help="Default: TagConfig's.")
     parser.add_argument(
@@ -122,7 +126,7 @@ def main() -> None:
         fitted = baselines(data, args, args.out / f"{prefix}-baselines.json")
         rows = {}
         for row in args.rows:
-            seeds = args.seeds if row == next(iter(ROWS)) else args.seeds[:1]
+            seeds = args.seeds if row == args.rows[0] else args.seeds[:1]
             rows[row] = []
             for seed in seeds:
                 config = row_config(data, row, seed, args)

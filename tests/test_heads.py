@@ -469,8 +469,25 @@ def test_tagger_bigram_embedding_feeds_the_encoder():
     assert model.bigram_embedding.weight.grad.abs().sum() > 0
     with pytest.raises(ValueError, match=r"bigrams must be ids shaped like tokens \(3, 8\), got None"):
         model(tokens, lengths)
-    with pytest.raises(ValueError, match="this tagger has no bigram embedding"):
+    with pytest.raises(ValueError, match="this tagger has no bigrams embedding"):
         tagger("crf")(tokens, lengths, bigrams)
+
+
+def test_tagger_dictionary_embedding_feeds_the_encoder_after_the_bigrams():
+    model = tagger("crf", bigram_vocab_size=20, bigram_dim=4, dictionary_patterns=9, dictionary_dim=2).eval()
+    assert model.encoder.rnn.weight_ih_l0.shape[1] == 8 + 4 + 2
+    tokens, lengths, tags = tagging_batch(3)
+    bigrams, dictionary = torch.randint(1, 20, tokens.shape), torch.randint(1, 9, tokens.shape)
+    emissions = model(tokens, lengths, bigrams, dictionary=dictionary)
+    assert not torch.allclose(
+        model(tokens, lengths, bigrams, dictionary=dictionary % 8 + 1), emissions
+    )  # patterns are read
+    model.loss(tokens, lengths, tags, bigrams, dictionary=dictionary).backward()
+    assert model.dictionary_embedding.weight.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match=r"dictionary must be ids shaped like tokens \(3, 8\), got None"):
+        model(tokens, lengths, bigrams)
+    with pytest.raises(ValueError, match=r"this tagger has no dictionary embedding \(dictionary_dim=0\)"):
+        tagger("crf")(tokens, lengths, dictionary=dictionary)
 
 
 def test_tagger_config_round_trip_keeps_constraints_and_bigrams():
@@ -496,6 +513,7 @@ def test_tagger_config_round_trip_keeps_constraints_and_bigrams():
         ({"allowed_start": [True]}, r"allowed_start must be 2 bools \(True = permitted\), got \[True\]"),
         ({"bigram_dim": 4}, "both be 0 .* got bigram_vocab_size=0, bigram_dim=4"),
         ({"bigram_vocab_size": -1}, "bigram_vocab_size must be an int >= 0"),
+        ({"dictionary_patterns": 9}, "both be 0 .* got dictionary_patterns=9, dictionary_dim=0"),
     ],
 )
 def test_tagger_config_errors(overrides, message):

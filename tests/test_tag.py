@@ -1,6 +1,7 @@
 """The tag task end to end: training on tiny tagged files, `lstmkit tag`, `lstmkit evaluate`, bad input."""
 
 import json
+from dataclasses import replace
 
 import pytest
 import torch
@@ -10,6 +11,7 @@ from tiny_data import write_bio, write_conllu, write_tagged_chars
 from lstmkit.errors import DataError
 from lstmkit.heads import EncoderConfig, SequenceTagger, TaggerConfig
 from lstmkit.tasks import tag
+from lstmkit.tasks.tag.data import DICTIONARY_PATTERNS, dictionary_patterns, dictionary_words
 from lstmkit.tasks.tag.task import TaggingObjective
 from lstmkit.train import TrainConfig
 
@@ -123,14 +125,18 @@ def test_joint_segmentation_and_pos_is_scored_with_pos_accuracy_and_joint_f1(tmp
     assert "".join(word for word, _ in words) == "我们喜欢北京" and all(label for _, label in words)
 
 
-def test_the_softmax_ablation_without_bigrams_trains_and_tags(tmp_path):
+def _quick_cli_run(tmp_path, *options: str) -> dict:
+    """The metrics of a one-epoch ``lstmkit train tag`` of a tiny network on tiny data, with ``options``."""
     result = invoke(
-        "train", "tag", "--data", write_tagged_chars(tmp_path / "seg.txt"), "--out", tmp_path / "run",
-        "--decoder", "softmax", "--no-bigrams", "--no-baselines", "--epochs", "1", "--embedding-dim", "8",
-        "--hidden-size", "8", "--no-progress", "--json",
+        "train", "tag", "--data", write_tagged_chars(tmp_path / "seg.txt"), "--out", tmp_path / "run", *options,
+        "--no-baselines", "--epochs", "1", "--embedding-dim", "8", "--hidden-size", "8", "--no-progress", "--json",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    metrics = json.loads(result.stdout)
+    return json.loads(result.stdout)
+
+
+def test_the_softmax_ablation_without_bigrams_trains_and_tags(tmp_path):
+    metrics = _quick_cli_run(tmp_path, "--decoder", "softmax", "--no-bigrams")
     assert metrics["model"]["name"] == "bilstm-softmax" and metrics["baselines"] == {}
     assert not (tmp_path / "run" / "bigrams.json").exists()
     tagged = tag.load(tmp_path / "run").tag(["我们喜欢图书馆"])[0]
@@ -146,6 +152,48 @@ def test_a_tagger_learns_the_tiny_segmentation(tmp_path):
     assert metrics["model"]["word_f1"] > 0.9, metrics["model"]  # a lexicon of 14 words, learnt in 3 epochs
 
 
+def test_bigrams_rarer_than_bigram_min_freq_read_as_unknown(tmp_path):
+    from collections import Counter
+
+    from lstmkit.tasks.tag.data import bigrams_of, prepare_data
+
+    config = tag.TagConfig(data=str(write_tagged_chars(tmp_path / "seg.txt")), bigram_min_freq=3)
+    data = prepare_data(config, tmp_path / "run", resume=False)
+    counts = Counter(b for tokens in data.parts["train"].tokens for b in bigrams_of(tokens))
+    vocab = data.encoder.bigram_vocab
+    rare, kept = [b for b, n in counts.items() if n < 3], [b for b, n in counts.items() if n >= 3]
+    assert rare and kept  # the tiny data has both
+    assert vocab.encode(rare) == [vocab.unk_index] * len(rare)
+    assert vocab.unk_index not in vocab.encode(kept)
+    everything = prepare_data(replace(config, bigram_min_freq=1), tmp_path / "run", resume=False).encoder
+    assert vocab.unk_index not in everything.bigram_vocab.encode(rare)
+
+
+def test_dictionary_patterns_mark_the_words_that_start_end_and_pass_through_each_character():
+    counts = {"北京": 2, "大学": 1, "学生": 3, "大学生": 1, "北京大学生活": 5, "人": 9}
+    words = dictionary_words(counts)  # (6 and 1 characters: out)
+    assert words == {"北京", "大学", "学生", "大学生"} and dictionary_words(counts, min_freq=2) == {"北京", "学生"}
+    start2, end2, start3, end3, inside3 = 1, 2, 1 << 3, 2 << 3, 4 << 3
+    patterns = dictionary_patterns(list("北京大学生活"), words)
+    expected = [start2, end2, start2 | start3, end2 | start2 | inside3, end2 | end3, 0]  # 活: no word
+    assert patterns == [1 + bits for bits in expected]  # (id 0 pads)
+    assert max(dictionary_patterns(list("北京大学生"), frozenset({"北京大学", "京大学"}))) < DICTIONARY_PATTERNS
+
+
+def test_a_dictionary_run_keeps_its_dictionary_and_tags_with_it(tmp_path):
+    metrics = _quick_cli_run(tmp_path, "--dictionary", "--dictionary-min-freq", "2", "--embedding-dropout", "0.1")
+    assert metrics["model"]["name"] == "bilstm-crf+bigrams+dictionary"
+    config = json.loads((tmp_path / "run" / "config.json").read_text(encoding="utf-8"))
+    assert config["config"]["embedding_dropout"] == 0.1 and config["config"]["dictionary_min_freq"] == 2
+    assert config["model"]["dictionary_dim"] > 0
+    words = json.loads((tmp_path / "run" / "dictionary.json").read_text(encoding="utf-8"))
+    assert words == sorted(words) and all(2 <= len(word) <= 4 for word in words) and "我们" in words
+    tagged = tag.load(tmp_path / "run").tag(["我们喜欢图书馆"])[0]
+    assert len(tagged["tags"]) == 7 and tagged["model"] == "bilstm-crf+bigrams+dictionary"
+    refused = invoke("export", tmp_path / "run", "--out", tmp_path / "tag.onnx")
+    assert refused.exit_code == 2 and "--dictionary" in refused.output and not (tmp_path / "tag.onnx").exists()
+
+
 @pytest.mark.parametrize(
     "args, words",
     [
@@ -157,10 +205,15 @@ def test_a_tagger_learns_the_tiny_segmentation(tmp_path):
         (["--char-encoder", "lstm"], ["--char-encoder lstm", "tagged by characters", "word data"]),
         (["--char-encoder", "gru"], ["--char-encoder", "'gru'"]),
         (["--char-hidden", "0"], ["--char-hidden", "0"]),
+        (["--embedding-dropout", "1.5"], ["--embedding-dropout", "1.5"]),
+        (["--dictionary-min-freq", "0"], ["--dictionary-min-freq", "0"]),
+        (["--dictionary", "--data-is-words"], ["--dictionary", "tagged by words, not characters"]),
     ],
 )
 def test_train_refuses_bad_options_in_one_line(args, words, tmp_path):
     data = write_tagged_chars(tmp_path / "seg.txt")
+    if "--data-is-words" in args:
+        args, data = [a for a in args if a != "--data-is-words"], write_bio(tmp_path / "ner.conll")
     result = invoke("train", "tag", "--data", data, "--out", tmp_path / "run", "--no-progress", *args)
     assert result.exit_code == 2, result.output
     assert result.output.startswith("error: ") and len(result.output.strip().splitlines()) == 1

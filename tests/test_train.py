@@ -16,7 +16,7 @@ import torch
 
 from lstmkit.errors import RunDirectoryError, TrainingError
 from lstmkit.train import TrainConfig, evaluate_model, fit, last_checkpoint
-from lstmkit.train.optim import exponential_decay, slanted_triangular, warmup_cosine
+from lstmkit.train.optim import exponential_decay, make_optimizer, slanted_triangular, warmup_cosine
 
 sys.path.insert(0, str(Path(__file__).parent))
 from toy_training import SumSign, SumSignObjective, loaders  # noqa: E402
@@ -123,6 +123,30 @@ def test_the_exponential_schedule_multiplies_the_rate_by_lr_decay_after_each_epo
     _, result = _fit(tmp_path, epochs=2, schedule="exponential", lr_decay=0.5)
     rates = [row["lr"] for row in result.history]  # each read at its epoch's end, after the epoch's last step
     assert rates == [pytest.approx(0.02 * 0.5**epoch) for epoch in (1, 2)]
+
+
+@pytest.mark.parametrize("name", ["adam", "adamw"])
+def test_adam_steps_are_fused_on_the_cpu_and_equal_the_per_tensor_steps(name):
+    torch.manual_seed(0)
+    weights = [torch.randn(7, 3), torch.randn(5)]
+    fused_params = [w.clone().requires_grad_() for w in weights]
+    plain_params = [w.clone().requires_grad_() for w in weights]
+    config = TrainConfig(optimizer=name, lr=0.1, weight_decay=0.1)
+    groups = [{"params": fused_params[:1], "lr": 0.05}, {"params": fused_params[1:]}]
+    fused = make_optimizer(groups, config)
+    plain_class = torch.optim.Adam if name == "adam" else torch.optim.AdamW
+    plain = plain_class([{"params": plain_params[:1], "lr": 0.05}, {"params": plain_params[1:]}], lr=0.1,
+                        weight_decay=0.1, foreach=False)  # fmt: skip
+    assert all(group["fused"] for group in fused.param_groups)
+    for _ in range(3):
+        grads = [torch.randn_like(w) for w in weights]
+        for params, optimizer in ((fused_params, fused), (plain_params, plain)):
+            for p, g in zip(params, grads):
+                p.grad = g.clone()
+            optimizer.step()
+    for a, b, start in zip(fused_params, plain_params, weights):
+        assert not torch.equal(a, start)
+        torch.testing.assert_close(a, b)
 
 
 def test_slanted_triangular_schedule_shape():

@@ -88,12 +88,20 @@ def train_tag(
         "tagging reads any length.",
     ),
     min_freq: int = typer.Option(DEFAULT.min_freq, help="Keep tokens seen at least this often in training."),
+    bigram_min_freq: int = typer.Option(
+        DEFAULT.bigram_min_freq,
+        help="Keep bigrams seen at least this often in training; rarer ones share the unknown bigram's vector.",
+    ),
     cell: opt.Cell = DEFAULT.cell,
     embedding_dim: opt.EmbeddingDim = DEFAULT.embedding_dim,
     hidden_size: opt.HiddenSize = DEFAULT.hidden_size,
     num_layers: opt.NumLayers = DEFAULT.num_layers,
     bidirectional: bool = typer.Option(DEFAULT.bidirectional, help="Read each sentence in both directions."),
     dropout: opt.Dropout = DEFAULT.dropout,
+    embedding_dropout: float = typer.Option(
+        DEFAULT.embedding_dropout,
+        help="Drop whole characters and bigrams in training: a dropped one reads a zero vector throughout the batch.",
+    ),
     decoder: str = typer.Option(
         DEFAULT.decoder,
         help="crf (scores whole tag sequences, constrained to those the scheme allows; Viterbi) or softmax "
@@ -116,6 +124,16 @@ def train_tag(
     char_hidden: int = typer.Option(
         DEFAULT.char_hidden, help="The character encoder's hidden units per direction (lstm) or filters (cnn)."
     ),
+    dictionary: bool = typer.Option(
+        DEFAULT.dictionary,
+        help="Also embed each character's dictionary features: which training words of 2-4 characters start, "
+        "end or pass through it (Zhang et al. 2018); Chinese data only.",
+    ),
+    dictionary_min_freq: int = typer.Option(
+        DEFAULT.dictionary_min_freq,
+        help="With --dictionary: keep the training words seen at least this often (2: words seen once are "
+        "left out, as unseen words are at test time).",
+    ),
     baselines: bool = typer.Option(
         DEFAULT.baselines,
         help="Also score the baselines on the test part: maximum matching and a character CRF (segmentation), "
@@ -126,10 +144,12 @@ def train_tag(
     OOV recall, joint F1, span F1 and tag accuracy, as the data has them, beside the baselines."""
     return dict(
         data=data, scheme=scheme, token_column=token_column, tag_column=tag_column,
-        max_sentences=max_sentences or None, max_length=max_length, min_freq=min_freq, cell=cell,
+        max_sentences=max_sentences or None, max_length=max_length, min_freq=min_freq,
+        bigram_min_freq=bigram_min_freq, cell=cell,
         embedding_dim=embedding_dim, hidden_size=hidden_size, num_layers=num_layers, bidirectional=bidirectional,
-        dropout=dropout, decoder=decoder, bigrams=bigrams, char_encoder=char_encoder, char_dim=char_dim,
-        char_hidden=char_hidden, baselines=baselines,
+        dropout=dropout, embedding_dropout=embedding_dropout, decoder=decoder, bigrams=bigrams,
+        char_encoder=char_encoder, char_dim=char_dim, char_hidden=char_hidden, dictionary=dictionary,
+        dictionary_min_freq=dictionary_min_freq, baselines=baselines,
     )  # fmt: skip
 
 

@@ -20,6 +20,7 @@ import torch
 from torch import Tensor, nn
 
 from lstmkit.export._common import EXAMPLE_LENGTHS, example_tokens, tensor_entry
+from lstmkit.export.layers import ExportError
 from lstmkit.heads.char_encoder import MAX_WORD_CHARS
 from lstmkit.heads.crf import FORBIDDEN_SCORE
 from lstmkit.heads.pooling import mask_from_lengths
@@ -103,6 +104,11 @@ def export_tagger(tagger, path: Path, write) -> tuple[dict[str, Any], list[str]]
     """Write ``tagger``'s (a loaded :class:`~lstmkit.tasks.tag.Tagger`) emissions to ``path`` with ``write``
     (an ONNX or ``torch.export`` writer); return the JSON's task part and the notes."""
     encoder, model = tagger.inputs, tagger.model
+    if encoder.dictionary is not None:
+        raise ExportError(
+            f"{tagger.run_dir}: a run with dictionary features (--dictionary) is not exportable yet; "
+            "export a run trained without them"
+        )
     pad, unknown = encoder.vocab.pad_index, encoder.vocab.unk_index
     tokens, lengths = example_tokens(pad)
     tokens = tokens.clamp(max=len(encoder.vocab) - 1)  # a tiny vocabulary may end before the example's ids

@@ -172,6 +172,8 @@ class TaggerConfig(_DictConfig):
     ``chars`` (``None``: none): a character-level encoder of each word (:class:`CharEncoderConfig`), its
     vector concatenated after the token (and bigram) embedding; for word data, so that a word the
     vocabulary lacks is still read through its spelling.
+    ``dictionary_patterns``, ``dictionary_dim`` (likewise): a third, of each character's dictionary pattern id
+    (which dictionary words start, end or pass through it), concatenated after the bigram's.
     """
 
     encoder: EncoderConfig
@@ -184,6 +186,8 @@ class TaggerConfig(_DictConfig):
     bigram_vocab_size: int = 0
     bigram_dim: int = 0
     chars: CharEncoderConfig | None = None
+    dictionary_patterns: int = 0
+    dictionary_dim: int = 0
 
     def __post_init__(self) -> None:
         check_positive_int("num_tags", self.num_tags)
@@ -200,21 +204,25 @@ class TaggerConfig(_DictConfig):
         for name in ("allowed_start", "allowed_end"):
             if getattr(self, name) is not None:
                 object.__setattr__(self, name, _bools(name, getattr(self, name), size))
-        for name in ("bigram_vocab_size", "bigram_dim"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise ValueError(f"{name} must be an int >= 0 (0: no bigram embedding), got {value!r}")
-        if (self.bigram_vocab_size > 0) != (self.bigram_dim > 0):
-            raise ValueError(
-                "bigram_vocab_size and bigram_dim must both be 0 (no bigram embedding) or both positive, "
-                f"got bigram_vocab_size={self.bigram_vocab_size}, bigram_dim={self.bigram_dim}"
-            )
         padding_idx = self.encoder.padding_idx
-        if self.bigram_vocab_size and padding_idx is not None and padding_idx >= self.bigram_vocab_size:
-            raise ValueError(
-                f"bigram_vocab_size must exceed the encoder's padding_idx={padding_idx} (the bigram "
-                f"embedding pads with the same id), got {self.bigram_vocab_size}"
-            )
+        for kind, size_name, dim_name in (
+            ("bigram", "bigram_vocab_size", "bigram_dim"),
+            ("dictionary", "dictionary_patterns", "dictionary_dim"),
+        ):
+            size, dim = getattr(self, size_name), getattr(self, dim_name)
+            for name, value in ((size_name, size), (dim_name, dim)):
+                if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                    raise ValueError(f"{name} must be an int >= 0 (0: no {kind} embedding), got {value!r}")
+            if (size > 0) != (dim > 0):
+                raise ValueError(
+                    f"{size_name} and {dim_name} must both be 0 (no {kind} embedding) or both positive, "
+                    f"got {size_name}={size}, {dim_name}={dim}"
+                )
+            if size and padding_idx is not None and padding_idx >= size:
+                raise ValueError(
+                    f"{size_name} must exceed the encoder's padding_idx={padding_idx} (the {kind} "
+                    f"embedding pads with the same id), got {size}"
+                )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -108,6 +108,8 @@ class SequenceTagger(nn.Module):
     counts it with the head. With a character encoder (``config.chars``) every method also needs ``chars
     (B, T, W)``, each word's character ids (:class:`~lstmkit.heads.char_encoder.CharWordEncoder`,
     submodule ``char_encoder``), its vector concatenated after the bigram embedding.
+    Likewise ``dictionary (B, T)`` with a dictionary embedding (``config.dictionary_dim > 0``,
+    ``dictionary_embedding``): each step's dictionary pattern id, embedded after the bigram.
     """
 
     def __init__(self, config: TaggerConfig) -> None:
@@ -115,11 +117,16 @@ class SequenceTagger(nn.Module):
         self.config = config
         self.char_encoder = None if config.chars is None else CharWordEncoder(config.chars)
         char_size = 0 if self.char_encoder is None else self.char_encoder.output_size
-        self.encoder = RecurrentEncoder(config.encoder, extra_input_size=config.bigram_dim + char_size)
+        extra_size = config.bigram_dim + config.dictionary_dim + char_size
+        self.encoder = RecurrentEncoder(config.encoder, extra_input_size=extra_size)
+        padding_idx = config.encoder.padding_idx
         self.bigram_embedding = None
         if config.bigram_dim:
-            self.bigram_embedding = nn.Embedding(
-                config.bigram_vocab_size, config.bigram_dim, padding_idx=config.encoder.padding_idx
+            self.bigram_embedding = nn.Embedding(config.bigram_vocab_size, config.bigram_dim, padding_idx=padding_idx)
+        self.dictionary_embedding = None
+        if config.dictionary_dim:
+            self.dictionary_embedding = nn.Embedding(
+                config.dictionary_patterns, config.dictionary_dim, padding_idx=padding_idx
             )
         self.dropout = SequenceDropout(config.dropout, config.encoder.dropout_kind)
         self.output = nn.Linear(self.encoder.output_size, config.num_tags)
@@ -132,21 +139,35 @@ class SequenceTagger(nn.Module):
             self.crf = CRF(config.num_tags, *masks)
 
     def forward(
-        self, tokens: Tensor, lengths: Lengths = None, bigrams: Tensor | None = None, chars: Tensor | None = None
+        self,
+        tokens: Tensor,
+        lengths: Lengths = None,
+        bigrams: Tensor | None = None,
+        chars: Tensor | None = None,
+        dictionary: Tensor | None = None,
     ) -> Tensor:
-        """``tokens (B, T)`` long, ``lengths (B,)``, ``bigrams (B, T)`` long, ``chars (B, T, W)`` long ->
+        """``tokens (B, T)`` long, ``lengths (B,)``, ``bigrams (B, T)`` long, ``chars (B, T, W)`` long,
+        ``dictionary (B, T)`` long ->
         emissions ``(B, T, num_tags)``.
 
         Emissions at padded steps are meaningless; :meth:`loss` and :meth:`decode` never read them.
         """
         extras = []
-        if self.bigram_embedding is not None or bigrams is not None:
-            if self.bigram_embedding is None:
-                raise ValueError("bigrams: this tagger has no bigram embedding (bigram_dim=0), so pass bigrams=None")
-            if not isinstance(bigrams, Tensor) or bigrams.shape != tokens.shape:
-                given = tuple(bigrams.shape) if isinstance(bigrams, Tensor) else bigrams
-                raise ValueError(f"bigrams must be ids shaped like tokens {tuple(tokens.shape)}, got {given}")
-            extras.append(embed_with_dropout(self.bigram_embedding, bigrams, self.config.encoder.embedding_dropout))
+        # (Dictionary patterns are few and each one frequent: whole-entry dropout is for the sparse tables.)
+        for argument, embedding, ids, dim, p in (
+            ("bigrams", self.bigram_embedding, bigrams, "bigram_dim", self.config.encoder.embedding_dropout),
+            ("dictionary", self.dictionary_embedding, dictionary, "dictionary_dim", 0.0),
+        ):
+            if embedding is None and ids is None:
+                continue
+            if embedding is None:
+                raise ValueError(
+                    f"{argument}: this tagger has no {argument} embedding ({dim}=0), so pass {argument}=None"
+                )
+            if not isinstance(ids, Tensor) or ids.shape != tokens.shape:
+                given = tuple(ids.shape) if isinstance(ids, Tensor) else ids
+                raise ValueError(f"{argument} must be ids shaped like tokens {tuple(tokens.shape)}, got {given}")
+            extras.append(embed_with_dropout(embedding, ids, p))
         if self.char_encoder is not None or chars is not None:
             if self.char_encoder is None:
                 raise ValueError(
@@ -162,17 +183,28 @@ class SequenceTagger(nn.Module):
         return self.output(self.dropout(outputs))
 
     def loss(
-        self, tokens: Tensor, lengths: Lengths, tags: Tensor, bigrams: Tensor | None = None, chars: Tensor | None = None
+        self,
+        tokens: Tensor,
+        lengths: Lengths,
+        tags: Tensor,
+        bigrams: Tensor | None = None,
+        chars: Tensor | None = None,
+        dictionary: Tensor | None = None,
     ) -> Tensor:
         """Scalar training loss for gold ``tags (B, T)``; tags at padded steps are ignored whatever their value."""
-        return self.emission_loss(self(tokens, lengths, bigrams, chars), lengths, tags)
+        return self.emission_loss(self(tokens, lengths, bigrams, chars, dictionary), lengths, tags)
 
     @torch.no_grad()
     def decode(
-        self, tokens: Tensor, lengths: Lengths = None, bigrams: Tensor | None = None, chars: Tensor | None = None
+        self,
+        tokens: Tensor,
+        lengths: Lengths = None,
+        bigrams: Tensor | None = None,
+        chars: Tensor | None = None,
+        dictionary: Tensor | None = None,
     ) -> list[list[int]]:
         """Predicted tag ids, one list of ``lengths[b]`` ids per sequence (call ``.eval()`` first for inference)."""
-        return self.decode_emissions(self(tokens, lengths, bigrams, chars), lengths)
+        return self.decode_emissions(self(tokens, lengths, bigrams, chars, dictionary), lengths)
 
     # The two halves below let a caller that needs both the loss and the tags (validation) run the
     # encoder once: emissions = model(tokens, lengths, bigrams), then each of them.

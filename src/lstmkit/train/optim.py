@@ -8,13 +8,29 @@ import torch
 
 from lstmkit.train.config import TrainConfig
 
+# Devices where torch has a fused (one kernel for all parameters) Adam/AdamW step.
+_FUSED_DEVICES = ("cpu", "cuda")
+
+
+def can_fuse(params: list) -> bool:
+    """Whether torch's fused Adam/AdamW step can take ``params`` (tensors, or param-group dicts): all
+    floating point and on one of :data:`_FUSED_DEVICES`."""
+    tensors = [t for p in params for t in (p["params"] if isinstance(p, dict) else [p])]
+    return all(t.is_floating_point() and t.device.type in _FUSED_DEVICES for t in tensors)
+
 
 def make_optimizer(params, config: TrainConfig) -> torch.optim.Optimizer:
-    """``params``: parameters or param groups (groups may carry their own ``lr``)."""
-    if config.optimizer == "adam":
-        return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
-    if config.optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+    """``params``: parameters or param groups (groups may carry their own ``lr``).
+
+    Adam and AdamW take torch's fused step where it can run (:func:`can_fuse`): the same update,
+    computed in one pass over all parameters. On the CPU that is ~7x faster than the default per-tensor
+    step, which matters for large embeddings (a tagger's 114k x 64 bigram table: the step was 40% of
+    its training time).
+    """
+    params = [dict(p, params=list(p["params"])) if isinstance(p, dict) else p for p in params]
+    if config.optimizer in ("adam", "adamw"):
+        adam = torch.optim.Adam if config.optimizer == "adam" else torch.optim.AdamW
+        return adam(params, lr=config.lr, weight_decay=config.weight_decay, fused=can_fuse(params) or None)
     if config.optimizer == "rmsprop":
         return torch.optim.RMSprop(params, lr=config.lr, weight_decay=config.weight_decay, momentum=config.momentum)
     return torch.optim.SGD(params, lr=config.lr, weight_decay=config.weight_decay, momentum=config.momentum)

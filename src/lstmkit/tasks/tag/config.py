@@ -6,12 +6,13 @@ from dataclasses import dataclass, field
 
 from lstmkit.train.config import TaskConfig, TrainConfig
 
-__all__ = ["TagConfig", "NAME", "SCHEME_CHOICES", "REGISTERED_SCHEME", "CHAR_ENCODER_CHOICES"]
+__all__ = ["TagConfig", "NAME", "SCHEME_CHOICES", "REGISTERED_SCHEME", "CHAR_ENCODER_CHOICES", "DICTIONARY_DIM"]
 
 NAME = "tag"
 SCHEME_CHOICES = ("auto", "bmes", "bio", "bioes", "plain")
 REGISTERED_SCHEME = "bmes"  # the scheme pku-seg and pku-pos are tagged in
 CHAR_ENCODER_CHOICES = ("auto", "lstm", "cnn", "none")  # TagConfig.char_encoder
+DICTIONARY_DIM = 16  # the dictionary pattern's embedding: a few hundred patterns, far fewer than characters
 
 
 @dataclass(frozen=True)
@@ -30,13 +31,22 @@ class TagConfig(TaskConfig):
     scheme allows, decoded by Viterbi); ``softmax`` picks each step's likeliest tag on its own (the
     ablation). ``bigrams`` adds an embedding of each character's bigram (it and the next character),
     of ``embedding_dim`` dimensions: ``None`` (the default) for character data and not for word data,
-    ``True`` always (word data is refused), ``False`` never; :meth:`uses_bigrams` resolves it.
+    ``True`` always (word data is refused), ``False`` never; :meth:`uses_bigrams` resolves it. Bigrams
+    seen fewer than ``bigram_min_freq`` times in training read as unknown, so the unknown bigram's vector
+    is learnt from the rare ones and stands for the unseen ones at test time.
     ``char_encoder`` reads each word through its characters (word data: CoNLL files, token/TAG lines),
     its vector concatenated to the word's embedding, so that a word unseen in training still has one:
     ``lstm`` a BiLSTM of ``char_hidden`` units per direction over ``char_dim``-dimensional character
     embeddings, its final states concatenated (Lample et al. 2016); ``cnn`` ``char_hidden`` filters over
     3 characters, max-pooled (Ma & Hovy 2016); ``none``; ``auto`` (the default) ``lstm`` on word data and
     ``none`` on character data, where a token is one character; :meth:`char_encoder_kind` resolves it.
+    ``dictionary`` adds the dictionary features of Zhang et al. (AAAI 2018), from the training part's
+    words only: for each character, which words of 2..4 characters start, end or pass through it, one
+    pattern id embedded in ``DICTIONARY_DIM`` dimensions (character data only). The dictionary keeps the
+    words seen at least ``dictionary_min_freq`` times: with 2, the training words seen once are missing
+    from it as unseen words are at test time, so the network also learns what to do where it is silent.
+    ``embedding_dropout`` drops whole characters (and bigrams) in training: every occurrence of a dropped
+    one in the batch reads a zero vector, so the network learns to segment from the context too.
     ``baselines`` also scores the non-neural baselines on the same test part (maximum matching and a
     character CRF for segmentation, the most frequent tag per word for POS and user data).
     """
@@ -48,17 +58,21 @@ class TagConfig(TaskConfig):
     max_sentences: int | None = None
     max_length: int = 150
     min_freq: int = 1
+    bigram_min_freq: int = 2
     cell: str = "lstm"
     embedding_dim: int = 64
     hidden_size: int = 128
     num_layers: int = 1
     bidirectional: bool = True
     dropout: float = 0.2
+    embedding_dropout: float = 0.0
     decoder: str = "crf"
     bigrams: bool | None = None
     char_encoder: str = "auto"
     char_dim: int = 25
     char_hidden: int = 25
+    dictionary: bool = False
+    dictionary_min_freq: int = 1
     baselines: bool = True
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(epochs=5, batch_size=32, lr=3e-3, patience=2, monitor="accuracy")
@@ -79,11 +93,22 @@ class TagConfig(TaskConfig):
         from lstmkit.heads.config import CELLS, DECODERS
 
         # ValueError, each message starting with the field's name: the CLI names the option from it.
-        for name in ("max_length", "min_freq", "embedding_dim", "hidden_size", "num_layers", "char_dim", "char_hidden"):
+        for name in (
+            "max_length",
+            "min_freq",
+            "bigram_min_freq",
+            "dictionary_min_freq",
+            "embedding_dim",
+            "hidden_size",
+            "num_layers",
+            "char_dim",
+            "char_hidden",
+        ):
             check_positive_int(name, getattr(self, name))
         if self.max_sentences is not None:
             check_positive_int("max_sentences", self.max_sentences)
         check_probability("dropout", self.dropout)
+        check_probability("embedding_dropout", self.embedding_dropout)
         check_choice("cell", self.cell, tuple(CELLS))
         check_choice("decoder", self.decoder, DECODERS)
         check_choice("scheme", self.scheme, SCHEME_CHOICES)

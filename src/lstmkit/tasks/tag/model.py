@@ -17,9 +17,19 @@ from lstmkit.errors import DataError
 from lstmkit.heads import CharEncoderConfig, EncoderConfig, SequenceTagger, TaggerConfig
 from lstmkit.io import load_json, parsing
 from lstmkit.runs import CONFIG, METRICS, VOCAB, load_run_model, read_run_config
-from lstmkit.tasks.tag.config import NAME, TagConfig
-from lstmkit.tasks.tag.data import BIGRAMS, CHARS, TokenEncoder, load_sentences, text_tokens
-from lstmkit.tasks.tag.scores import confusion_labels, score_tags, words_in
+from lstmkit.tasks.tag.config import DICTIONARY_DIM, NAME, TagConfig
+from lstmkit.tasks.tag.data import (
+    BIGRAMS,
+    CHARS,
+    DICTIONARY,
+    DICTIONARY_PATTERNS,
+    TokenEncoder,
+    load_sentences,
+    read_dictionary,
+    text_tokens,
+    train_words,
+)
+from lstmkit.tasks.tag.scores import confusion_labels, score_tags
 
 __all__ = ["Tagger", "build_network", "network_name", "extra_inputs", "tagging_loss", "decode", "tag_sentences"]
 
@@ -29,9 +39,10 @@ _BATCH = 64  # sentences per batch when tagging
 def build_network(
     config: TagConfig, inputs: TokenEncoder, tag_names: list[str], scheme: str
 ) -> tuple[SequenceTagger, TaggerConfig]:
-    """The tagger ``config`` describes: embeddings (characters, and their bigrams with ``bigrams``; words,
-    and each word's character encoder with ``char_encoder``) -> the recurrent encoder -> per-step linear
-    -> the CRF (constrained to the transitions, first and last tags ``scheme`` allows) or the softmax."""
+    """The tagger ``config`` describes: embeddings (characters, their bigrams with ``bigrams``, their
+    dictionary patterns with ``dictionary``; words, and each word's character encoder with ``char_encoder``)
+    -> the recurrent encoder -> per-step linear -> the CRF (constrained to the transitions, first and last
+    tags ``scheme`` allows) or the softmax."""
     encoder = EncoderConfig(
         vocab_size=len(inputs.vocab),
         embedding_dim=config.embedding_dim,
@@ -40,6 +51,7 @@ def build_network(
         cell=config.cell,
         bidirectional=config.bidirectional,
         dropout=config.dropout if config.num_layers > 1 else 0.0,
+        embedding_dropout=config.embedding_dropout,
     )
     constrained = scheme != "plain"  # (plain labels allow every sequence)
     chars = None
@@ -57,26 +69,29 @@ def build_network(
         bigram_vocab_size=len(inputs.bigram_vocab) if inputs.bigram_vocab else 0,
         bigram_dim=config.embedding_dim if inputs.bigram_vocab else 0,
         chars=chars,
+        dictionary_patterns=DICTIONARY_PATTERNS if inputs.dictionary is not None else 0,
+        dictionary_dim=DICTIONARY_DIM if inputs.dictionary is not None else 0,
     )
     return SequenceTagger(model_config), model_config
 
 
 def network_name(config: TagConfig, characters: bool) -> str:
     """How outputs and tables name the model of a run on character (Chinese) or word data: ``bilstm-crf``
-    (direction, cell, decoder; ``+bigrams`` where it embeds them, ``+chars`` or ``+char-cnn`` where it
-    reads words through their characters)."""
-    extras = "+bigrams" * config.uses_bigrams(characters)
+    (direction, cell, decoder; ``+bigrams``, ``+dictionary`` where it embeds them, ``+chars`` or
+    ``+char-cnn`` where it reads words through their characters)."""
+    extras = "+bigrams" * config.uses_bigrams(characters) + "+dictionary" * config.dictionary
     extras += {"lstm": "+chars", "cnn": "+char-cnn", "none": ""}[config.char_encoder_kind(characters)]
     return f"{'bi' if config.bidirectional else ''}{config.cell}-{config.decoder}{extras}"
 
 
 def extra_inputs(batch: dict) -> dict[str, Tensor]:
     """The inputs beside tokens and lengths that a batch carries, by :class:`SequenceTagger`'s names."""
-    return {name: batch[name] for name in ("bigrams", "chars") if name in batch}
+    return {name: batch[name] for name in ("bigrams", "chars", "dictionary") if name in batch}
 
 
 def tagging_loss(model: SequenceTagger, batch: dict) -> Tensor:
-    """The training loss of a batch ``{"tokens", "lengths", "tags"}`` (and ``"bigrams"``, ``"chars"``)."""
+    """The training loss of a batch ``{"tokens", "lengths", "tags"}`` (and ``"bigrams"``, ``"chars"``,
+    ``"dictionary"``)."""
     return model.loss(batch["tokens"], batch["lengths"], batch["tags"], **extra_inputs(batch))
 
 
@@ -118,7 +133,8 @@ class Tagger:
         chars = (
             Vocab.from_json(self.run_dir / CHARS) if self.config.char_encoder_kind(self.characters) != "none" else None
         )
-        self.inputs = TokenEncoder(Vocab.from_json(self.run_dir / VOCAB), bigrams, chars)
+        dictionary = read_dictionary(self.run_dir / DICTIONARY) if self.config.dictionary else None
+        self.inputs = TokenEncoder(Vocab.from_json(self.run_dir / VOCAB), bigrams, chars, dictionary)
         self.model: nn.Module = load_run_model(self.run_dir, lambda: SequenceTagger(model_config))
         self.device = torch.device(device)
         self.model.to(self.device).eval()
@@ -178,11 +194,6 @@ class Tagger:
         if plot is not None:
             result["confusion_matrix_png"] = str(draw_confusion(sentences, predicted, plot, f"{name}, {self.name}"))
         return result
-
-
-def train_words(train: TaggedSentences) -> set[str]:
-    """Every word of the training part (for out-of-vocabulary recall)."""
-    return {word for tokens, tags in zip(train.tokens, train.tags) for word in words_in(tokens, tags, train.scheme)}
 
 
 def draw_confusion(sentences: TaggedSentences, predicted: list[list[str]], path: str | Path, title: str) -> Path:

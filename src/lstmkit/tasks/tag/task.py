@@ -4,6 +4,7 @@ matrix drawn into the run directory)."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,16 @@ from lstmkit.runs import VOCAB
 from lstmkit.tasks.runner import Built, Task
 from lstmkit.tasks.tag.baselines import baseline_scores
 from lstmkit.tasks.tag.config import NAME, TagConfig
-from lstmkit.tasks.tag.data import BIGRAMS, CHARS, TagData, batches, prepare_data
+from lstmkit.tasks.tag.data import (
+    BIGRAMS,
+    CHARS,
+    DICTIONARY,
+    TagData,
+    batches,
+    prepare_data,
+    train_words,
+    write_dictionary,
+)
 from lstmkit.tasks.tag.model import (
     build_network,
     draw_confusion,
@@ -22,7 +32,6 @@ from lstmkit.tasks.tag.model import (
     network_name,
     tag_sentences,
     tagging_loss,
-    train_words,
 )
 from lstmkit.tasks.tag.scores import score_tags
 
@@ -85,6 +94,8 @@ class TagTask(Task):
             files[BIGRAMS] = encoder.bigram_vocab.to_json
         if encoder.char_vocab:
             files[CHARS] = encoder.char_vocab.to_json
+        if encoder.dictionary is not None:
+            files[DICTIONARY] = partial(write_dictionary, encoder.dictionary)
         return Built(
             model=model,
             objective=TaggingObjective(),
