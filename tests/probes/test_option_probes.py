@@ -139,7 +139,7 @@ TASK_OPTIONS = {
         (["--num-layers", "0"], ["--num-layers", "0"]),
         (["--dropout", "2"], ["--dropout", "2"]),
         (["--dropout", "-0.1"], ["--dropout", "-0.1"]),
-        (["--max-windows", "0"], ["--max-windows", "0"]),
+        (["--max-windows", "-1"], ["--max-windows", "-1"]),  # (0 means every training window)
         (["--target", "nosuch"], ["column", "nosuch"]),
         (["--data", "no-such-set"], ["--data", "no-such-set"]),
         # How to read a CSV, given with a registered data set (which has its own): ignored in silence before.
