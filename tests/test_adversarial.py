@@ -116,12 +116,25 @@ def test_virtual_adversarial_adds_a_label_free_kl_at_norm_eps():
     objective = ClassificationObjective(3, virtual_adversarial=eps)
     loss = _seeded(4, objective.loss, model, batch)
     clean = F.cross_entropy(_seeded(4, model, batch["tokens"], batch["lengths"]), batch["labels"])
-    assert len(seen) == 4  # clean, probe, perturbed (+ the clean pass by hand)
+    assert len(seen) == 4  # clean, probe, perturbed (+ the clean pass below)
     torch.testing.assert_close(_text_norms(seen[1]), torch.full((3,), VIRTUAL_ADVERSARIAL_PROBE))
     torch.testing.assert_close(_text_norms(seen[2]), torch.full((3,), eps))
     assert _padding(seen[2], batch["lengths"]).abs().max() == 0
     kl = loss - clean
     assert kl.item() > 0
+    # The definition, by hand: a random probe of norm xi per text, the KL's gradient at it, then the KL at
+    # eps times that gradient normalised; every pass with the clean pass's dropout masks.
+    tokens, lengths = batch["tokens"], batch["lengths"]
+    clean_log_probs = F.log_softmax(_seeded(4, model, tokens, lengths).detach(), -1)
+    d = torch.randn(3, 5, 6) * (torch.arange(5) < lengths[:, None])[..., None]  # drawn after the clean pass
+    probe = (VIRTUAL_ADVERSARIAL_PROBE * d / d.flatten(1).norm(dim=1)[:, None, None]).requires_grad_(True)
+
+    def kl_at(r: torch.Tensor) -> torch.Tensor:  # KL(clean || perturbed), the mean over texts
+        log_q = F.log_softmax(_seeded(4, model, tokens, lengths, perturbation=r), -1)
+        return (clean_log_probs.exp() * (clean_log_probs - log_q)).sum(1).mean()
+
+    (g,) = torch.autograd.grad(kl_at(probe), probe)
+    torch.testing.assert_close(kl, kl_at(eps * g / g.flatten(1).norm(dim=1)[:, None, None]))
     relabelled = {**batch, "labels": torch.tensor([2, 0, 0])}
     relabelled_clean = F.cross_entropy(_seeded(4, model, batch["tokens"], batch["lengths"]), relabelled["labels"])
     torch.testing.assert_close(_seeded(4, objective.loss, model, relabelled) - relabelled_clean, kl)

@@ -38,6 +38,11 @@ class _ReplayedDraws:
             return model(tokens, lengths, perturbation=perturbation)
 
 
+def _kl_from(log_probs: Tensor, logits: Tensor) -> Tensor:
+    """``KL(p || q)`` averaged over the batch, ``p`` given as ``log_probs (B, C)``, ``q`` as ``logits (B, C)``."""
+    return F.kl_div(F.log_softmax(logits, -1), log_probs, reduction="batchmean", log_target=True)
+
+
 class ClassificationObjective:
     """Cross-entropy (optionally label-smoothed); validation reports loss, accuracy and macro-F1.
 
@@ -94,13 +99,12 @@ class ClassificationObjective:
             r_adv = adversarial_perturbation(gradient, lengths, self.adversarial)
             total = total + self._cross_entropy(draws.forward(model, tokens, lengths, r_adv), labels)
         if self.virtual_adversarial:
-            clean = F.log_softmax(logits.detach(), -1)
-            kl = lambda perturbed: F.kl_div(F.log_softmax(perturbed, -1), clean, reduction="batchmean", log_target=True)  # noqa: E731
+            clean = F.log_softmax(logits.detach(), -1)  # the target: no gradient flows into the clean prediction
             probe = VIRTUAL_ADVERSARIAL_PROBE * sequence_l2_normalize(torch.randn_like(origin), lengths)
             probe.requires_grad_(True)
-            (gradient,) = torch.autograd.grad(kl(draws.forward(model, tokens, lengths, probe)), probe)
+            (gradient,) = torch.autograd.grad(_kl_from(clean, draws.forward(model, tokens, lengths, probe)), probe)
             r_vadv = adversarial_perturbation(gradient, lengths, self.virtual_adversarial)
-            total = total + kl(draws.forward(model, tokens, lengths, r_vadv))
+            total = total + _kl_from(clean, draws.forward(model, tokens, lengths, r_vadv))
         return total
 
     def eval_sums(self, model: nn.Module, batch: dict) -> dict[str, Tensor]:
