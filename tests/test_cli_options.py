@@ -102,6 +102,10 @@ def test_a_bad_training_option_is_one_line_naming_it_and_nothing_is_written(name
         (["sentiment", "--accelerator", "tpu9"], "--accelerator must be one of"),
         (["sentiment", "--weight-drop", "1"], "--weight-drop must be a probability in [0, 1), got 1.0"),
         (["sentiment", "--dropout-kind", "gal"], "--dropout-kind must be one of ('standard', 'locked'), got 'gal'"),
+        (
+            ["sentiment", "--adversarial", "-1"],
+            "--adversarial must be a finite perturbation norm >= 0 (0: off), got -1.0",
+        ),
         (["lm", "--sequence-length", "1"], "--sequence-length must be at least 2, got 1"),
         (["lm", "--weight-drop", "-0.1"], "--weight-drop must be a probability in [0, 1), got -0.1"),
         (["lm", "--dropout-kind", "per-step"], "--dropout-kind must be one of"),

@@ -322,6 +322,9 @@ def test_cli_refuses_lm_pretraining_in_several_processes(tmp_path):
     out = invoke("train", "sentiment", "--data", tmp_path / "none.csv", "--out", tmp_path / "run",
                  "--gradual-unfreezing", "--devices", "2")  # fmt: skip
     assert out.exit_code == 2 and "--gradual-unfreezing" in out.output and "--devices 2" in out.output, out.output
+    out = invoke("train", "sentiment", "--data", tmp_path / "none.csv", "--out", tmp_path / "run",
+                 "--adversarial", "1", "--devices", "2")  # fmt: skip
+    assert out.exit_code == 2 and "--adversarial" in out.output and "--devices 2" in out.output, out.output
     assert not (tmp_path / "run").exists()
 
 

@@ -87,6 +87,16 @@ def train_sentiment(
         DEFAULT.layer_norm, help="Layer-normalised LSTM (slower: runs the reference loop)."
     ),
     label_smoothing: float = typer.Option(DEFAULT.label_smoothing, help="Label smoothing of the cross-entropy."),
+    adversarial: float = typer.Option(
+        DEFAULT.adversarial,
+        help="Adversarial training (Miyato et al. 2017): also train on each text's embedded tokens moved by this "
+        "L2 norm along the loss gradient (0: off; one process only).",
+    ),
+    virtual_adversarial: float = typer.Option(
+        DEFAULT.virtual_adversarial,
+        help="Virtual adversarial training: also penalise the KL from the clean prediction to the prediction at "
+        "embedded tokens moved by this L2 norm in the most sensitive direction (0: off; one process only).",
+    ),
     ngram_buckets: int = typer.Option(
         DEFAULT.ngram_buckets,
         help="Add a wide branch: a linear model of hashed token 1-3-grams with this many buckets, "
@@ -161,7 +171,8 @@ def train_sentiment(
         hidden_size=hidden_size, num_layers=num_layers, bidirectional=bidirectional, pooling=pooling,
         dropout=dropout, dropout_kind=dropout_kind, weight_drop=weight_drop, embedding_dropout=embedding_dropout,
         recurrent_dropout=recurrent_dropout,
-        layer_norm=layer_norm, label_smoothing=label_smoothing, ngram_buckets=ngram_buckets,
+        layer_norm=layer_norm, label_smoothing=label_smoothing, adversarial=adversarial,
+        virtual_adversarial=virtual_adversarial, ngram_buckets=ngram_buckets,
         ngram_lr_scale=ngram_lr_scale, pretrain_lm=pretrain_lm, lm_epochs=lm_epochs,
         lm_sequence_length=lm_sequence_length, lm_softmax=lm_softmax, unlabelled=unlabelled,
         encoder=encoder, discriminative_lr=discriminative_lr,

@@ -19,10 +19,12 @@ The equations behind each function are explained in ``docs/equations.md``.
 
 The package holds the cells (:mod:`~lstmkit.functional.cells`), zoneout
 (:mod:`~lstmkit.functional.zoneout`), AWD-LSTM's dropout variants (:mod:`~lstmkit.functional.dropout`:
-weight drop, locked and embedding dropout) and the reference loops over time
+weight drop, locked and embedding dropout), adversarial perturbations of embedded sequences
+(:mod:`~lstmkit.functional.adversarial`) and the reference loops over time
 (:mod:`~lstmkit.functional.sequences`); every public name is importable from here.
 """
 
+from lstmkit.functional.adversarial import adversarial_perturbation, sequence_l2_normalize
 from lstmkit.functional.cells import (
     GRU_GATES,
     LSTM_GATES,
@@ -94,4 +96,6 @@ __all__ = [
     "locked_dropout",
     "embedding_dropout",
     "sequence_dropout",
+    "sequence_l2_normalize",
+    "adversarial_perturbation",
 ]

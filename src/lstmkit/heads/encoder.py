@@ -70,10 +70,24 @@ class RecurrentEncoder(nn.Module):
         return self.config.hidden_size * self.config.num_directions
 
     def forward(
-        self, tokens: Tensor, lengths: Lengths = None, state: State | None = None, extra: Tensor | None = None
+        self,
+        tokens: Tensor,
+        lengths: Lengths = None,
+        state: State | None = None,
+        extra: Tensor | None = None,
+        perturbation: Tensor | None = None,
     ) -> tuple[Tensor, State]:
+        """``perturbation (B, T, embedding_dim)`` is added to the embedded tokens (after embedding
+        dropout): adversarial training's step in embedding space (:mod:`lstmkit.functional.adversarial`)."""
         check_tokens(tokens)
         embedded = embed_with_dropout(self.embedding, tokens, self.config.embedding_dropout)
+        if perturbation is not None:
+            if not isinstance(perturbation, Tensor) or perturbation.shape != embedded.shape:
+                given = tuple(perturbation.shape) if isinstance(perturbation, Tensor) else perturbation
+                raise ValueError(
+                    f"perturbation must be (batch, time, embedding_dim) = {tuple(embedded.shape)}, got {given}"
+                )
+            embedded = embedded + perturbation
         expected = (*tokens.shape, self.extra_input_size)
         if self.extra_input_size or extra is not None:
             if not isinstance(extra, Tensor) or tuple(extra.shape) != expected:

@@ -50,9 +50,10 @@ class SequenceClassifier(nn.Module):
         if config.ngram_buckets:
             self.ngrams = NgramBag(config.ngram_buckets, config.num_classes, config.ngram_orders)
 
-    def forward(self, tokens: Tensor, lengths: Lengths = None) -> Tensor:
-        """``tokens (B, T)`` long, ``lengths (B,)`` -> ``logits (B, num_classes)``."""
-        outputs, _ = self.encoder(tokens, lengths)
+    def forward(self, tokens: Tensor, lengths: Lengths = None, perturbation: Tensor | None = None) -> Tensor:
+        """``tokens (B, T)`` long, ``lengths (B,)`` -> ``logits (B, num_classes)``; ``perturbation (B, T,
+        embedding_dim)`` is added to the embedded tokens (adversarial training)."""
+        outputs, _ = self.encoder(tokens, lengths, perturbation=perturbation)
         logits = self.output(self.dropout(self.pooling(outputs, lengths)))
         if self.ngrams is not None:
             lengths = as_lengths(lengths, tokens.shape[0], tokens.shape[1], tokens.device)

@@ -11,8 +11,36 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from lstmkit.functional import adversarial_perturbation, sequence_l2_normalize
 from lstmkit.heads import bidirectional_lm_loss, lm_loss
 from lstmkit.layers import detach_state
+
+# Virtual adversarial training's finite-difference step: the norm of the random probe whose KL
+# gradient gives the adversarial direction (one power iteration), as in Miyato et al.'s text code.
+VIRTUAL_ADVERSARIAL_PROBE = 0.1
+
+
+class _ReplayedDraws:
+    """The random-number state at construction, replayed around a later forward pass, so that a
+    perturbed pass draws the clean pass's dropout masks (embedding, weight drop, output) and differs
+    from it by the perturbation alone. The process's random stream goes on as if nothing was replayed."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.devices = [device] if device.type == "cuda" else []
+        self.cpu = torch.get_rng_state()
+        self.accelerators = [torch.cuda.get_rng_state(d) for d in self.devices]
+
+    def forward(self, model: nn.Module, tokens: Tensor, lengths: Tensor, perturbation: Tensor) -> Tensor:
+        with torch.random.fork_rng(devices=self.devices):
+            torch.set_rng_state(self.cpu)
+            for device, state in zip(self.devices, self.accelerators):
+                torch.cuda.set_rng_state(state, device)
+            return model(tokens, lengths, perturbation=perturbation)
+
+
+def _kl_from(log_probs: Tensor, logits: Tensor) -> Tensor:
+    """``KL(p || q)`` averaged over the batch, ``p`` given as ``log_probs (B, C)``, ``q`` as ``logits (B, C)``."""
+    return F.kl_div(F.log_softmax(logits, -1), log_probs, reduction="batchmean", log_target=True)
 
 
 class ClassificationObjective:
@@ -21,17 +49,63 @@ class ClassificationObjective:
     An ensemble that trains its members apart (it has ``member_logits``, as
     :class:`~lstmkit.heads.ForwardBackwardClassifier`) is trained on the mean of its members' losses
     and validated on its own output.
+
+    Adversarial training (Miyato, Dai & Goodfellow 2017), for a model whose forward takes a
+    ``perturbation`` of its embedded tokens (:class:`~lstmkit.heads.SequenceClassifier`): with
+    ``adversarial`` = eps > 0 the loss gains the cross-entropy at the embedded texts moved by
+    ``eps * g / ||g||`` (``g`` the clean loss's gradient with respect to them, the norm per text over
+    its real tokens); with ``virtual_adversarial`` = eps > 0 it gains the KL divergence from the clean
+    prediction to the prediction at the embedded texts moved by eps along the direction one power
+    iteration finds (labels unused). Validation is unaffected.
     """
 
-    def __init__(self, num_classes: int, label_smoothing: float = 0.0) -> None:
+    def __init__(
+        self, num_classes: int, label_smoothing: float = 0.0, adversarial: float = 0.0, virtual_adversarial: float = 0.0
+    ) -> None:
+        for name, eps in (("adversarial", adversarial), ("virtual_adversarial", virtual_adversarial)):
+            if not (math.isfinite(eps) and eps >= 0):
+                raise ValueError(f"{name} must be a finite perturbation norm >= 0 (0: off), got {eps}")
         self.num_classes = num_classes
         self.label_smoothing = label_smoothing
+        self.adversarial = adversarial
+        self.virtual_adversarial = virtual_adversarial
+
+    def _cross_entropy(self, logits: Tensor, labels: Tensor) -> Tensor:
+        return F.cross_entropy(logits, labels, label_smoothing=self.label_smoothing)
 
     def loss(self, model: nn.Module, batch: dict) -> Tensor:
+        tokens, lengths, labels = batch["tokens"], batch["lengths"], batch["labels"]
         members = getattr(model, "member_logits", None)
-        outputs = members(batch["tokens"], batch["lengths"]) if members else [model(batch["tokens"], batch["lengths"])]
-        losses = [F.cross_entropy(logits, batch["labels"], label_smoothing=self.label_smoothing) for logits in outputs]
-        return torch.stack(losses).mean()
+        if members and (self.adversarial or self.virtual_adversarial):
+            raise ValueError(
+                f"adversarial training perturbs one encoder's embedded tokens; {type(model).__name__} has several "
+                f"members, so adversarial and virtual_adversarial must be 0, got {self.adversarial} and "
+                f"{self.virtual_adversarial}"
+            )
+        if members:
+            return torch.stack([self._cross_entropy(logits, labels) for logits in members(tokens, lengths)]).mean()
+        if not (self.adversarial or self.virtual_adversarial):
+            return self._cross_entropy(model(tokens, lengths), labels)
+        draws = _ReplayedDraws(tokens.device)
+        weight = model.encoder.embedding.weight
+        # A zero perturbation that requires grad: its gradient is the loss's gradient w.r.t. the embedded tokens.
+        origin = torch.zeros(*tokens.shape, weight.shape[1], dtype=weight.dtype, device=weight.device)
+        origin.requires_grad_(True)
+        logits = model(tokens, lengths, perturbation=origin)
+        loss = self._cross_entropy(logits, labels)
+        total = loss
+        if self.adversarial:
+            (gradient,) = torch.autograd.grad(loss, origin, retain_graph=True)
+            r_adv = adversarial_perturbation(gradient, lengths, self.adversarial)
+            total = total + self._cross_entropy(draws.forward(model, tokens, lengths, r_adv), labels)
+        if self.virtual_adversarial:
+            clean = F.log_softmax(logits.detach(), -1)  # the target: no gradient flows into the clean prediction
+            probe = VIRTUAL_ADVERSARIAL_PROBE * sequence_l2_normalize(torch.randn_like(origin), lengths)
+            probe.requires_grad_(True)
+            (gradient,) = torch.autograd.grad(_kl_from(clean, draws.forward(model, tokens, lengths, probe)), probe)
+            r_vadv = adversarial_perturbation(gradient, lengths, self.virtual_adversarial)
+            total = total + _kl_from(clean, draws.forward(model, tokens, lengths, r_vadv))
+        return total
 
     def eval_sums(self, model: nn.Module, batch: dict) -> dict[str, Tensor]:
         logits = model(batch["tokens"], batch["lengths"])

@@ -57,6 +57,11 @@ class SentimentConfig(TaskConfig):
     dropout_kind: str = "locked"
     layer_norm: bool = False
     label_smoothing: float = 0.0
+    # Adversarial training on the embedded tokens (Miyato et al. 2017): the norm eps of the perturbation of
+    # each text (0: off). adversarial: the loss at eps * g/||g|| added; virtual_adversarial: the KL from the
+    # clean prediction to the prediction at the virtual adversarial perturbation added (labels unused).
+    adversarial: float = 0.0
+    virtual_adversarial: float = 0.0
     # A jointly trained wide n-gram branch (ngram_buckets > 0) is an option, and so is combining the
     # recurrent network with the TF-IDF model by late fusion after training (docs/sentiment.md has
     # both measured); the default is the recurrent network alone.
@@ -119,6 +124,15 @@ class SentimentConfig(TaskConfig):
                 f"lm_softmax={self.lm_softmax!r}: a bidirectional encoder of several layers pretrains on single "
                 f"texts with a full softmax; needs num_layers=1 or --no-bidirectional, got num_layers={self.num_layers}"
             )
+        for name in ("adversarial", "virtual_adversarial"):
+            eps = getattr(self, name)
+            if not (isinstance(eps, (int, float)) and math.isfinite(eps) and eps >= 0):
+                raise ValueError(f"{name} must be a finite perturbation norm >= 0 (0: off), got {eps!r}")
+            if eps and self.forward_backward:
+                raise ValueError(
+                    f"{name}={eps}: adversarial training perturbs one encoder's embedded tokens, so it does not "
+                    "combine with forward_backward (two encoders); needs forward_backward=False, got True"
+                )
         if self.ngram_buckets < 0:
             raise ValueError(f"ngram_buckets must be 0 (no n-gram branch) or positive, got {self.ngram_buckets}")
         if self.split_column and (self.val_data or self.test_data):

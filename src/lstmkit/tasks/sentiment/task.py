@@ -226,6 +226,14 @@ class SentimentTask(Task):
                 f"--gradual-unfreezing runs in one process, not with --devices {config.train.devices} (DDP needs "
                 "the same parameters to train in every step)"
             )
+        adversarial = (
+            "--adversarial" if config.adversarial else "--virtual-adversarial" if config.virtual_adversarial else ""
+        )
+        if adversarial and config.train.devices > 1:
+            raise LstmkitError(
+                f"{adversarial} runs in one process, not with --devices {config.train.devices} (DDP expects one "
+                "forward pass per backward pass, adversarial training makes two or three)"
+            )
         if config.pretrain_lm and config.train.devices > 1:
             raise LstmkitError(
                 f"--pretrain-lm runs in one process, not with --devices {config.train.devices}: "
@@ -301,7 +309,12 @@ class SentimentTask(Task):
         pad, train = vocab.pad_index, config.train
         return Built(
             model=model,
-            objective=ClassificationObjective(len(data.labels), label_smoothing=config.label_smoothing),
+            objective=ClassificationObjective(
+                len(data.labels),
+                label_smoothing=config.label_smoothing,
+                adversarial=config.adversarial,
+                virtual_adversarial=config.virtual_adversarial,
+            ),
             train_loader=make_loader(
                 data.ids("train"), data.label_ids("train"), pad, train.batch_size, shuffle=True, seed=train.seed
             ),
