@@ -169,10 +169,13 @@ def test_ctrl_c_stops_with_a_message_and_exit_130_and_the_run_resumes(tmp_path):
     from cli_helpers import run_cli, start_cli
 
     text = tmp_path / "text.txt"
-    text.write_text("and it was so. " * 12000, encoding="utf-8")
+    # Long enough that the run cannot end between the first checkpoint and the signal: with the fused
+    # optimizer step an epoch of the earlier 12,000 lines took 1.1 s, and a poller starved by the other
+    # test worker once signalled a run that had already finished.
+    text.write_text("and it was so. " * 24000, encoding="utf-8")
     run = tmp_path / "run"
     args = [
-        "train", "lm", "--data", text, "--out", run, "--epochs", "4", "--hidden-size", "16", "--embedding-dim", "16",
+        "train", "lm", "--data", text, "--out", run, "--epochs", "6", "--hidden-size", "16", "--embedding-dim", "16",
         "--sequence-length", "32", "--max-chars", "0", "--no-progress", "--patience", "0",
     ]  # fmt: skip
     process = start_cli(*args)
@@ -180,6 +183,7 @@ def test_ctrl_c_stops_with_a_message_and_exit_130_and_the_run_resumes(tmp_path):
     deadline = time.monotonic() + 180  # the first epoch's checkpoint (train.log's line comes before it)
     while not checkpoint.is_file() and time.monotonic() < deadline:
         time.sleep(0.2)
+    assert process.poll() is None, "the run ended before it could be interrupted: make it longer"
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr[-2000:]
