@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 
@@ -33,8 +34,16 @@ def start_cli(*args):
     its output captured as text; same environment as :func:`run_cli`."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}
     return subprocess.Popen(
-        LSTMKIT + [str(a) for a in args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
-    )
+        LSTMKIT + [str(a) for a in args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        preexec_fn=_default_sigint,
+    )  # fmt: skip
+
+
+def _default_sigint() -> None:
+    """In the child: Ctrl+C as a terminal delivers it. A suite started in the background of a
+    non-interactive shell (``make test &``) has SIGINT ignored, children inherit that, and Python then
+    installs no KeyboardInterrupt handler: the Ctrl+C tests would signal a process that cannot hear it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def accelerator_available(accelerator: str) -> bool:
