@@ -13,6 +13,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from lstmkit.functional.sequences import step_mask_from_lengths
+
 __all__ = ["sequence_l2_normalize", "adversarial_perturbation"]
 
 
@@ -27,7 +29,7 @@ def sequence_l2_normalize(x: Tensor, lengths: Tensor) -> Tensor:
             f"x must be (batch, time, features) with lengths (batch,), got x {tuple(x.shape)}, "
             f"lengths {tuple(lengths.shape)}"
         )
-    real = (torch.arange(x.shape[1], device=x.device).unsqueeze(0) < lengths.to(x.device).unsqueeze(1)).unsqueeze(2)
+    real = step_mask_from_lengths(lengths.to(x.device), x.shape[1]).transpose(0, 1).unsqueeze(2)
     x = x * real
     # Dividing by the largest entry first keeps the squares of tiny gradients from underflowing.
     scale = x.abs().flatten(1).amax(dim=1).clamp_min(torch.finfo(x.dtype).tiny)

@@ -22,6 +22,7 @@ from torch import Tensor, nn
 
 from lstmkit.heads.config import CharEncoderConfig
 from lstmkit.heads.encoder import make_recurrent_layer
+from lstmkit.heads.pooling import mask_from_lengths
 
 __all__ = ["MAX_WORD_CHARS", "CNN_WINDOW", "word_characters", "char_lengths", "CharWordEncoder"]
 
@@ -73,7 +74,7 @@ class CharWordEncoder(nn.Module):
         batch, steps, width = chars.shape
         words = chars.reshape(batch * steps, width)
         lengths = char_lengths(words, self.config.padding_idx)
-        real = torch.arange(width, device=chars.device).unsqueeze(0) < lengths.unsqueeze(1)  # (N, W)
+        real = mask_from_lengths(lengths, width)  # (N, W)
         embedded = torch.where(real.unsqueeze(2), self.embedding(words), 0.0)
         vectors = self._lstm(embedded, lengths) if self.rnn is not None else self._cnn(embedded, real)
         return torch.where((lengths > 0).unsqueeze(1), vectors, 0.0).reshape(batch, steps, self.output_size)
