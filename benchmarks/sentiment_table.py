@@ -142,6 +142,11 @@ ROWS: dict[str, tuple[str, sentiment.SentimentConfig]] = {
         "(`--virtual-adversarial 2`)",
         dataclasses.replace(AWD_MAX, virtual_adversarial=2.0),
     ),
+    # Character bigrams beside the characters (each step reads c_t and c_t c_t+1, as `lstmkit train tag`).
+    "awd_max_bigrams": (
+        "BiLSTM, AWD + max pooling, character-bigram embedding beside the characters' (`--bigrams`)",
+        dataclasses.replace(AWD_MAX, bigrams=True),
+    ),
 }
 
 

@@ -38,30 +38,33 @@ def lm_run(tmp_path_factory) -> Path:
     return lm.train(config, root / "run").run_dir
 
 
-@pytest.fixture(scope="session")
-def sentiment_run(tmp_path_factory) -> Path:
+def _tiny_sentiment(tmp_path_factory, name: str, **options) -> Path:
     from lstmkit.tasks import sentiment
 
-    root = tmp_path_factory.mktemp("tiny-sentiment")
+    root = tmp_path_factory.mktemp(name)
     config = sentiment.SentimentConfig(
         data=str(write_reviews(root / "reviews.csv")), embedding_dim=8, hidden_size=8, min_freq=1,
-        baselines=False, train=_train(),
+        baselines=False, train=_train(), **options,
     )  # fmt: skip
     return sentiment.train(config, root / "run").run_dir
+
+
+@pytest.fixture(scope="session")
+def sentiment_run(tmp_path_factory) -> Path:
+    return _tiny_sentiment(tmp_path_factory, "tiny-sentiment")
+
+
+@pytest.fixture(scope="session")
+def bigram_sentiment_run(tmp_path_factory) -> Path:
+    """A tiny sentiment run whose recurrent network reads each character's bigram beside it (``bigrams``)."""
+    return _tiny_sentiment(tmp_path_factory, "tiny-bigram-sentiment", bigrams=True)
 
 
 @pytest.fixture(scope="session")
 def fused_sentiment_run(tmp_path_factory) -> Path:
     """A tiny sentiment run trained with ``fusion``: it predicts with the probabilities of its recurrent
     network and of a TF-IDF logistic regression, fused."""
-    from lstmkit.tasks import sentiment
-
-    root = tmp_path_factory.mktemp("tiny-fused-sentiment")
-    config = sentiment.SentimentConfig(
-        data=str(write_reviews(root / "reviews.csv")), embedding_dim=8, hidden_size=8, min_freq=1,
-        baselines=False, fusion=True, train=_train(),
-    )  # fmt: skip
-    return sentiment.train(config, root / "run").run_dir
+    return _tiny_sentiment(tmp_path_factory, "tiny-fused-sentiment", fusion=True)
 
 
 @pytest.fixture(scope="session")

@@ -174,6 +174,36 @@ def test_sentiment_run_matches_predict_proba(tmp_path, sentiment_run, fmt):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
+def test_sentiment_run_with_bigrams_takes_bigram_ids_and_matches_predict_proba(tmp_path, bigram_sentiment_run, fmt):
+    from lstmkit.data.bigrams import bigrams_of
+
+    exported = export_run(bigram_sentiment_run, tmp_path / f"bigrams{SUFFIX[fmt]}", fmt=fmt)
+    run = load_run(bigram_sentiment_run)
+    metadata = read_json(exported.metadata)
+    preprocessing, pad = metadata["preprocessing"], metadata["preprocessing"]["padding_id"]
+    assert [i["name"] for i in metadata["inputs"]] == ["tokens", "lengths", "bigrams"]
+    assert preprocessing["bigrams"]["vocabulary"] == list(run.text_encoder.bigram_vocab.tokens)
+    # The caller's side, from the JSON alone: characters, then each with the next (the end marker last).
+    vocab, bigram_vocab = preprocessing["vocabulary"], preprocessing["bigrams"]["vocabulary"]
+    chars = [run.text_encoder.tokens(text) for text in TEXTS]
+    ids = [[vocab.index(c) if c in vocab else preprocessing["unknown_token_id"] for c in row] for row in chars]
+    unknown = preprocessing["bigrams"]["unknown_token_id"]
+    bigrams = [[bigram_vocab.index(b) if b in bigram_vocab else unknown for b in bigrams_of(row)] for row in chars]
+    assert bigrams_of(["a", "b"])[-1] == "b" + preprocessing["bigrams"]["end_marker"]
+
+    def padded(rows):
+        return torch.tensor([row + [pad] * (max(map(len, rows)) - len(row)) for row in rows])
+
+    feeds = {"tokens": padded(ids), "lengths": torch.tensor([len(r) for r in ids]), "bigrams": padded(bigrams)}
+    (probabilities,) = run_file(exported.path, feeds)
+    want = torch.from_numpy(run.predict_proba(TEXTS))
+    assert float((probabilities.double() - want).abs().max()) < TOLERANCE
+    feeds["bigrams"] = torch.where(feeds["bigrams"] == pad, pad, unknown)  # the bigrams are read: they matter
+    (without,) = run_file(exported.path, feeds)
+    assert float((without.double() - want).abs().max()) > 1e-4
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
 def test_lm_run_steps_reproduce_greedy_generate(tmp_path, lm_run, fmt):
     exported = export_run(lm_run, tmp_path / f"lm{SUFFIX[fmt]}", fmt=fmt)
     run = load_run(lm_run)

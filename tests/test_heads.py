@@ -395,6 +395,32 @@ def test_classifier_with_ngram_branch_ignores_padding():
     assert ClassifierConfig.from_dict(config.to_dict()) == config
 
 
+def test_classifier_bigram_embedding_is_read_beside_the_tokens_and_padding_stays_irrelevant():
+    torch.manual_seed(0)
+    encoder = EncoderConfig(vocab_size=30, embedding_dim=8, hidden_size=6, embedding_dropout=0.5)
+    config = ClassifierConfig(encoder, num_classes=3, pooling="max", bigram_vocab_size=40, bigram_dim=5)
+    model = SequenceClassifier(config).eval()
+    assert model.encoder.rnn.weight_ih_l0.shape[1] == 8 + 5
+    tokens, lengths = torch.randint(2, 30, (3, 7)), torch.tensor([7, 3, 1])
+    bigrams = torch.randint(2, 40, (3, 7)).masked_fill(~mask_from_lengths(lengths, 7), 0)
+    logits = model(tokens, lengths, bigrams=bigrams)
+    noisy = bigrams.masked_fill(~mask_from_lengths(lengths, 7), 9)
+    torch.testing.assert_close(model(tokens, lengths, bigrams=noisy), logits)
+    assert not torch.allclose(model(tokens, lengths, bigrams=(bigrams + 1) % 40), logits)  # the bigrams are read
+    inputs = model.recurrent_input(tokens, bigrams)
+    torch.testing.assert_close(inputs[..., 8:], model.bigram_embedding(bigrams))
+    torch.testing.assert_close(inputs[..., :8], model.encoder.embedding(tokens))
+    model.train()(tokens, lengths, bigrams=bigrams).sum().backward()
+    assert model.bigram_embedding.weight.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match=r"bigrams must be ids shaped like tokens \(3, 7\), got None"):
+        model(tokens, lengths)
+    with pytest.raises(ValueError, match=r"bigram_vocab_size and bigram_dim must both be 0 .* got bigram_vocab_size=4"):
+        ClassifierConfig(encoder, num_classes=3, bigram_vocab_size=4)
+    assert ClassifierConfig.from_dict(config.to_dict()) == config
+    old = {k: v for k, v in config.to_dict().items() if not k.startswith("bigram")}  # a run from before bigrams
+    assert ClassifierConfig.from_dict(old).bigram_dim == 0
+
+
 # -- tagger decoders: CRF and the softmax ablation ------------------------------------------------
 
 
@@ -469,7 +495,7 @@ def test_tagger_bigram_embedding_feeds_the_encoder():
     assert model.bigram_embedding.weight.grad.abs().sum() > 0
     with pytest.raises(ValueError, match=r"bigrams must be ids shaped like tokens \(3, 8\), got None"):
         model(tokens, lengths)
-    with pytest.raises(ValueError, match="this tagger has no bigrams embedding"):
+    with pytest.raises(ValueError, match=r"this model has no bigrams embedding \(bigram_dim=0"):
         tagger("crf")(tokens, lengths, bigrams)
 
 
@@ -486,7 +512,7 @@ def test_tagger_dictionary_embedding_feeds_the_encoder_after_the_bigrams():
     assert model.dictionary_embedding.weight.grad.abs().sum() > 0
     with pytest.raises(ValueError, match=r"dictionary must be ids shaped like tokens \(3, 8\), got None"):
         model(tokens, lengths, bigrams)
-    with pytest.raises(ValueError, match=r"this tagger has no dictionary embedding \(dictionary_dim=0\)"):
+    with pytest.raises(ValueError, match=r"this model has no dictionary embedding \(dictionary_dim=0 in its config\)"):
         tagger("crf")(tokens, lengths, dictionary=dictionary)
 
 

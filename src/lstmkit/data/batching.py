@@ -8,7 +8,7 @@ A language model instead reads one long token stream in windows (:func:`stream_w
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import torch
 from torch import Tensor
@@ -123,19 +123,37 @@ class BucketBatchSampler(Sampler[list[int]]):
 
 
 class TextClassificationDataset(Dataset):
-    """Encoded texts with integer labels; item ``i`` is ``(token_ids[i], labels[i])``."""
+    """Encoded texts with integer labels; item ``i`` is ``(token_ids[i], labels[i])``, or with
+    ``step_ids`` (per-step id lists aligned with the tokens, by batch name, e.g. ``{"bigrams": ...}``)
+    ``(token_ids[i], labels[i], {name: ids[i]})``."""
 
-    def __init__(self, token_ids: Sequence[Sequence[int]], labels: Sequence[int]) -> None:
+    def __init__(
+        self,
+        token_ids: Sequence[Sequence[int]],
+        labels: Sequence[int],
+        step_ids: Mapping[str, Sequence[Sequence[int]]] | None = None,
+    ) -> None:
         if len(token_ids) != len(labels):
             raise ValueError(f"labels: expected one per text ({len(token_ids)}), got {len(labels)}")
         self.token_ids = [list(ids) for ids in token_ids]
         self.labels = [int(label) for label in labels]
+        self.step_ids = {name: [list(ids) for ids in values] for name, values in (step_ids or {}).items()}
+        for name, values in self.step_ids.items():
+            mismatched = [i for i, (ids, tokens) in enumerate(zip(values, self.token_ids)) if len(ids) != len(tokens)]
+            if len(values) != len(self.token_ids) or mismatched:
+                where = f"text {mismatched[0]}" if mismatched else f"{len(values)} lists"
+                raise ValueError(
+                    f"step_ids[{name!r}]: expected one id per token of each of the {len(self.token_ids)} texts, "
+                    f"got {where} otherwise"
+                )
 
     def __len__(self) -> int:
         return len(self.labels)
 
-    def __getitem__(self, index: int) -> tuple[list[int], int]:
-        return self.token_ids[index], self.labels[index]
+    def __getitem__(self, index: int) -> tuple:
+        if not self.step_ids:
+            return self.token_ids[index], self.labels[index]
+        return self.token_ids[index], self.labels[index], {name: ids[index] for name, ids in self.step_ids.items()}
 
     @property
     def lengths(self) -> list[int]:
@@ -143,16 +161,18 @@ class TextClassificationDataset(Dataset):
         return [len(ids) for ids in self.token_ids]
 
 
-def collate_classification(
-    batch: Sequence[tuple[Sequence[int], int]], pad_index: int, max_length: int | None = None
-) -> dict[str, Tensor]:
-    """Collate ``(token_ids, label)`` pairs into ``{"tokens": (B, T), "lengths": (B,), "labels": (B,)}``.
+def collate_classification(batch: Sequence[tuple], pad_index: int, max_length: int | None = None) -> dict[str, Tensor]:
+    """Collate ``(token_ids, label)`` pairs into ``{"tokens": (B, T), "lengths": (B,), "labels": (B,)}``;
+    items with step ids (``(token_ids, label, {name: ids})``, :class:`TextClassificationDataset`) add each
+    name, padded as the tokens to ``(B, T)``.
 
     Bind the options for a DataLoader: ``functools.partial(collate_classification, pad_index=0)``.
     """
-    tokens, lengths = pad_sequences([ids for ids, _ in batch], pad_index, max_length)
-    labels = torch.tensor([label for _, label in batch], dtype=torch.long)
-    return {"tokens": tokens, "lengths": lengths, "labels": labels}
+    tokens, lengths = pad_sequences([item[0] for item in batch], pad_index, max_length)
+    labels = torch.tensor([item[1] for item in batch], dtype=torch.long)
+    steps = batch[0][2] if len(batch[0]) > 2 else {}
+    padded = {name: pad_sequences([item[2][name] for item in batch], pad_index, max_length)[0] for name in steps}
+    return {"tokens": tokens, "lengths": lengths, "labels": labels, **padded}
 
 
 def stream_windows(ids: Sequence[int], streams: int, length: int) -> list[Tensor]:

@@ -92,7 +92,8 @@ def record_text(model, text: str) -> TextRecording:
     """Tokenize ``text`` as the run did, feed it through the run's encoder and record every gate.
 
     ``model`` is a loaded sentiment run (:func:`lstmkit.tasks.sentiment.load`): its ``tokenize``, its
-    ``encoder`` (embedding + recurrent stack) and its prediction.
+    ``encoder`` (embedding + recurrent stack), the stack's input (``recurrent_input``: with character
+    bigrams, each token's embedding and its bigram's) and its prediction.
     """
     if not isinstance(text, str) or not text.strip():
         raise DataError("the text to inspect is empty")
@@ -100,8 +101,7 @@ def record_text(model, text: str) -> TextRecording:
     if not tokens:
         raise DataError(f"the text {text!r} has no tokens for this run's tokenizer")
     encoder = model.encoder
-    with torch.no_grad():
-        embedded = encoder.embedding(torch.tensor([token_ids], device=model.device))
+    embedded = model.recurrent_input(text)
     # The run's own prediction, as `lstmkit predict` gives it (fused with the TF-IDF model if the run is).
     probabilities = model.predict_proba(text)
     trace = record_layer(encoder.rnn, embedded)

@@ -7,7 +7,10 @@ from typing import Any
 
 import torch
 
-__all__ = ["EXAMPLE_LENGTHS", "example_tokens", "tensor_entry"]
+from lstmkit.data.bigrams import BIGRAM_END
+from lstmkit.data.vocab import Vocab
+
+__all__ = ["EXAMPLE_LENGTHS", "example_tokens", "tensor_entry", "bigram_input"]
 
 # The example batch the modules are traced on: 3 sequences of up to 5 tokens. Not 1 or 2: torch.export
 # fixes a dimension traced at size 0 or 1, and one that equals a model's own size (2 directions) can be
@@ -24,3 +27,18 @@ def example_tokens(pad: int) -> tuple[torch.Tensor, torch.Tensor]:
 def tensor_entry(name: str, dtype: str, shape: list[str | int], meaning: str) -> dict[str, Any]:
     """The JSON entry of one input or output: name, dtype, shape (axis names or sizes) and meaning."""
     return {"name": name, "dtype": dtype, "shape": shape, "meaning": meaning}
+
+
+def bigram_input(bigram_vocab: Vocab, tokens: torch.Tensor) -> tuple[torch.Tensor, dict[str, Any], dict[str, Any]]:
+    """A model's character-bigram input: example ids shaped like ``tokens`` (all unknown), its JSON entry,
+    and the preprocessing that makes the ids from a text (the rule, the end marker, the vocabulary)."""
+    pad = bigram_vocab.pad_index
+    entry = tensor_entry("bigrams", "int64", ["batch", "time"], f"bigram ids, right-padded with {pad}")
+    preprocessing = {
+        "rule": "each character with the next one; the last character with end_marker",
+        "end_marker": BIGRAM_END,
+        "vocabulary": list(bigram_vocab.tokens),
+        "unknown_token_id": bigram_vocab.unk_index,
+        "padding_id": pad,
+    }
+    return torch.full_like(tokens, bigram_vocab.unk_index), entry, preprocessing

@@ -66,7 +66,8 @@ def dynamic_shapes(
     grouped: list[object] = []
     for index, parameter in enumerate(inspect.signature(module.forward).parameters.values()):
         if parameter.kind is inspect.Parameter.VAR_POSITIONAL:
-            return (*grouped, tuple(specs[index:]))
+            # torch.export counts an empty ``*extras`` as no input at all, so it gets no entry either.
+            return (*grouped, tuple(specs[index:])) if specs[index:] else tuple(grouped)
         if index < len(specs):
             grouped.append(specs[index])
     return tuple(grouped)

