@@ -147,6 +147,10 @@ ROWS: dict[str, tuple[str, sentiment.SentimentConfig]] = {
         "BiLSTM, AWD + max pooling, character-bigram embedding beside the characters' (`--bigrams`)",
         dataclasses.replace(AWD_MAX, bigrams=True),
     ),
+    "awd_max_bigrams_mf10": (
+        "BiLSTM, AWD + max pooling, character bigrams seen at least 10 times (`--bigrams --bigram-min-freq 10`)",
+        dataclasses.replace(AWD_MAX, bigrams=True, bigram_min_freq=10),
+    ),
 }
 
 

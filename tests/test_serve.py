@@ -471,3 +471,11 @@ def test_worker_connections_send_without_nagles_delay():
     with listening:
         assert listening.proto == socket.IPPROTO_TCP
         assert asyncio.run(accepted_nodelay()) != 0
+
+
+def test_a_bigram_run_answers_as_predict(bigram_sentiment_run):
+    run = load_run(bigram_sentiment_run)
+    assert run.text_encoder.bigram_vocab is not None
+    with TestClient(create_app(load_runs({"bigrams": bigram_sentiment_run}))) as client:
+        answer = client.post("/v1/bigrams/predict", json={"texts": TEXTS}).json()
+    assert answer["predictions"] == [p.__dict__ for p in run.predict(TEXTS)]

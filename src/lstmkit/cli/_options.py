@@ -67,6 +67,21 @@ DropoutKind = Annotated[
         "(fresh at every step) or locked (one mask per sequence, shared over time; AWD-LSTM)."
     ),
 ]
+Bigrams = Annotated[
+    bool | None,
+    typer.Option(
+        "--bigrams/--no-bigrams",
+        help="Also embed each character's bigram (it and the next character) beside the character; Chinese "
+        "(character) tokens only. Default: on for character tokens, off for words.",
+        show_default=False,
+    ),
+]
+BigramMinFreq = Annotated[
+    int,
+    typer.Option(
+        help="Keep bigrams seen at least this often in training; rarer ones share the unknown bigram's vector."
+    ),
+]
 
 # -- reading results --------------------------------------------------------------------------------
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]

@@ -63,6 +63,8 @@ def train_sentiment(
         DEFAULT.tokenizer, help="char, jieba, word, subword; auto: char for zh, word for en."
     ),
     min_freq: int = typer.Option(DEFAULT.min_freq, help="Tokens seen fewer times in training become <unk>."),
+    bigrams: opt.Bigrams = DEFAULT.bigrams,
+    bigram_min_freq: opt.BigramMinFreq = DEFAULT.bigram_min_freq,
     max_length: int = typer.Option(DEFAULT.max_length, help="Tokens kept per text (longer texts are truncated)."),
     cell: opt.Cell = DEFAULT.cell,
     bidirectional: bool = typer.Option(
@@ -167,7 +169,8 @@ def train_sentiment(
     TF-IDF baselines."""
     return dict(
         data=data, text_column=text_column, label_column=label_column, language=language, tokenizer=tokenizer,
-        min_freq=min_freq, max_length=max_length, cell=cell, embedding_dim=embedding_dim,
+        min_freq=min_freq, bigrams=bigrams, bigram_min_freq=bigram_min_freq, max_length=max_length,
+        cell=cell, embedding_dim=embedding_dim,
         hidden_size=hidden_size, num_layers=num_layers, bidirectional=bidirectional, pooling=pooling,
         dropout=dropout, dropout_kind=dropout_kind, weight_drop=weight_drop, embedding_dropout=embedding_dropout,
         recurrent_dropout=recurrent_dropout,

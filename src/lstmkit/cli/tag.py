@@ -88,10 +88,7 @@ def train_tag(
         "tagging reads any length.",
     ),
     min_freq: int = typer.Option(DEFAULT.min_freq, help="Keep tokens seen at least this often in training."),
-    bigram_min_freq: int = typer.Option(
-        DEFAULT.bigram_min_freq,
-        help="Keep bigrams seen at least this often in training; rarer ones share the unknown bigram's vector.",
-    ),
+    bigram_min_freq: opt.BigramMinFreq = DEFAULT.bigram_min_freq,
     cell: opt.Cell = DEFAULT.cell,
     embedding_dim: opt.EmbeddingDim = DEFAULT.embedding_dim,
     hidden_size: opt.HiddenSize = DEFAULT.hidden_size,
@@ -107,13 +104,7 @@ def train_tag(
         help="crf (scores whole tag sequences, constrained to those the scheme allows; Viterbi) or softmax "
         "(each step's likeliest tag on its own).",
     ),
-    bigrams: bool | None = typer.Option(
-        DEFAULT.bigrams,
-        "--bigrams/--no-bigrams",
-        help="Also embed each character's bigram (it and the next character); Chinese data only. "
-        "Default: on for Chinese (character) data, off for word data.",
-        show_default=False,
-    ),
+    bigrams: opt.Bigrams = DEFAULT.bigrams,
     char_encoder: str = typer.Option(
         DEFAULT.char_encoder,
         help="Read each word through its characters too (word data), so unseen words get a vector: lstm (a BiLSTM "
