@@ -20,7 +20,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -67,15 +67,20 @@ DropoutKind = Annotated[
         "(fresh at every step) or locked (one mask per sequence, shared over time; AWD-LSTM)."
     ),
 ]
-Bigrams = Annotated[
-    bool | None,
-    typer.Option(
+
+
+def bigrams_option(default: bool | None, meaning: str) -> Any:
+    """``--bigrams/--no-bigrams`` (the same option for every task that embeds character bigrams), its
+    help ending with what the command's ``default`` (None: by the data) means, in words."""
+    return typer.Option(
+        default,
         "--bigrams/--no-bigrams",
         help="Also embed each character's bigram (it and the next character) beside the character; Chinese "
-        "(character) tokens only. Default: on for character tokens, off for words.",
+        f"(character) tokens only. Default: {meaning}.",
         show_default=False,
-    ),
-]
+    )
+
+
 BigramMinFreq = Annotated[
     int,
     typer.Option(

@@ -63,7 +63,9 @@ def train_sentiment(
         DEFAULT.tokenizer, help="char, jieba, word, subword; auto: char for zh, word for en."
     ),
     min_freq: int = typer.Option(DEFAULT.min_freq, help="Tokens seen fewer times in training become <unk>."),
-    bigrams: opt.Bigrams = DEFAULT.bigrams,
+    bigrams: bool | None = opt.bigrams_option(
+        DEFAULT.bigrams, "off (on with --bigrams wherever the tokens are characters)"
+    ),
     bigram_min_freq: opt.BigramMinFreq = DEFAULT.bigram_min_freq,
     max_length: int = typer.Option(DEFAULT.max_length, help="Tokens kept per text (longer texts are truncated)."),
     cell: opt.Cell = DEFAULT.cell,

@@ -104,7 +104,7 @@ def train_tag(
         help="crf (scores whole tag sequences, constrained to those the scheme allows; Viterbi) or softmax "
         "(each step's likeliest tag on its own).",
     ),
-    bigrams: opt.Bigrams = DEFAULT.bigrams,
+    bigrams: bool | None = opt.bigrams_option(DEFAULT.bigrams, "on for Chinese (character) data, off for word data"),
     char_encoder: str = typer.Option(
         DEFAULT.char_encoder,
         help="Read each word through its characters too (word data), so unseen words get a vector: lstm (a BiLSTM "
