@@ -151,6 +151,11 @@ ROWS: dict[str, tuple[str, sentiment.SentimentConfig]] = {
         "BiLSTM, AWD + max pooling, character bigrams seen at least 10 times (`--bigrams --bigram-min-freq 10`)",
         dataclasses.replace(AWD_MAX, bigrams=True, bigram_min_freq=10),
     ),
+    "awd_max_bigrams_mf10_vat2": (
+        "BiLSTM, AWD + max pooling, character bigrams (min-freq 10) and virtual adversarial training eps 2 "
+        "(`--bigrams --bigram-min-freq 10 --virtual-adversarial 2`)",
+        dataclasses.replace(AWD_MAX, bigrams=True, bigram_min_freq=10, virtual_adversarial=2.0),
+    ),
 }
 
 
