@@ -201,6 +201,16 @@ def test_dataset_collate_and_dataloader():
         TextClassificationDataset([[1]], [0, 1])
 
 
+def test_step_ids_travel_beside_the_tokens_padded_as_they_are():
+    dataset = TextClassificationDataset([[4, 5, 6], [7]], [1, 0], step_ids={"bigrams": [[14, 15, 16], [17]]})
+    assert dataset[1] == ([7], 0, {"bigrams": [17]})
+    batch = collate_classification([dataset[0], dataset[1]], pad_index=0)
+    assert batch["bigrams"].tolist() == [[14, 15, 16], [17, 0, 0]] and batch["tokens"].tolist()[1] == [7, 0, 0]
+    assert set(collate_classification([([1], 0)], pad_index=0)) == {"tokens", "lengths", "labels"}
+    with pytest.raises(ValueError, match=r"step_ids\['bigrams'\]: expected one id per token .* got text 1 otherwise"):
+        TextClassificationDataset([[4, 5], [7]], [1, 0], step_ids={"bigrams": [[1, 2], [3, 4]]})
+
+
 # ---------------------------------------------------------------- package-shipped data sets
 
 

@@ -34,15 +34,13 @@ def classifier_probabilities(
     order = [i for batch in loader.batch_sampler for i in batch]
     device = next(model.parameters()).device
     model.eval()
+
+    def probabilities(batch: dict) -> torch.Tensor:
+        logits = model(batch["tokens"].to(device), batch["lengths"], **{k: batch[k].to(device) for k in steps})
+        return torch.softmax(logits, -1).cpu()
+
     with torch.no_grad():
-        probs = torch.cat(
-            [
-                torch.softmax(
-                    model(b["tokens"].to(device), b["lengths"], **{k: b[k].to(device) for k in steps}), -1
-                ).cpu()
-                for b in loader
-            ]
-        )
+        probs = torch.cat([probabilities(batch) for batch in loader])
     result = torch.empty_like(probs)
     result[torch.tensor(order)] = probs
     return result.double().numpy()
