@@ -4,7 +4,7 @@ the tokenizer + vocabulary (``TextEncoder``, the run's ``vocab.json``) and lengt
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,16 +21,26 @@ from lstmkit.data import (
     list_datasets,
     load_labelled,
     load_split_table,
+    make_tokenizer,
     replace_empty,
     tokenizer_from_config,
 )
-from lstmkit.data.bigrams import bigrams_of
+from lstmkit.data.bigrams import BIGRAMS, bigrams_of, build_bigram_vocab
 from lstmkit.data.registry import find_dataset
 from lstmkit.errors import DataError
 from lstmkit.io import load_json
+from lstmkit.runs import VOCAB
 from lstmkit.tasks.sentiment.config import NAME, SentimentConfig
 
-__all__ = ["load_data", "read_unlabelled", "TextEncoder", "make_loader"]
+__all__ = [
+    "load_data",
+    "read_unlabelled",
+    "TextEncoder",
+    "build_text_encoder",
+    "saved_text_encoder",
+    "reads_bigrams",
+    "make_loader",
+]
 
 _PARTS = ("train", "val", "test")
 
@@ -152,6 +162,41 @@ class TextEncoder:
     def from_json(cls, path: str | Path) -> TextEncoder:
         """The encoder a run saved as its ``vocab.json``."""
         return load_json(path, cls.from_dict)
+
+
+def build_text_encoder(config: SentimentConfig, split: Split, language: str, unlabelled: list[str]) -> TextEncoder:
+    """A new run's tokenizer and vocabularies (of the training texts, and ``unlabelled`` for LM pretraining),
+    or the reused ``--encoder`` run's; with character bigrams, their vocabulary too."""
+    if config.encoder:
+        return TextEncoder.from_json(Path(config.encoder) / VOCAB)
+    texts = list(split.train.texts) + unlabelled
+    tokenizer = make_tokenizer(config.tokenizer, language, texts=texts)
+    # LM pretraining ends each text of its stream with <eos>.
+    vocab = Vocab.build((tokenizer.tokenize(t) for t in texts), min_freq=config.min_freq, bos_eos=config.pretrain_lm)
+    encoder = TextEncoder(tokenizer, vocab, config.max_length)
+    if not reads_bigrams(config, encoder):
+        return encoder
+    # Of the labelled training texts only, as the model will read them (cut to max_length).
+    bigram_vocab = build_bigram_vocab(map(encoder.tokens, split.train.texts), config.bigram_min_freq)
+    return replace(encoder, bigram_vocab=bigram_vocab)
+
+
+def reads_bigrams(config: SentimentConfig, encoder: TextEncoder) -> bool:
+    """Whether the run embeds character bigrams; ``--bigrams`` on word tokens is refused."""
+    if config.bigrams and not encoder.characters:
+        raise DataError(
+            f"--bigrams: the tokens are {encoder.tokenizer.name} tokens, not characters; character bigrams are for "
+            "text tokenised by characters (--tokenizer char, the Chinese default)"
+        )
+    return config.uses_bigrams(encoder.characters)
+
+
+def saved_text_encoder(config: SentimentConfig, run_dir: Path) -> TextEncoder:
+    """The encoder a run saved (``vocab.json``, and ``bigrams.json`` where it reads bigrams), to resume it."""
+    encoder = TextEncoder.from_json(run_dir / VOCAB)
+    if reads_bigrams(config, encoder):
+        return replace(encoder, bigram_vocab=Vocab.from_json(run_dir / BIGRAMS))
+    return encoder
 
 
 def make_loader(

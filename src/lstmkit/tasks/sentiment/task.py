@@ -5,7 +5,7 @@ scores beside the TF-IDF baselines and, with ``fusion=True``, the fused ensemble
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +13,8 @@ import numpy as np
 from torch import nn
 from torch.utils.data import DataLoader
 
-from lstmkit.data import Split, Vocab, WordVectors, make_tokenizer, pretrained_embedding, read_word_vectors
-from lstmkit.data.bigrams import BIGRAMS, build_bigram_vocab
+from lstmkit.data import Split, Vocab, WordVectors, pretrained_embedding, read_word_vectors
+from lstmkit.data.bigrams import BIGRAMS
 from lstmkit.errors import DataError, LstmkitError
 from lstmkit.heads import (
     ClassifierConfig,
@@ -29,7 +29,14 @@ from lstmkit.metrics import classification_metrics
 from lstmkit.runs import VOCAB, read_run_config
 from lstmkit.tasks.runner import Built, Task
 from lstmkit.tasks.sentiment.config import DEFAULT_EMBEDDING_DIM, MODELS, NAME, SentimentConfig
-from lstmkit.tasks.sentiment.data import TextEncoder, load_data, make_loader, read_unlabelled
+from lstmkit.tasks.sentiment.data import (
+    TextEncoder,
+    build_text_encoder,
+    load_data,
+    make_loader,
+    read_unlabelled,
+    saved_text_encoder,
+)
 from lstmkit.tasks.sentiment.fusion import FusedLinear
 from lstmkit.tasks.sentiment.pretrain import ENCODER_WEIGHTS, pretrain_encoder
 from lstmkit.train.objectives import ClassificationObjective
@@ -72,31 +79,6 @@ class SentimentData:
     def label_ids(self, part: str) -> list[int]:
         index = {label: i for i, label in enumerate(self.labels)}
         return [index[label] for label in getattr(self.split, part).labels]
-
-
-def _text_encoder(config: SentimentConfig, split: Split, language: str, unlabelled: list[str]) -> TextEncoder:
-    if config.encoder:
-        return TextEncoder.from_json(Path(config.encoder) / VOCAB)
-    texts = list(split.train.texts) + unlabelled
-    tokenizer = make_tokenizer(config.tokenizer, language, texts=texts)
-    # LM pretraining ends each text of its stream with <eos>.
-    vocab = Vocab.build((tokenizer.tokenize(t) for t in texts), min_freq=config.min_freq, bos_eos=config.pretrain_lm)
-    encoder = TextEncoder(tokenizer, vocab, config.max_length)
-    if not _bigrams(config, encoder):
-        return encoder
-    # Of the labelled training texts only, as the model will read them (cut to max_length).
-    bigram_vocab = build_bigram_vocab(map(encoder.tokens, split.train.texts), config.bigram_min_freq)
-    return replace(encoder, bigram_vocab=bigram_vocab)
-
-
-def _bigrams(config: SentimentConfig, encoder: TextEncoder) -> bool:
-    """Whether the run embeds character bigrams; ``--bigrams`` on word tokens is refused."""
-    if config.bigrams and not encoder.characters:
-        raise DataError(
-            f"--bigrams: the tokens are {encoder.tokenizer.name} tokens, not characters; character bigrams are for "
-            "text tokenised by characters (--tokenizer char, the Chinese default)"
-        )
-    return config.uses_bigrams(encoder.characters)
 
 
 def _bigram_embedding(encoder: TextEncoder, embedding_dim: int) -> dict[str, int]:
@@ -292,11 +274,9 @@ class SentimentTask(Task):
             raise DataError(f"{name}: labels {unseen} appear in validation/test but not in training")
         unlabelled = read_unlabelled(config.unlabelled) if config.unlabelled else []
         if resume:
-            text_encoder = TextEncoder.from_json(run_dir / VOCAB)
-            if _bigrams(config, text_encoder):
-                text_encoder = replace(text_encoder, bigram_vocab=Vocab.from_json(run_dir / BIGRAMS))
+            text_encoder = saved_text_encoder(config, run_dir)
         else:
-            text_encoder = _text_encoder(config, split, language, unlabelled)
+            text_encoder = build_text_encoder(config, split, language, unlabelled)
         data = SentimentData(
             name, language, split, labels, text_encoder, unlabelled, run_dir, resume,
             embedding_dim=config.embedding_dim or DEFAULT_EMBEDDING_DIM,
