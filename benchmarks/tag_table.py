@@ -42,7 +42,14 @@ ROWS = {
     "rnn": {"cell": "rnn"},
     "dictionary": {"dictionary": True},
     "dictionary-min-freq-2": {"dictionary": True, "dictionary_min_freq": 2},
+    "dictionary-min-freq-2-e100-h200": {
+        "dictionary": True,
+        "dictionary_min_freq": 2,
+        "embedding_dim": 100,
+        "hidden_size": 200,
+    },
     "embedding-dropout": {"embedding_dropout": 0.2},
+    "dictionary-min-freq-2-input-dropout": {"dictionary": True, "dictionary_min_freq": 2, "input_dropout": 0.2},
 }
 SCORES = {"word_f1": "word F1", "oov_recall": "OOV recall", "joint_f1": "joint F1", "tag_accuracy": "tag accuracy"}
 

@@ -257,6 +257,25 @@ def test_embedding_dropout_is_active_only_in_training():
     assert torch.equal(encoder(tokens)[0], encoder(tokens)[0])
 
 
+def test_input_dropout_drops_elements_of_the_embedding_and_the_extra_features_only_in_training():
+    encoder = lstmkit.heads.RecurrentEncoder(encoder_config(input_dropout=0.5), extra_input_size=4)
+    tokens = (torch.randperm(VOCAB - 1) + 1)[:12].view(3, 4)  # (each id once: its gradient is one step's)
+    for training in (True, False):
+        encoder.train(training)
+        encoder.zero_grad()
+        extra = torch.randn(3, 4, 4, requires_grad=True)
+        encoder(tokens, extra=extra)[0].sum().backward()
+        # A dropped element passes no gradient back; without dropout every one of them does.
+        dropped_extra = (extra.grad == 0).float().mean().item()
+        dropped_embedding = (encoder.embedding.weight.grad[tokens] == 0).float().mean().item()
+        if training:
+            assert 0.3 < dropped_extra < 0.7 and 0.3 < dropped_embedding < 0.7
+        else:
+            assert dropped_extra == 0 and dropped_embedding == 0
+    with pytest.raises(ValueError, match=r"input_dropout must be a probability in \[0, 1\), got 1.0"):
+        encoder_config(input_dropout=1.0)
+
+
 def test_make_recurrent_layer_maps_cells():
     assert isinstance(make_recurrent_layer("lstm", 3, 4, layer_norm=True), lstmkit.LSTM)
     assert isinstance(make_recurrent_layer("gru", 3, 4, layer_norm=False), lstmkit.GRU)

@@ -181,10 +181,12 @@ def test_dictionary_patterns_mark_the_words_that_start_end_and_pass_through_each
 
 
 def test_a_dictionary_run_keeps_its_dictionary_and_tags_with_it(tmp_path):
-    metrics = _quick_cli_run(tmp_path, "--dictionary", "--dictionary-min-freq", "2", "--embedding-dropout", "0.1")
+    options = ("--dictionary-min-freq", "2", "--embedding-dropout", "0.1", "--input-dropout", "0.3")
+    metrics = _quick_cli_run(tmp_path, "--dictionary", *options)
     assert metrics["model"]["name"] == "bilstm-crf+bigrams+dictionary"
     config = json.loads((tmp_path / "run" / "config.json").read_text(encoding="utf-8"))
     assert config["config"]["embedding_dropout"] == 0.1 and config["config"]["dictionary_min_freq"] == 2
+    assert config["config"]["input_dropout"] == config["model"]["encoder"]["input_dropout"] == 0.3
     assert config["model"]["dictionary_dim"] > 0
     words = json.loads((tmp_path / "run" / "dictionary.json").read_text(encoding="utf-8"))
     assert words == sorted(words) and all(2 <= len(word) <= 4 for word in words) and "我们" in words
@@ -206,6 +208,7 @@ def test_a_dictionary_run_keeps_its_dictionary_and_tags_with_it(tmp_path):
         (["--char-encoder", "gru"], ["--char-encoder", "'gru'"]),
         (["--char-hidden", "0"], ["--char-hidden", "0"]),
         (["--embedding-dropout", "1.5"], ["--embedding-dropout", "1.5"]),
+        (["--input-dropout", "-0.1"], ["--input-dropout", "-0.1"]),
         (["--dictionary-min-freq", "0"], ["--dictionary-min-freq", "0"]),
         (["--dictionary", "--data-is-words"], ["--dictionary", "tagged by words, not characters"]),
     ],

@@ -99,6 +99,10 @@ def train_tag(
         DEFAULT.embedding_dropout,
         help="Drop whole characters and bigrams in training: a dropped one reads a zero vector throughout the batch.",
     ),
+    input_dropout: float = typer.Option(
+        DEFAULT.input_dropout,
+        help="Drop single features of each step's input (character, bigram and dictionary embeddings) in training.",
+    ),
     decoder: str = typer.Option(
         DEFAULT.decoder,
         help="crf (scores whole tag sequences, constrained to those the scheme allows; Viterbi) or softmax "
@@ -138,7 +142,8 @@ def train_tag(
         max_sentences=max_sentences or None, max_length=max_length, min_freq=min_freq,
         bigram_min_freq=bigram_min_freq, cell=cell,
         embedding_dim=embedding_dim, hidden_size=hidden_size, num_layers=num_layers, bidirectional=bidirectional,
-        dropout=dropout, embedding_dropout=embedding_dropout, decoder=decoder, bigrams=bigrams,
+        dropout=dropout, embedding_dropout=embedding_dropout, input_dropout=input_dropout, decoder=decoder,
+        bigrams=bigrams,
         char_encoder=char_encoder, char_dim=char_dim, char_hidden=char_hidden, dictionary=dictionary,
         dictionary_min_freq=dictionary_min_freq, baselines=baselines,
     )  # fmt: skip

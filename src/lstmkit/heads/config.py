@@ -79,7 +79,9 @@ class EncoderConfig(_DictConfig):
     """Embedding + recurrent stack. ``dropout`` acts between layers, ``dropout_kind`` ``"standard"`` or
     ``"locked"`` (one mask per sequence shared over time, also for the heads' dropout on per-step
     outputs); ``embedding_dropout`` drops whole words (rows of the embedding matrix, one draw per word
-    and batch, scaled by ``1/(1-p)``); ``recurrent_dropout`` is one mask per sequence on ``h``;
+    and batch, scaled by ``1/(1-p)``); ``input_dropout`` drops elements of the first layer's input (the
+    embedded tokens and any extra features, of ``dropout_kind``); ``recurrent_dropout`` is one mask per
+    sequence on ``h``;
     ``weight_drop`` is DropConnect on ``W_hh``, one mask per batch (see :class:`lstmkit.LSTM`)."""
 
     vocab_size: int
@@ -90,6 +92,7 @@ class EncoderConfig(_DictConfig):
     bidirectional: bool = True
     dropout: float = 0.0
     embedding_dropout: float = 0.0
+    input_dropout: float = 0.0
     recurrent_dropout: float = 0.0
     weight_drop: float = 0.0
     dropout_kind: str = "standard"
@@ -99,7 +102,7 @@ class EncoderConfig(_DictConfig):
     def __post_init__(self) -> None:
         for name in ("vocab_size", "embedding_dim", "hidden_size", "num_layers"):
             check_positive_int(name, getattr(self, name))
-        for name in ("dropout", "embedding_dropout", "recurrent_dropout", "weight_drop"):
+        for name in ("dropout", "embedding_dropout", "input_dropout", "recurrent_dropout", "weight_drop"):
             check_probability(name, getattr(self, name))
         check_choice("dropout_kind", self.dropout_kind, DROPOUT_KINDS)
         check_cell(self.cell, self.layer_norm)

@@ -41,6 +41,7 @@ class RecurrentEncoder(nn.Module):
     ``extra_input_size > 0`` widens the recurrent input: ``forward`` then takes ``extra (B, T,
     extra_input_size)`` features per step (a tagger's character-bigram embedding), concatenated after
     the token embedding. Such an encoder's ``rnn.weight_ih_l0`` is wider than a plain one's.
+    ``config.input_dropout`` then acts on the whole input, token embedding and extra features alike.
     """
 
     def __init__(self, config: EncoderConfig, extra_input_size: int = 0) -> None:
@@ -83,7 +84,8 @@ class RecurrentEncoder(nn.Module):
 
     def embed(self, tokens: Tensor, extra: Tensor | None = None, perturbation: Tensor | None = None) -> Tensor:
         """What the recurrent stack reads of ``tokens (B, T)``: ``(B, T, embedding_dim + extra_input_size)``,
-        the embedded tokens (plus ``perturbation``) followed by the ``extra`` features."""
+        the embedded tokens (plus ``perturbation``) followed by the ``extra`` features, in training with
+        ``config.input_dropout``'s elements dropped from the whole."""
         check_tokens(tokens)
         embedded = embed_with_dropout(self.embedding, tokens, self.config.embedding_dropout)
         if perturbation is not None:
@@ -101,7 +103,9 @@ class RecurrentEncoder(nn.Module):
                     f"extra must be (batch, time, extra_input_size) = {expected} for this encoder, got {given}"
                 )
             embedded = torch.cat([embedded, extra], dim=2)
-        return embedded
+        return LF.sequence_dropout(
+            embedded, self.config.input_dropout, self.config.dropout_kind, self.training, time_dim=1
+        )
 
 
 def embed_with_dropout(embedding: nn.Embedding, tokens: Tensor, p: float) -> Tensor:

@@ -47,6 +47,8 @@ class TagConfig(TaskConfig):
     from it as unseen words are at test time, so the network also learns what to do where it is silent.
     ``embedding_dropout`` drops whole characters (and bigrams) in training: every occurrence of a dropped
     one in the batch reads a zero vector, so the network learns to segment from the context too.
+    ``input_dropout`` drops single elements of the recurrent encoder's input (the character, bigram and
+    dictionary embeddings of each step), so no one feature is trusted alone.
     ``baselines`` also scores the non-neural baselines on the same test part (maximum matching and a
     character CRF for segmentation, the most frequent tag per word for POS and user data).
     """
@@ -66,6 +68,7 @@ class TagConfig(TaskConfig):
     bidirectional: bool = True
     dropout: float = 0.2
     embedding_dropout: float = 0.0
+    input_dropout: float = 0.0
     decoder: str = "crf"
     bigrams: bool | None = None
     char_encoder: str = "auto"
@@ -109,6 +112,7 @@ class TagConfig(TaskConfig):
             check_positive_int("max_sentences", self.max_sentences)
         check_probability("dropout", self.dropout)
         check_probability("embedding_dropout", self.embedding_dropout)
+        check_probability("input_dropout", self.input_dropout)
         check_choice("cell", self.cell, tuple(CELLS))
         check_choice("decoder", self.decoder, DECODERS)
         check_choice("scheme", self.scheme, SCHEME_CHOICES)

@@ -52,6 +52,7 @@ def build_network(
         bidirectional=config.bidirectional,
         dropout=config.dropout if config.num_layers > 1 else 0.0,
         embedding_dropout=config.embedding_dropout,
+        input_dropout=config.input_dropout,
     )
     constrained = scheme != "plain"  # (plain labels allow every sequence)
     chars = None
