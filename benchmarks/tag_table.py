@@ -32,6 +32,8 @@ from lstmkit.tasks.tag.baselines import CRF_ITERATIONS, baseline_scores
 from lstmkit.tasks.tag.data import load_sentences, train_words
 
 DATA = ("pku-seg", "pku-pos")
+# The dictionary of the words seen twice or more, with a wider network (embeddings 100, hidden 200).
+_LARGE_DICTIONARY = {"dictionary": True, "dictionary_min_freq": 2, "embedding_dim": 100, "hidden_size": 200}
 # row -> the TagConfig fields that make it (beside data and max_sentences); the first row is the default
 # (with bigrams, as character data gets by default).
 ROWS = {
@@ -42,14 +44,9 @@ ROWS = {
     "rnn": {"cell": "rnn"},
     "dictionary": {"dictionary": True},
     "dictionary-min-freq-2": {"dictionary": True, "dictionary_min_freq": 2},
-    "dictionary-min-freq-2-e100-h200": {
-        "dictionary": True,
-        "dictionary_min_freq": 2,
-        "embedding_dim": 100,
-        "hidden_size": 200,
-    },
+    "dictionary-min-freq-2-e100-h200": _LARGE_DICTIONARY,
+    "dictionary-min-freq-2-e100-h200-input-dropout": {**_LARGE_DICTIONARY, "input_dropout": 0.2},
     "embedding-dropout": {"embedding_dropout": 0.2},
-    "dictionary-min-freq-2-input-dropout": {"dictionary": True, "dictionary_min_freq": 2, "input_dropout": 0.2},
 }
 SCORES = {"word_f1": "word F1", "oov_recall": "OOV recall", "joint_f1": "joint F1", "tag_accuracy": "tag accuracy"}
 
