@@ -156,6 +156,17 @@ ROWS: dict[str, tuple[str, sentiment.SentimentConfig]] = {
         "(`--bigrams --bigram-min-freq 10 --virtual-adversarial 2`)",
         dataclasses.replace(AWD_MAX, bigrams=True, bigram_min_freq=10, virtual_adversarial=2.0),
     ),
+    # AWD-LSTM's input dropout (one mask per text, as dropout_kind "locked"): on the default network,
+    # and on the bigram one, which overfits early.
+    "awd_max_indrop30": (
+        "BiLSTM, AWD + max pooling, input dropout 0.3 (`--input-dropout 0.3`)",
+        dataclasses.replace(AWD_MAX, input_dropout=0.3),
+    ),
+    "awd_max_bigrams_mf10_indrop20": (
+        "BiLSTM, AWD + max pooling, character bigrams (min-freq 10), input dropout 0.2 "
+        "(`--bigrams --bigram-min-freq 10 --input-dropout 0.2`)",
+        dataclasses.replace(AWD_MAX, bigrams=True, bigram_min_freq=10, input_dropout=0.2),
+    ),
 }
 
 

@@ -101,6 +101,7 @@ def test_a_bad_training_option_is_one_line_naming_it_and_nothing_is_written(name
         (["sentiment", "--label-smoothing", "1.5"], "--label-smoothing must be a probability"),
         (["sentiment", "--accelerator", "tpu9"], "--accelerator must be one of"),
         (["sentiment", "--weight-drop", "1"], "--weight-drop must be a probability in [0, 1), got 1.0"),
+        (["sentiment", "--input-dropout", "1"], "--input-dropout must be a probability in [0, 1), got 1.0"),
         (["sentiment", "--dropout-kind", "gal"], "--dropout-kind must be one of ('standard', 'locked'), got 'gal'"),
         (
             ["sentiment", "--adversarial", "-1"],

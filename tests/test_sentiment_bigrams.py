@@ -81,10 +81,12 @@ def test_cli_trains_predicts_and_inspects_a_bigram_run(tmp_path):
     data = write_reviews(tmp_path / "reviews.csv")
     out = tmp_path / "run"
     options = ["--embedding-dim", "8", "--hidden-size", "8", "--epochs", "1", "--no-baselines", "--no-progress"]
-    result = invoke("train", "sentiment", "--data", data, "--out", out, "--bigrams", "--bigram-min-freq", "3", *options)
+    bigram_options = ["--bigrams", "--bigram-min-freq", "3", "--input-dropout", "0.25"]
+    result = invoke("train", "sentiment", "--data", data, "--out", out, *bigram_options, *options)
     assert result.exit_code == 0, result.output
     config = read_json(out / "config.json")
     assert config["config"]["bigrams"] is True and config["config"]["bigram_min_freq"] == 3
+    assert config["config"]["input_dropout"] == config["model"]["encoder"]["input_dropout"] == 0.25
     texts = [line.rsplit(",", 1)[0] for line in data.read_text(encoding="utf-8").splitlines()[1:]]
     counts = Counter(b for text in texts for b in bigrams_of(CharTokenizer().tokenize(text)))
     kept = Vocab.from_json(out / BIGRAMS)

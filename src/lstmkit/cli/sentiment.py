@@ -84,6 +84,11 @@ def train_sentiment(
     embedding_dropout: float = typer.Option(
         DEFAULT.embedding_dropout, help="Drop whole words: a dropped word's embedding is zero throughout the batch."
     ),
+    input_dropout: float = typer.Option(
+        DEFAULT.input_dropout,
+        help="Drop single features of each step's input (character or word, and bigram embeddings) in training; "
+        "with --dropout-kind locked one mask per text.",
+    ),
     recurrent_dropout: float = typer.Option(
         DEFAULT.recurrent_dropout, help="Variational dropout on h inside the recurrence."
     ),
@@ -175,7 +180,7 @@ def train_sentiment(
         cell=cell, embedding_dim=embedding_dim,
         hidden_size=hidden_size, num_layers=num_layers, bidirectional=bidirectional, pooling=pooling,
         dropout=dropout, dropout_kind=dropout_kind, weight_drop=weight_drop, embedding_dropout=embedding_dropout,
-        recurrent_dropout=recurrent_dropout,
+        input_dropout=input_dropout, recurrent_dropout=recurrent_dropout,
         layer_norm=layer_norm, label_smoothing=label_smoothing, adversarial=adversarial,
         virtual_adversarial=virtual_adversarial, ngram_buckets=ngram_buckets,
         ngram_lr_scale=ngram_lr_scale, pretrain_lm=pretrain_lm, lm_epochs=lm_epochs,

@@ -132,6 +132,7 @@ def _encoder_config(config: SentimentConfig, vocab_size: int, embedding_dim: int
         bidirectional=config.bidirectional,
         dropout=config.dropout if config.num_layers > 1 else 0.0,
         embedding_dropout=config.embedding_dropout,
+        input_dropout=config.input_dropout,
         recurrent_dropout=config.recurrent_dropout,
         weight_drop=config.weight_drop,
         dropout_kind=config.dropout_kind,
