@@ -137,6 +137,12 @@ def tag_bigrams_run(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tag_dictionary_run(tmp_path_factory) -> Path:
+    """The tiny tag run with dictionary features (``--dictionary``): its network reads pattern ids too."""
+    return _tag_run(tmp_path_factory, "tiny-tag-dictionary", dictionary=True, baselines=False)
+
+
+@pytest.fixture(scope="session")
 def tag_softmax_run(tmp_path_factory) -> Path:
     """The tiny tag run with the softmax decoder (each step's argmax) instead of the CRF, and no bigrams."""
     return _tag_run(tmp_path_factory, "tiny-tag-softmax", decoder="softmax", bigrams=False, baselines=False)

@@ -389,6 +389,45 @@ def test_tag_run_emissions_match_the_tagger_and_decode_to_its_tags(tmp_path, tag
     assert any("decoder is exported as data" in note for note in exported.notes)
 
 
+def dictionary_ids_from_json(text: str, dictionary: dict) -> list[int]:
+    """A text's dictionary pattern ids made from the exported JSON's ``preprocessing.dictionary`` alone."""
+    words, ids = set(dictionary["words"]), [0] * len(text)
+    for k in range(2, dictionary["max_word_length"] + 1):
+        start_bit, end_bit, inside_bit = 3 * (k - 2), 3 * (k - 2) + 1, 3 * (k - 2) + 2
+        for s in (s for s in range(len(text) - k + 1) if text[s : s + k] in words):
+            ids[s] |= 1 << start_bit
+            ids[s + k - 1] |= 1 << end_bit
+            for inside in range(s + 1, s + k - 1):
+                ids[inside] |= 1 << inside_bit
+    return [1 + bits for bits in ids]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_dictionary_run_takes_pattern_ids_made_from_its_json_alone(tmp_path, tag_dictionary_run, fmt):
+    exported = export_run(tag_dictionary_run, tmp_path / f"tag{SUFFIX[fmt]}", fmt=fmt)
+    tagger, metadata = load_run(tag_dictionary_run), read_json(exported.metadata)
+    assert [entry["name"] for entry in metadata["inputs"]] == ["tokens", "lengths", "bigrams", "dictionary"]
+    dictionary = metadata["preprocessing"]["dictionary"]
+    assert dictionary["words"] == sorted(tagger.inputs.dictionary) and dictionary["padding_id"] == 0
+    batch = tagger.inputs.batch([list(text) for text in TAG_TEXTS])
+    lengths = batch["lengths"]
+    ids = torch.full_like(batch["tokens"], dictionary["padding_id"])
+    for row, text in enumerate(TAG_TEXTS):
+        ids[row, : len(text)] = torch.tensor(dictionary_ids_from_json(text, dictionary))
+    assert torch.equal(ids, batch["dictionary"]) and 1 < int(ids.max()) < dictionary["num_patterns"]  # words found
+    feeds = {"tokens": batch["tokens"], "lengths": lengths, "bigrams": batch["bigrams"], "dictionary": ids}
+    (emissions,) = run_file(exported.path, feeds)
+    real = mask_from_lengths(lengths, int(lengths.max()))
+    with torch.no_grad():
+        want = tagger.model(batch["tokens"], lengths, batch["bigrams"], dictionary=ids)
+    assert max_difference([emissions[real]], [want[real]]) < TOLERANCE
+    scores = [torch.tensor(metadata["decoder"][name]) for name in ("transitions", "start", "end")]
+    decoded = [[metadata["tag_names"][k] for k in path] for path in crf_viterbi(emissions, lengths, *scores)]
+    assert decoded == [result["tags"] for result in tagger.tag(TAG_TEXTS)]
+    (silent,) = run_file(exported.path, {**feeds, "dictionary": ids.masked_fill(real, dictionary["no_word_id"])})
+    assert max_difference([silent[real]], [emissions[real]]) > 1e-3  # the file reads the ids
+
+
 # Words of a character run: unseen ones among them, words longer than the traced 4 characters, 7, 2, 5, 9 words
 CHAR_TEXTS = [
     "kanrness tivring boring loudly . ok fast",

@@ -192,8 +192,6 @@ def test_a_dictionary_run_keeps_its_dictionary_and_tags_with_it(tmp_path):
     assert words == sorted(words) and all(2 <= len(word) <= 4 for word in words) and "我们" in words
     tagged = tag.load(tmp_path / "run").tag(["我们喜欢图书馆"])[0]
     assert len(tagged["tags"]) == 7 and tagged["model"] == "bilstm-crf+bigrams+dictionary"
-    refused = invoke("export", tmp_path / "run", "--out", tmp_path / "tag.onnx")
-    assert refused.exit_code == 2 and "--dictionary" in refused.output and not (tmp_path / "tag.onnx").exists()
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
 """Export of a tagging run: the network in the file (token ids + lengths [+ bigram ids] [+ each word's
-character ids] -> per-step emissions), the decoder as data in the JSON beside it.
+character ids] [+ dictionary pattern ids] -> per-step emissions), the decoder as data in the JSON beside it.
 
 Why Viterbi stays out of the file: it is a loop over time and then a loop back over the pointers it
 kept, both as long as each text. ONNX's TorchScript exporter, the one lstmkit's layers need
@@ -20,10 +20,10 @@ import torch
 from torch import Tensor, nn
 
 from lstmkit.export._common import EXAMPLE_LENGTHS, bigram_input, example_tokens, tensor_entry
-from lstmkit.export.layers import ExportError
 from lstmkit.heads.char_encoder import MAX_WORD_CHARS
 from lstmkit.heads.crf import FORBIDDEN_SCORE
 from lstmkit.heads.pooling import mask_from_lengths
+from lstmkit.tasks.tag.data import DICTIONARY_MAX_LENGTH, DICTIONARY_PATTERNS
 
 __all__ = ["export_tagger"]
 
@@ -99,15 +99,37 @@ def _example_chars(real: Tensor, vocab_size: int, pad: int) -> Tensor:
     return torch.where(real_chars, ids, pad)
 
 
+# :func:`lstmkit.tasks.tag.data.dictionary_patterns` in words, for a caller with the JSON alone.
+_DICTIONARY_RULE = (
+    "for each character position s and word length k = 2..max_word_length with s + k <= n (the text's n "
+    "characters): when the characters s..s+k-1 joined are one of words, set bit 3*(k-2) (the word starts) in "
+    "character s's bits, bit 3*(k-2)+1 (it ends) in character s+k-1's and bit 3*(k-2)+2 (it passes through) "
+    "in each character between; each character's id is 1 + its bits (1: no word), 0 pads"
+)
+
+
+def _dictionary_input(words: frozenset[str], tokens: Tensor) -> tuple[Tensor, dict[str, Any], dict[str, Any]]:
+    """A dictionary run's extra input: example pattern ids shaped like ``tokens`` (all 1, no word; the
+    exporters trace shapes, not values), its JSON entry, and the preprocessing that makes the ids from a
+    text (the rule, the longest word, the words)."""
+    entry = tensor_entry(
+        "dictionary", "int64", ["batch", "time"], "each character's dictionary pattern id, right-padded with 0"
+    )
+    preprocessing = {
+        "rule": _DICTIONARY_RULE,
+        "max_word_length": DICTIONARY_MAX_LENGTH,
+        "num_patterns": DICTIONARY_PATTERNS,
+        "no_word_id": 1,
+        "padding_id": 0,
+        "words": sorted(words),
+    }
+    return torch.ones_like(tokens), entry, preprocessing
+
+
 def export_tagger(tagger, path: Path, write) -> tuple[dict[str, Any], list[str]]:
     """Write ``tagger``'s (a loaded :class:`~lstmkit.tasks.tag.Tagger`) emissions to ``path`` with ``write``
     (an ONNX or ``torch.export`` writer); return the JSON's task part and the notes."""
     encoder, model = tagger.inputs, tagger.model
-    if encoder.dictionary is not None:
-        raise ExportError(
-            f"{tagger.run_dir}: a run with dictionary features (--dictionary) is not exportable yet; "
-            "export a run trained without them"
-        )
     pad, unknown = encoder.vocab.pad_index, encoder.vocab.unk_index
     tokens, lengths = example_tokens(pad)
     tokens = tokens.clamp(max=len(encoder.vocab) - 1)  # a tiny vocabulary may end before the example's ids
@@ -118,12 +140,18 @@ def export_tagger(tagger, path: Path, write) -> tuple[dict[str, Any], list[str]]
         tensor_entry("tokens", "int64", ["batch", "time"], f"vocabulary ids of the {unit}, right-padded with {pad}"),
         tensor_entry("lengths", "int64", ["batch"], f"each text's number of {unit} (at least 1)"),
     ]
-    bigrams = None
-    if encoder.bigram_vocab is not None:
-        example, entry, bigrams = bigram_input(encoder.bigram_vocab, tokens)
-        args, names = (*args, example), [*names, "bigrams"]
-        axes["bigrams"] = {0: "batch", 1: "time"}
-        inputs.append(entry)
+    # One id per step besides the token's: each gives its example ids, its input entry, its preprocessing.
+    step_ids = {
+        "bigrams": None if encoder.bigram_vocab is None else bigram_input(encoder.bigram_vocab, tokens),
+        "dictionary": None if encoder.dictionary is None else _dictionary_input(encoder.dictionary, tokens),
+    }
+    step_preprocessing = dict.fromkeys(step_ids)
+    for name, found in step_ids.items():
+        if found is not None:
+            example, entry, step_preprocessing[name] = found
+            args, names = (*args, example), [*names, name]
+            axes[name] = {0: "batch", 1: "time"}
+            inputs.append(entry)
     chars = None
     if encoder.char_vocab is not None:
         char_vocab = encoder.char_vocab
@@ -161,7 +189,7 @@ def export_tagger(tagger, path: Path, write) -> tuple[dict[str, Any], list[str]]
             "unknown_token_id": unknown,
             "padding_id": pad,
             "empty_text": f"refused: a text needs at least one {unit[:-1]}",
-            "bigrams": bigrams,
+            **step_preprocessing,
             "chars": chars,
         },
         "postprocessing": _words_rule(tagger),
