@@ -501,14 +501,16 @@ def test_deploy_docs_script_reproduces_predict(tmp_path, sentiment_run, capsys, 
 
 
 @needs_onnx
-def test_deploy_docs_viterbi_script_prints_what_lstmkit_tag_prints(tmp_path, tag_bigrams_run, capsys, monkeypatch):
+@pytest.mark.parametrize("run_fixture", ["tag_bigrams_run", "tag_dictionary_run"])
+def test_deploy_docs_viterbi_script_prints_what_lstmkit_tag_prints(tmp_path, run_fixture, request, capsys, monkeypatch):
+    run_dir = request.getfixturevalue(run_fixture)
     (tmp_path / "runs").mkdir()
-    export_run(tag_bigrams_run, tmp_path / "runs" / "tag.onnx")
+    export_run(run_dir, tmp_path / "runs" / "tag.onnx")
     monkeypatch.chdir(tmp_path)  # the script names runs/tag.onnx, relative
     namespace: dict = {}
     exec(compile(deploy_docs_block("runs/tag.onnx.json"), "docs/deploy.md Viterbi block", "exec"), namespace)
     printed = capsys.readouterr().out.splitlines()
-    tagged = invoke("tag", tag_bigrams_run, *namespace["texts"])
+    tagged = invoke("tag", run_dir, *namespace["texts"])
     assert tagged.exit_code == 0, tagged.output
     assert printed == tagged.output.splitlines()
     assert len({len(text) for text in namespace["texts"]}) > 2
