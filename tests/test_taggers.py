@@ -35,3 +35,25 @@ def test_errors_name_the_problem():
         MostFrequentTagger().fit([[], []])
     with pytest.raises(ValueError, match=r"words\[1\] must be a non-empty string, got ''"):
         MostFrequentTagger().fit(TRAIN).tag(["我", ""])
+
+
+def test_jieba_is_a_reference_row_on_character_data_only():
+    from lstmkit.data.tag_schemes import words_to_tags
+    from lstmkit.data.tagged_corpora import TaggedSentences
+    from lstmkit.tasks.tag.baselines import reference_tags, score_predicted
+
+    def sentences(words_per_sentence, characters=True):
+        tokens = tuple(tuple("".join(words)) if characters else tuple(words) for words in words_per_sentence)
+        tags = tuple(tuple(words_to_tags(words, "bmes")) for words in words_per_sentence)
+        return TaggedSentences(tokens, tags, "bmes", "test", characters)
+
+    train = sentences([["我们", "喜欢", "北京"]])
+    test = sentences([["我们", "喜欢", "上海"], ["北京", "很", "大"]])
+    predicted = reference_tags(train, test)
+    assert list(predicted) == ["jieba (reference)"]
+    # one BMES tag per character of each test sentence, and the words they spell are jieba's own
+    assert [len(tags) for tags in predicted["jieba (reference)"]] == [len(t) for t in test.tokens]
+    assert predicted["jieba (reference)"][0][:2] == ["B", "E"]  # 我们 is one word in jieba's dictionary
+    scores = score_predicted(predicted, test, {"我们", "喜欢", "北京"})
+    assert 0 < scores["jieba (reference)"]["word_f1"] <= 1 and "per_tag" not in scores["jieba (reference)"]
+    assert reference_tags(sentences([["a", "b"]], characters=False), sentences([["c"]], characters=False)) == {}
