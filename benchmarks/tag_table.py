@@ -71,9 +71,10 @@ def split(data: str, args: argparse.Namespace) -> tuple:
     return parts["train"], parts["test"]
 
 
-def reference_scores(train, test) -> dict:
-    """The reference rows' scores (jieba on character data), beside the baselines but not among them."""
-    return score_predicted(reference_tags(train, test), test, train_words(train))
+def reference_scores(train, test, words: set[str]) -> dict:
+    """The reference rows' scores (jieba on character data), beside the baselines but not among them;
+    ``words`` are the training words (for OOV recall)."""
+    return score_predicted(reference_tags(train, test), test, words)
 
 
 def baselines(data: str, args: argparse.Namespace, path: Path) -> dict:
@@ -83,14 +84,16 @@ def baselines(data: str, args: argparse.Namespace, path: Path) -> dict:
         cached = json.loads(path.read_text(encoding="utf-8"))
         if cached["key"] == key:
             if "references" not in cached:  # a cache written before the reference rows: add them (seconds)
-                cached["references"] = reference_scores(*split(data, args))
+                train, test = split(data, args)
+                cached["references"] = reference_scores(train, test, train_words(train))
                 path.write_text(json.dumps(cached, indent=1), encoding="utf-8")
             return cached
     started = time.perf_counter()
     train, test = split(data, args)
-    scores = baseline_scores(train, test, train_words(train), args.crf_iterations)
+    words = train_words(train)
+    scores = baseline_scores(train, test, words, args.crf_iterations)
     result = {"key": key, "scores": scores, "seconds": time.perf_counter() - started}
-    result["references"] = reference_scores(train, test)
+    result["references"] = reference_scores(train, test, words)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=1), encoding="utf-8")
     return result

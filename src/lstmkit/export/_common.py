@@ -10,7 +10,7 @@ import torch
 from lstmkit.data.bigrams import BIGRAM_END
 from lstmkit.data.vocab import Vocab
 
-__all__ = ["EXAMPLE_LENGTHS", "example_tokens", "tensor_entry", "bigram_input"]
+__all__ = ["EXAMPLE_LENGTHS", "example_tokens", "tensor_entry", "bigram_input", "add_step_inputs"]
 
 # The example batch the modules are traced on: 3 sequences of up to 5 tokens. Not 1 or 2: torch.export
 # fixes a dimension traced at size 0 or 1, and one that equals a model's own size (2 directions) can be
@@ -42,3 +42,24 @@ def bigram_input(bigram_vocab: Vocab, tokens: torch.Tensor) -> tuple[torch.Tenso
         "padding_id": pad,
     }
     return torch.full_like(tokens, bigram_vocab.unk_index), entry, preprocessing
+
+
+def add_step_inputs(
+    step_ids: dict[str, tuple[torch.Tensor, dict[str, Any], dict[str, Any]] | None],
+    args: tuple,
+    names: list[str],
+    axes: dict[str, dict[int, str]],
+    inputs: list[dict[str, Any]],
+) -> tuple[tuple, list[str], dict[str, dict[str, Any] | None]]:
+    """Add each per-step id input a model reads besides its tokens (``name -> (example ids, JSON entry,
+    preprocessing)``, ``None`` where the model has no such input, as :func:`bigram_input` gives) to the
+    traced ``args``, the input ``names``, the dynamic ``axes`` and the JSON's ``inputs`` (both updated in
+    place); return the new ``args`` and ``names`` and each name's preprocessing (``None`` where absent)."""
+    preprocessing = dict.fromkeys(step_ids)
+    for name, found in step_ids.items():
+        if found is not None:
+            example, entry, preprocessing[name] = found
+            args, names = (*args, example), [*names, name]
+            axes[name] = {0: "batch", 1: "time"}
+            inputs.append(entry)
+    return args, names, preprocessing

@@ -19,7 +19,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from lstmkit.export._common import EXAMPLE_LENGTHS, bigram_input, example_tokens, tensor_entry
+from lstmkit.export._common import EXAMPLE_LENGTHS, add_step_inputs, bigram_input, example_tokens, tensor_entry
 from lstmkit.heads.char_encoder import MAX_WORD_CHARS
 from lstmkit.heads.crf import FORBIDDEN_SCORE
 from lstmkit.heads.pooling import mask_from_lengths
@@ -145,13 +145,7 @@ def export_tagger(tagger, path: Path, write) -> tuple[dict[str, Any], list[str]]
         "bigrams": None if encoder.bigram_vocab is None else bigram_input(encoder.bigram_vocab, tokens),
         "dictionary": None if encoder.dictionary is None else _dictionary_input(encoder.dictionary, tokens),
     }
-    step_preprocessing = dict.fromkeys(step_ids)
-    for name, found in step_ids.items():
-        if found is not None:
-            example, entry, step_preprocessing[name] = found
-            args, names = (*args, example), [*names, name]
-            axes[name] = {0: "batch", 1: "time"}
-            inputs.append(entry)
+    args, names, step_preprocessing = add_step_inputs(step_ids, args, names, axes, inputs)
     chars = None
     if encoder.char_vocab is not None:
         char_vocab = encoder.char_vocab

@@ -24,7 +24,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from lstmkit.export._common import EXAMPLE_LENGTHS, bigram_input, example_tokens, tensor_entry
+from lstmkit.export._common import EXAMPLE_LENGTHS, add_step_inputs, bigram_input, example_tokens, tensor_entry
 from lstmkit.export.layers import FORMATS, OPSET, ExportError, export_onnx, require_onnx
 from lstmkit.export.ltsf import export_ltsf
 from lstmkit.export.program import export_program
@@ -104,12 +104,8 @@ def _sentiment(run, path: Path, write) -> tuple[dict[str, Any], list[str]]:
         tensor_entry("tokens", "int64", ["batch", "time"], f"vocabulary ids, right-padded with {pad}"),
         tensor_entry("lengths", "int64", ["batch"], "each text's number of tokens (at least 1)"),
     ]
-    bigrams = None
-    if encoder.bigram_vocab is not None:
-        example, entry, bigrams = bigram_input(encoder.bigram_vocab, args[0])
-        args, names = (*args, example), [*names, "bigrams"]
-        axes["bigrams"] = {0: "batch", 1: "time"}
-        inputs.append(entry)
+    step_ids = {"bigrams": None if encoder.bigram_vocab is None else bigram_input(encoder.bigram_vocab, args[0])}
+    args, names, step_preprocessing = add_step_inputs(step_ids, args, names, axes, inputs)
     write(_Probabilities(run.model), args, path, names, ["probabilities"], axes)
     notes = []
     metadata: dict[str, Any] = {
@@ -123,7 +119,7 @@ def _sentiment(run, path: Path, write) -> tuple[dict[str, Any], list[str]]:
             "padding_id": pad,
             "empty_text": "a text without tokens is one unknown token",
             "vocabulary": list(encoder.vocab.tokens),
-            "bigrams": bigrams,
+            **step_preprocessing,
         },
     }
     if run.fusion is not None:
