@@ -64,10 +64,34 @@ def test_seeded_runs_are_reproducible(tmp_path):
         assert torch.equal(p, q), name
 
 
+def _weights(checkpoint: Path) -> dict:
+    state = torch.load(checkpoint, map_location="cpu", weights_only=True)["state_dict"]
+    return {name.removeprefix("model."): tensor for name, tensor in state.items()}
+
+
+@pytest.mark.parametrize("restore", ["best", "last"])
+def test_the_run_ends_with_the_weights_restore_names(tmp_path, restore):
+    # monitor the loss upwards, so that the "best" epoch is the first (worst) one and differs from the last.
+    model, result = _fit(tmp_path, epochs=4, restore=restore, monitor="loss", monitor_mode="max")
+    best, last = _weights(result.best_checkpoint), _weights(result.last_checkpoint)
+    assert any(not torch.equal(best[name], last[name]) for name in best)
+    assert torch.load(result.last_checkpoint, weights_only=True)["epoch"] == 3  # the last epoch, not the best
+    kept = best if restore == "best" else last
+    for name, tensor in model.state_dict().items():
+        assert torch.equal(tensor, kept[name]), name
+
+
 def test_resume_continues_from_the_last_checkpoint(tmp_path):
     _fit(tmp_path, epochs=2)
     _, result = _fit(tmp_path, epochs=4, resume=True)
     assert [row["epoch"] for row in result.history] == [1, 2, 3, 4]
+
+
+def test_resume_continues_from_the_last_epoch_even_when_it_did_not_validate_best(tmp_path):
+    _, first = _fit(tmp_path, epochs=2, monitor="loss", monitor_mode="max")  # epoch 1 stays the best
+    _, result = _fit(tmp_path, epochs=3, resume=True, monitor="loss", monitor_mode="max")
+    assert [row["epoch"] for row in result.history] == [1, 2, 3]
+    assert result.history[:2] == first.history  # epoch 2 was not trained again
 
 
 def _process_state() -> tuple:
@@ -242,6 +266,7 @@ def test_two_process_ddp_on_cpu(tmp_path):
         ({"epochs": 0}, "epochs must be at least 1"),
         ({"lr_decay": 0.0}, r"lr_decay must be a factor in \(0, 1\] \(applied after each epoch\), got 0.0"),
         ({"lr_decay": 1.5}, "lr_decay must be a factor in"),
+        ({"restore": "final"}, r"restore must be one of \('best', 'last'\), got 'final'"),
     ],
 )
 def test_train_config_refuses_values_that_cannot_train(overrides, message):

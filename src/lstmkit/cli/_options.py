@@ -43,6 +43,12 @@ LRDecay = Annotated[
 ]
 ClipNorm = Annotated[float, typer.Option(help="Clip the gradient norm to this (0: no clipping).")]
 Patience = Annotated[int, typer.Option(help="Stop after this many epochs without validation gain (0: never).")]
+Restore = Annotated[
+    str,
+    typer.Option(
+        help="Weights the run ends with: best (the epoch that validated best) or last (the last epoch trained)."
+    ),
+]
 Seed = Annotated[int, typer.Option(help="Random seed (a seeded CPU run is reproducible).")]
 Devices = Annotated[int, typer.Option(help="Processes (or accelerators) per node for data-parallel training (DDP).")]
 NumNodes = Annotated[int, typer.Option(help="Machines taking part in DDP training (start each with torchrun).")]
@@ -103,6 +109,7 @@ _TRAIN_OPTIONS = {
     "lr_decay": LRDecay,
     "clip_norm": ClipNorm,
     "patience": Patience,
+    "restore": Restore,
     "seed": Seed,
     "devices": Devices,
     "num_nodes": NumNodes,

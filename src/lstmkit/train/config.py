@@ -11,6 +11,7 @@ from lstmkit.config_json import from_json
 OPTIMIZERS = ("adam", "adamw", "rmsprop", "sgd")
 ACCELERATORS = ("auto", "cpu", "gpu", "cuda", "mps", "tpu", "hpu")  # Lightning's names
 SCHEDULES = ("none", "cosine", "onecycle", "slanted", "exponential")
+RESTORE = ("best", "last")
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,9 @@ class TrainConfig:
     ``slanted``, ULMFiT's slanted triangular rates, keeps Howard & Ruder's 0.1). ``lr_decay`` is the
     factor the learning rate is multiplied by after each epoch (``exponential`` only: ``lr`` in the first
     epoch, ``lr * lr_decay`` in the second, ``lr * lr_decay**2`` in the third...).
+    ``restore`` is which weights the run ends with: ``"best"``, those of the epoch that validated best
+    (``monitor``), or ``"last"``, those of the last epoch trained (with a schedule that anneals to the
+    end, they avoid picking a validation peak that is partly noise; both checkpoints are kept either way).
     """
 
     epochs: int = 10
@@ -44,6 +48,7 @@ class TrainConfig:
     accelerator: str = "cpu"
     precision: str = "32-true"
     progress: bool = True
+    restore: str = "best"
 
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
@@ -52,6 +57,8 @@ class TrainConfig:
             raise ValueError(f"accelerator must be one of {ACCELERATORS}, got {self.accelerator!r}")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
+        if self.restore not in RESTORE:
+            raise ValueError(f"restore must be one of {RESTORE}, got {self.restore!r}")
         if self.monitor_mode not in ("min", "max"):
             raise ValueError(f"monitor_mode must be 'min' or 'max', got {self.monitor_mode!r}")
         for name in ("epochs", "batch_size", "devices", "num_nodes"):

@@ -154,7 +154,8 @@ def fit(
     ``learning_curves.png``, ``train.log`` (a line per epoch, also printed to stderr when no progress
     bar shows) and ``logs/`` (Lightning's CSV logger, and TensorBoard's when installed). With
     ``resume=True`` it continues from ``last.ckpt`` (optimizer, schedule, epoch and history
-    included). After it returns, ``model`` holds the weights of the best epoch. With
+    included). After it returns, ``model`` holds the weights of the best epoch (``config.restore``
+    ``"last"``: of the last epoch). With
     ``config.devices > 1`` it runs that many processes (DDP, gloo on CPU): wrap the training batch
     sampler in :class:`ShardedBatchSampler`; leave validation unsharded (every process scores the
     whole validation set and so takes the same decisions). ``epoch_start(model, epoch)``, if given,
@@ -171,14 +172,18 @@ def fit(
         filename="best",
         monitor=monitor,
         mode=config.monitor_mode,
-        save_last=True,
         save_top_k=1,
         enable_version_counter=False,
+    )
+    # Every epoch's end, improving or not (Lightning's save_last writes only when a best is saved). Listed
+    # after ``checkpoint``, so the file holds that epoch's best-so-far too and --resume continues it.
+    latest = ModelCheckpoint(
+        dirpath=run_dir / CHECKPOINTS, filename="last", monitor=None, save_top_k=1, enable_version_counter=False
     )
     # The progress bar is drawn only on a terminal; elsewhere (a redirected log, CI) one line per epoch.
     progress_bar = config.progress and sys.stderr.isatty()
     history = EpochHistory(run_dir)
-    callbacks: list[L.Callback] = [checkpoint, history, EpochLog(run_dir, history, echo=not progress_bar)]
+    callbacks: list[L.Callback] = [checkpoint, latest, history, EpochLog(run_dir, history, echo=not progress_bar)]
     if epoch_start is not None:
         callbacks.append(EpochStart(epoch_start))
     if config.patience:
@@ -208,12 +213,14 @@ def fit(
             trainer.fit(module, train_loader, val_loader, ckpt_path=resume_from if resume else None)
     seconds = time.perf_counter() - start
     best = Path(checkpoint.best_model_path) if checkpoint.best_model_path else None
-    if best is not None and best.is_file():
-        state = torch.load(best, map_location="cpu", weights_only=True)["state_dict"]
+    last = Path(latest.best_model_path) if latest.best_model_path else None
+    kept = last if config.restore == "last" else best
+    if kept is not None and kept.is_file():
+        state = torch.load(kept, map_location="cpu", weights_only=True)["state_dict"]
         module.load_state_dict(state)
     return FitResult(
         best_checkpoint=best,
-        last_checkpoint=Path(checkpoint.last_model_path) if checkpoint.last_model_path else None,
+        last_checkpoint=last,
         best_score=None if checkpoint.best_model_score is None else float(checkpoint.best_model_score),
         epochs=len(history.rows),
         seconds=seconds,
