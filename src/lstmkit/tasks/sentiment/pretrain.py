@@ -72,7 +72,9 @@ def pretrain_encoder(
     lm, objective, train, val = _sentence_lm(*parts) if several_layers else _stream_lm(*parts, reverse)
     if start is not None:
         lm.encoder.load_state_dict(start)
-    lm_train = replace(config.train, epochs=config.lm_epochs, monitor="loss", monitor_mode="min", patience=None)
+    lm_train = replace(
+        config.train, epochs=config.lm_epochs, monitor="loss", monitor_mode="min", patience=None, restore="best"
+    )
     fit(lm, objective, train, val, lm_train, Path(run_dir) / ("pretrain_backward" if reverse else "pretrain"))
     return lm.encoder.state_dict()
 
