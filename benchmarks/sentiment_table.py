@@ -183,6 +183,16 @@ ROWS: dict[str, tuple[str, sentiment.SentimentConfig]] = {
             AWD_MAX, virtual_adversarial=2.0, train=dataclasses.replace(AWD_MAX.train, restore="last", patience=None)
         ),
     ),
+    "awd_max_large_last": (
+        "BiLSTM, AWD + max pooling, embedding 256, hidden 256 per direction, the last epoch's weights, no early "
+        "stopping (`--embedding-dim 256 --hidden-size 256 --restore last --patience 0`)",
+        dataclasses.replace(
+            AWD_MAX,
+            embedding_dim=256,
+            hidden_size=256,
+            train=dataclasses.replace(AWD_MAX.train, restore="last", patience=None),
+        ),  # fmt: skip
+    ),
     "awd_max_bigrams_mf10_last": (
         "BiLSTM, AWD + max pooling, character bigrams (min-freq 10), the last epoch's weights, no early "
         "stopping (`--bigrams --bigram-min-freq 10 --restore last --patience 0`)",
