@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from tiny_data import (
     SUFFIX_STEMS,
+    write_lexicon,
     write_pairs,
     write_reviews,
     write_series,
@@ -58,6 +59,16 @@ def sentiment_run(tmp_path_factory) -> Path:
 def bigram_sentiment_run(tmp_path_factory) -> Path:
     """A tiny sentiment run whose recurrent network reads each character's bigram beside it (``bigrams``)."""
     return _tiny_sentiment(tmp_path_factory, "tiny-bigram-sentiment", bigrams=True)
+
+
+@pytest.fixture(scope="session")
+def lexicon_sentiment_run(tmp_path_factory) -> Path:
+    """A tiny sentiment run whose recurrent network reads each character's lexicon class beside it; the
+    lexicon file is removed after training (the run keeps its own copy)."""
+    lexicon = write_lexicon(tmp_path_factory.mktemp("lexicon") / "lexicon.tsv")
+    run_dir = _tiny_sentiment(tmp_path_factory, "tiny-lexicon-sentiment", lexicon=str(lexicon))
+    lexicon.unlink()
+    return run_dir
 
 
 @pytest.fixture(scope="session")

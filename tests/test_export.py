@@ -173,34 +173,66 @@ def test_sentiment_run_matches_predict_proba(tmp_path, sentiment_run, fmt):
     assert metadata["preprocessing"]["vocabulary"] == list(run.text_encoder.vocab.tokens)
 
 
-@pytest.mark.parametrize("fmt", FORMATS)
-def test_sentiment_run_with_bigrams_takes_bigram_ids_and_matches_predict_proba(tmp_path, bigram_sentiment_run, fmt):
-    from lstmkit.data.bigrams import bigrams_of
-
-    exported = export_run(bigram_sentiment_run, tmp_path / f"bigrams{SUFFIX[fmt]}", fmt=fmt)
-    run = load_run(bigram_sentiment_run)
-    metadata = read_json(exported.metadata)
-    preprocessing, pad = metadata["preprocessing"], metadata["preprocessing"]["padding_id"]
-    assert [i["name"] for i in metadata["inputs"]] == ["tokens", "lengths", "bigrams"]
-    assert preprocessing["bigrams"]["vocabulary"] == list(run.text_encoder.bigram_vocab.tokens)
-    # The caller's side, from the JSON alone: characters, then each with the next (the end marker last).
-    vocab, bigram_vocab = preprocessing["vocabulary"], preprocessing["bigrams"]["vocabulary"]
-    chars = [run.text_encoder.tokens(text) for text in TEXTS]
+def _exported_step_input(run_dir, tmp_path, name: str, fmt: str):
+    """A sentiment run that reads the per-step input ``name``, exported: the file, the loaded run, the JSON's
+    preprocessing, and :data:`TEXTS` as the run's tokens and as token ids made from the JSON."""
+    exported = export_run(run_dir, tmp_path / f"{name}{SUFFIX[fmt]}", fmt=fmt)
+    run, metadata = load_run(run_dir), read_json(exported.metadata)
+    assert [i["name"] for i in metadata["inputs"]] == ["tokens", "lengths", name]
+    preprocessing = metadata["preprocessing"]
+    vocab, chars = preprocessing["vocabulary"], [run.text_encoder.tokens(text) for text in TEXTS]
     ids = [[vocab.index(c) if c in vocab else preprocessing["unknown_token_id"] for c in row] for row in chars]
-    unknown = preprocessing["bigrams"]["unknown_token_id"]
-    bigrams = [[bigram_vocab.index(b) if b in bigram_vocab else unknown for b in bigrams_of(row)] for row in chars]
-    assert bigrams_of(["a", "b"])[-1] == "b" + preprocessing["bigrams"]["end_marker"]
+    return exported, run, preprocessing, chars, ids
+
+
+def _check_step_input(path, run, pad: int, ids, name: str, step_ids, neutral: int) -> None:
+    """The exported sentiment file fed ``ids`` and the per-step input ``name`` (``step_ids``, made by the
+    caller from the JSON) gives ``run``'s probabilities of :data:`TEXTS`; with every step's id set to
+    ``neutral`` (unknown bigram, no lexicon word) it gives others: the input is read."""
 
     def padded(rows):
         return torch.tensor([row + [pad] * (max(map(len, rows)) - len(row)) for row in rows])
 
-    feeds = {"tokens": padded(ids), "lengths": torch.tensor([len(r) for r in ids]), "bigrams": padded(bigrams)}
-    (probabilities,) = run_file(exported.path, feeds)
+    feeds = {"tokens": padded(ids), "lengths": torch.tensor([len(r) for r in ids]), name: padded(step_ids)}
+    (probabilities,) = run_file(path, feeds)
     want = torch.from_numpy(run.predict_proba(TEXTS))
     assert float((probabilities.double() - want).abs().max()) < TOLERANCE
-    feeds["bigrams"] = torch.where(feeds["bigrams"] == pad, pad, unknown)  # the bigrams are read: they matter
-    (without,) = run_file(exported.path, feeds)
+    feeds[name] = torch.where(feeds[name] == pad, pad, neutral)
+    (without,) = run_file(path, feeds)
     assert float((without.double() - want).abs().max()) > 1e-4
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_sentiment_run_with_bigrams_takes_bigram_ids_and_matches_predict_proba(tmp_path, bigram_sentiment_run, fmt):
+    from lstmkit.data.bigrams import bigrams_of
+
+    exported, run, preprocessing, chars, ids = _exported_step_input(bigram_sentiment_run, tmp_path, "bigrams", fmt)
+    assert preprocessing["bigrams"]["vocabulary"] == list(run.text_encoder.bigram_vocab.tokens)
+    # The caller's side, from the JSON alone: characters, then each with the next (the end marker last).
+    bigram_vocab, pad = preprocessing["bigrams"]["vocabulary"], preprocessing["padding_id"]
+    unknown = preprocessing["bigrams"]["unknown_token_id"]
+    bigrams = [[bigram_vocab.index(b) if b in bigram_vocab else unknown for b in bigrams_of(row)] for row in chars]
+    assert bigrams_of(["a", "b"])[-1] == "b" + preprocessing["bigrams"]["end_marker"]
+
+    _check_step_input(exported.path, run, pad, ids, "bigrams", bigrams, neutral=unknown)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_sentiment_run_with_a_lexicon_takes_class_ids_made_from_its_json(tmp_path, lexicon_sentiment_run, fmt):
+    from lstmkit.data.lexicons import OUTSIDE
+    from lstmkit.data.tokenize import load_jieba
+
+    exported, run, preprocessing, chars, ids = _exported_step_input(lexicon_sentiment_run, tmp_path, "lexicon", fmt)
+    # The caller's side, from the JSON alone: jieba's words, each character taking its word's class.
+    words, classes = preprocessing["lexicon"]["words"], preprocessing["lexicon"]["vocabulary"]
+    pad = preprocessing["padding_id"]
+    steps = [
+        [classes.index(words.get(word, OUTSIDE)) for word in load_jieba().lcut("".join(row)) for _ in word]
+        for row in chars
+    ]
+    assert any(classes[i] != OUTSIDE for row in steps for i in row)  # the texts hold lexicon words
+
+    _check_step_input(exported.path, run, pad, ids, "lexicon", steps, neutral=classes.index(OUTSIDE))
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

@@ -31,6 +31,15 @@ def write_reviews(path: Path, n: int = 120, labels=("positive", "negative"), sep
     return path
 
 
+# A sentiment lexicon of words of the reviews above (as jieba segments them), with a comment line.
+LEXICON_LINES = "# a test lexicon\n喜欢\tpositive\n满意\tpositive\n失望\tnegative\n退货\tnegative\n不\tnegation\n"
+
+
+def write_lexicon(path: Path) -> Path:
+    path.write_text(LEXICON_LINES, encoding="utf-8")
+    return path
+
+
 def pair_lines(n: int = 160, seed: int = 0) -> list[str]:
     """English<TAB>Chinese word-for-word pairs."""
     rng = random.Random(seed)

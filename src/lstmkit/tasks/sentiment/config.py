@@ -105,6 +105,9 @@ class SentimentConfig(TaskConfig):
     split_column: str | None = None
     # Word vectors in the text format (GloVe, word2vec, fastText .vec) the embedding starts from.
     embeddings: str | None = None
+    # A sentiment lexicon (a registered name, lstmkit.data.lexicons.LEXICONS, or a word<TAB>class file):
+    # each token also reads the class of the lexicon word it is part of, embedded beside it.
+    lexicon: str | None = None
     # All 8 epochs, ending with the last one's weights: the cosine schedule anneals to the last step, while
     # the best-validating epoch is partly noise (docs/sentiment.md, "the last epoch's weights").
     train: TrainConfig = field(
@@ -200,6 +203,17 @@ class SentimentConfig(TaskConfig):
                 "bigrams=True: a character's bigram holds the next character, which a pretrained language model's "
                 "encoder must not read, and the forward + backward ensemble reads texts reversed; needs "
                 f"pretrain_lm=False, encoder=None and forward_backward=False, got {self._bigrams_refused()}"
+            )
+        if self.lexicon is not None and (not isinstance(self.lexicon, str) or not self.lexicon.strip()):
+            raise ValueError(
+                f"lexicon must name a registered lexicon or a file (None: no lexicon), got {self.lexicon!r}"
+            )
+        if self.lexicon and self._bigrams_refused():
+            raise ValueError(
+                f"lexicon={self.lexicon!r}: the lexicon classes are read by a network trained from scratch as one "
+                "(a pretrained language model's encoder never saw them, and the forward + backward ensemble reads "
+                f"texts reversed); needs pretrain_lm=False, encoder=None and forward_backward=False, got "
+                f"{self._bigrams_refused()}"
             )
         if self.unlabelled is not None and not self.pretrain_lm:
             raise ValueError(f"unlabelled is read only with pretrain_lm (--pretrain-lm), got {self.unlabelled!r}")

@@ -26,7 +26,9 @@ from lstmkit.data import (
     tokenizer_from_config,
 )
 from lstmkit.data.bigrams import BIGRAMS, bigrams_of, build_bigram_vocab
+from lstmkit.data.lexicons import LEXICON, Lexicon, load_lexicon
 from lstmkit.data.registry import find_dataset
+from lstmkit.data.tokenize import load_jieba
 from lstmkit.errors import DataError
 from lstmkit.io import load_json
 from lstmkit.runs import VOCAB
@@ -119,12 +121,16 @@ class TextEncoder:
 
     ``max_length`` tokens are kept per text; longer texts are truncated. A run with character bigrams
     also has ``bigram_vocab`` (its ``bigrams.json``): :meth:`inputs` then gives each character's bigram id.
+    A run with a sentiment lexicon has ``lexicon`` (its ``lexicon.json``): :meth:`inputs` then gives each
+    token's lexicon class id (:meth:`~lstmkit.data.lexicons.Lexicon.step_classes`; characters are placed in
+    jieba's words first).
     """
 
     tokenizer: Any
     vocab: Vocab
     max_length: int
     bigram_vocab: Vocab | None = None
+    lexicon: Lexicon | None = None
 
     @property
     def characters(self) -> bool:
@@ -148,7 +154,38 @@ class TextEncoder:
             vocab = self.bigram_vocab
             bigrams = [vocab.encode(bigrams_of(self.tokens(text))) for text in texts]
             inputs["bigrams"] = replace_empty(bigrams, vocab.unk_index)
+        if self.lexicon is not None:
+            vocab, segment = self.lexicon.class_vocab(), load_jieba().lcut if self.characters else None
+            classes = [vocab.encode(self.lexicon.step_classes(self.tokens(text), segment)) for text in texts]
+            inputs["lexicon"] = replace_empty(classes, vocab.unk_index)
         return inputs
+
+    def step_embeddings(self, embedding_dim: int) -> dict[str, int]:
+        """The classifier's settings for the per-step inputs besides the tokens (bigrams, lexicon classes):
+        each embedded as wide as the token embedding (as the tagger's bigrams)."""
+        sizes = {}
+        if self.bigram_vocab is not None:
+            sizes |= {"bigram_vocab_size": len(self.bigram_vocab), "bigram_dim": embedding_dim}
+        if self.lexicon is not None:
+            sizes |= {"lexicon_classes": len(self.lexicon.class_vocab()), "lexicon_dim": embedding_dim}
+        return sizes
+
+    def files(self) -> dict[str, Any]:
+        """The run's files of this encoder besides ``vocab.json``: name -> writer(path)."""
+        files: dict[str, Any] = {}
+        if self.bigram_vocab is not None:
+            files[BIGRAMS] = self.bigram_vocab.to_json
+        if self.lexicon is not None:
+            files[LEXICON] = self.lexicon.to_json
+        return files
+
+    def with_saved_inputs(self, run_dir: Path, bigrams: bool, lexicon: bool) -> TextEncoder:
+        """This encoder with the bigram vocabulary and the lexicon a run saved (those it reads)."""
+        return replace(
+            self,
+            bigram_vocab=Vocab.from_json(run_dir / BIGRAMS) if bigrams else None,
+            lexicon=Lexicon.from_json(run_dir / LEXICON) if lexicon else None,
+        )
 
     def to_dict(self) -> dict:
         """``vocab.json``: tokenizer, vocabulary, ``max_length`` (a bigram vocabulary has a file of its own)."""
@@ -174,6 +211,8 @@ def build_text_encoder(config: SentimentConfig, split: Split, language: str, unl
     # LM pretraining ends each text of its stream with <eos>.
     vocab = Vocab.build((tokenizer.tokenize(t) for t in texts), min_freq=config.min_freq, bos_eos=config.pretrain_lm)
     encoder = TextEncoder(tokenizer, vocab, config.max_length)
+    if config.lexicon:
+        encoder = replace(encoder, lexicon=load_lexicon(config.lexicon))
     if not reads_bigrams(config, encoder):
         return encoder
     # Of the labelled training texts only, as the model will read them (cut to max_length).
@@ -194,9 +233,7 @@ def reads_bigrams(config: SentimentConfig, encoder: TextEncoder) -> bool:
 def saved_text_encoder(config: SentimentConfig, run_dir: Path) -> TextEncoder:
     """The encoder a run saved (``vocab.json``, and ``bigrams.json`` where it reads bigrams), to resume it."""
     encoder = TextEncoder.from_json(run_dir / VOCAB)
-    if reads_bigrams(config, encoder):
-        return replace(encoder, bigram_vocab=Vocab.from_json(run_dir / BIGRAMS))
-    return encoder
+    return encoder.with_saved_inputs(run_dir, reads_bigrams(config, encoder), bool(config.lexicon))
 
 
 def make_loader(

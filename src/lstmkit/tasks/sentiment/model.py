@@ -9,8 +9,7 @@ from typing import Any, overload
 import numpy as np
 import torch
 
-from lstmkit.data import DATASETS, LabelledTexts, Vocab, load_labelled
-from lstmkit.data.bigrams import BIGRAMS
+from lstmkit.data import DATASETS, LabelledTexts, load_labelled
 from lstmkit.errors import DataError
 from lstmkit.heads import ClassifierConfig, ForwardBackwardClassifier, RecurrentEncoder, SequenceClassifier
 from lstmkit.io import parsing
@@ -27,7 +26,7 @@ def classifier_probabilities(
     model: SequenceClassifier, inputs: dict[str, list[list[int]]], pad_index: int
 ) -> np.ndarray:
     """The classifier's ``(N, num_classes)`` probabilities (float64) of each text, in order, from ``inputs``
-    (:meth:`TextEncoder.inputs`: ``{"tokens": ids}``, and ``"bigrams"`` for a model that reads them)."""
+    (:meth:`TextEncoder.inputs`: ``{"tokens": ids}``, and ``"bigrams"``, ``"lexicon"`` for a model that reads them)."""
     steps = dict(inputs)
     token_ids = steps.pop("tokens")
     loader = make_loader(token_ids, [0] * len(token_ids), pad_index, 256, shuffle=False, step_ids=steps)
@@ -87,8 +86,8 @@ class SentimentModel:
         self.text_encoder = TextEncoder.from_json(self.run_dir / VOCAB)
         classifier = ForwardBackwardClassifier if self.config.forward_backward else SequenceClassifier
         self.model = load_run_model(self.run_dir, lambda: classifier(ClassifierConfig.from_dict(saved["model"])))
-        if self.model.config.bigram_dim:  # a run trained with character bigrams
-            self.text_encoder = replace(self.text_encoder, bigram_vocab=Vocab.from_json(self.run_dir / BIGRAMS))
+        read = self.model.config  # a run trained with character bigrams, with a lexicon
+        self.text_encoder = self.text_encoder.with_saved_inputs(self.run_dir, read.bigram_dim > 0, read.lexicon_dim > 0)
         self.device = torch.device(device)
         self.model.to(self.device).eval()
         self.fusion = FusedLinear.load(self.run_dir, self.labels) if self.config.fusion else None

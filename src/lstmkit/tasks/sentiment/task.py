@@ -14,7 +14,6 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from lstmkit.data import Split, Vocab, WordVectors, pretrained_embedding, read_word_vectors
-from lstmkit.data.bigrams import BIGRAMS
 from lstmkit.errors import DataError, LstmkitError
 from lstmkit.heads import (
     ClassifierConfig,
@@ -66,7 +65,8 @@ class SentimentData:
         return list(getattr(self.split, part).texts)
 
     def inputs(self, part: str) -> dict[str, list[list[int]]]:
-        """What the classifier reads of each text of ``part``: ``{"tokens": ids}`` (and ``"bigrams"``)."""
+        """What the classifier reads of each text of ``part``: ``{"tokens": ids}`` (and ``"bigrams"``,
+        ``"lexicon"``)."""
         return self.text_encoder.inputs(self.texts(part))
 
     def loader(self, part: str, batch_size: int, shuffle: bool, seed: int = 0) -> DataLoader:
@@ -79,13 +79,6 @@ class SentimentData:
     def label_ids(self, part: str) -> list[int]:
         index = {label: i for i, label in enumerate(self.labels)}
         return [index[label] for label in getattr(self.split, part).labels]
-
-
-def _bigram_embedding(encoder: TextEncoder, embedding_dim: int) -> dict[str, int]:
-    """The classifier's bigram embedding settings: as wide as the token embedding (as the tagger's)."""
-    if encoder.bigram_vocab is None:
-        return {}
-    return {"bigram_vocab_size": len(encoder.bigram_vocab), "bigram_dim": embedding_dim}
 
 
 def _word_vectors(config: SentimentConfig, vocab: Vocab) -> tuple[WordVectors, dict[str, Any]]:
@@ -298,7 +291,7 @@ class SentimentTask(Task):
             pooling=config.pooling,
             dropout=config.dropout,
             ngram_buckets=config.ngram_buckets,
-            **_bigram_embedding(data.text_encoder, data.embedding_dim),
+            **data.text_encoder.step_embeddings(data.embedding_dim),
         )
         model = (ForwardBackwardClassifier if config.forward_backward else SequenceClassifier)(classifier_config)
         encoders = _encoders(model)
@@ -307,9 +300,7 @@ class SentimentTask(Task):
             vectors = pretrained_embedding(vocab.tokens, data.vectors, vocab.pad_index)
             for encoder, _ in _directions(encoders):
                 encoder.embedding.weight.data.copy_(vectors)
-        files = {VOCAB: lambda path: write_json(path, data.text_encoder.to_dict())}
-        if data.text_encoder.bigram_vocab is not None:
-            files[BIGRAMS] = data.text_encoder.bigram_vocab.to_json
+        files = {VOCAB: lambda path: write_json(path, data.text_encoder.to_dict()), **data.text_encoder.files()}
         if config.encoder:
             load_weights(Path(config.encoder) / ENCODER_WEIGHTS, encoders)
         elif config.pretrain_lm and not data.resume:
