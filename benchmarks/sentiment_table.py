@@ -27,6 +27,7 @@ BASE = sentiment.SentimentConfig(
     weight_drop=0.0,
     dropout_kind="standard",
     baselines=False,
+    lexicon=None,  # the rows before the lexicon became the default (issue 16); the lexicon rows set it
     # The default's training before restore="last" (all epochs, the last one's weights) became the default.
     train=dataclasses.replace(sentiment.SentimentConfig().train, progress=False, patience=3, restore="best"),
 )
@@ -175,7 +176,7 @@ ROWS: dict[str, tuple[str, sentiment.SentimentConfig]] = {
     # The last epoch's weights instead of the best-validating epoch's (AWD_MAX_LAST): the cosine schedule
     # anneals to the last step, and a validation peak is partly noise.
     "awd_max_last": (
-        "**default**: BiLSTM, AWD + max pooling, the last epoch's weights, no early stopping "
+        "BiLSTM, AWD + max pooling, the last epoch's weights, no early stopping (the default before the lexicon) "
         "(`--restore last --patience 0`)",
         AWD_MAX_LAST,
     ),
@@ -193,6 +194,17 @@ ROWS: dict[str, tuple[str, sentiment.SentimentConfig]] = {
         "BiLSTM, AWD + max pooling, character bigrams (min-freq 10), the last epoch's weights, no early "
         "stopping (`--bigrams --bigram-min-freq 10 --restore last --patience 0`)",
         dataclasses.replace(AWD_MAX_LAST, bigrams=True, bigram_min_freq=10),
+    ),
+    # A sentiment lexicon beside the characters: each reads the HowNet class of the jieba word it is in.
+    "awd_max_lexicon_last": (
+        "**default**: BiLSTM, AWD + max pooling, the last epoch's weights, each character also reading its "
+        "word's HowNet class (`--lexicon hownet`, the default's `auto` for Chinese)",
+        dataclasses.replace(AWD_MAX_LAST, lexicon="hownet"),
+    ),
+    "awd_max_lexicon_vat2_last": (
+        "BiLSTM, AWD + max pooling, the last epoch's weights, HowNet classes, virtual adversarial training eps 2 "
+        "(`--lexicon hownet --virtual-adversarial 2`)",
+        dataclasses.replace(AWD_MAX_LAST, lexicon="hownet", virtual_adversarial=2.0),
     ),
 }
 

@@ -58,7 +58,7 @@ def sentiment_run(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def bigram_sentiment_run(tmp_path_factory) -> Path:
     """A tiny sentiment run whose recurrent network reads each character's bigram beside it (``bigrams``)."""
-    return _tiny_sentiment(tmp_path_factory, "tiny-bigram-sentiment", bigrams=True)
+    return _tiny_sentiment(tmp_path_factory, "tiny-bigram-sentiment", bigrams=True, lexicon=None)
 
 
 @pytest.fixture(scope="session")

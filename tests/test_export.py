@@ -160,17 +160,31 @@ TEXTS = ["很好这个东西", "太差", "我们买了一天用手机书质量�
 def test_sentiment_run_matches_predict_proba(tmp_path, sentiment_run, fmt):
     exported = export_run(sentiment_run, tmp_path / f"sentiment{SUFFIX[fmt]}", fmt=fmt)
     run = load_run(sentiment_run)
-    ids = run.text_encoder.encode(TEXTS)
-    pad = read_json(exported.metadata)["preprocessing"]["padding_id"]
-    tokens = torch.tensor([row + [pad] * (max(map(len, ids)) - len(row)) for row in ids])
-    (probabilities,) = run_file(exported.path, {"tokens": tokens, "lengths": torch.tensor([len(r) for r in ids])})
+    feeds = _sentiment_feeds(run, TEXTS, read_json(exported.metadata)["preprocessing"]["padding_id"])
+    (probabilities,) = run_file(exported.path, feeds)
     want = torch.from_numpy(run.predict_proba(TEXTS))
-    assert len(set(map(len, ids))) > 2
+    assert len(set(feeds["lengths"].tolist())) > 2
     assert float((probabilities.double() - want).abs().max()) < TOLERANCE
     metadata = read_json(exported.metadata)
     assert metadata["format"] == fmt and exported.path.suffix == SUFFIX[fmt]
-    assert metadata["labels"] == run.labels and [i["name"] for i in metadata["inputs"]] == ["tokens", "lengths"]
+    # The default Chinese run reads each character's lexicon class (hownet) beside it.
+    assert metadata["labels"] == run.labels and [i["name"] for i in metadata["inputs"]] == [
+        "tokens",
+        "lengths",
+        "lexicon",
+    ]
     assert metadata["preprocessing"]["vocabulary"] == list(run.text_encoder.vocab.tokens)
+
+
+def _sentiment_feeds(run, texts: list[str], pad: int) -> dict[str, torch.Tensor]:
+    """The exported sentiment file's inputs for ``texts``, made by ``run``'s own encoder (tokens, lengths and
+    each per-step input it reads), right-padded with ``pad``."""
+    inputs = run.text_encoder.inputs(texts)
+    feeds = {
+        name: torch.tensor([row + [pad] * (max(map(len, rows)) - len(row)) for row in rows])
+        for name, rows in inputs.items()
+    }
+    return {"tokens": feeds.pop("tokens"), "lengths": torch.tensor([len(r) for r in inputs["tokens"]]), **feeds}
 
 
 def _exported_step_input(run_dir, tmp_path, name: str, fmt: str):
@@ -285,8 +299,7 @@ def test_fused_sentiment_run_says_what_it_leaves_to_the_caller(tmp_path, fused_s
     fusion = read_json(exported.metadata)["fusion"]
     assert fusion["recurrent_weight"] == run.fusion.recurrent_weight and "linear" in fusion["left_to_caller"]
     assert any("fusion" in note for note in exported.notes)
-    ids = run.text_encoder.encode(TEXTS[:1])
-    (probabilities,) = run_file(exported.path, {"tokens": torch.tensor(ids), "lengths": torch.tensor([len(ids[0])])})
+    (probabilities,) = run_file(exported.path, _sentiment_feeds(run, TEXTS[:1], run.text_encoder.vocab.pad_index))
     assert float((probabilities.double() - torch.from_numpy(run.recurrent_proba(TEXTS[:1]))).abs().max()) < TOLERANCE
 
 

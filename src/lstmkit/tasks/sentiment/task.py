@@ -364,6 +364,7 @@ class SentimentTask(Task):
             "confusion_matrix": confusion,
             "labels": data.labels,
             **({"embeddings": data.embeddings} if data.embeddings else {}),
+            **({"lexicon": lexicon} if (lexicon := data.text_encoder.lexicon_summary(data.texts("train"))) else {}),
         }  # fmt: skip
         if not (config.baselines or config.fusion):
             return metrics
