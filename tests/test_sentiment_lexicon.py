@@ -36,7 +36,8 @@ def test_a_lexicon_file_is_read_and_bad_lines_are_named(tmp_path):
     (tmp_path / "latin1.tsv").write_bytes("café\tpositive\n".encode("latin-1"))
     with pytest.raises(DataError, match="not UTF-8 text"):
         read_lexicon_file(tmp_path / "latin1.tsv")
-    with pytest.raises(DataError, match=r"--lexicon 'nope' is neither a file nor a registered lexicon \(hownet, vader\)"):
+    registered = r"--lexicon 'nope' is neither a file nor a registered lexicon \(hownet, vader\)"
+    with pytest.raises(DataError, match=registered):
         load_lexicon("nope")
     assert load_lexicon(str(tmp_path / "lex.tsv")).name == "lex.tsv"
 
