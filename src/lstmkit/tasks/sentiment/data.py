@@ -170,13 +170,13 @@ class TextEncoder:
             sizes |= {"lexicon_classes": len(self.lexicon.class_vocab()), "lexicon_dim": embedding_dim}
         return sizes
 
-    def lexicon_summary(self, texts) -> dict[str, Any] | None:
-        """``metrics.json``'s ``lexicon``: its name, words, and the share of the tokens of ``texts`` that are
-        in a lexicon word (``None`` without a lexicon)."""
+    def lexicon_summary(self, inputs: dict[str, list[list[int]]]) -> dict[str, Any] | None:
+        """``metrics.json``'s ``lexicon``: its name, words, and the share of the tokens of ``inputs`` (of
+        :meth:`inputs`) that are in a lexicon word (``None`` without a lexicon)."""
         if self.lexicon is None:
             return None
         outside = self.lexicon.class_vocab().encode([OUTSIDE])[0]
-        steps = [i for row in self.inputs(texts)["lexicon"] for i in row]
+        steps = [i for row in inputs["lexicon"] for i in row]
         covered = sum(i != outside for i in steps) / max(len(steps), 1)
         return {"name": self.lexicon.name, "words": len(self.lexicon.words), "coverage": round(covered, 4)}
 

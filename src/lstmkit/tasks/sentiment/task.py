@@ -5,7 +5,7 @@ scores beside the TF-IDF baselines and, with ``fusion=True``, the fused ensemble
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -60,14 +60,18 @@ class SentimentData:
     embedding_dim: int
     vectors: WordVectors | None = None
     embeddings: dict[str, Any] | None = None
+    # Each part's inputs, made once: a lexicon's word segmentation takes seconds per pass over the texts.
+    encoded: dict[str, dict[str, list[list[int]]]] = field(default_factory=dict, repr=False)
 
     def texts(self, part: str) -> list[str]:
         return list(getattr(self.split, part).texts)
 
     def inputs(self, part: str) -> dict[str, list[list[int]]]:
         """What the classifier reads of each text of ``part``: ``{"tokens": ids}`` (and ``"bigrams"``,
-        ``"lexicon"``)."""
-        return self.text_encoder.inputs(self.texts(part))
+        ``"lexicon"``); a new dict each call (of the same lists)."""
+        if part not in self.encoded:
+            self.encoded[part] = self.text_encoder.inputs(self.texts(part))
+        return dict(self.encoded[part])
 
     def loader(self, part: str, batch_size: int, shuffle: bool, seed: int = 0) -> DataLoader:
         """Length-bucketed labelled batches of ``part`` (:func:`make_loader`), with its bigram ids where read."""
@@ -172,12 +176,12 @@ def _check_same_encoder(config: SentimentConfig) -> None:
     (loading it would otherwise fail on tensor names or shapes, which do not say why)."""
     saved = read_run_config(config.encoder, NAME)["config"]
     defaults = SentimentConfig()
-    for field in _ENCODER_SHAPING:
-        theirs, ours = saved.get(field, getattr(defaults, field)), getattr(config, field)
+    for name in _ENCODER_SHAPING:
+        theirs, ours = saved.get(name, getattr(defaults, name)), getattr(config, name)
         if theirs != ours:
             raise LstmkitError(
-                f"--encoder {config.encoder!r} was trained with {field}={theirs!r}, this run has {field}={ours!r}: "
-                f"give {_flag(field, theirs)} as that run did"
+                f"--encoder {config.encoder!r} was trained with {name}={theirs!r}, this run has {name}={ours!r}: "
+                f"give {_flag(name, theirs)} as that run did"
             )
 
 
@@ -364,7 +368,7 @@ class SentimentTask(Task):
             "confusion_matrix": confusion,
             "labels": data.labels,
             **({"embeddings": data.embeddings} if data.embeddings else {}),
-            **({"lexicon": lexicon} if (lexicon := data.text_encoder.lexicon_summary(data.texts("train"))) else {}),
+            **({"lexicon": lexicon} if (lexicon := data.text_encoder.lexicon_summary(data.inputs("train"))) else {}),
         }  # fmt: skip
         if not (config.baselines or config.fusion):
             return metrics
