@@ -198,13 +198,18 @@ ROWS: dict[str, tuple[str, sentiment.SentimentConfig]] = {
     # A sentiment lexicon beside the characters: each reads the HowNet class of the jieba word it is in.
     "awd_max_lexicon_last": (
         "**default**: BiLSTM, AWD + max pooling, the last epoch's weights, each character also reading its "
-        "word's HowNet class (`--lexicon hownet`, the default's `auto` for Chinese)",
-        dataclasses.replace(AWD_MAX_LAST, lexicon="hownet"),
+        "word's HowNet class, embedded 128 wide (`--lexicon hownet`, the default's `auto` for Chinese)",
+        dataclasses.replace(AWD_MAX_LAST, lexicon="hownet", lexicon_dim=128),
+    ),
+    "awd_max_lexicon16_last": (
+        "BiLSTM, AWD + max pooling, the last epoch's weights, HowNet classes embedded 16 wide "
+        "(`--lexicon hownet --lexicon-dim 16`)",
+        dataclasses.replace(AWD_MAX_LAST, lexicon="hownet", lexicon_dim=16),
     ),
     "awd_max_lexicon_vat2_last": (
         "BiLSTM, AWD + max pooling, the last epoch's weights, HowNet classes, virtual adversarial training eps 2 "
         "(`--lexicon hownet --virtual-adversarial 2`)",
-        dataclasses.replace(AWD_MAX_LAST, lexicon="hownet", virtual_adversarial=2.0),
+        dataclasses.replace(AWD_MAX_LAST, lexicon="hownet", lexicon_dim=128, virtual_adversarial=2.0),
     ),
 }
 

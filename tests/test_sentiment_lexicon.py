@@ -85,7 +85,7 @@ def test_the_text_encoder_gives_each_character_its_lexicon_class_id():
     # The words are those of the text as the model reads it, cut to 5 characters (我不喜欢失): 失 is no word.
     assert inputs["lexicon"][0] == classes.encode(["O", "negation", "positive", "positive", "O"])
     assert inputs["lexicon"][1] == [classes.unk_index] and inputs["tokens"][1] == [vocab.unk_index]
-    assert encoder.step_embeddings(8) == {"lexicon_classes": 6, "lexicon_dim": 8}  # <pad>, <unk>, O and 3
+    assert encoder.step_embeddings(8, 4) == {"lexicon_classes": 6, "lexicon_dim": 4}  # <pad>, <unk>, O and 3
     words = TextEncoder(WordTokenizer(), Vocab.build([["not", "bad"]]), 5, lexicon=Lexicon("t", {"bad": "neg"}))
     assert words.inputs(["Not BAD at all"])["lexicon"] == [words.lexicon.class_vocab().encode(["O", "neg", "O", "O"])]
 
@@ -139,7 +139,7 @@ def test_the_default_run_reads_hownet_on_chinese_and_vader_on_english(tmp_path):
     good, bad = classes.encode(["positive", "O", "O"]), classes.encode(["strong_negative", "O", "O"])
     assert {tuple(row) for row in prepared.inputs("train")["lexicon"]} == {tuple(good), tuple(bad)}
     none = TASK.prepare(sentiment.SentimentConfig(data=str(english), lexicon=None), tmp_path / "c", resume=False)
-    assert none.text_encoder.lexicon is None and not none.text_encoder.step_embeddings(8)
+    assert none.text_encoder.lexicon is None and not none.text_encoder.step_embeddings(8, 16)
 
 
 def test_vader_is_shipped_by_vadersentiment():
@@ -155,7 +155,7 @@ def test_a_lexicon_sentiment_run_saves_its_lexicon_and_reads_it(lexicon_sentimen
     run = sentiment.load(lexicon_sentiment_run)
     saved = Lexicon.from_json(lexicon_sentiment_run / LEXICON)
     assert run.text_encoder.lexicon == saved and saved.words == read_lexicon_file_from(LEXICON_LINES)
-    assert run.model.config.lexicon_classes == len(saved.class_vocab()) and run.model.config.lexicon_dim == 8
+    assert run.model.config.lexicon_classes == len(saved.class_vocab()) and run.model.config.lexicon_dim == 128
     texts = ["很好喜欢这个东西", "太差失望退货"]
     # Prediction reads the classes: with an empty lexicon every step is outside, and the probabilities move.
     moved = sentiment.load(lexicon_sentiment_run)
@@ -166,7 +166,7 @@ def test_a_lexicon_sentiment_run_saves_its_lexicon_and_reads_it(lexicon_sentimen
     assert metrics["lexicon"]["name"] == "lexicon.tsv" and metrics["lexicon"]["words"] == 5
     assert 0 < metrics["lexicon"]["coverage"] < 0.5  # one lexicon word of 2 characters in each review
     tokens, _ = run.tokenize(texts[1])
-    assert run.recurrent_input(texts[1]).shape == (1, len(tokens), 16)  # each character's embedding, then its class's
+    assert run.recurrent_input(texts[1]).shape == (1, len(tokens), 8 + 128)  # each character's embedding, its class's
     # A resumed run reads the saved lexicon, though the file it came from is gone.
     config = sentiment.SentimentConfig.from_dict(read_json(lexicon_sentiment_run / "config.json")["config"])
     assert not Path(config.lexicon).exists()
@@ -182,9 +182,12 @@ def test_cli_trains_with_a_lexicon_and_refuses_a_bad_one(tmp_path):
     options = ["--embedding-dim", "8", "--hidden-size", "8", "--epochs", "1", "--no-baselines", "--no-progress"]
     out = tmp_path / "run"
     lexicon = write_lexicon(tmp_path / "l.tsv")
-    result = invoke("train", "sentiment", "--data", data, "--out", out, "--lexicon", lexicon, *options)
+    result = invoke(
+        "train", "sentiment", "--data", data, "--out", out, "--lexicon", lexicon, "--lexicon-dim", "4", *options
+    )
     assert result.exit_code == 0, result.output
     assert read_json(out / "config.json")["config"]["lexicon"] == str(tmp_path / "l.tsv")
+    assert read_json(out / "config.json")["model"]["lexicon_dim"] == 4
     assert (out / LEXICON).is_file() and "lexicon: l.tsv (5 words); " in result.output
     predicted = invoke("predict", out, "很喜欢", "--json")
     assert predicted.exit_code == 0 and '"model": "recurrent"' in predicted.output

@@ -84,6 +84,7 @@ TASK_OPTIONS = {
         (["--unlabelled", "no/such/file.txt"], ["--unlabelled", "--pretrain-lm", "no/such/file.txt"]),
         (["--lexicon", "no/such/lexicon.tsv"], ["--lexicon", "no/such/lexicon.tsv", "hownet"]),
         (["--lexicon", ""], ["--lexicon", "''"]),
+        (["--lexicon-dim", "0"], ["--lexicon-dim", "0"]),
         (["--lexicon", "hownet", "--pretrain-lm"], ["--lexicon", "hownet", "pretrain_lm=True"]),
     ],
     "lm": [

@@ -185,6 +185,7 @@ def train_sentiment(
         "word<TAB>class lines, or auto: the data's language's where the network is trained from scratch; "
         "none: no lexicon.",
     ),
+    lexicon_dim: int = typer.Option(DEFAULT.lexicon_dim, help="Width of the lexicon class embedding."),
 ) -> dict:
     """Train a sentiment classifier (embedding -> recurrent encoder -> pooling -> linear), scored beside
     TF-IDF baselines."""
@@ -202,7 +203,7 @@ def train_sentiment(
         encoder=encoder, discriminative_lr=discriminative_lr,
         gradual_unfreezing=gradual_unfreezing, forward_backward=forward_backward, fusion=fusion, baselines=baselines,
         val_data=val_data, test_data=test_data, split_column=split_column, embeddings=embeddings,
-        lexicon=None if lexicon == "none" else lexicon,
+        lexicon=None if lexicon == "none" else lexicon, lexicon_dim=lexicon_dim,
     )  # fmt: skip
 
 

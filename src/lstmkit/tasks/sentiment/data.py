@@ -160,14 +160,14 @@ class TextEncoder:
             inputs["lexicon"] = replace_empty(classes, vocab.unk_index)
         return inputs
 
-    def step_embeddings(self, embedding_dim: int) -> dict[str, int]:
-        """The classifier's settings for the per-step inputs besides the tokens (bigrams, lexicon classes):
-        each embedded as wide as the token embedding (as the tagger's bigrams)."""
+    def step_embeddings(self, embedding_dim: int, lexicon_dim: int) -> dict[str, int]:
+        """The classifier's settings for the per-step inputs besides the tokens: bigrams embedded as wide as
+        the token embedding (as the tagger's), lexicon classes ``lexicon_dim`` wide."""
         sizes = {}
         if self.bigram_vocab is not None:
             sizes |= {"bigram_vocab_size": len(self.bigram_vocab), "bigram_dim": embedding_dim}
         if self.lexicon is not None:
-            sizes |= {"lexicon_classes": len(self.lexicon.class_vocab()), "lexicon_dim": embedding_dim}
+            sizes |= {"lexicon_classes": len(self.lexicon.class_vocab()), "lexicon_dim": lexicon_dim}
         return sizes
 
     def lexicon_summary(self, inputs: dict[str, list[list[int]]]) -> dict[str, Any] | None:

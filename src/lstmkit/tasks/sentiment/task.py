@@ -295,7 +295,7 @@ class SentimentTask(Task):
             pooling=config.pooling,
             dropout=config.dropout,
             ngram_buckets=config.ngram_buckets,
-            **data.text_encoder.step_embeddings(data.embedding_dim),
+            **data.text_encoder.step_embeddings(data.embedding_dim, config.lexicon_dim),
         )
         model = (ForwardBackwardClassifier if config.forward_backward else SequenceClassifier)(classifier_config)
         encoders = _encoders(model)
