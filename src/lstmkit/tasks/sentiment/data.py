@@ -242,7 +242,8 @@ def reads_bigrams(config: SentimentConfig, encoder: TextEncoder) -> bool:
 
 
 def saved_text_encoder(config: SentimentConfig, run_dir: Path) -> TextEncoder:
-    """The encoder a run saved (``vocab.json``, and ``bigrams.json`` where it reads bigrams), to resume it."""
+    """The encoder a run saved (``vocab.json``, and ``bigrams.json``, ``lexicon.json`` where it reads them), to
+    resume it."""
     encoder = TextEncoder.from_json(run_dir / VOCAB)
     # A run with a lexicon saved it when it began ("auto" resolved then, by the data's language).
     return encoder.with_saved_inputs(run_dir, reads_bigrams(config, encoder), (run_dir / LEXICON).is_file())
