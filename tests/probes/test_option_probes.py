@@ -86,6 +86,9 @@ TASK_OPTIONS = {
         (["--lexicon", ""], ["--lexicon", "''"]),
         (["--lexicon-dim", "0"], ["--lexicon-dim", "0"]),
         (["--lexicon", "hownet", "--pretrain-lm"], ["--lexicon", "hownet", "pretrain_lm=True"]),
+        (["--members", "0"], ["--members", "0"]),
+        (["--members", "2", "--pretrain-lm"], ["--members", "2", "pretrain_lm=True"]),
+        (["--members", "3", "--virtual-adversarial", "1"], ["--members", "3", "virtual_adversarial=0, got 1.0"]),
     ],
     "lm": [
         (["--hidden-size", "0"], ["--hidden-size", "0"]),

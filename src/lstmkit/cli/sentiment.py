@@ -14,7 +14,7 @@ from rich.table import Table
 
 from lstmkit.cli import _options as opt
 from lstmkit.cli._app import SCORE_PRINTERS, app, console, texts_or_stdin, train_app, user_errors
-from lstmkit.tasks.sentiment.config import MODELS, SentimentConfig
+from lstmkit.tasks.sentiment.config import SentimentConfig, describe_model
 
 DEFAULT = SentimentConfig()
 
@@ -27,10 +27,12 @@ def print_sentiment_metrics(metrics: dict, title: str) -> None:
     for column in ("model", "test accuracy", "test macro-F1"):
         table.add_column(column)
     model = metrics["model"]
-    table.add_row(MODELS[model.get("name", "recurrent")], f"{model['accuracy']:.4f}", f"{model['macro_f1']:.4f}")
+    members = model.get("members", 1)
+    name = describe_model(model.get("name", "recurrent"), members)
+    table.add_row(name, f"{model['accuracy']:.4f}", f"{model['macro_f1']:.4f}")
     if "fusion" in metrics:
         fused = metrics["fusion"]
-        name = f"{MODELS['fused']} (recurrent weight {fused['recurrent_weight']})"
+        name = f"{describe_model('fused', members)} (recurrent weight {fused['recurrent_weight']})"
         table.add_row(name, f"{fused['accuracy']:.4f}", f"{fused['macro_f1']:.4f}")
     for name, baseline in metrics.get("baselines", {}).items():
         table.add_row(f"TF-IDF baseline {name}", f"{baseline['test_accuracy']:.4f}", f"{baseline['test_macro_f1']:.4f}")
@@ -151,6 +153,11 @@ def train_sentiment(
         "language model with --pretrain-lm) and average their probabilities (ULMFiT's ensemble; needs "
         "--no-bidirectional); predict and evaluate then use the ensemble.",
     ),
+    members: int = typer.Option(
+        DEFAULT.members,
+        help="Train an ensemble of this many networks, each initialised apart and trained from scratch, and "
+        "average their probabilities (1: one network); predict, evaluate and export then use the ensemble.",
+    ),
     fusion: bool = typer.Option(
         DEFAULT.fusion,
         help="Also fuse the recurrent network with the TF-IDF logistic regression after training (weighted "
@@ -201,7 +208,8 @@ def train_sentiment(
         ngram_lr_scale=ngram_lr_scale, pretrain_lm=pretrain_lm, lm_epochs=lm_epochs,
         lm_sequence_length=lm_sequence_length, lm_softmax=lm_softmax, unlabelled=unlabelled,
         encoder=encoder, discriminative_lr=discriminative_lr,
-        gradual_unfreezing=gradual_unfreezing, forward_backward=forward_backward, fusion=fusion, baselines=baselines,
+        gradual_unfreezing=gradual_unfreezing, forward_backward=forward_backward, members=members, fusion=fusion,
+        baselines=baselines,
         val_data=val_data, test_data=test_data, split_column=split_column, embeddings=embeddings,
         lexicon=None if lexicon == "none" else lexicon, lexicon_dim=lexicon_dim,
     )  # fmt: skip
@@ -214,8 +222,9 @@ def print_sentiment_scores(run: Path, scores: dict) -> None:
     """Accuracy and macro-F1 of a sentiment run, on its test part or ``--data`` (and the confusion-matrix
     PNG when ``--plot`` asked for one)."""
     figure = f"; confusion matrix: {scores['confusion_matrix_png']}" if "confusion_matrix_png" in scores else ""
+    model = describe_model(scores["model"], scores.get("members", 1))
     console.print(
-        f"{scores['data']} ({scores['size']} texts), {MODELS[scores['model']]}: accuracy {scores['accuracy']:.4f}, "
+        f"{scores['data']} ({scores['size']} texts), {model}: accuracy {scores['accuracy']:.4f}, "
         f"macro-F1 {scores['macro_f1']:.4f}{figure}"
     )
 

@@ -67,8 +67,9 @@ class TextRecording:
     ``layers[name][quantity]`` is a float array ``(len(tokens), hidden_size)`` (``name`` as in the
     trace: ``"l0"``, ``"l0_reverse"`` …). ``token_ids`` are the vocabulary ids actually fed in (an
     unknown token shows as its text but was read as ``<unk>``). ``model`` names the model whose
-    prediction ``label`` and ``probabilities`` are: ``"recurrent"`` or ``"fused"`` (see
-    :class:`lstmkit.tasks.sentiment.SentimentModel`); the gates are always the recurrent network's.
+    prediction ``label`` and ``probabilities`` are: ``"recurrent"``, ``"fused"``, ... (see
+    :class:`lstmkit.tasks.sentiment.SentimentModel`), of ``members`` networks for an ensemble; the gates are
+    always the recurrent network's, an ensemble's first member's.
     """
 
     text: str
@@ -79,13 +80,14 @@ class TextRecording:
     probabilities: dict[str, float]
     layers: dict[str, dict[str, np.ndarray]]
     model: str
+    members: int = 1
 
     @property
     def predicted_by(self) -> str:
         """``model`` as tables and titles name it ("the recurrent network", ...)."""
-        from lstmkit.tasks.sentiment.config import MODELS
+        from lstmkit.tasks.sentiment.config import MODELS, describe_model
 
-        return MODELS.get(self.model, self.model)
+        return describe_model(self.model, self.members) if self.model in MODELS else self.model
 
 
 def record_text(model, text: str) -> TextRecording:
@@ -118,6 +120,7 @@ def record_text(model, text: str) -> TextRecording:
         probabilities={label: float(p) for label, p in zip(model.labels, probabilities)},
         layers=layers,
         model=model.predictor,
+        members=model.config.members,
     )
 
 

@@ -132,6 +132,11 @@ _SCRIPT = """
 """
 
 
+def _whose(recording) -> str:
+    """Whose gates an ensemble's page shows: its first network's."""
+    return f" of the first of the {recording.members} networks" if recording.members > 1 else ""
+
+
 def html_report(recording: TextRecording, units: int = 16, layers: Sequence[str] | None = None) -> str:
     """The page as a string: the ``units`` most active units of each layer and direction, every quantity."""
     names = list(layers) if layers is not None else list(recording.layers)
@@ -162,8 +167,8 @@ def html_report(recording: TextRecording, units: int = 16, layers: Sequence[str]
 <body>
 <h1>{html.escape(recording.text)}</h1>
 <p class="meta">Prediction of {html.escape(recording.predicted_by)}: <b>{html.escape(recording.label)}</b>
-({probabilities}). The gates are the {html.escape(recording.cell)} layer's. Rows: the {units} units whose state
-varies most over the text; columns: tokens.
+({probabilities}). The gates are the {html.escape(recording.cell)} layer's{_whose(recording)}.
+Rows: the {units} units whose state varies most over the text; columns: tokens.
 Hover a square for every value at that token and unit, a token or a unit label to highlight it.</p>
 {_LEGEND}
 <div id="heatmaps"></div>

@@ -35,11 +35,11 @@ from lstmkit.heads.config import (
 )
 from lstmkit.heads.crf import CRF
 from lstmkit.heads.encoder import RecurrentEncoder, make_recurrent_layer
+from lstmkit.heads.ensembles import ClassifierEnsemble, ForwardBackwardClassifier
 from lstmkit.heads.finetune import freeze_encoder_layers, gradual_unfreezing, parameter_groups
 from lstmkit.heads.losses import lm_loss, masked_cross_entropy
 from lstmkit.heads.models import (
     BidirectionalLanguageModel,
-    ForwardBackwardClassifier,
     LanguageModel,
     SequenceClassifier,
     SequenceTagger,
@@ -77,6 +77,7 @@ __all__ = [
     "ClassifierConfig",
     "SequenceClassifier",
     "ForwardBackwardClassifier",
+    "ClassifierEnsemble",
     "TaggerConfig",
     "SequenceTagger",
     "CHAR_ENCODERS",

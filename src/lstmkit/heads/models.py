@@ -22,7 +22,6 @@ from lstmkit.layers import State
 
 __all__ = [
     "SequenceClassifier",
-    "ForwardBackwardClassifier",
     "SequenceTagger",
     "LanguageModel",
     "BidirectionalLanguageModel",
@@ -136,42 +135,6 @@ class SequenceClassifier(nn.Module):
             ),
         )
         return torch.cat(extras, dim=2) if extras else None
-
-
-class ForwardBackwardClassifier(nn.Module):
-    """ULMFiT's forward + backward ensemble: two unidirectional :class:`SequenceClassifier` members of
-    one ``config``, ``forward_model`` reading each text left to right and ``backward_model`` right to
-    left; their class probabilities are averaged.
-
-    ``forward`` returns the log of the averaged probabilities (so a softmax of it gives them back);
-    :meth:`member_logits` gives each member's logits, which training scores one by one (ULMFiT
-    trains the two classifiers apart; here they share batches, their parameters stay disjoint).
-    """
-
-    def __init__(self, config: ClassifierConfig) -> None:
-        super().__init__()
-        if config.encoder.bidirectional:
-            raise ValueError(
-                "config: the members of a forward + backward ensemble read one way each, so the encoder must be "
-                "unidirectional (bidirectional=False), got bidirectional=True"
-            )
-        self.config = config
-        self.forward_model = SequenceClassifier(config)
-        self.backward_model = SequenceClassifier(config)
-
-    @property
-    def members(self) -> tuple[SequenceClassifier, SequenceClassifier]:
-        return self.forward_model, self.backward_model
-
-    def member_logits(self, tokens: Tensor, lengths: Lengths = None) -> tuple[Tensor, Tensor]:
-        """``tokens (B, T)``, ``lengths (B,)`` -> each member's ``logits (B, num_classes)``."""
-        reversed_tokens = reverse_padded(tokens.transpose(0, 1), as_lengths(lengths, *tokens.shape, tokens.device))
-        return self.forward_model(tokens, lengths), self.backward_model(reversed_tokens.transpose(0, 1), lengths)
-
-    def forward(self, tokens: Tensor, lengths: Lengths = None) -> Tensor:
-        """``tokens (B, T)``, ``lengths (B,)`` -> ``log`` of the members' mean probabilities ``(B, num_classes)``."""
-        log_probs = torch.stack([F.log_softmax(logits, -1) for logits in self.member_logits(tokens, lengths)])
-        return torch.logsumexp(log_probs, 0) - math.log(len(log_probs))
 
 
 class SequenceTagger(nn.Module):

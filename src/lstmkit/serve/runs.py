@@ -91,9 +91,7 @@ _ANSWER: dict[str, Callable[[ServedRun, Any], Any]] = {"translate": _translate, 
 def model_label(task: str, loaded: Any) -> str:
     """Which model answers for a run, in words (``LSTM forecaster (direct)``)."""
     if task == "sentiment":
-        from lstmkit.tasks.sentiment.config import MODELS
-
-        return f"{loaded.config.cell.upper()} sentiment classifier: {MODELS[loaded.predictor]}"
+        return f"{loaded.config.cell.upper()} sentiment classifier: {loaded.model_name}"
     if task == "translate":
         from lstmkit.tasks.translate.config import model_name
 

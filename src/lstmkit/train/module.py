@@ -70,6 +70,18 @@ class TrainingModule(L.LightningModule):
             if isinstance(value, (int, float)) and math.isfinite(value):
                 self.log(f"val_{name}", float(value), prog_bar=True, sync_dist=False)
 
+    def configure_gradient_clipping(self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None) -> None:
+        members = getattr(self.model, "members", None)
+        if not members or not gradient_clip_val:
+            super().configure_gradient_clipping(optimizer, gradient_clip_val, gradient_clip_algorithm)
+            return
+        # An ensemble trains its members apart on the mean of their losses: each member's gradient is
+        # 1/n of its own, so clipping it alone at clip/n clips it as a lone network's would be clipped.
+        for member in members:
+            params = [p for p in member.parameters() if p.grad is not None]
+            if params:
+                nn.utils.clip_grad_norm_(params, gradient_clip_val / len(members))
+
     def configure_optimizers(self):
         optimizer = make_optimizer(self.param_groups or self.model.parameters(), self.config)
         scheduler = make_scheduler(optimizer, self.config, int(self.trainer.estimated_stepping_batches))

@@ -56,8 +56,8 @@ class ClassificationObjective:
     """Cross-entropy (optionally label-smoothed); validation reports loss, accuracy and macro-F1.
 
     An ensemble that trains its members apart (it has ``member_logits``, as
-    :class:`~lstmkit.heads.ForwardBackwardClassifier`) is trained on the mean of its members' losses
-    and validated on its own output.
+    :class:`~lstmkit.heads.ClassifierEnsemble` and :class:`~lstmkit.heads.ForwardBackwardClassifier`) is
+    trained on the mean of its members' losses and validated on its own output.
 
     Adversarial training (Miyato, Dai & Goodfellow 2017), for a model whose forward takes a
     ``perturbation`` of its embedded tokens (:class:`~lstmkit.heads.SequenceClassifier`): with
@@ -93,7 +93,8 @@ class ClassificationObjective:
                 f"{self.virtual_adversarial}"
             )
         if members:
-            return torch.stack([self._cross_entropy(logits, labels) for logits in members(tokens, lengths)]).mean()
+            member_logits = members(tokens, lengths, **inputs)
+            return torch.stack([self._cross_entropy(logits, labels) for logits in member_logits]).mean()
         if not (self.adversarial or self.virtual_adversarial):
             return self._cross_entropy(model(tokens, lengths, **inputs), labels)
         draws = _ReplayedDraws(tokens.device)

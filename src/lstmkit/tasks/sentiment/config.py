@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from lstmkit.train.config import TaskConfig, TrainConfig
 
-__all__ = ["SentimentConfig", "NAME", "MODELS", "DEFAULT_EMBEDDING_DIM"]
+__all__ = ["SentimentConfig", "NAME", "MODELS", "DEFAULT_EMBEDDING_DIM", "describe_model"]
 
 NAME = "sentiment"
 DEFAULT_EMBEDDING_DIM = 128  # the embedding size when neither embedding_dim nor word vectors set it
@@ -18,7 +18,17 @@ MODELS = {
     "recurrent": "the recurrent network",
     "fused": "the recurrent network fused with the TF-IDF logreg",
     "forward_backward": "the forward and backward recurrent networks averaged",
+    "ensemble": "an ensemble of recurrent networks averaged",
 }
+
+
+def describe_model(name: str, members: int = 1) -> str:
+    """How tables and plot titles name the model ``name`` (a key of :data:`MODELS`), with the number of
+    networks of an ensemble of ``members`` (``"an ensemble of 3 recurrent networks averaged"``)."""
+    if members > 1 and name in ("ensemble", "fused"):
+        networks = f"an ensemble of {members} recurrent networks"
+        return f"{networks} averaged" if name == "ensemble" else f"{networks} fused with the TF-IDF logreg"
+    return MODELS[name]
 
 
 @dataclass(frozen=True)
@@ -95,6 +105,10 @@ class SentimentConfig(TaskConfig):
     # ULMFiT's ensemble: two one-way classifiers, the second reading each text reversed (its encoder,
     # with pretrain_lm, from the backward language model); their probabilities are averaged.
     forward_backward: bool = False
+    # An ensemble of this many networks of these settings, each initialised apart and trained from scratch
+    # on shared batches, their class probabilities averaged (1: one network; docs/sentiment.md, "an
+    # ensemble of recurrent networks"). Its scores and predictions are named the ensemble's.
+    members: int = 1
     fusion: bool = False
     baselines: bool = True
     # -- the user's data as they have it (docs/sentiment.md, "Your own splits and word vectors") --
@@ -164,6 +178,7 @@ class SentimentConfig(TaskConfig):
             "lm_epochs",
             "lm_sequence_length",
             "lexicon_dim",
+            "members",
         ):
             check_positive_int(name, getattr(self, name))
         if self.embedding_dim is not None:
@@ -211,6 +226,18 @@ class SentimentConfig(TaskConfig):
         for name in ("text_column", "label_column"):
             if not getattr(self, name).strip():
                 raise ValueError(f"{name} must name a column, got {getattr(self, name)!r}")
+        if self.members > 1 and self._not_from_scratch():
+            raise ValueError(
+                f"members={self.members}: an ensemble's networks are each trained from scratch (a forward + "
+                "backward ensemble is forward_backward alone); needs pretrain_lm=False, encoder=None and "
+                f"forward_backward=False, got {self._not_from_scratch()}"
+            )
+        if self.members > 1 and (self.adversarial or self.virtual_adversarial):
+            name = "adversarial" if self.adversarial else "virtual_adversarial"
+            raise ValueError(
+                f"members={self.members}: adversarial training perturbs one network's embedded tokens, so it does "
+                f"not combine with an ensemble; needs {name}=0, got {getattr(self, name)}"
+            )
         if self.forward_backward and (self.bidirectional or self.fusion):
             given = "bidirectional=True" if self.bidirectional else "fusion=True"
             raise ValueError(

@@ -11,15 +11,36 @@ import torch
 
 from lstmkit.data import DATASETS, LabelledTexts, load_labelled
 from lstmkit.errors import DataError
-from lstmkit.heads import ClassifierConfig, ForwardBackwardClassifier, RecurrentEncoder, SequenceClassifier
+from lstmkit.heads import (
+    ClassifierConfig,
+    ClassifierEnsemble,
+    ForwardBackwardClassifier,
+    RecurrentEncoder,
+    SequenceClassifier,
+)
 from lstmkit.io import parsing
 from lstmkit.metrics import classification_metrics
 from lstmkit.runs import CONFIG, VOCAB, load_run_model, read_run_config
-from lstmkit.tasks.sentiment.config import MODELS, NAME, SentimentConfig
+from lstmkit.tasks.sentiment.config import NAME, SentimentConfig, describe_model
 from lstmkit.tasks.sentiment.data import TextEncoder, load_data, make_loader
 from lstmkit.tasks.sentiment.fusion import FusedLinear
 
-__all__ = ["SentimentModel", "Prediction", "classifier_probabilities"]
+__all__ = ["SentimentModel", "Prediction", "classifier_probabilities", "build_classifier", "predictor_name"]
+
+
+def build_classifier(config: SentimentConfig, classifier_config: ClassifierConfig) -> torch.nn.Module:
+    """The run's network: one :class:`SequenceClassifier`, a forward + backward ensemble
+    (``forward_backward``) or an ensemble of ``members`` networks."""
+    if config.forward_backward:
+        return ForwardBackwardClassifier(classifier_config)
+    if config.members > 1:
+        return ClassifierEnsemble(classifier_config, config.members)
+    return SequenceClassifier(classifier_config)
+
+
+def predictor_name(config: SentimentConfig) -> str:
+    """Which model a run trained with ``config`` and no fusion predicts with (a key of ``MODELS``)."""
+    return "forward_backward" if config.forward_backward else "ensemble" if config.members > 1 else "recurrent"
 
 
 def classifier_probabilities(
@@ -49,7 +70,7 @@ def classifier_probabilities(
 class Prediction:
     """One text's label and probabilities; ``model`` says which model gave them (``"recurrent"``: the
     recurrent network, ``"fused"``: the network fused with the TF-IDF logreg, ``"forward_backward"``:
-    the forward and backward networks averaged; :data:`MODELS`)."""
+    the forward and backward networks averaged, ``"ensemble"``: an ensemble's networks averaged; :data:`MODELS`)."""
 
     text: str
     label: str
@@ -73,8 +94,9 @@ class SentimentModel:
     """A trained run (``load(run_dir, device=...)``): predictions, evaluation, the tokens it reads.
 
     ``predictor`` names the model whose answers ``predict``, ``predict_proba`` and ``evaluate`` give:
-    ``"recurrent"`` (the recurrent network), ``"fused"`` (a run trained with ``fusion=True``) or
-    ``"forward_backward"`` (a run trained with ``forward_backward=True``).
+    ``"recurrent"`` (the recurrent network), ``"fused"`` (a run trained with ``fusion=True``),
+    ``"forward_backward"`` (a run trained with ``forward_backward=True``) or ``"ensemble"`` (a run trained
+    with ``members`` > 1); :attr:`model_name` says it in words.
     """
 
     def __init__(self, run_dir: str | Path, device: str | torch.device = "cpu") -> None:
@@ -84,24 +106,32 @@ class SentimentModel:
             self.config = SentimentConfig.from_dict(saved["config"])
             self.labels: list[str] = saved["labels"]
         self.text_encoder = TextEncoder.from_json(self.run_dir / VOCAB)
-        classifier = ForwardBackwardClassifier if self.config.forward_backward else SequenceClassifier
-        self.model = load_run_model(self.run_dir, lambda: classifier(ClassifierConfig.from_dict(saved["model"])))
+        self.model = load_run_model(
+            self.run_dir, lambda: build_classifier(self.config, ClassifierConfig.from_dict(saved["model"]))
+        )
         read = self.model.config  # a run trained with character bigrams, with a lexicon
         self.text_encoder = self.text_encoder.with_saved_inputs(self.run_dir, read.bigram_dim > 0, read.lexicon_dim > 0)
         self.device = torch.device(device)
         self.model.to(self.device).eval()
         self.fusion = FusedLinear.load(self.run_dir, self.labels) if self.config.fusion else None
-        self.predictor = (
-            "fused" if self.fusion is not None else "forward_backward" if self.config.forward_backward else "recurrent"
-        )
+        self.predictor = "fused" if self.fusion is not None else predictor_name(self.config)
+
+    @property
+    def model_name(self) -> str:
+        """The predictor in words (``"an ensemble of 3 recurrent networks averaged"``)."""
+        return describe_model(self.predictor, self.config.members)
+
+    @property
+    def first_network(self) -> SequenceClassifier:
+        """The network itself, or an ensemble's first member (a forward + backward ensemble's forward one)."""
+        members = getattr(self.model, "members", None)
+        return members[0] if members else self.model
 
     @property
     def encoder(self) -> RecurrentEncoder:
-        """The recurrent network's embedding + recurrent stack (``encoder.embedding``, ``encoder.rnn``); of a
-        forward + backward ensemble, the forward member's."""
-        if isinstance(self.model, ForwardBackwardClassifier):
-            return self.model.forward_model.encoder
-        return self.model.encoder
+        """The recurrent network's embedding + recurrent stack (``encoder.embedding``, ``encoder.rnn``); of an
+        ensemble, its first member's (:attr:`first_network`)."""
+        return self.first_network.encoder
 
     def tokenize(self, text: str) -> tuple[list[str], list[int]]:
         """The tokens of ``text`` as the run reads them (cut to ``max_length``) and their vocabulary ids."""
@@ -110,8 +140,8 @@ class SentimentModel:
 
     def recurrent_input(self, text: str) -> torch.Tensor:
         """What the recurrent stack (:attr:`encoder`'s ``rnn``) reads of ``text``: ``(1, T, input_size)``, each
-        token's embedding and, in a run with character bigrams, its bigram's."""
-        classifier = self.model.forward_model if isinstance(self.model, ForwardBackwardClassifier) else self.model
+        token's embedding and, in a run with character bigrams or a lexicon, its bigram's and lexicon class's."""
+        classifier = self.first_network
         inputs = {name: torch.tensor(ids, device=self.device) for name, ids in self.text_encoder.inputs([text]).items()}
         with torch.no_grad():
             return classifier.recurrent_input(inputs.pop("tokens"), **inputs)
@@ -175,11 +205,12 @@ class SentimentModel:
         index = {label: i for i, label in enumerate(self.labels)}
         probs = self.predict_proba(list(part.texts))
         scores = classification_metrics([index[y] for y in part.labels], probs.argmax(-1).tolist(), self.labels)
-        result = {"data": name, "size": len(part), "model": self.predictor, **scores}
+        members = {"members": self.config.members} if self.config.members > 1 else {}
+        result = {"data": name, "size": len(part), "model": self.predictor, **members, **scores}
         if plot is not None:
             from lstmkit.plots import plot_confusion_matrix
 
-            title = f"{name}, {MODELS[self.predictor]}: accuracy {scores['accuracy']:.3f}"
+            title = f"{name}, {self.model_name}: accuracy {scores['accuracy']:.3f}"
             result["confusion_matrix_png"] = str(
                 plot_confusion_matrix(scores["confusion_matrix"], self.labels, plot, title=title)
             )

@@ -17,6 +17,7 @@ from lstmkit.data import Split, Vocab, WordVectors, pretrained_embedding, read_w
 from lstmkit.errors import DataError, LstmkitError
 from lstmkit.heads import (
     ClassifierConfig,
+    ClassifierEnsemble,
     EncoderConfig,
     ForwardBackwardClassifier,
     SequenceClassifier,
@@ -27,7 +28,7 @@ from lstmkit.io import load_weights, save_weights, write_json
 from lstmkit.metrics import classification_metrics
 from lstmkit.runs import VOCAB, read_run_config
 from lstmkit.tasks.runner import Built, Task
-from lstmkit.tasks.sentiment.config import DEFAULT_EMBEDDING_DIM, MODELS, NAME, SentimentConfig
+from lstmkit.tasks.sentiment.config import DEFAULT_EMBEDDING_DIM, NAME, SentimentConfig, describe_model
 from lstmkit.tasks.sentiment.data import (
     TextEncoder,
     build_text_encoder,
@@ -37,6 +38,7 @@ from lstmkit.tasks.sentiment.data import (
     saved_text_encoder,
 )
 from lstmkit.tasks.sentiment.fusion import FusedLinear
+from lstmkit.tasks.sentiment.model import build_classifier, predictor_name
 from lstmkit.tasks.sentiment.pretrain import ENCODER_WEIGHTS, pretrain_encoder
 from lstmkit.train.objectives import ClassificationObjective
 
@@ -137,14 +139,14 @@ def _encoder_config(config: SentimentConfig, vocab_size: int, embedding_dim: int
     )
 
 
-def _param_groups(model: SequenceClassifier | ForwardBackwardClassifier, config: SentimentConfig) -> list[dict] | None:
+def _param_groups(model: nn.Module, config: SentimentConfig) -> list[dict] | None:
     """Optimizer groups: discriminative learning rates if asked, and the wide n-gram branch apart.
 
     The wide branch is a linear model over a million sparse rows, each touched only by the texts that
     contain its n-grams; at the deep part's learning rate it would still be far from converged when
     the deep part starts to overfit, so it gets ``ngram_lr_scale`` times the rate and no weight decay.
     """
-    members = model.members if isinstance(model, ForwardBackwardClassifier) else (model,)
+    members = getattr(model, "members", (model,))
     wide_params = [p for member in members if member.ngrams is not None for p in member.ngrams.parameters()]
     if not config.discriminative_lr and not wide_params:
         return None
@@ -195,11 +197,14 @@ def _flag(field: str, value: object) -> str:
     return f"--{name} {value}"
 
 
-def _encoders(model: SequenceClassifier | ForwardBackwardClassifier) -> nn.Module:
-    """The encoder(s) LM pretraining trains and ``encoder.safetensors`` keeps: the classifier's, or an
-    ensemble's two (``forward_model.*``, ``backward_model.*``, as its members are named)."""
+def _encoders(model: nn.Module) -> nn.Module:
+    """The encoder(s) LM pretraining trains and ``encoder.safetensors`` keeps: the classifier's, or a forward +
+    backward ensemble's two (``forward_model.*``, ``backward_model.*``, as its members are named); an ensemble
+    of ``members`` (trained from scratch only) gives its members' encoders as a list."""
     if isinstance(model, ForwardBackwardClassifier):
         return nn.ModuleDict({name: getattr(model, name).encoder for name in ("forward_model", "backward_model")})
+    if isinstance(model, ClassifierEnsemble):
+        return nn.ModuleList(member.encoder for member in model.members)
     return model.encoder
 
 
@@ -207,6 +212,8 @@ def _directions(encoders: nn.Module) -> list[tuple[nn.Module, bool]]:
     """Each encoder of :func:`_encoders` and whether it reads texts backward."""
     if isinstance(encoders, nn.ModuleDict):
         return [(encoders["forward_model"], False), (encoders["backward_model"], True)]
+    if isinstance(encoders, nn.ModuleList):
+        return [(encoder, False) for encoder in encoders]
     return [(encoders, False)]
 
 
@@ -297,7 +304,7 @@ class SentimentTask(Task):
             ngram_buckets=config.ngram_buckets,
             **data.text_encoder.step_embeddings(data.embedding_dim, config.lexicon_dim),
         )
-        model = (ForwardBackwardClassifier if config.forward_backward else SequenceClassifier)(classifier_config)
+        model = build_classifier(config, classifier_config)
         encoders = _encoders(model)
         vocab = data.text_encoder.vocab
         if data.vectors is not None:
@@ -344,7 +351,7 @@ class SentimentTask(Task):
 
     def score(self, config: SentimentConfig, data: SentimentData, model: SequenceClassifier, run_dir: Path) -> dict:
         """The recurrent network's scores (the headline, ``model``; a forward + backward ensemble's with
-        ``forward_backward``, named so), the TF-IDF baselines' and, with
+        ``forward_backward``, an ensemble's with ``members`` > 1, named so), the TF-IDF baselines' and, with
         ``fusion``, the fused ensemble's (``fusion``); writes the fused run's linear model and weight."""
         from lstmkit.plots import plot_confusion_matrix
         from lstmkit.tasks.sentiment.model import classifier_probabilities
@@ -352,13 +359,15 @@ class SentimentTask(Task):
         pad = data.text_encoder.vocab.pad_index
         probs = {part: classifier_probabilities(model, data.inputs(part), pad) for part in ("val", "test")}
         truth = {part: data.label_ids(part) for part in ("val", "test")}
-        name = "forward_backward" if config.forward_backward else "recurrent"
+        name = predictor_name(config)
         recurrent, confusion = _scores(name, data.labels, truth, probs)
+        if config.members > 1:
+            recurrent["members"] = config.members
         plot_confusion_matrix(
             confusion,
             data.labels,
             run_dir / "confusion_matrix.png",
-            title=f"{data.name} test, {MODELS[name]}: accuracy {recurrent['accuracy']:.3f}",
+            title=f"{data.name} test, {describe_model(name, config.members)}: accuracy {recurrent['accuracy']:.3f}",
         )
         split = data.split
         metrics: dict[str, Any] = {
