@@ -183,3 +183,19 @@ def test_an_exported_ensemble_gives_the_averaged_probabilities(tmp_path, ensembl
     assert float((_run_exported(exported.path, feeds).double() - want).abs().max()) < 1e-5
     first = classifier_probabilities(run.first_network, inputs, pad)  # not the first member's alone
     assert float((torch.from_numpy(first) - want).abs().max()) > 1e-4
+
+
+def test_a_served_ensemble_answers_as_predict_and_names_itself(ensemble_run):
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from lstmkit.serve import load_runs
+    from lstmkit.serve.app import create_app
+
+    texts = ["很好这个东西", "太差"]
+    with TestClient(create_app(load_runs({"reviews": ensemble_run}))) as client:
+        answer = client.post("/v1/reviews/predict", json={"texts": texts}).json()
+    run = sentiment.load(ensemble_run)
+    assert answer["predictions"] == [p.__dict__ for p in run.predict(texts)]
+    assert {p["model"] for p in answer["predictions"]} == {"ensemble"}
+    assert answer["model"].endswith("an ensemble of 2 recurrent networks averaged")

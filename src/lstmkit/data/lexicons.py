@@ -8,6 +8,7 @@ A lexicon is a registered name (:data:`LEXICONS`, shipped by a PyPI package) or 
 
 from __future__ import annotations
 
+import functools
 import io
 import pickle
 from collections.abc import Callable, Sequence
@@ -29,19 +30,24 @@ _LONGEST_WORD = 8  # characters: longer lexicon entries are phrases a segmenter 
 
 @dataclass(frozen=True)
 class Lexicon:
-    """``words``: word -> class. ``name`` says where it came from (a registered name or a file name)."""
+    """``words``: word -> class. ``name`` says where it came from (a registered name or a file name).
+    The classes are worked out once (the text encoder asks for every batch), so ``words`` is not changed after."""
 
     name: str
     words: dict[str, str]
 
-    @property
+    @functools.cached_property
     def classes(self) -> tuple[str, ...]:
         """The classes in a fixed order: ``O`` first, then the lexicon's own, sorted."""
         return (OUTSIDE, *sorted(set(self.words.values()) - {OUTSIDE}))
 
+    @functools.cached_property
+    def _class_vocab(self) -> Vocab:
+        return Vocab(Vocab.build([]).tokens + self.classes)
+
     def class_vocab(self) -> Vocab:
         """Class ids as the model reads them (``<pad>``, ``<unk>``, then :attr:`classes`)."""
-        return Vocab(Vocab.build([]).tokens + self.classes)
+        return self._class_vocab
 
     def step_classes(self, tokens: Sequence[str], segment: Callable[[str], list[str]] | None) -> list[str]:
         """The class of each token: of the lexicon word it belongs to, else ``O``.

@@ -87,7 +87,10 @@ class Prediction(BaseModel):
     label: str
     probability: float
     probabilities: dict[str, float]
-    model: str = Field(description="recurrent (the recurrent network) or fused (with the TF-IDF logreg).")
+    model: str = Field(
+        description="recurrent (the recurrent network), fused (with the TF-IDF logreg), forward_backward or "
+        "ensemble (several recurrent networks averaged)."
+    )
 
 
 class PredictResponse(_Response):
