@@ -89,6 +89,21 @@ def test_resume_reads_the_saved_config_back(tmp_path):
     assert resumed.metrics["epochs"] == 2
 
 
+def test_resume_refuses_a_given_setting_that_differs_from_the_runs(tmp_path):
+    # The options a command line gave again (``given``) must match the run's: a run is never continued
+    # with a setting other than the one asked for without a word. Display-only fields may differ.
+    run = tmp_path / "run"
+    train_task(MeanTask(), MeanConfig(width=4), run)
+    with pytest.raises(ValueError, match="width 99 differs from the 4 the run was started with"):
+        train_task(MeanTask(), MeanConfig(width=99), run, resume=True, given={"width"})
+    longer = MeanConfig(width=4, train=TrainConfig(epochs=5, batch_size=8, monitor="loss", monitor_mode="min"))
+    with pytest.raises(ValueError, match="epochs 5 differs from the 2"):
+        train_task(MeanTask(), longer, run, resume=True, given={"epochs", "width"})
+    shown = MeanConfig(width=4, train=TrainConfig(epochs=2, batch_size=8, monitor="loss", monitor_mode="min"))
+    assert shown.train.progress != MeanConfig().train.progress  # given, yet display-only
+    assert train_task(MeanTask(), shown, run, resume=True, given={"width", "epochs", "progress"}).metrics
+
+
 def test_a_check_refuses_a_config_before_any_data_is_read(tmp_path):
     class Picky(MeanTask):
         def check(self, config):

@@ -199,3 +199,13 @@ def test_a_served_ensemble_answers_as_predict_and_names_itself(ensemble_run):
     assert answer["predictions"] == [p.__dict__ for p in run.predict(texts)]
     assert {p["model"] for p in answer["predictions"]} == {"ensemble"}
     assert answer["model"].endswith("an ensemble of 2 recurrent networks averaged")
+
+
+def test_resume_keeps_the_runs_members_and_refuses_others_by_name(ensemble_run, tmp_path):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(ensemble_run, run)
+    out = invoke("train", "sentiment", "--out", str(run), "--resume", "--members", "3")
+    assert out.exit_code == 2 and "Traceback" not in out.output, out.output
+    assert "--members 3 differs from the 2 the run was started with" in " ".join(out.output.split())

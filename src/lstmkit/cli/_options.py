@@ -154,7 +154,8 @@ def train_command(
     ``train`` the training options the command line gave (so a config whose training defaults depend on
     its other fields keeps them for the options not given; a refused value is a one-line error naming the
     option), calls ``announce(config)`` on a new run unless ``--json``, trains the task through the runner
-    and prints the metrics as JSON or through ``report(metrics, title)``.
+    and prints the metrics as JSON or through ``report(metrics, title)``. With ``--resume`` an option given
+    with another value than the run was started with is refused by name (the run keeps its settings).
     """
     shared = {"out": (Out, Path("runs") / task)}
     shared |= {name: (kind, _cli_default(defaults.train, name)) for name, kind in _TRAIN_OPTIONS.items()}
@@ -175,16 +176,19 @@ def train_command(
             from lstmkit.tasks.runner import train_task
 
             out, resume, force, as_json = (values.pop(name) for name in ("out", "resume", "force", "as_json"))
-            given = given_options(values.pop("context"), _TRAIN_OPTIONS)
+            context = values.pop("context")
+            given = given_options(context, _TRAIN_OPTIONS)
             options = {name: values.pop(name) for name in _TRAIN_OPTIONS}
             options = {name: value for name, value in options.items() if name in given}
+            given |= given_options(context, values)  # with --resume each must match the run's own value
             with user_errors():
                 with named_options(flags):
                     config = type(defaults)(**command(**values))
                     config = replace(config, train=train_config(config.train, **options))
                 if announce is not None and not (resume or as_json):
                     announce(config)
-                result = train_task(task_named(task), config, out, resume=resume, force=force)
+                with named_options(flags):
+                    result = train_task(task_named(task), config, out, resume=resume, force=force, given=given)
             if result.metrics and as_json:
                 typer.echo(json.dumps(result.metrics, ensure_ascii=False, indent=2))
             elif result.metrics:  # none in an extra DDP process: the first one reports

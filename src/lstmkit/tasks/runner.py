@@ -28,7 +28,7 @@ import os
 import shutil
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,13 +107,23 @@ def is_ddp_worker() -> bool:
     return int(os.environ.get("LOCAL_RANK", "0")) > 0 or int(os.environ.get("RANK", "0")) > 0
 
 
-def train_task(task: Task, config: TaskConfig, run_dir: str | Path, *, resume: bool = False, force: bool = False):
+def train_task(
+    task: Task,
+    config: TaskConfig,
+    run_dir: str | Path,
+    *,
+    resume: bool = False,
+    force: bool = False,
+    given: Collection[str] = (),
+):
     """Train ``task`` with ``config`` into ``run_dir``: see the module docstring.
 
     A new run is written into ``.<name>.partial`` beside ``run_dir`` and renamed into place when it is
     complete, so a crash or a failure never leaves half a run at ``run_dir`` and ``force`` keeps the
     old run until the new one is whole; ``resume`` continues the unfinished run (or a finished one in
-    place). A lock beside ``run_dir`` refuses a second process writing the same run.
+    place) with the settings it was started with, and refuses a field named in ``given`` (the options a
+    command line gave) whose value in ``config`` differs from the run's. A lock beside ``run_dir``
+    refuses a second process writing the same run.
     """
     from lstmkit.train.engine import check_accelerator
 
@@ -124,8 +134,10 @@ def train_task(task: Task, config: TaskConfig, run_dir: str | Path, *, resume: b
         check_accelerator(config.train)
         config = _portable_paths(config)
     with _writer_lock(run_dir, held=not worker):
+        asked = config
         work_dir, config = _working_directory(task, config, run_dir, resume, force, worker)
         if resume:  # the saved config, perhaps from a machine with an accelerator this one lacks
+            _refuse_changed_settings(_portable_paths(asked), config, given)
             task.check(config)
             check_accelerator(config.train)
         metrics = _train(task, config, work_dir, resume, worker)
@@ -147,6 +159,23 @@ def _portable_paths(config: TaskConfig) -> TaskConfig:
             if Path(value).exists():
                 changes[item.name] = str(Path(value).resolve())
     return dataclasses.replace(config, **changes) if changes else config
+
+
+# Fields that change what a run shows, not what it trains: given again with --resume they may differ.
+_DISPLAY_ONLY = frozenset({"progress"})
+
+
+def _refuse_changed_settings(asked: TaskConfig, saved: TaskConfig, given: Collection[str]) -> None:
+    """``--resume`` continues a run with the settings it was started with: an option given again with
+    another value would otherwise be dropped without a word (``ValueError`` naming the first, as a field)."""
+    for name in sorted(set(given) - _DISPLAY_ONLY):
+        for new, old in ((asked, saved), (asked.train, saved.train)):
+            if name in {item.name for item in dataclasses.fields(new)} and getattr(new, name) != getattr(old, name):
+                raise ValueError(
+                    f"{name} {getattr(new, name)!r} differs from the {getattr(old, name)!r} the run was started "
+                    "with: --resume continues a run with its own settings; leave the option out, or train a new "
+                    "run with --force"
+                )
 
 
 def _partial(run_dir: Path) -> Path:
