@@ -18,18 +18,53 @@ from dataclasses import replace
 from pathlib import Path
 
 import torch
+from torch import nn
 from torch.utils.data import DataLoader
 
 from lstmkit.data import stream_batches
-from lstmkit.heads import BidirectionalLanguageModel, EncoderConfig, StreamLanguageModel
+from lstmkit.heads import (
+    BidirectionalLanguageModel,
+    ClassifierEnsemble,
+    EncoderConfig,
+    ForwardBackwardClassifier,
+    StreamLanguageModel,
+)
 from lstmkit.heads.adaptive_softmax import frequency_cutoffs
 from lstmkit.tasks.sentiment.config import SentimentConfig
 from lstmkit.tasks.sentiment.data import TextEncoder, make_loader
 from lstmkit.train.objectives import LanguageModelObjective, StreamLanguageModelObjective
 
-__all__ = ["ENCODER_WEIGHTS", "pretrain_encoder", "token_stream", "stream_loader", "stream_language_model"]
+__all__ = [
+    "ENCODER_WEIGHTS",
+    "pretrain_encoder",
+    "token_stream",
+    "stream_loader",
+    "stream_language_model",
+    "classifier_encoders",
+    "encoder_directions",
+]
 
 ENCODER_WEIGHTS = "encoder.safetensors"  # the pretrained encoder, reusable by another run (--encoder RUN)
+
+
+def classifier_encoders(model: nn.Module) -> nn.Module:
+    """The encoder(s) LM pretraining trains and ``encoder.safetensors`` keeps: the classifier's, or a forward +
+    backward ensemble's two (``forward_model.*``, ``backward_model.*``, as its members are named); an ensemble
+    of ``members`` (trained from scratch only) gives its members' encoders as a list."""
+    if isinstance(model, ForwardBackwardClassifier):
+        return nn.ModuleDict({name: getattr(model, name).encoder for name in ("forward_model", "backward_model")})
+    if isinstance(model, ClassifierEnsemble):
+        return nn.ModuleList(member.encoder for member in model.members)
+    return model.encoder
+
+
+def encoder_directions(encoders: nn.Module) -> list[tuple[nn.Module, bool]]:
+    """Each encoder of :func:`classifier_encoders` and whether it reads texts backward."""
+    if isinstance(encoders, nn.ModuleDict):
+        return [(encoders["forward_model"], False), (encoders["backward_model"], True)]
+    if isinstance(encoders, nn.ModuleList):
+        return [(encoder, False) for encoder in encoders]
+    return [(encoders, False)]
 
 
 def token_stream(text_encoder: TextEncoder, texts: list[str]) -> list[int]:

@@ -17,9 +17,7 @@ from lstmkit.data import Split, Vocab, WordVectors, pretrained_embedding, read_w
 from lstmkit.errors import DataError, LstmkitError
 from lstmkit.heads import (
     ClassifierConfig,
-    ClassifierEnsemble,
     EncoderConfig,
-    ForwardBackwardClassifier,
     SequenceClassifier,
     gradual_unfreezing,
     parameter_groups,
@@ -39,7 +37,12 @@ from lstmkit.tasks.sentiment.data import (
 )
 from lstmkit.tasks.sentiment.fusion import FusedLinear
 from lstmkit.tasks.sentiment.model import build_classifier, predictor_name
-from lstmkit.tasks.sentiment.pretrain import ENCODER_WEIGHTS, pretrain_encoder
+from lstmkit.tasks.sentiment.pretrain import (
+    ENCODER_WEIGHTS,
+    classifier_encoders,
+    encoder_directions,
+    pretrain_encoder,
+)
 from lstmkit.train.objectives import ClassificationObjective
 
 __all__ = ["TASK", "NAME"]
@@ -197,26 +200,6 @@ def _flag(field: str, value: object) -> str:
     return f"--{name} {value}"
 
 
-def _encoders(model: nn.Module) -> nn.Module:
-    """The encoder(s) LM pretraining trains and ``encoder.safetensors`` keeps: the classifier's, or a forward +
-    backward ensemble's two (``forward_model.*``, ``backward_model.*``, as its members are named); an ensemble
-    of ``members`` (trained from scratch only) gives its members' encoders as a list."""
-    if isinstance(model, ForwardBackwardClassifier):
-        return nn.ModuleDict({name: getattr(model, name).encoder for name in ("forward_model", "backward_model")})
-    if isinstance(model, ClassifierEnsemble):
-        return nn.ModuleList(member.encoder for member in model.members)
-    return model.encoder
-
-
-def _directions(encoders: nn.Module) -> list[tuple[nn.Module, bool]]:
-    """Each encoder of :func:`_encoders` and whether it reads texts backward."""
-    if isinstance(encoders, nn.ModuleDict):
-        return [(encoders["forward_model"], False), (encoders["backward_model"], True)]
-    if isinstance(encoders, nn.ModuleList):
-        return [(encoder, False) for encoder in encoders]
-    return [(encoders, False)]
-
-
 def _scores(name: str, labels: list[str], truth: dict, probs: dict) -> tuple[dict[str, Any], list[list[int]]]:
     """``metrics.json``'s section for the model ``name`` (its test scores and validation accuracy) and
     its test confusion matrix, from the label ids and probabilities of the ``"val"`` and ``"test"`` parts."""
@@ -305,18 +288,18 @@ class SentimentTask(Task):
             **data.text_encoder.step_embeddings(data.embedding_dim, config.lexicon_dim),
         )
         model = build_classifier(config, classifier_config)
-        encoders = _encoders(model)
+        encoders = classifier_encoders(model)
         vocab = data.text_encoder.vocab
         if data.vectors is not None:
             vectors = pretrained_embedding(vocab.tokens, data.vectors, vocab.pad_index)
-            for encoder, _ in _directions(encoders):
+            for encoder, _ in encoder_directions(encoders):
                 encoder.embedding.weight.data.copy_(vectors)
         files = {VOCAB: lambda path: write_json(path, data.text_encoder.to_dict()), **data.text_encoder.files()}
         if config.encoder:
             load_weights(Path(config.encoder) / ENCODER_WEIGHTS, encoders)
         elif config.pretrain_lm and not data.resume:
             texts = data.texts("train") + data.unlabelled
-            for encoder, reverse in _directions(encoders):
+            for encoder, reverse in encoder_directions(encoders):
                 start = encoder.state_dict() if data.vectors is not None else None  # from the word vectors
                 encoder.load_state_dict(
                     pretrain_encoder(config, encoder_config, data.text_encoder, texts, data.texts("val"),
