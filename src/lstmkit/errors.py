@@ -5,7 +5,14 @@ They subclass ``ValueError`` so that code written against plain argument errors 
 
 from __future__ import annotations
 
-__all__ = ["LstmkitError", "DataError", "RunDirectoryError", "TrainingError", "TrainingInterrupted"]
+__all__ = [
+    "LstmkitError",
+    "DataError",
+    "RunDirectoryError",
+    "ResumedSettingError",
+    "TrainingError",
+    "TrainingInterrupted",
+]
 
 
 class LstmkitError(ValueError):
@@ -18,6 +25,15 @@ class DataError(LstmkitError):
 
 class RunDirectoryError(LstmkitError):
     """A run directory is missing files, belongs to another task, is newer, or is corrupted."""
+
+
+class ResumedSettingError(RunDirectoryError):
+    """A run to resume was asked for with a setting other than it was started with; ``field`` names it and
+    the message begins with it (the CLI says the option instead)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field} {message}")
+        self.field = field
 
 
 class TrainingError(LstmkitError):

@@ -172,6 +172,7 @@ def train_command(
         @functools.wraps(command)
         def run(**values):
             from lstmkit.cli._app import user_errors
+            from lstmkit.errors import LstmkitError, ResumedSettingError
             from lstmkit.tasks.registry import task_named
             from lstmkit.tasks.runner import train_task
 
@@ -187,8 +188,10 @@ def train_command(
                     config = replace(config, train=train_config(config.train, **options))
                 if announce is not None and not (resume or as_json):
                     announce(config)
-                with named_options(flags):
+                try:
                     result = train_task(task_named(task), config, out, resume=resume, force=force, given=given)
+                except ResumedSettingError as exc:  # the field, as this command spells its option
+                    raise LstmkitError(option_name(exc.field, flags) + str(exc)[len(exc.field) :]) from None
             if result.metrics and as_json:
                 typer.echo(json.dumps(result.metrics, ensure_ascii=False, indent=2))
             elif result.metrics:  # none in an extra DDP process: the first one reports
@@ -230,5 +233,9 @@ def named_options(renamed: dict[str, str] | None = None) -> Iterator[None]:
     except ValueError as exc:
         message = str(exc)
         field = message.split(" ", 1)[0]
-        option = (renamed or {}).get(field, "--" + field.replace("_", "-"))
-        raise LstmkitError(option + message[len(field) :]) from None
+        raise LstmkitError(option_name(field, renamed) + message[len(field) :]) from None
+
+
+def option_name(field: str, renamed: dict[str, str] | None = None) -> str:
+    """The option a command line spells for a config ``field``: ``--field-name``, or ``renamed[field]``."""
+    return (renamed or {}).get(field, "--" + field.replace("_", "-"))

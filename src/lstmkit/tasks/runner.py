@@ -38,7 +38,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from lstmkit.errors import RunDirectoryError
+from lstmkit.errors import ResumedSettingError, RunDirectoryError
 from lstmkit.io import parsing, save_weights
 from lstmkit.runs import CONFIG, WEIGHTS, read_run_config, run_task, write_metrics, write_run_config
 from lstmkit.train.config import TaskConfig
@@ -167,14 +167,15 @@ _DISPLAY_ONLY = frozenset({"progress"})
 
 def _refuse_changed_settings(asked: TaskConfig, saved: TaskConfig, given: Collection[str]) -> None:
     """``--resume`` continues a run with the settings it was started with: an option given again with
-    another value would otherwise be dropped without a word (``ValueError`` naming the first, as a field)."""
+    another value would otherwise be dropped without a word (:class:`ResumedSettingError` naming the first)."""
     for name in sorted(set(given) - _DISPLAY_ONLY):
         for new, old in ((asked, saved), (asked.train, saved.train)):
             if name in {item.name for item in dataclasses.fields(new)} and getattr(new, name) != getattr(old, name):
-                raise ValueError(
-                    f"{name} {getattr(new, name)!r} differs from the {getattr(old, name)!r} the run was started "
-                    "with: --resume continues a run with its own settings; leave the option out, or train a new "
-                    "run with --force"
+                raise ResumedSettingError(
+                    name,
+                    f"{getattr(new, name)!r} differs from the {getattr(old, name)!r} the run was started with: "
+                    "--resume continues a run with its own settings; leave the option out, or train a new run "
+                    "with --force",
                 )
 
 
