@@ -198,7 +198,8 @@ ROWS: dict[str, tuple[str, sentiment.SentimentConfig]] = {
         "(`--lexicon hownet --virtual-adversarial 2`)",
         dataclasses.replace(AWD_MAX_LAST, lexicon="hownet", lexicon_dim=128, virtual_adversarial=2.0),
     ),
-    # An ensemble of recurrent networks: three of the lexicon rows' networks, their probabilities averaged.
+    # An ensemble of recurrent networks: the lexicon rows' networks, each drawing its own batches, their
+    # probabilities averaged.
     "awd_max_lexicon_members3_last": (
         "an ensemble of 3 of the lexicon row's BiLSTMs (128 wide), their probabilities averaged (`--members 3`)",
         dataclasses.replace(AWD_MAX_LAST, lexicon="hownet", lexicon_dim=128, members=3),
@@ -207,5 +208,10 @@ ROWS: dict[str, tuple[str, sentiment.SentimentConfig]] = {
         "an ensemble of 3 of the 16-wide lexicon row's BiLSTMs, their probabilities averaged "
         "(`--members 3 --lexicon-dim 16`)",
         dataclasses.replace(AWD_MAX_LAST, lexicon="hownet", lexicon_dim=16, members=3),
+    ),
+    "awd_max_lexicon16_members5_last": (
+        "an ensemble of 5 of the 16-wide lexicon row's BiLSTMs, their probabilities averaged "
+        "(`--members 5 --lexicon-dim 16`)",
+        dataclasses.replace(AWD_MAX_LAST, lexicon="hownet", lexicon_dim=16, members=5),
     ),
 }

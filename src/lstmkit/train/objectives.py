@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from lstmkit.data.member_batches import member_rows
 from lstmkit.functional import adversarial_perturbation, sequence_l2_normalize
 from lstmkit.heads import bidirectional_lm_loss, lm_loss
 from lstmkit.layers import detach_state
@@ -57,7 +58,9 @@ class ClassificationObjective:
 
     An ensemble that trains its members apart (it has ``member_logits``, as
     :class:`~lstmkit.heads.ClassifierEnsemble` and :class:`~lstmkit.heads.ForwardBackwardClassifier`) is
-    trained on the mean of its members' losses and validated on its own output.
+    trained on the mean of its members' losses and validated on its own output. A training batch with
+    ``"member"`` ids (:func:`~lstmkit.data.member_batches.collate_member_batches`) gives each of the
+    ensemble's ``members`` its own rows.
 
     Adversarial training (Miyato, Dai & Goodfellow 2017), for a model whose forward takes a
     ``perturbation`` of its embedded tokens (:class:`~lstmkit.heads.SequenceClassifier`): with
@@ -92,6 +95,14 @@ class ClassificationObjective:
                 f"members, so adversarial and virtual_adversarial must be 0, got {self.adversarial} and "
                 f"{self.virtual_adversarial}"
             )
+        if "member" in batch:  # an ensemble's members each read their own batch of the step
+            parts = [member_rows(batch, k) for k in range(len(model.members))]
+            return torch.stack(
+                [
+                    self._cross_entropy(network(part["tokens"], part["lengths"], **_step_inputs(part)), part["labels"])
+                    for network, part in zip(model.members, parts)
+                ]
+            ).mean()
         if members:
             member_logits = members(tokens, lengths, **inputs)
             return torch.stack([self._cross_entropy(logits, labels) for logits in member_logits]).mean()

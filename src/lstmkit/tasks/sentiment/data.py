@@ -27,6 +27,7 @@ from lstmkit.data import (
 )
 from lstmkit.data.bigrams import BIGRAMS, bigrams_of, build_bigram_vocab
 from lstmkit.data.lexicons import LEXICON, OUTSIDE, Lexicon, load_lexicon
+from lstmkit.data.member_batches import MemberBatchSampler, MemberDataset, collate_member_batches
 from lstmkit.data.registry import find_dataset
 from lstmkit.data.tokenize import load_jieba
 from lstmkit.errors import DataError
@@ -250,12 +251,20 @@ def saved_text_encoder(config: SentimentConfig, run_dir: Path) -> TextEncoder:
 
 
 def make_loader(
-    token_ids, labels, pad_index: int, batch_size: int, shuffle: bool, seed: int = 0, step_ids=None
+    token_ids, labels, pad_index: int, batch_size: int, shuffle: bool, seed: int = 0, step_ids=None, members: int = 1
 ) -> DataLoader:
     """Length-bucketed batches of ``{"tokens", "lengths", "labels"}`` and of each list of ``step_ids``
-    (``{"bigrams": ids}``, padded as the tokens); the runner shards training batches between DDP processes."""
+    (``{"bigrams": ids}``, padded as the tokens); the runner shards training batches between DDP processes.
+
+    With ``shuffle`` and ``members`` > 1 (an ensemble's training), each step holds one batch per member,
+    drawn in the member's own order, with a ``"member"`` id per row (:mod:`lstmkit.data.member_batches`)."""
     dataset = TextClassificationDataset(token_ids, labels, step_ids)
+    collate = functools.partial(collate_classification, pad_index=pad_index)
+    if shuffle and members > 1:
+        return DataLoader(
+            MemberDataset(dataset, members),
+            batch_sampler=MemberBatchSampler(dataset.lengths, batch_size, members, seed=seed),
+            collate_fn=functools.partial(collate_member_batches, collate=collate),
+        )
     sampler = BucketBatchSampler(dataset.lengths, batch_size, shuffle=shuffle, seed=seed)
-    return DataLoader(
-        dataset, batch_sampler=sampler, collate_fn=functools.partial(collate_classification, pad_index=pad_index)
-    )
+    return DataLoader(dataset, batch_sampler=sampler, collate_fn=collate)

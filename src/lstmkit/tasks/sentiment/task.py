@@ -78,12 +78,13 @@ class SentimentData:
             self.encoded[part] = self.text_encoder.inputs(self.texts(part))
         return dict(self.encoded[part])
 
-    def loader(self, part: str, batch_size: int, shuffle: bool, seed: int = 0) -> DataLoader:
-        """Length-bucketed labelled batches of ``part`` (:func:`make_loader`), with its bigram ids where read."""
+    def loader(self, part: str, batch_size: int, shuffle: bool, seed: int = 0, members: int = 1) -> DataLoader:
+        """Length-bucketed labelled batches of ``part`` (:func:`make_loader`), with its bigram ids where read
+        (and for an ensemble's training, one batch per member)."""
         steps = self.inputs(part)
         tokens = steps.pop("tokens")
         pad = self.text_encoder.vocab.pad_index
-        return make_loader(tokens, self.label_ids(part), pad, batch_size, shuffle, seed, step_ids=steps)
+        return make_loader(tokens, self.label_ids(part), pad, batch_size, shuffle, seed, steps, members)
 
     def label_ids(self, part: str) -> list[int]:
         index = {label: i for i, label in enumerate(self.labels)}
@@ -318,7 +319,7 @@ class SentimentTask(Task):
                 adversarial=config.adversarial,
                 virtual_adversarial=config.virtual_adversarial,
             ),
-            train_loader=data.loader("train", train.batch_size, shuffle=True, seed=train.seed),
+            train_loader=data.loader("train", train.batch_size, shuffle=True, seed=train.seed, members=config.members),
             val_loader=data.loader("val", 128, shuffle=False),
             payload={
                 "labels": data.labels,
