@@ -155,8 +155,9 @@ def train_sentiment(
     ),
     members: int = typer.Option(
         DEFAULT.members,
-        help="Train an ensemble of this many networks, each initialised apart and trained from scratch, and "
-        "average their probabilities (1: one network); predict, evaluate and export then use the ensemble.",
+        help="Train an ensemble of this many networks, each initialised apart and trained from scratch on "
+        "batches of its own drawing, and average their probabilities (1: one network); predict, evaluate and "
+        "export then use the ensemble.",
     ),
     fusion: bool = typer.Option(
         DEFAULT.fusion,

@@ -1,9 +1,11 @@
 """Classifiers made of several :class:`SequenceClassifier` members whose class probabilities are averaged.
 
-Both ensembles train their members apart on shared batches: the training objective scores each
-member's logits (:meth:`member_logits`) and the engine clips each member's gradient on its own
-(``members``), so a member learns as it would alone, apart from the batches and dropout draws it
-shares. ``forward`` returns the log of the members' mean probabilities, so a softmax of it gives them.
+Both ensembles train their members apart: the training objective scores each member's logits
+(:meth:`member_logits`, on shared batches, or each :class:`ClassifierEnsemble` member on its own rows of
+a step where the batches carry member ids, :mod:`lstmkit.data.member_batches`) and the engine clips each
+member's gradient on its own (``members``), so a member learns as it would alone, apart from the
+dropout draws (and shared batches) it shares. ``forward`` returns the log of the members' mean
+probabilities, so a softmax of it gives them.
 """
 
 from __future__ import annotations

@@ -3,9 +3,11 @@
 // The weight is the same at every step of a sequence, so it is packed once per call into panels of
 // NR columns laid out k-major (what the micro-kernel streams), and every step reuses the panels.
 // The micro-kernel keeps an MR x NR block of C in vector registers and does rank-1 updates over k:
-// MR broadcasts of A and NR/16 vector loads of W per k. Written with GCC vector extensions, so it
-// compiles to AVX-512, AVX2 or SSE, whatever the build machine has. (Torch's MKL takes a generic
-// code path on non-Intel processors; this kernel does not care.)
+// MR broadcasts of A and two vector loads of W per k. Written with GCC vector extensions in the build
+// machine's widest vectors (AVX-512, AVX2 or SSE), with a block that fits its register file: the
+// accumulators must stay in registers, or every update spills to memory (an AVX-512 block built for
+// AVX2 ran 25 times slower than MKL). (Torch's MKL takes a generic code path on non-Intel processors;
+// this kernel does not care.)
 #pragma once
 
 #include <cstdint>
@@ -13,8 +15,17 @@
 
 namespace lstmkit {
 
-constexpr int SGEMM_NR = 32;  // columns per packed panel: two 16-float vectors
-constexpr int SGEMM_MR = 8;   // rows of C per micro-kernel call
+#if defined(__AVX512F__)
+constexpr int SGEMM_LANES = 16;  // floats per vector register
+constexpr int SGEMM_MR = 8;      // rows of C per micro-kernel call: 16 of the 32 registers accumulate
+#elif defined(__AVX__)
+constexpr int SGEMM_LANES = 8;
+constexpr int SGEMM_MR = 6;  // 12 of the 16 registers accumulate, the rest hold W's row and A's broadcast
+#else
+constexpr int SGEMM_LANES = 4;
+constexpr int SGEMM_MR = 6;
+#endif
+constexpr int SGEMM_NR = 2 * SGEMM_LANES;  // columns per packed panel: two vectors
 
 // op(W) is (k x n). ``transposed``: W is stored (n x k) row-major, as torch stores a weight that
 // multiplies from the right as W^T (x W^T); otherwise W is (k x n) row-major.

@@ -10,15 +10,16 @@
 
 namespace lstmkit {
 
-typedef float v16 __attribute__((vector_size(64)));
+// One vector register of floats (sgemm.h picks its width for the build machine).
+typedef float vec __attribute__((vector_size(SGEMM_LANES * sizeof(float))));
 
-inline v16 load(const float* p) {
-    v16 v;
+inline vec load(const float* p) {
+    vec v;
     std::memcpy(&v, p, sizeof v);
     return v;
 }
 
-inline void store(float* p, v16 v) { std::memcpy(p, &v, sizeof v); }
+inline void store(float* p, vec v) { std::memcpy(p, &v, sizeof v); }
 
 // One MR x NR block of C: acc = op(A)[0:MR, :] panel, then C = acc + beta C (``width`` columns stored).
 // op(A)[r][kk] is a[r * lda + kk], or a[kk * lda + r] when A is transposed (then the MR values of one
@@ -31,20 +32,20 @@ inline void micro_kernel(int k, const float* a, int lda, const float* panel, con
     // (each waits for the one before on the same register): it runs CHAINS independent sums over
     // alternate k instead, added up at the end.
     constexpr int CHAINS = MR >= 4 ? 1 : (MR == 1 ? 4 : 2);
-    v16 acc0[CHAINS][MR], acc1[CHAINS][MR];
-    const v16 start0 = bias ? load(bias) : v16{}, start1 = bias ? load(bias + 16) : v16{};
+    vec acc0[CHAINS][MR], acc1[CHAINS][MR];
+    const vec start0 = bias ? load(bias) : vec{}, start1 = bias ? load(bias + SGEMM_LANES) : vec{};
     for (int r = 0; r < MR; ++r) {
-        for (int chain = 0; chain < CHAINS; ++chain) acc0[chain][r] = acc1[chain][r] = v16{};
+        for (int chain = 0; chain < CHAINS; ++chain) acc0[chain][r] = acc1[chain][r] = vec{};
         acc0[0][r] = start0;
         acc1[0][r] = start1;
         // Ask for C's lines now, so the stores at the end do not wait for them (with a short k the
         // wait would otherwise be a good part of the block's time).
         __builtin_prefetch(c + int64_t(r) * ldc, 1);
-        __builtin_prefetch(c + int64_t(r) * ldc + 16, 1);
+        __builtin_prefetch(c + int64_t(r) * ldc + SGEMM_LANES, 1);
     }
     const auto update = [&](int kk, int chain) {
-        const v16 b0 = load(panel + int64_t(kk) * SGEMM_NR);
-        const v16 b1 = load(panel + int64_t(kk) * SGEMM_NR + 16);
+        const vec b0 = load(panel + int64_t(kk) * SGEMM_NR);
+        const vec b1 = load(panel + int64_t(kk) * SGEMM_NR + SGEMM_LANES);
         for (int r = 0; r < MR; ++r) {
             const float ar = TRANS_A ? a[int64_t(kk) * lda + r] : a[int64_t(r) * lda + kk];
             acc0[chain][r] += ar * b0;
@@ -65,14 +66,14 @@ inline void micro_kernel(int k, const float* a, int lda, const float* panel, con
         if (width == SGEMM_NR) {
             if (beta != 0.0f) {
                 acc0[0][r] += load(cr);
-                acc1[0][r] += load(cr + 16);
+                acc1[0][r] += load(cr + SGEMM_LANES);
             }
             store(cr, acc0[0][r]);
-            store(cr + 16, acc1[0][r]);
+            store(cr + SGEMM_LANES, acc1[0][r]);
         } else {
             float block[SGEMM_NR];
             store(block, acc0[0][r]);
-            store(block + 16, acc1[0][r]);
+            store(block + SGEMM_LANES, acc1[0][r]);
             for (int j = 0; j < width; ++j) cr[j] = block[j] + (beta != 0.0f ? cr[j] : 0.0f);
         }
     }
@@ -82,7 +83,7 @@ using MicroKernel = void (*)(int, const float*, int, const float*, const float*,
 
 template <bool TRANS_A>
 inline MicroKernel kernel_for(int rows) {
-    static const MicroKernel table[SGEMM_MR + 1] = {
+    static const MicroKernel table[9] = {
         nullptr,
         micro_kernel<1, TRANS_A>,
         micro_kernel<2, TRANS_A>,
@@ -93,12 +94,14 @@ inline MicroKernel kernel_for(int rows) {
         micro_kernel<7, TRANS_A>,
         micro_kernel<8, TRANS_A>,
     };
+    static_assert(SGEMM_MR <= 8, "kernel_for's table holds blocks of up to 8 rows");
     return table[rows];
 }
 
 // Blocking for the caches: a task owns MC rows of C and one panel; it walks k in blocks of KC, so the
-// KC x NR slice of the panel (32 KiB) stays in L1 and the MC x KC slice of A in L2 while the
-// micro-kernel sweeps them, instead of both being streamed from memory for every row block.
+// KC x NR slice of the panel (32 KiB with AVX-512, 16 KiB with AVX2) stays in L1 and the MC x KC slice
+// of A in L2 while the micro-kernel sweeps them, instead of both being streamed from memory for every
+// row block.
 constexpr int SGEMM_MC = 96;
 constexpr int SGEMM_KC = 256;
 

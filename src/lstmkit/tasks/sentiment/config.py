@@ -106,8 +106,8 @@ class SentimentConfig(TaskConfig):
     # with pretrain_lm, from the backward language model); their probabilities are averaged.
     forward_backward: bool = False
     # An ensemble of this many networks of these settings, each initialised apart and trained from scratch
-    # on shared batches, their class probabilities averaged (1: one network; docs/sentiment.md, "an
-    # ensemble of recurrent networks"). Its scores and predictions are named the ensemble's.
+    # on batches of its own drawing, their class probabilities averaged (1: one network; docs/sentiment.md,
+    # "an ensemble of recurrent networks"). Its scores and predictions are named the ensemble's.
     members: int = 1
     fusion: bool = False
     baselines: bool = True
