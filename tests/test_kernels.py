@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import time
 
 import pytest
 import torch
@@ -231,6 +232,23 @@ def test_own_sgemm_matches_float64_products(m, k, n, transpose_a, transpose_w, w
     got = matmul(a, w, bias, transpose_a=transpose_a, transpose_w=transpose_w)
     assert got.dtype == torch.float32 and got.shape == (m, n)
     torch.testing.assert_close(got.double(), expected, rtol=0, atol=2e-6 * k**0.5 * expected.abs().max().item())
+
+
+def test_own_sgemm_keeps_up_with_torch_mm():
+    # The packed GEMM's register block is sized for the build machine's vectors (csrc/sgemm.h): the
+    # AVX-512 block built for an AVX2 machine spilled its accumulators and ran 20-25 times slower than
+    # torch.mm. Interleaved, best of 7 each, so a busy machine slows both alike; level or faster on
+    # AVX2 and AVX-512, about twice slower on plain SSE.
+    from lstmkit.kernels._common import matmul
+
+    a, w = torch.randn(2048, 256), torch.randn(512, 256)
+    own, reference = [], []
+    for _ in range(7):
+        for times, product in ((own, lambda: matmul(a, w, transpose_w=True)), (reference, lambda: a @ w.t())):
+            start = time.perf_counter()
+            product()
+            times.append(time.perf_counter() - start)
+    assert min(own) < 4 * min(reference), f"own sgemm {min(own) * 1e3:.1f} ms, torch.mm {min(reference) * 1e3:.1f} ms"
 
 
 @pytest.mark.parametrize(
