@@ -15,6 +15,8 @@ BASE = sentiment.SentimentConfig(
     dropout_kind="standard",
     baselines=False,
     lexicon=None,  # the rows before the lexicon became the default (issue 16); the lexicon rows set it
+    lexicon_dim=128,
+    members=1,  # one network, as before the ensemble became the default (issue 16); the ensemble rows set it
     # The default's training before restore="last" (all epochs, the last one's weights) became the default.
     train=dataclasses.replace(sentiment.SentimentConfig().train, progress=False, patience=3, restore="best"),
 )

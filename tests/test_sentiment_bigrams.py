@@ -80,7 +80,8 @@ def test_a_bigram_run_saves_its_vocabulary_and_reads_it_back(bigram_sentiment_ru
 def test_cli_trains_predicts_and_inspects_a_bigram_run(tmp_path):
     data = write_reviews(tmp_path / "reviews.csv")
     out = tmp_path / "run"
-    options = ["--embedding-dim", "8", "--hidden-size", "8", "--epochs", "1", "--no-baselines", "--no-progress"]
+    options = ["--embedding-dim", "8", "--hidden-size", "8", "--epochs", "1", "--no-baselines", "--no-progress",
+               "--members", "1"]  # fmt: skip
     bigram_options = ["--bigrams", "--bigram-min-freq", "3", "--input-dropout", "0.25"]
     result = invoke("train", "sentiment", "--data", data, "--out", out, *bigram_options, *options)
     assert result.exit_code == 0, result.output

@@ -12,7 +12,7 @@ from tiny_data import write_reviews
 
 from lstmkit.heads import ClassifierConfig, ClassifierEnsemble, EncoderConfig, SequenceClassifier
 from lstmkit.tasks import sentiment
-from lstmkit.tasks.sentiment.model import classifier_probabilities
+from lstmkit.tasks.sentiment.model import build_classifier, classifier_probabilities, predictor_name
 from lstmkit.train import TrainConfig
 from lstmkit.train.module import TrainingModule
 from lstmkit.train.objectives import ClassificationObjective
@@ -115,6 +115,24 @@ def test_an_ensemble_is_refused_where_it_cannot_be_trained_from_scratch_or_pertu
         sentiment.SentimentConfig(members=0)
     out = invoke("train", "sentiment", "--members", "0")
     assert out.exit_code == 2 and "members" in out.output and "Traceback" not in out.output, out.output
+
+
+def test_the_default_is_an_ensemble_where_the_networks_train_from_scratch_else_one_network():
+    assert sentiment.SentimentConfig().members is None  # auto
+    assert sentiment.SentimentConfig().resolve_members() == sentiment.DEFAULT_MEMBERS == 3
+    for one in ({"pretrain_lm": True}, {"forward_backward": True, "bidirectional": False}, {"adversarial": 1.0},
+                {"virtual_adversarial": 2.0}, {"members": 1}):  # fmt: skip
+        assert sentiment.SentimentConfig(**one).resolve_members() == 1, one  # auto never refuses an option
+    assert sentiment.SentimentConfig(members=2).resolve_members() == 2
+    # A run saved before members existed trained one network; a run saved with auto reads it back as auto.
+    saved = sentiment.SentimentConfig().to_dict()
+    assert sentiment.SentimentConfig.from_dict(saved).resolve_members() == 3
+    del saved["members"]
+    assert sentiment.SentimentConfig.from_dict(saved).resolve_members() == 1
+    model = build_classifier(sentiment.SentimentConfig(), _config())
+    assert isinstance(model, ClassifierEnsemble) and len(model.members) == 3
+    assert predictor_name(sentiment.SentimentConfig()) == "ensemble"
+    assert predictor_name(sentiment.SentimentConfig(pretrain_lm=True)) == "recurrent"
 
 
 def test_an_ensemble_run_names_itself_everywhere(tmp_path):

@@ -155,7 +155,7 @@ def test_a_lexicon_sentiment_run_saves_its_lexicon_and_reads_it(lexicon_sentimen
     run = sentiment.load(lexicon_sentiment_run)
     saved = Lexicon.from_json(lexicon_sentiment_run / LEXICON)
     assert run.text_encoder.lexicon == saved and saved.words == read_lexicon_file_from(LEXICON_LINES)
-    assert run.model.config.lexicon_classes == len(saved.class_vocab()) and run.model.config.lexicon_dim == 128
+    assert run.model.config.lexicon_classes == len(saved.class_vocab()) and run.model.config.lexicon_dim == 16
     texts = ["很好喜欢这个东西", "太差失望退货"]
     # Prediction reads the classes: with an empty lexicon every step is outside, and the probabilities move.
     moved = sentiment.load(lexicon_sentiment_run)
@@ -166,7 +166,7 @@ def test_a_lexicon_sentiment_run_saves_its_lexicon_and_reads_it(lexicon_sentimen
     assert metrics["lexicon"]["name"] == "lexicon.tsv" and metrics["lexicon"]["words"] == 5
     assert 0 < metrics["lexicon"]["coverage"] < 0.5  # one lexicon word of 2 characters in each review
     tokens, _ = run.tokenize(texts[1])
-    assert run.recurrent_input(texts[1]).shape == (1, len(tokens), 8 + 128)  # each character's embedding, its class's
+    assert run.recurrent_input(texts[1]).shape == (1, len(tokens), 8 + 16)  # each character's embedding, its class's
     # A resumed run reads the saved lexicon, though the file it came from is gone.
     config = sentiment.SentimentConfig.from_dict(read_json(lexicon_sentiment_run / "config.json")["config"])
     assert not Path(config.lexicon).exists()
@@ -179,7 +179,8 @@ def read_lexicon_file_from(text: str) -> dict[str, str]:
 
 def test_cli_trains_with_a_lexicon_and_refuses_a_bad_one(tmp_path):
     data = write_reviews(tmp_path / "reviews.csv")
-    options = ["--embedding-dim", "8", "--hidden-size", "8", "--epochs", "1", "--no-baselines", "--no-progress"]
+    options = ["--embedding-dim", "8", "--hidden-size", "8", "--epochs", "1", "--no-baselines", "--no-progress",
+               "--members", "1"]  # fmt: skip
     out = tmp_path / "run"
     lexicon = write_lexicon(tmp_path / "l.tsv")
     result = invoke(

@@ -17,7 +17,7 @@ POSITIVE = ["很好", "喜欢", "满意"]
 NEGATIVE = ["太差", "失望", "难用"]
 FILLER = list("这个东西我们买了一天用手机")
 TINY = ["--epochs", "1", "--hidden-size", "8", "--batch-size", "16", "--min-freq", "1", "--no-baselines",
-        "--no-progress"]  # fmt: skip
+        "--no-progress", "--members", "1"]  # fmt: skip
 
 
 def _reviews(n: int, seed: int, labels=("positive", "negative")) -> list[tuple[str, str]]:

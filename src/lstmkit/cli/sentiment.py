@@ -14,7 +14,7 @@ from rich.table import Table
 
 from lstmkit.cli import _options as opt
 from lstmkit.cli._app import SCORE_PRINTERS, app, console, texts_or_stdin, train_app, user_errors
-from lstmkit.tasks.sentiment.config import SentimentConfig, describe_model
+from lstmkit.tasks.sentiment.config import DEFAULT_MEMBERS, SentimentConfig, describe_model
 
 DEFAULT = SentimentConfig()
 
@@ -153,11 +153,13 @@ def train_sentiment(
         "language model with --pretrain-lm) and average their probabilities (ULMFiT's ensemble; needs "
         "--no-bidirectional); predict and evaluate then use the ensemble.",
     ),
-    members: int = typer.Option(
+    members: int | None = typer.Option(
         DEFAULT.members,
         help="Train an ensemble of this many networks, each initialised apart and trained from scratch on "
         "batches of its own drawing, and average their probabilities (1: one network); predict, evaluate and "
-        "export then use the ensemble.",
+        f"export then use the ensemble. Default: {DEFAULT_MEMBERS} where the networks train from scratch "
+        "(no --pretrain-lm, --encoder, --forward-backward or adversarial training), else 1.",
+        show_default=False,
     ),
     fusion: bool = typer.Option(
         DEFAULT.fusion,

@@ -120,7 +120,7 @@ def record_text(model, text: str) -> TextRecording:
         probabilities={label: float(p) for label, p in zip(model.labels, probabilities)},
         layers=layers,
         model=model.predictor,
-        members=model.config.members,
+        members=model.config.resolve_members(),
     )
 
 

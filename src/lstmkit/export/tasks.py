@@ -147,12 +147,11 @@ def _sentiment(run, path: Path, write) -> tuple[dict[str, Any], list[str]]:
     if run.predictor == "forward_backward":
         metadata["model"] = run.predictor
         notes.append("this run is a forward + backward ensemble: the file gives its members' averaged probabilities")
-    if run.config.members > 1:
+    members = run.config.resolve_members()
+    if members > 1:
         metadata["model"] = run.predictor
-        metadata["members"] = run.config.members
-        notes.append(
-            f"this run is {run.model_name}: the file gives its {run.config.members} networks' averaged probabilities"
-        )
+        metadata["members"] = members
+        notes.append(f"this run is {run.model_name}: the file gives its {members} networks' averaged probabilities")
     return metadata, notes
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from lstmkit.tasks.runner import TaskResult, train_task
-from lstmkit.tasks.sentiment.config import MODELS, NAME, SentimentConfig
+from lstmkit.tasks.sentiment.config import DEFAULT_MEMBERS, MODELS, NAME, SentimentConfig
 from lstmkit.tasks.sentiment.data import TextEncoder, load_data, read_unlabelled
 from lstmkit.tasks.sentiment.fusion import FUSION_WEIGHTS, choose_fusion_weight, fuse_probabilities
 from lstmkit.tasks.sentiment.model import Prediction, SentimentModel
@@ -29,6 +29,7 @@ __all__ = [
     "TASK",
     "NAME",
     "MODELS",
+    "DEFAULT_MEMBERS",
     "train",
     "load",
     "load_data",

@@ -33,14 +33,16 @@ def build_classifier(config: SentimentConfig, classifier_config: ClassifierConfi
     (``forward_backward``) or an ensemble of ``members`` networks."""
     if config.forward_backward:
         return ForwardBackwardClassifier(classifier_config)
-    if config.members > 1:
-        return ClassifierEnsemble(classifier_config, config.members)
+    if config.resolve_members() > 1:
+        return ClassifierEnsemble(classifier_config, config.resolve_members())
     return SequenceClassifier(classifier_config)
 
 
 def predictor_name(config: SentimentConfig) -> str:
     """Which model a run trained with ``config`` and no fusion predicts with (a key of ``MODELS``)."""
-    return "forward_backward" if config.forward_backward else "ensemble" if config.members > 1 else "recurrent"
+    if config.forward_backward:
+        return "forward_backward"
+    return "ensemble" if config.resolve_members() > 1 else "recurrent"
 
 
 def classifier_probabilities(
@@ -119,7 +121,7 @@ class SentimentModel:
     @property
     def model_name(self) -> str:
         """The predictor in words (``"an ensemble of 3 recurrent networks averaged"``)."""
-        return describe_model(self.predictor, self.config.members)
+        return describe_model(self.predictor, self.config.resolve_members())
 
     @property
     def first_network(self) -> SequenceClassifier:
@@ -205,7 +207,8 @@ class SentimentModel:
         index = {label: i for i, label in enumerate(self.labels)}
         probs = self.predict_proba(list(part.texts))
         scores = classification_metrics([index[y] for y in part.labels], probs.argmax(-1).tolist(), self.labels)
-        members = {"members": self.config.members} if self.config.members > 1 else {}
+        count = self.config.resolve_members()
+        members = {"members": count} if count > 1 else {}
         result = {"data": name, "size": len(part), "model": self.predictor, **members, **scores}
         if plot is not None:
             from lstmkit.plots import plot_confusion_matrix

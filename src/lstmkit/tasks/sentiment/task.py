@@ -319,7 +319,9 @@ class SentimentTask(Task):
                 adversarial=config.adversarial,
                 virtual_adversarial=config.virtual_adversarial,
             ),
-            train_loader=data.loader("train", train.batch_size, shuffle=True, seed=train.seed, members=config.members),
+            train_loader=data.loader(
+                "train", train.batch_size, shuffle=True, seed=train.seed, members=config.resolve_members()
+            ),
             val_loader=data.loader("val", 128, shuffle=False),
             payload={
                 "labels": data.labels,
@@ -345,13 +347,14 @@ class SentimentTask(Task):
         truth = {part: data.label_ids(part) for part in ("val", "test")}
         name = predictor_name(config)
         recurrent, confusion = _scores(name, data.labels, truth, probs)
-        if config.members > 1:
-            recurrent["members"] = config.members
+        members = config.resolve_members()
+        if members > 1:
+            recurrent["members"] = members
         plot_confusion_matrix(
             confusion,
             data.labels,
             run_dir / "confusion_matrix.png",
-            title=f"{data.name} test, {describe_model(name, config.members)}: accuracy {recurrent['accuracy']:.3f}",
+            title=f"{data.name} test, {describe_model(name, members)}: accuracy {recurrent['accuracy']:.3f}",
         )
         split = data.split
         metrics: dict[str, Any] = {
