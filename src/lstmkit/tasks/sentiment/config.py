@@ -110,8 +110,9 @@ class SentimentConfig(TaskConfig):
     # An ensemble of this many networks of these settings, each initialised apart and trained from scratch
     # on batches of its own drawing, their class probabilities averaged (1: one network). Its scores and
     # predictions are named the ensemble's. None (auto): DEFAULT_MEMBERS where the networks are trained
-    # from scratch without adversarial training, else one (resolve_members). Three 16 wide validated 0.5
-    # points above one network and tested above the TF-IDF baselines (docs/sentiment.md, "an ensemble").
+    # from scratch without adversarial training, else one (resolve_members). Three 16 wide validated 0.4
+    # points above one network and tested level with the best TF-IDF baseline (docs/sentiment.md, "an
+    # ensemble of recurrent networks").
     members: int | None = None
     fusion: bool = False
     baselines: bool = True
