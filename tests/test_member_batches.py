@@ -8,6 +8,7 @@ import functools
 
 import pytest
 import torch
+from ensemble_training import train_as_the_engine
 
 from lstmkit.data import BucketBatchSampler, TextClassificationDataset, collate_classification
 from lstmkit.data.member_batches import (
@@ -19,9 +20,6 @@ from lstmkit.data.member_batches import (
 )
 from lstmkit.heads import ClassifierConfig, ClassifierEnsemble, EncoderConfig
 from lstmkit.tasks.sentiment.data import make_loader
-from lstmkit.train import TrainConfig
-from lstmkit.train.module import TrainingModule
-from lstmkit.train.objectives import ClassificationObjective
 
 LENGTHS = [3, 7, 1, 4, 4, 9, 2, 5, 6, 8, 2, 3, 5]
 
@@ -81,17 +79,7 @@ def _config() -> ClassifierConfig:
 
 def _train(model, loader, members: bool, clip: float = 0.3) -> None:
     """One epoch of AdamW on ``loader``, the loss and clipping as the engine makes them."""
-    objective = ClassificationObjective(3)
-    module = TrainingModule(model, objective, TrainConfig())
-    optimizer = torch.optim.AdamW(model.parameters(), lr=0.01, eps=1e-30)  # eps: a gradient's scale is ignored
-    for batch in loader:
-        optimizer.zero_grad()
-        objective.loss(model, batch).backward()
-        if members:
-            module.configure_gradient_clipping(optimizer, clip, "norm")
-        else:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
-        optimizer.step()
+    train_as_the_engine(model, loader, ensemble=members, clip=clip)
 
 
 def test_each_member_trains_as_a_lone_network_on_its_own_batches():

@@ -8,6 +8,7 @@ import json
 import pytest
 import torch
 from cli_helpers import invoke
+from ensemble_training import train_as_the_engine
 from tiny_data import write_reviews
 
 from lstmkit.heads import ClassifierConfig, ClassifierEnsemble, EncoderConfig, SequenceClassifier
@@ -60,18 +61,7 @@ def test_the_ensemble_averages_its_members_probabilities_and_member_0_starts_as_
 
 def _train_steps(model, members: tuple, steps: int = 5, clip: float = 0.26) -> None:
     """AdamW steps on :func:`_batch` batches, the ensemble's loss and clipping as the engine makes them."""
-    objective = ClassificationObjective(3)
-    module = TrainingModule(model, objective, TrainConfig())
-    # eps far below any gradient here: AdamW then ignores a gradient's scale (the 1/n of a member's).
-    optimizer = torch.optim.AdamW(model.parameters(), lr=0.01, eps=1e-30)
-    for step in range(steps):
-        optimizer.zero_grad()
-        objective.loss(model, _batch(step)).backward()
-        if members:
-            module.configure_gradient_clipping(optimizer, clip, "norm")
-        else:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
-        optimizer.step()
+    train_as_the_engine(model, (_batch(step) for step in range(steps)), ensemble=bool(members), clip=clip)
 
 
 def test_each_member_trains_as_it_would_alone_its_gradient_clipped_on_its_own():
