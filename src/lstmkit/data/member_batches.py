@@ -40,22 +40,22 @@ class MemberBatchSampler(Sampler[list[int]]):
     def __init__(self, lengths: Sequence[int], batch_size: int, members: int, seed: int = 0, **options) -> None:
         if isinstance(members, bool) or not isinstance(members, int) or members < 1:
             raise ValueError(f"members: expected an integer >= 1, got {members!r}")
-        self.members = [
+        self.samplers = [
             BucketBatchSampler(lengths, batch_size, shuffle=True, seed=member_seed(seed, k), **options)
             for k in range(members)
         ]
         self.size = len(lengths)
 
     def set_epoch(self, epoch: int) -> None:
-        for sampler in self.members:
+        for sampler in self.samplers:
             sampler.set_epoch(epoch)
 
     def __iter__(self) -> Iterator[list[int]]:
-        for step in zip(*self.members, strict=True):
+        for step in zip(*self.samplers, strict=True):
             yield [k * self.size + i for k, batch in enumerate(step) for i in batch]
 
     def __len__(self) -> int:
-        return len(self.members[0])
+        return len(self.samplers[0])
 
 
 class MemberDataset(Dataset):

@@ -33,8 +33,9 @@ def build_classifier(config: SentimentConfig, classifier_config: ClassifierConfi
     (``forward_backward``) or an ensemble of ``members`` networks."""
     if config.forward_backward:
         return ForwardBackwardClassifier(classifier_config)
-    if config.resolve_members() > 1:
-        return ClassifierEnsemble(classifier_config, config.resolve_members())
+    members = config.resolve_members()
+    if members > 1:
+        return ClassifierEnsemble(classifier_config, members)
     return SequenceClassifier(classifier_config)
 
 
