@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 .PHONY: install demo test lint bench clean
 
 KERNELS := src/lstmkit/kernels/_lstmkit_kernels.so
-KERNEL_SOURCES := $(wildcard src/lstmkit/kernels/csrc/*.cpp src/lstmkit/kernels/csrc/*.h)
+KERNEL_SOURCES := $(wildcard src/lstmkit/kernels/csrc/*.cpp src/lstmkit/kernels/csrc/*.h) src/lstmkit/kernels/_artifact.py
 
 install: $(STAMP) $(KERNELS)
 
@@ -18,8 +18,9 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
-# lstmkit's compiled time loops (plain C++, seconds to build). Without a compiler this warns and the
-# layers run their Python loops; the build writes a stamp so a stale library is never loaded.
+# lstmkit's compiled time loops (plain C++, seconds to build; _artifact.py holds the flags every build takes).
+# Without a compiler this warns and the layers run their Python loops; the build writes a stamp so a stale
+# library is never loaded.
 $(KERNELS): $(KERNEL_SOURCES) $(STAMP)
 	$(PYTHON) -m lstmkit.kernels.build
 

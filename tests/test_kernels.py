@@ -10,8 +10,6 @@ import torch
 import lstmkit
 from lstmkit import bptt, kernels
 from lstmkit import functional as LF
-from lstmkit.io import umask
-from lstmkit.kernels import _artifact, build
 
 pytestmark = pytest.mark.skipif(not kernels.available(), reason=f"kernels unavailable: {kernels.unavailable_reason()}")
 
@@ -171,24 +169,6 @@ def test_float32_within_1e5_of_torch_nn(cell, bidirectional):
     our_out.square().sum().backward()
     for name, parameter in theirs.named_parameters():
         torch.testing.assert_close(getattr(ours, name).grad, parameter.grad, rtol=1e-4, atol=1e-5)
-
-
-def test_build_writes_a_current_library_and_notices_stale_sources(tmp_path, monkeypatch):
-    target = tmp_path / "kernels.so"
-    assert build.build(target) == target
-    assert _artifact.is_current(target)
-    assert (target.stat().st_mode & 0o777) == 0o755 & ~umask()
-    monkeypatch.setattr(_artifact, "source_hash", lambda: "something else")
-    assert not _artifact.is_current(target)
-
-
-def test_build_without_a_compiler_says_so_and_the_install_goes_on(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("CXX", "no-such-compiler-xyz")
-    with pytest.raises(RuntimeError, match="no C\\+\\+ compiler: 'no-such-compiler-xyz'"):
-        build.build(tmp_path / "k.so")
-    monkeypatch.setattr(build, "LIBRARY", tmp_path / "k.so")
-    assert build.main([]) == 0
-    assert "run its Python loops" in capsys.readouterr().err
 
 
 def test_disabled_kernels_fall_back_to_the_python_loops_in_a_fresh_process():

@@ -5,16 +5,26 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-__all__ = ["LIBRARY", "SOURCES_DIR", "source_hash", "is_current"]
+__all__ = ["LIBRARY", "REQUIRED_FLAGS", "SOURCES_DIR", "source_hash", "is_current"]
 
 HERE = Path(__file__).resolve().parent
 SOURCES_DIR = HERE / "csrc"
 LIBRARY = HERE / "_lstmkit_kernels.so"
 
+# Flags every build takes (``LSTMKIT_CXXFLAGS`` replaces only the optimisation flags). OpenMP for the
+# batch-parallel element-wise passes: the runtime resolves to the libgomp torch has already loaded, so
+# the kernels and torch's BLAS share one thread pool. -fno-trapping-math lets the compiler vectorise the
+# activations' clamps (x < hi ? x : hi): without it GCC keeps them as branches, in case a comparison
+# raises a floating-point exception flag, and the gate passes ran one element at a time, 2.5 times slower
+# (docs/kernels.md). It changes no result and no process state, unlike -ffast-math. The flags are part
+# of the stamp's hash: a library built with other flags is rebuilt.
+REQUIRED_FLAGS = ("-std=c++17", "-fopenmp", "-fno-trapping-math", "-fPIC", "-shared", "-fvisibility=hidden")
+
 
 def source_hash() -> str:
-    """A hash of every kernel source file (``.cpp`` and ``.h``); changes whenever the kernels do."""
-    digest = hashlib.sha256()
+    """A hash of every kernel source file (``.cpp`` and ``.h``) and of :data:`REQUIRED_FLAGS`; changes
+    whenever the kernels or the way they must be built do."""
+    digest = hashlib.sha256(" ".join(REQUIRED_FLAGS).encode() + b"\0")
     for path in sorted(SOURCES_DIR.iterdir()):
         if path.suffix in (".cpp", ".h"):
             digest.update(path.name.encode() + b"\0" + path.read_bytes())

@@ -22,14 +22,11 @@ import tempfile
 from pathlib import Path
 
 from lstmkit.io import umask
-from lstmkit.kernels._artifact import LIBRARY, SOURCES_DIR, is_current, source_hash, stamp_path
+from lstmkit.kernels._artifact import LIBRARY, REQUIRED_FLAGS, SOURCES_DIR, is_current, source_hash, stamp_path
 
 __all__ = ["build", "main"]
 
 DEFAULT_FLAGS = "-O3 -march=native"
-# OpenMP for the batch-parallel element-wise passes: the runtime resolves to the libgomp torch has
-# already loaded, so the kernels and torch's BLAS share one thread pool.
-REQUIRED_FLAGS = ["-std=c++17", "-fopenmp", "-fPIC", "-shared", "-fvisibility=hidden"]
 
 
 def _sources() -> list[Path]:
