@@ -182,8 +182,16 @@ def test_bucket_sampler_is_deterministic_and_changes_per_epoch():
     assert epoch_batches(7, 0) != epoch_batches(7, 1)
     assert epoch_batches(7, 0) != epoch_batches(8, 0)
     in_order = list(BucketBatchSampler(lengths, batch_size=16, shuffle=False))
-    flat = [lengths[i] for batch in in_order for i in batch]
+    flat = [lengths[i] for batch in in_order for i in reversed(batch)]
     assert flat == sorted(lengths)
+
+
+def test_bucket_sampler_batches_run_longest_first():
+    # The order the compiled kernels run a batch in: a batch so ordered is not sorted again per layer.
+    lengths = _lengths()
+    for batch in BucketBatchSampler(lengths, batch_size=16, shuffle=True, seed=3, bucket_batches=10):
+        in_batch = [lengths[i] for i in batch]
+        assert in_batch == sorted(in_batch, reverse=True)
 
 
 def test_dataset_collate_and_dataloader():
@@ -194,7 +202,7 @@ def test_dataset_collate_and_dataloader():
     )
     batches = list(loader)
     assert [b["tokens"].shape for b in batches] == [(2, 2), (2, 4)]
-    assert batches[0]["lengths"].tolist() == [1, 2] and batches[0]["labels"].tolist() == [0, 1]
+    assert batches[0]["lengths"].tolist() == [2, 1] and batches[0]["labels"].tolist() == [1, 0]
     batch = collate_classification([([1, 2, 3], 2)], pad_index=0, max_length=2)
     assert batch["tokens"].tolist() == [[1, 2]] and batch["labels"].tolist() == [2]
     with pytest.raises(ValueError, match="labels: expected one per text"):
