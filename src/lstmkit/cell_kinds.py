@@ -117,7 +117,9 @@ class CellKind:
     ``reference`` its loop over time; ``bptt`` and ``compiled`` the layer functions of :mod:`lstmkit.bptt`
     and :mod:`lstmkit.kernels`, which share one signature. ``layer_options`` are the layer attributes
     these functions take as keywords (a GRU's ``reset_after``, an RNN's ``nonlinearity``); ``step`` the
-    compiled one-step function that streaming calls.
+    compiled one-step function that streaming calls. ``compiled_together`` runs several compiled
+    layer-directions at once, side by side (a list of ``(args, options)`` of ``compiled`` -> a list of its
+    results), where the cell's kernels can (the LSTM's); ``None`` where they run one by one.
     """
 
     mode: str
@@ -130,6 +132,7 @@ class CellKind:
     compiled: Callable
     step: StepKernel
     layer_options: tuple[str, ...] = ()
+    compiled_together: Callable | None = None
 
     @property
     def blocks(self) -> int:
@@ -156,6 +159,17 @@ class CellKind:
         """The loop of one layer-direction on ``backend`` (``"reference"``, ``"bptt"`` or ``"compiled"``)."""
         return {"reference": self.reference, "bptt": self.bptt, "compiled": self.compiled}[backend]
 
+    def run_layer_directions(self, backend: str, calls: list[tuple[tuple, dict]]) -> list[tuple]:
+        """One layer's directions, each ``(args, options)`` of :meth:`layer_function`'s, on ``backend``; the
+        compiled kernels of a cell that has ``compiled_together`` run them side by side. Returns ``(output,
+        final states as a tuple, records)`` per direction."""
+        if backend == "compiled" and self.compiled_together is not None and len(calls) > 1:
+            results = self.compiled_together(calls)
+        else:
+            run = self.layer_function(backend)
+            results = [run(*args, **options) for args, options in calls]
+        return [(output, self.as_states(final), records) for output, final, records in results]
+
     def as_hx(self, states: tuple[Tensor, ...]) -> State:
         """States as a tuple (``(h,)`` or ``(h, c)``) -> the ``hx`` layout of torch's API (``h`` or ``(h, c)``)."""
         return states if self.has_cell_state else states[0]
@@ -170,7 +184,7 @@ CELL_KINDS: dict[str, CellKind] = {
     for kind in (
         CellKind(
             "LSTM", "lstm", LF.LSTM_GATES, True, LF.lstm_cell, LF.lstm_sequence, bptt.lstm_layer, kernels.lstm_layer,
-            _LSTM_STEP,
+            _LSTM_STEP, compiled_together=kernels.lstm_layers,
         ),
         CellKind(
             "GRU", "gru", LF.GRU_GATES, False, LF.gru_cell, LF.gru_sequence, bptt.gru_layer, kernels.gru_layer,

@@ -14,7 +14,7 @@ from torch import Tensor
 from lstmkit.kernels._common import DTYPES, input_mismatch
 from lstmkit.kernels._library import blas_name, library, unavailable_reason, use_blas, warn_unavailable
 from lstmkit.kernels.gru import gru_layer
-from lstmkit.kernels.lstm import lstm_layer
+from lstmkit.kernels.lstm import lstm_layer, lstm_layers
 from lstmkit.kernels.rnn import rnn_layer
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "blas_name",
     "use_blas",
     "lstm_layer",
+    "lstm_layers",
     "gru_layer",
     "rnn_layer",
 ]

@@ -23,7 +23,7 @@ from lstmkit.kernels import _artifact
 
 __all__ = ["KernelLibrary", "library", "unavailable_reason", "blas_name", "use_blas"]
 
-ABI_VERSION = 3
+ABI_VERSION = 4
 _P = ctypes.c_void_p
 _I = ctypes.c_int
 _KINDS = {"i": _I, "p": _P, "d": ctypes.c_double}
@@ -32,8 +32,6 @@ _KINDS = {"i": _I, "p": _P, "d": ctypes.c_double}
 # double. The LSTM and GRU take zoneout last (mask pointer, probability), the LSTM then its layer-norm
 # buffers (see csrc/lstm.cpp).
 SIGNATURES = {
-    "lstm_forward": "iiiip" + "p" * 10 + "ppp" + "d" + "p" * 11,
-    "lstm_backward": "iiiip" + "p" * 13 + "p" + "d" + "p" * 15,
     "gru_forward": "iiiip" + "p" * 8 + "pp" + "d",
     "gru_backward": "iiiip" + "p" * 11 + "p" + "d",
     "rnn_forward": "iiiip" + "p" * 6,
@@ -42,6 +40,17 @@ SIGNATURES = {
     "lstm_step": "iiiii" + "p" * 6,
     "gru_step": "iiiii" + "p" * 5,
     "rnn_step": "iiiii" + "p" * 5,
+}
+
+# Entry points that take an array of calls, ``(int count, const Call* calls)``, each call a structure of
+# these field kinds (csrc/lstm.cpp): independent loops in one library call, run side by side.
+CALLS = {
+    "lstm_forward": "iiiip" + "p" * 10 + "ppp" + "d" + "p" * 11,
+    "lstm_backward": "iiiip" + "p" * 13 + "p" + "d" + "p" * 15,
+}
+_STRUCTURES = {
+    name: type(f"{name}_call", (ctypes.Structure,), {"_fields_": [(f"f{i}", _KINDS[k]) for i, k in enumerate(kinds)]})
+    for name, kinds in CALLS.items()
 }
 
 
@@ -54,6 +63,13 @@ class KernelLibrary:
 
     def call(self, name: str, dtype: torch.dtype, *args) -> None:
         self.function(name, dtype)(*args)
+
+    def call_all(self, name: str, dtype: torch.dtype, calls: list[tuple]) -> None:
+        """Run ``lstmkit_<name>_<f32|f64>`` (a :data:`CALLS` entry) once on every argument tuple of
+        ``calls``, in one library call: the loops run side by side where the threads allow."""
+        structure = _STRUCTURES[name]
+        array = (structure * len(calls))(*(structure(*arguments) for arguments in calls))
+        self.function(name, dtype)(len(calls), array)
 
     def function(self, name: str, dtype: torch.dtype) -> ctypes._CFuncPtr:
         """The ctypes function ``lstmkit_<name>_<f32|f64>``, for callers that keep it across many calls."""
@@ -85,6 +101,14 @@ def _declare(handle: ctypes.CDLL) -> None:
         for suffix in ("f32", "f64"):
             function = getattr(handle, f"lstmkit_{name}_{suffix}")
             function.argtypes = [_KINDS[kind] for kind in kinds]
+            function.restype = None
+    for name, structure in _STRUCTURES.items():
+        size = getattr(handle, f"lstmkit_{name}_call_size")()
+        if size != ctypes.sizeof(structure):
+            raise AttributeError(f"its {name} call is {size} bytes, lstmkit lays out {ctypes.sizeof(structure)}")
+        for suffix in ("f32", "f64"):
+            function = getattr(handle, f"lstmkit_{name}_{suffix}")
+            function.argtypes = [_I, ctypes.POINTER(structure)]
             function.restype = None
     handle.lstmkit_set_blas.argtypes = [_P, _P, _I]
     handle.lstmkit_set_blas.restype = None

@@ -6,9 +6,15 @@ sequential part (``csrc/lstm.cpp``). A layer-normalised LSTM keeps that split: `
 one GEMM before the loop, and the kernel normalises it together with the recurrent projection and the
 cell state, row by row while each row is in cache (``csrc/lstm_layer_norm.h``); it also sums the
 gradients of the gains and biases.
+
+:func:`lstm_layers` runs several independent loops (a bidirectional layer's two directions) as one
+autograd node whose loops run in one library call, side by side on the threads (``run_calls`` in
+``csrc/parallel.h``); :func:`lstm_layer` is one loop.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor
@@ -28,19 +34,24 @@ from lstmkit.kernels._common import (
 )
 from lstmkit.kernels._library import library
 
-__all__ = ["lstm_layer"]
+__all__ = ["lstm_layer", "lstm_layers"]
+
+# The inputs of one loop to _LSTMKernel.apply, in this order: x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, the
+# four layer-norm weights, step_mask, recurrent_mask, zoneout, trace. Its outputs: output, h, c and the
+# traced gates and cells; and the tensors it saves for the backward pass.
+_INPUTS, _OUTPUTS, _SAVED = 16, 5, 21
 
 
 def _contiguous(*tensors: Tensor | None) -> list[Tensor | None]:
     return [None if t is None else t.contiguous() for t in tensors]
 
 
-class _LSTMKernel(torch.autograd.Function):
-    """The loop as one autograd node; the layer-norm gains and biases are ``None`` for a plain LSTM."""
+class _Forward:
+    """One loop's forward pass: its buffers and the kernel's arguments (``arguments``), then what it keeps
+    for the backward pass (``saved``, ``meta``) and returns (:meth:`results`)."""
 
-    @staticmethod
-    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, ih_gain, hh_gain, cell_weight, cell_bias, step_mask,
-                recurrent_mask, zoneout, trace, grad_enabled):  # fmt: skip
+    def __init__(self, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, ih_gain, hh_gain, cell_weight, cell_bias, step_mask,
+                 recurrent_mask, zoneout, trace, *, backward: bool):  # fmt: skip
         operands = {"h0": h0, "c0": c0, "w_ih": w_ih, "w_hh": w_hh, "b_ih": b_ih, "b_hh": b_hh, "w_hr": w_hr}
         norm = {"ih_gain": ih_gain, "hh_gain": hh_gain, "cell_weight": cell_weight, "cell_bias": cell_bias}
         check_operands(x, **operands, **norm, recurrent_mask=recurrent_mask)
@@ -64,33 +75,39 @@ class _LSTMKernel(torch.autograd.Function):
             gates = input_projection(x, w_ih, bias)  # activated in place by the kernel
         mask, probability = zoneout_arguments(zoneout, order)
         # Plain inference keeps nothing for a backward pass; zoneout and layer norm read the kept cells.
-        # (needs_input_grad says what requires grad even under torch.no_grad(), where no graph is kept.)
-        backward = grad_enabled and any(ctx.needs_input_grad)
         keep = trace or backward or layer_norm or mask is not None or probability > 0
         cells = order.new_buffer(x, steps, batch, hidden) if keep else None  # the cell state carried out of each step
         tanh_cells = order.new_buffer(x, steps, batch, hidden) if keep else None  # tanh of the cell the output reads
         output = order.new_buffer(x, steps, batch, out_size)
         work = x.new_empty(batch * (hidden + out_size))
         h0_sorted, c0_sorted = order.sort(h0, 0), order.sort(c0, 0)
-        library().call(
-            "lstm_forward", x.dtype, steps, batch, hidden, out_size, pointer(order.batch_sizes),
+        self.arguments = (
+            steps, batch, hidden, out_size, pointer(order.batch_sizes),
             *map(pointer, (gates, w_hh, w_hr, rmask, h, c, cells, tanh_cells, output, work, h0_sorted, c0_sorted,
                            mask)),
             probability, *map(pointer, ln_arguments),
         )  # fmt: skip
-        ctx.order, ctx.probability, ctx.has_bias = order, probability, b_ih is not None
-        ctx.save_for_backward(x, c0_sorted, h0_sorted, w_ih, w_hh, w_hr, gates, cells, tanh_cells, output, rmask, mask,
-                              *_contiguous(ih_gain, hh_gain, cell_weight), *ln_saved)  # fmt: skip
-        traced = (order.unsort(gates, 1), order.unsort(cells, 1)) if trace else (x.new_empty(0), x.new_empty(0))
-        ctx.mark_non_differentiable(*traced)
+        self.keep_alive = (x, rmask, h, c, gates, work, mask, ln_arguments)  # what the arguments point into
+        self.meta = (order, probability, b_ih is not None)
+        self.saved = (x, c0_sorted, h0_sorted, w_ih, w_hh, w_hr, gates, cells, tanh_cells, output, rmask, mask,
+                      *_contiguous(ih_gain, hh_gain, cell_weight), *ln_saved)  # fmt: skip
+        self.trace, self.state = trace, (order, output, h, c, gates, cells)
+
+    def results(self) -> tuple[Tensor, ...]:
+        """``output``, ``h``, ``c`` in the caller's batch order, then the traced gates and cells (empty, untraced)."""
+        order, output, h, c, gates, cells = self.state
+        traced = (order.unsort(gates, 1), order.unsort(cells, 1)) if self.trace else (h.new_empty(0), h.new_empty(0))
         return order.unsort(output, 1), order.unsort(h, 0), order.unsort(c, 0), *traced
 
-    @staticmethod
-    @once_differentiable
-    def backward(ctx, d_output, d_hn, d_cn, _d_gates, _d_cells):
+
+class _Backward:
+    """One loop's backward pass: its buffers and the kernel's arguments, then the gradients of its inputs."""
+
+    def __init__(self, saved: Sequence[Tensor | None], d_output, d_hn, d_cn, meta) -> None:
         (x, c0, h0, w_ih, w_hh, w_hr, gates, cells, tanh_cells, output, rmask, mask, ih_gain, hh_gain, cell_weight,
-         *ln_saved) = ctx.saved_tensors  # fmt: skip
-        order, layer_norm = ctx.order, ih_gain is not None
+         *ln_saved) = saved  # fmt: skip
+        order, probability, self.has_bias = meta
+        layer_norm = ih_gain is not None
         steps, batch = x.shape[:2]
         hidden, out_size = w_hh.shape[0] // 4, w_hh.shape[1]
         d_output = order.sort(d_output, 1)
@@ -103,28 +120,110 @@ class _LSTMKernel(torch.autograd.Function):
             d_input = order.new_buffer(x, steps, batch, 4 * hidden)  # error on W_ih x
             d_norm = tuple(torch.zeros_like(p) for p in (ih_gain, ih_gain, hh_gain, cell_weight, cell_weight))
             ln_arguments = (ih_gain, hh_gain, cell_weight, *ln_saved, d_input, *d_norm)
-        library().call(
-            "lstm_backward", x.dtype, steps, batch, hidden, out_size, pointer(order.batch_sizes),
+        self.arguments = (
+            steps, batch, hidden, out_size, pointer(order.batch_sizes),
             *map(pointer, (gates, cells, tanh_cells, c0, w_hh, w_hr, rmask, d_output, dh, dc, d_pre, d_h_new, work,
                            mask)),
-            ctx.probability, *map(pointer, ln_arguments),
+            probability, *map(pointer, ln_arguments),
         )  # fmt: skip
-        need = ctx.needs_input_grad
-        dx = order.unsort(input_grad(d_input, w_ih), 1) if need[0] else None
-        d_ih_gain, d_bias, d_hh_gain, d_cell_weight, d_cell_bias = d_norm
+        self.keep_alive = (d_output, work)
+        self.state = (order, x, h0, w_ih, w_hh, w_hr, gates, tanh_cells, output, rmask, dh, dc, d_pre, d_h_new)
+        self.layer_norm, self.d_input, self.d_norm = layer_norm, d_input, d_norm
+
+    def gradients(self, need: Sequence[bool]) -> tuple[Tensor | None, ...]:
+        """The gradients of the loop's :data:`_INPUTS` inputs (``None`` where ``need`` says none is wanted)."""
+        order, x, h0, w_ih, w_hh, w_hr, gates, tanh_cells, output, rmask, dh, dc, d_pre, d_h_new = self.state
+        hidden = w_hh.shape[0] // 4
+        dx = order.unsort(input_grad(self.d_input, w_ih), 1) if need[0] else None
+        d_ih_gain, d_bias, d_hh_gain, d_cell_weight, d_cell_bias = self.d_norm
         h_prev = (h0, output, rmask) if need[4] else None
-        if layer_norm:  # W_ih and W_hh see different errors; the kernel summed the bias's
-            dw_ih = weight_grads(d_input, x, None, bias=False)[0] if need[3] else None
+        if self.layer_norm:  # W_ih and W_hh see different errors; the kernel summed the bias's
+            dw_ih = weight_grads(self.d_input, x, None, bias=False)[0] if need[3] else None
             dw_hh = weight_grads(d_pre, None, h_prev, bias=False)[1] if need[4] else None
         else:
-            bias = ctx.has_bias and (need[5] or need[6])
+            bias = self.has_bias and (need[5] or need[6])
             dw_ih, dw_hh, d_bias = weight_grads(d_pre, x if need[3] else None, h_prev, bias=bias)
         dw_hr = None
         if w_hr is not None and need[7]:
             dw_hr = weight_grad(d_h_new, gates[..., 3 * hidden :] * tanh_cells)  # W_hr multiplies o * tanh(c)
         dh0, dc0 = order.unsort(dh, 0), order.unsort(dc, 0)
         return (dx, dh0, dc0, dw_ih, dw_hh, d_bias if need[5] else None, d_bias if need[6] else None, dw_hr,
-                d_ih_gain, d_hh_gain, d_cell_weight, d_cell_bias, None, None, None, None, None)  # fmt: skip
+                d_ih_gain, d_hh_gain, d_cell_weight, d_cell_bias, None, None, None, None)  # fmt: skip
+
+
+class _LSTMKernel(torch.autograd.Function):
+    """Independent loops as one autograd node, each given by its :data:`_INPUTS` inputs one after the other
+    (the layer-norm gains and biases ``None`` for a plain LSTM); their loops run in one library call."""
+
+    @staticmethod
+    def forward(ctx, grad_enabled, *inputs):
+        calls = [inputs[i : i + _INPUTS] for i in range(0, len(inputs), _INPUTS)]
+        dtype = calls[0][0].dtype
+        if any(call[0].dtype != dtype for call in calls):
+            raise TypeError(f"loops run together take one dtype, got {[str(call[0].dtype) for call in calls]}")
+        # (needs_input_grad says what requires grad even under torch.no_grad(), where no graph is kept.)
+        ctx.needs = [ctx.needs_input_grad[1 + i : 1 + i + _INPUTS] for i in range(0, len(inputs), _INPUTS)]
+        passes = [_Forward(*call, backward=grad_enabled and any(need)) for call, need in zip(calls, ctx.needs)]
+        library().call_all("lstm_forward", dtype, [one.arguments for one in passes])
+        ctx.meta, ctx.dtype = [one.meta for one in passes], dtype
+        ctx.save_for_backward(*(t for one in passes for t in one.saved))
+        results = [one.results() for one in passes]
+        ctx.mark_non_differentiable(*(t for result in results for t in result[3:]))
+        return tuple(t for result in results for t in result)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, *grads):
+        saved = ctx.saved_tensors
+        passes = [
+            _Backward(saved[i * _SAVED : (i + 1) * _SAVED], *grads[i * _OUTPUTS : i * _OUTPUTS + 3], meta)
+            if any(need) else None
+            for i, (meta, need) in enumerate(zip(ctx.meta, ctx.needs))
+        ]  # fmt: skip
+        library().call_all("lstm_backward", ctx.dtype, [one.arguments for one in passes if one is not None])
+        gradients: list[Tensor | None] = [None]  # grad_enabled
+        for one, need in zip(passes, ctx.needs):
+            gradients.extend(one.gradients(need) if one is not None else (None,) * _INPUTS)
+        return tuple(gradients)
+
+
+_OPTIONS = ("step_mask", "recurrent_mask", "zoneout", "layer_norm", "trace")
+
+
+def _inputs(args: tuple, options: dict) -> tuple:
+    """One loop's :data:`_INPUTS` inputs to :class:`_LSTMKernel` from the positional and keyword arguments
+    of an :func:`lstm_layer` call."""
+    unknown = sorted(set(options) - set(_OPTIONS))
+    if unknown or not 4 <= len(args) <= 7:
+        raise TypeError(f"lstm_layer takes x, hx, w_ih, w_hh[, b_ih, b_hh, w_hr] and the keywords {_OPTIONS}, "
+                        f"got {len(args)} positional arguments and {sorted(options)}")  # fmt: skip
+    x, hx, *weights = args
+    weights += [None] * (5 - len(weights))
+    zoneout = LF.zoneout_per_step(options.get("zoneout"), x.shape[0], x.shape[1], hx[0].shape[-1] + hx[1].shape[-1])
+    norm = options.get("layer_norm") or (None,) * 4
+    step_mask, recurrent_mask = options.get("step_mask"), options.get("recurrent_mask")
+    return (x, hx[0], hx[1], *weights, *norm, step_mask, recurrent_mask, zoneout, bool(options.get("trace")))
+
+
+def lstm_layers(
+    calls: Sequence[tuple[tuple, dict]],
+) -> list[tuple[Tensor, tuple[Tensor, Tensor], dict[str, Tensor]]]:
+    """Several independent LSTM layer-directions at once: each call is the positional and keyword arguments
+    of one :func:`lstm_layer` call, and each result what that call returns. The loops run in one library
+    call, side by side where there are no more threads than loops (a bidirectional layer's two directions
+    on two cores); the whole-sequence GEMMs around them keep all the threads."""
+    inputs = [_inputs(args, options) for args, options in calls]
+    flat = _LSTMKernel.apply(torch.is_grad_enabled(), *(value for one in inputs for value in one))
+    results = []
+    for i, one in enumerate(inputs):
+        output, h, c, gates, cells = flat[i * _OUTPUTS : (i + 1) * _OUTPUTS]
+        records = {}
+        if one[-1]:  # trace
+            records = dict(zip(LF.LSTM_GATES, gates.chunk(4, dim=-1)))
+            records["cell_state"] = cells
+            records = LF.zero_ended(records, one[12])  # the step mask
+        results.append((output, (h, c), records))
+    return results
 
 
 def lstm_layer(
@@ -147,15 +246,6 @@ def lstm_layer(
     Also takes what :func:`lstmkit.functional.lstm_sequence` takes and the Python BPTT does not:
     ``layer_norm`` (the gains and biases of a layer-normalised LSTM).
     """
-    zoneout = LF.zoneout_per_step(zoneout, x.shape[0], x.shape[1], hx[0].shape[-1] + hx[1].shape[-1])
-    norm = (None,) * 4 if layer_norm is None else layer_norm
-    output, h, c, gates, cells = _LSTMKernel.apply(
-        x, hx[0], hx[1], w_ih, w_hh, b_ih, b_hh, w_hr, *norm, step_mask, recurrent_mask, zoneout, trace,
-        torch.is_grad_enabled(),
-    )  # fmt: skip
-    records = {}
-    if trace:
-        records = dict(zip(LF.LSTM_GATES, gates.chunk(4, dim=-1)))
-        records["cell_state"] = cells
-        records = LF.zero_ended(records, step_mask)
-    return output, (h, c), records
+    options = {"step_mask": step_mask, "recurrent_mask": recurrent_mask, "zoneout": zoneout,
+               "layer_norm": layer_norm, "trace": trace}  # fmt: skip
+    return lstm_layers([((x, hx, w_ih, w_hh, b_ih, b_hh, w_hr), options)])[0]

@@ -336,14 +336,16 @@ class _RecurrentBase(nn.Module):
         trace: Trace = {}
         layer_input = x
         for layer in range(self.num_layers):
-            outputs = []
+            calls = []
             for direction, reverse in enumerate(self._directions()):
-                row = layer * self.num_directions + direction
-                suffix = direction_suffix(layer, reverse)
+                states = tuple(s[layer * self.num_directions + direction] for s in state)
                 inputs = LF.reverse_padded(layer_input, lengths) if reverse else layer_input
-                output, final, records = self._run_direction(
-                    inputs, tuple(s[row] for s in state), suffix, weights, step_mask, backend, return_trace
-                )
+                suffix = direction_suffix(layer, reverse)
+                calls.append(self._direction_call(inputs, states, suffix, weights, step_mask, backend, return_trace))
+            outputs = []
+            for reverse, (output, final, records) in zip(
+                self._directions(), self.cell_kind.run_layer_directions(backend, calls)
+            ):
                 if reverse:
                     output = LF.reverse_padded(output, lengths)
                     records = {k: LF.reverse_padded(v, lengths) for k, v in records.items()}
@@ -351,14 +353,14 @@ class _RecurrentBase(nn.Module):
                 for collected, value in zip(finals, final):
                     collected.append(value)
                 if return_trace:
-                    trace[suffix[1:]] = {**records, "hidden": output}
+                    trace[direction_suffix(layer, reverse)[1:]] = {**records, "hidden": output}
             layer_input = outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=-1)
             if layer < self.num_layers - 1:
                 layer_input = LF.sequence_dropout(layer_input, self.dropout, self.dropout_kind, self.training)
         return layer_input, tuple(torch.stack(f) for f in finals), trace
 
-    def _run_direction(self, x, state, suffix, weights, step_mask, backend, trace):
-        """One layer in one direction, time-major; returns (output, final state tuple, records)."""
+    def _direction_call(self, x, state, suffix, weights, step_mask, backend, trace) -> tuple[tuple, dict]:
+        """One layer in one direction, time-major: the positional and keyword arguments of its layer function."""
         options = self.cell_kind.options(self)
         options["step_mask"] = step_mask
         options["recurrent_mask"] = None
@@ -374,10 +376,8 @@ class _RecurrentBase(nn.Module):
             options["layer_norm"] = layer_norm
         if backend != "reference":  # the reference loops always return their records
             options["trace"] = trace
-        run = self.cell_kind.layer_function(backend)
         direction_weights = self._direction_weights(suffix, weights).values()
-        output, final, records = run(x, self.cell_kind.as_hx(state), *direction_weights, **options)
-        return output, self.cell_kind.as_states(final), records
+        return (x, self.cell_kind.as_hx(state), *direction_weights), options
 
     def _zoneout(self, x: Tensor, state: tuple[Tensor, ...]) -> Tensor | float | None:
         """Zoneout for one direction: a fresh bool mask ``(T, B, N)`` in training, ``p`` in evaluation.

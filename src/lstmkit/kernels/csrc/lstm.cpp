@@ -134,34 +134,64 @@ static void lstm_backward(int T, int B, int H, int P, const int64_t* batch_sizes
     }
 }
 
+// The arguments of one loop, laid out as the binding builds them (a ctypes structure of the same field
+// kinds, _library.CALLS): an entry point takes an array of them, so that a bidirectional layer's two
+// directions run in one library call, side by side (run_calls). Sizes are checked at load time.
+struct LSTMForwardCall {
+    int T, B, H, P;
+    const int64_t* batch_sizes;
+    void *gates, *w_hh, *w_hr, *rmask, *h, *c, *cells, *tanh_cells, *output, *work, *h0, *c0;
+    const uint8_t* zoneout_mask;
+    double zoneout_p;
+    void *ln_ih_gain, *ln_hh_gain, *ln_bias, *ln_cell_weight, *ln_cell_bias, *ln_ih_norm, *ln_ih_rstd, *ln_hh_norm,
+        *ln_hh_rstd, *ln_cell_norm, *ln_cell_rstd;
+};
+
+struct LSTMBackwardCall {
+    int T, B, H, P;
+    const int64_t* batch_sizes;
+    void *gates, *cells, *tanh_cells, *c0, *w_hh, *w_hr, *rmask, *d_output, *dh, *dc, *d_pre, *d_h_new, *work;
+    const uint8_t* zoneout_mask;
+    double zoneout_p;
+    void *ln_ih_gain, *ln_hh_gain, *ln_cell_weight, *ln_ih_norm, *ln_ih_rstd, *ln_hh_norm, *ln_hh_rstd, *ln_cell_norm,
+        *ln_cell_rstd, *ln_d_input, *ln_d_ih_gain, *ln_d_bias, *ln_d_hh_gain, *ln_d_cell_weight, *ln_d_cell_bias;
+};
+
+template <typename S>
+static void lstm_forward_call(const LSTMForwardCall& a) {
+    auto p = [](void* q) { return static_cast<S*>(q); };
+    lstm_forward<S>(a.T, a.B, a.H, a.P, a.batch_sizes, p(a.gates), p(a.w_hh), p(a.w_hr), p(a.rmask), p(a.h), p(a.c),
+                    p(a.cells), p(a.tanh_cells), p(a.output), p(a.work), p(a.h0), p(a.c0),
+                    {a.zoneout_mask, a.P + a.H, S(a.zoneout_p)},
+                    {p(a.ln_ih_gain), p(a.ln_hh_gain), p(a.ln_bias), p(a.ln_cell_weight), p(a.ln_cell_bias),
+                     p(a.ln_ih_norm), p(a.ln_ih_rstd), p(a.ln_hh_norm), p(a.ln_hh_rstd), p(a.ln_cell_norm),
+                     p(a.ln_cell_rstd)});
+}
+
+template <typename S>
+static void lstm_backward_call(const LSTMBackwardCall& a) {
+    auto p = [](void* q) { return static_cast<S*>(q); };
+    lstm_backward<S>(a.T, a.B, a.H, a.P, a.batch_sizes, p(a.gates), p(a.cells), p(a.tanh_cells), p(a.c0), p(a.w_hh),
+                     p(a.w_hr), p(a.rmask), p(a.d_output), p(a.dh), p(a.dc), p(a.d_pre), p(a.d_h_new), p(a.work),
+                     {a.zoneout_mask, a.P + a.H, S(a.zoneout_p)},
+                     {p(a.ln_ih_gain), p(a.ln_hh_gain), p(a.ln_cell_weight), p(a.ln_ih_norm), p(a.ln_ih_rstd),
+                      p(a.ln_hh_norm), p(a.ln_hh_rstd), p(a.ln_cell_norm), p(a.ln_cell_rstd), p(a.ln_d_input),
+                      p(a.ln_d_ih_gain), p(a.ln_d_bias), p(a.ln_d_hh_gain), p(a.ln_d_cell_weight),
+                      p(a.ln_d_cell_bias), nullptr, nullptr});
+}
+
 }  // namespace lstmkit
 
-#define LSTMKIT_LSTM_ENTRY(S, suffix)                                                                             \
-    LSTMKIT_API void lstmkit_lstm_forward_##suffix(                                                               \
-        int T, int B, int H, int P, const int64_t* batch_sizes, S* gates, const S* w_hh, const S* w_hr,           \
-        const S* rmask, S* h, S* c, S* cells, S* tanh_cells, S* output, S* work, const S* h0, const S* c0,        \
-        const uint8_t* zoneout_mask, double zoneout_p, const S* ln_ih_gain, const S* ln_hh_gain,                  \
-        const S* ln_bias, const S* ln_cell_weight, const S* ln_cell_bias, S* ln_ih_norm, S* ln_ih_rstd,           \
-        S* ln_hh_norm, S* ln_hh_rstd, S* ln_cell_norm, S* ln_cell_rstd) {                                         \
-        lstmkit::lstm_forward<S>(T, B, H, P, batch_sizes, gates, w_hh, w_hr, rmask, h, c, cells, tanh_cells,     \
-                                 output, work, h0, c0, {zoneout_mask, P + H, S(zoneout_p)},                       \
-                                 {ln_ih_gain, ln_hh_gain, ln_bias, ln_cell_weight, ln_cell_bias, ln_ih_norm,      \
-                                  ln_ih_rstd, ln_hh_norm, ln_hh_rstd, ln_cell_norm, ln_cell_rstd});               \
-    }                                                                                                             \
-    LSTMKIT_API void lstmkit_lstm_backward_##suffix(                                                              \
-        int T, int B, int H, int P, const int64_t* batch_sizes, const S* gates, const S* cells,                   \
-        const S* tanh_cells, const S* c0, const S* w_hh, const S* w_hr, const S* rmask, const S* d_output, S* dh, \
-        S* dc, S* d_pre, S* d_h_new, S* work, const uint8_t* zoneout_mask, double zoneout_p,                      \
-        const S* ln_ih_gain, const S* ln_hh_gain, const S* ln_cell_weight, const S* ln_ih_norm,                   \
-        const S* ln_ih_rstd, const S* ln_hh_norm, const S* ln_hh_rstd, const S* ln_cell_norm,                     \
-        const S* ln_cell_rstd, S* ln_d_input, S* ln_d_ih_gain, S* ln_d_bias, S* ln_d_hh_gain,                     \
-        S* ln_d_cell_weight, S* ln_d_cell_bias) {                                                                 \
-        lstmkit::lstm_backward<S>(T, B, H, P, batch_sizes, gates, cells, tanh_cells, c0, w_hh, w_hr, rmask,      \
-                                  d_output, dh, dc, d_pre, d_h_new, work, {zoneout_mask, P + H, S(zoneout_p)},   \
-                                  {ln_ih_gain, ln_hh_gain, ln_cell_weight, ln_ih_norm, ln_ih_rstd, ln_hh_norm,   \
-                                   ln_hh_rstd, ln_cell_norm, ln_cell_rstd, ln_d_input, ln_d_ih_gain, ln_d_bias,  \
-                                   ln_d_hh_gain, ln_d_cell_weight, ln_d_cell_bias, nullptr, nullptr});           \
+#define LSTMKIT_LSTM_ENTRY(S, suffix)                                                                         \
+    LSTMKIT_API void lstmkit_lstm_forward_##suffix(int count, const lstmkit::LSTMForwardCall* calls) {        \
+        lstmkit::run_calls(count, [&](int i) { lstmkit::lstm_forward_call<S>(calls[i]); });                  \
+    }                                                                                                         \
+    LSTMKIT_API void lstmkit_lstm_backward_##suffix(int count, const lstmkit::LSTMBackwardCall* calls) {      \
+        lstmkit::run_calls(count, [&](int i) { lstmkit::lstm_backward_call<S>(calls[i]); });                 \
     }
 
 LSTMKIT_LSTM_ENTRY(float, f32)
 LSTMKIT_LSTM_ENTRY(double, f64)
+
+LSTMKIT_API int lstmkit_lstm_forward_call_size() { return sizeof(lstmkit::LSTMForwardCall); }
+LSTMKIT_API int lstmkit_lstm_backward_call_size() { return sizeof(lstmkit::LSTMBackwardCall); }

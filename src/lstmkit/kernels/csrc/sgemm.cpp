@@ -38,7 +38,7 @@ static void sgemm_tall(int m, const float* a, int lda, bool a_transposed, const 
     const int per_thread = ceil_div(m, omp_get_max_threads());
     const int mc = ceil_div(ceil_div(per_thread, ceil_div(per_thread, SGEMM_MC)), SGEMM_MR) * SGEMM_MR;
     const int chunks = ceil_div(m, mc);
-#pragma omp parallel
+#pragma omp parallel if (!omp_in_parallel())  // inside run_calls: the caller's one thread
     {
         std::vector<float> packed(a_transposed ? int64_t(mc + SGEMM_MR) * SGEMM_KC : 0);
 #pragma omp for schedule(static)
