@@ -3,6 +3,7 @@ trains as it would alone, and every output of a run names the ensemble and its s
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -217,3 +218,14 @@ def test_resume_keeps_the_runs_members_and_refuses_others_by_name(ensemble_run, 
     out = invoke("train", "sentiment", "--out", str(run), "--resume", "--members", "3")
     assert out.exit_code == 2 and "Traceback" not in out.output, out.output
     assert "--members 3 differs from the 2 the run was started with" in " ".join(out.output.split())
+
+
+def test_resume_compares_automatic_members_as_what_they_resolved_to():
+    from lstmkit.errors import ResumedSettingError
+    from lstmkit.tasks.runner import _refuse_changed_settings
+    from lstmkit.tasks.sentiment.config import DEFAULT_MEMBERS
+
+    saved = sentiment.SentimentConfig()  # members=None: DEFAULT_MEMBERS networks trained from scratch
+    _refuse_changed_settings(dataclasses.replace(saved, members=DEFAULT_MEMBERS), saved, ["members"])
+    with pytest.raises(ResumedSettingError, match=f"1 differs from the {DEFAULT_MEMBERS} \\(automatic\\) the run"):
+        _refuse_changed_settings(dataclasses.replace(saved, members=1), saved, ["members"])

@@ -170,12 +170,16 @@ def _refuse_changed_settings(asked: TaskConfig, saved: TaskConfig, given: Collec
     another value would otherwise be dropped without a word (:class:`ResumedSettingError` naming the first)."""
     for name in sorted(set(given) - _DISPLAY_ONLY):
         for new, old in ((asked, saved), (asked.train, saved.train)):
-            if name in {item.name for item in dataclasses.fields(new)} and getattr(new, name) != getattr(old, name):
+            if name not in {item.name for item in dataclasses.fields(new)}:
+                continue
+            value = getattr(new, name)
+            started = old.effective(name) if isinstance(old, TaskConfig) else getattr(old, name)
+            if value != started:  # an automatic setting compares as what it resolved to
+                auto = " (automatic)" if started != getattr(old, name) else ""
                 raise ResumedSettingError(
                     name,
-                    f"{getattr(new, name)!r} differs from the {getattr(old, name)!r} the run was started with: "
-                    "--resume continues a run with its own settings; leave the option out, or train a new run "
-                    "with --force",
+                    f"{value!r} differs from the {started!r}{auto} the run was started with: --resume continues "
+                    "a run with its own settings; leave the option out, or train a new run with --force",
                 )
 
 

@@ -102,3 +102,8 @@ class TaskConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]):
         return from_json(cls, data)
+
+    def effective(self, name: str) -> Any:
+        """The setting ``name`` as the run uses it: a task resolves its automatic values here (a sentiment
+        run's ``members=None`` is the number of networks it trains), so ``--resume`` compares what runs."""
+        return getattr(self, name)

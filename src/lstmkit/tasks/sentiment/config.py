@@ -175,6 +175,9 @@ class SentimentConfig(TaskConfig):
             return 1
         return DEFAULT_MEMBERS
 
+    def effective(self, name: str) -> Any:
+        return self.resolve_members() if name == "members" else super().effective(name)
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SentimentConfig:
         # A run saved before ``members`` existed trained one network (auto now means an ensemble).
