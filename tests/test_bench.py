@@ -42,3 +42,20 @@ def test_report_collects_what_it_echoes():
     assert lines[0].startswith("torch ") and "lstmkit backend=bptt" in lines[0]
     assert [line for line in lines if line] == [line for line in echoed if line]
     assert any(line.startswith("| recurrent_dropout | bptt |") for line in lines)
+
+
+@pytest.mark.skipif(not kernels.available(), reason="the compiled kernels are not built")
+def test_report_times_two_way_layers_when_asked(monkeypatch):
+    import lstmkit
+
+    built = []
+    original = lstmkit.RNN.__init__
+
+    def recording(self, *args, **options):
+        built.append(options.get("bidirectional"))
+        original(self, *args, **options)
+
+    monkeypatch.setattr(lstmkit.RNN, "__init__", recording)
+    lines = report(["layers"], cells=("rnn",), shapes=[(2, 5, 3, 4)], rounds=1, bidirectional=True, echo=lambda _: None)
+    assert built == [True]
+    assert any(line.startswith("| rnn | 2,5,3,4 |") for line in lines)

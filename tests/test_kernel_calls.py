@@ -1,5 +1,5 @@
-"""Several LSTM loops in one kernel call (a bidirectional layer's two directions, side by side on the
-threads): the same results and gradients as each loop run alone, on one thread and on two."""
+"""Several loops in one kernel call (a bidirectional layer's two directions, side by side on the threads):
+the same results and gradients as each loop run alone, on one thread and on two, for each cell."""
 
 import pytest
 import torch
@@ -7,7 +7,7 @@ import torch
 import lstmkit
 from lstmkit import functional as LF
 from lstmkit import kernels
-from lstmkit.kernels import lstm as compiled_lstm
+from lstmkit.kernels import _loops
 
 pytestmark = pytest.mark.skipif(not kernels.available(), reason=f"kernels unavailable: {kernels.unavailable_reason()}")
 
@@ -104,15 +104,71 @@ def test_loops_of_different_dtypes_are_refused():
         kernels.lstm_layers([calls[0], (as_float, options)])
 
 
-def test_a_bidirectional_layer_runs_its_two_directions_in_one_kernel_call(monkeypatch):
+def _gru_and_rnn_loops(cell: str):
+    """Two unlike loops of the GRU (zoneout and a trace; reset before, recurrent dropout) or the RNN
+    (tanh; relu, recurrent dropout, no bias), with unsorted lengths in the first."""
+    torch.manual_seed(2)
+    T, B, I, H = 5, 4, 3, 6
+    blocks = 3 if cell == "gru" else 1
+    lengths = LF.step_mask_from_lengths(torch.tensor([2, 5, 1, 4]), T)
+    first_args = (_leaf(T, B, I), _leaf(B, H), _leaf(blocks * H, I), _leaf(blocks * H, H), _leaf(blocks * H),
+                  _leaf(blocks * H))  # fmt: skip
+    second_args = (_leaf(3, 2, 4), _leaf(2, 5), _leaf(blocks * 5, 4), _leaf(blocks * 5, 5))
+    dropout = torch.bernoulli(torch.full((2, 5), 0.6, dtype=DT)) / 0.6
+    if cell == "gru":
+        first = {"step_mask": lengths, "zoneout": LF.zoneout_mask((T, B, H), 0.3, "cpu"), "trace": True}
+        second = {"reset_after": False, "recurrent_mask": dropout}
+    else:
+        first, second = {"step_mask": lengths}, {"nonlinearity": "relu", "recurrent_mask": dropout}
+    return [(first_args, first), (second_args, second)], [*first_args, *second_args]
+
+
+@pytest.mark.parametrize("threads", [1, 2], indirect=True)
+@pytest.mark.parametrize("cell", ["gru", "rnn"])
+def test_gru_and_rnn_loops_run_together_match_each_loop_run_alone(threads, cell):
+    calls, leaves = _gru_and_rnn_loops(cell)
+    together_fn, alone_fn = {
+        "gru": (kernels.gru_layers, kernels.gru_layer),
+        "rnn": (kernels.rnn_layers, kernels.rnn_layer),
+    }[cell]
+    together = together_fn(calls)
+    alone = [alone_fn(*args, **options) for args, options in calls]
+
+    def flat(results):
+        return [t for output, h, records in results for t in (output, h, *(records[k] for k in sorted(records)))]
+
+    assert (
+        len(flat(together)) == len(flat(alone)) == (7 if cell == "gru" else 4)
+    )  # the traced GRU loop: its 3 gates too
+    for ours, theirs in zip(flat(together), flat(alone), strict=True):
+        torch.testing.assert_close(ours, theirs, rtol=1e-12, atol=1e-12)
+    loss = [
+        sum((t * torch.linspace(-1, 1, t.numel(), dtype=DT).view_as(t)).sum() for t in flat(r))
+        for r in (together, alone)
+    ]
+    for ours, theirs in zip(torch.autograd.grad(loss[0], leaves), torch.autograd.grad(loss[1], leaves), strict=True):
+        torch.testing.assert_close(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["LSTM", "GRU", "RNN"])
+def test_a_bidirectional_layer_runs_its_two_directions_in_one_kernel_call(monkeypatch, mode):
     applied = []
-    original = compiled_lstm._LSTMKernel.apply
+    original = _loops._LoopsNode.apply
 
-    def counting(*inputs):
-        applied.append(len(inputs))
-        return original(*inputs)
+    def counting(loop, grad_enabled, *inputs):
+        applied.append(len(inputs) // loop.inputs)
+        return original(loop, grad_enabled, *inputs)
 
-    monkeypatch.setattr(compiled_lstm._LSTMKernel, "apply", counting)
-    layer = lstmkit.LSTM(3, 4, num_layers=2, bidirectional=True, backend="compiled")
+    monkeypatch.setattr(_loops._LoopsNode, "apply", counting)
+    layer = getattr(lstmkit, mode)(3, 4, num_layers=2, bidirectional=True, backend="compiled")
     layer(torch.randn(5, 2, 3), lengths=torch.tensor([5, 3]))[0].sum().backward()
-    assert applied == [1 + 2 * compiled_lstm._INPUTS] * 2  # one node per layer, both directions in it
+    assert applied == [2, 2]  # one node per layer, both directions in it
+
+
+def test_a_call_with_missing_arguments_or_an_unknown_keyword_is_refused_by_name():
+    calls, _ = _two_loops()
+    args, options = calls[0]
+    with pytest.raises(TypeError, match="lstm_layer takes x, hx, w_ih, w_hh.*got 2 positional arguments"):
+        kernels.lstm_layers([(args[:2], options)])
+    with pytest.raises(TypeError, match=r"gru_layer takes .*got 4 positional arguments and \['dropout'\]"):
+        kernels.gru_layers([(_gru_and_rnn_loops("gru")[0][1][0], {"dropout": 0.1})])

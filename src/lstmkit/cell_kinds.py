@@ -119,7 +119,7 @@ class CellKind:
     these functions take as keywords (a GRU's ``reset_after``, an RNN's ``nonlinearity``); ``step`` the
     compiled one-step function that streaming calls. ``compiled_together`` runs several compiled
     layer-directions at once, side by side (a list of ``(args, options)`` of ``compiled`` -> a list of its
-    results), where the cell's kernels can (the LSTM's); ``None`` where they run one by one.
+    results); ``None`` where they run one by one.
     """
 
     mode: str
@@ -188,15 +188,15 @@ CELL_KINDS: dict[str, CellKind] = {
         ),
         CellKind(
             "GRU", "gru", LF.GRU_GATES, False, LF.gru_cell, LF.gru_sequence, bptt.gru_layer, kernels.gru_layer,
-            _GRU_STEP, layer_options=("reset_after",),
+            _GRU_STEP, layer_options=("reset_after",), compiled_together=kernels.gru_layers,
         ),
         CellKind(
             "RNN_TANH", "rnn", (), False, LF.rnn_cell, LF.rnn_sequence, bptt.rnn_layer, kernels.rnn_layer,
-            _RNN_STEP, layer_options=("nonlinearity",),
+            _RNN_STEP, layer_options=("nonlinearity",), compiled_together=kernels.rnn_layers,
         ),
         CellKind(
             "RNN_RELU", "rnn_relu", (), False, LF.rnn_cell, LF.rnn_sequence, bptt.rnn_layer, kernels.rnn_layer,
-            _RNN_STEP, layer_options=("nonlinearity",),
+            _RNN_STEP, layer_options=("nonlinearity",), compiled_together=kernels.rnn_layers,
         ),
     )
 }  # fmt: skip

@@ -37,8 +37,10 @@ def report(
     backend: str = "compiled",
     sizes=SIZES,
     echo=print,
+    bidirectional: bool = False,
 ) -> list[str]:
-    """Run the chosen sections and return (and ``echo`` as they come) the header and markdown tables."""
+    """Run the chosen sections and return (and ``echo`` as they come) the header and markdown tables; the
+    layer table of two-way layers with ``bidirectional``."""
     check_options(sections, cells, rounds, backend)
     torch.manual_seed(0)
     ceiling = matmul_ceiling(rounds)
@@ -57,7 +59,7 @@ def report(
         echo("")
 
     if "layers" in sections:
-        add(layer_rows(list(cells), rounds, backend, ceiling, shapes=shapes, echo=echo))
+        add(layer_rows(list(cells), rounds, backend, ceiling, shapes=shapes, echo=echo, bidirectional=bidirectional))
     if "extras" in sections:
         add(extras_rows(rounds, backend, echo=echo))
     if "streaming" in sections:

@@ -97,8 +97,11 @@ def compare(theirs, ours, x, rounds: int) -> dict[str, list[float]]:
     )
 
 
-def layer_rows(cells: list[str], rounds: int, backend: str, ceiling: float, shapes=SHAPES, echo=print) -> list[str]:
-    """One markdown row per (cell, shape): forward and forward+backward of torch.nn and lstmkit."""
+def layer_rows(
+    cells: list[str], rounds: int, backend: str, ceiling: float, shapes=SHAPES, echo=print, bidirectional=False
+) -> list[str]:
+    """One markdown row per (cell, shape): forward and forward+backward of torch.nn and lstmkit, one-way
+    layers or, with ``bidirectional``, two-way ones (GFLOP/s then count both directions)."""
     lines = [
         "| cell | B,T,I,H | fwd torch ms | fwd lstmkit ms | fwd speed-up | f+b torch ms | f+b lstmkit ms | "
         "f+b speed-up | lstmkit f+b GFLOP/s | % of ceiling |",
@@ -110,12 +113,12 @@ def layer_rows(cells: list[str], rounds: int, backend: str, ceiling: float, shap
         torch_cls, ours_cls, gates = CELLS[cell]
         for shape in shapes:
             batch, steps, inputs, hidden = shape
-            theirs = torch_cls(inputs, hidden)
-            ours = ours_cls(inputs, hidden, backend=backend)
+            theirs = torch_cls(inputs, hidden, bidirectional=bidirectional)
+            ours = ours_cls(inputs, hidden, backend=backend, bidirectional=bidirectional)
             ours.load_state_dict(theirs.state_dict())
             t = compare(theirs, ours, torch.randn(steps, batch, inputs, requires_grad=True), rounds)
             fb_ours = statistics.median(t["fb_ours"])
-            gflops = 3 * gemm_flops(shape, gates) / fb_ours / 1e9
+            gflops = 3 * gemm_flops(shape, gates) * (2 if bidirectional else 1) / fb_ours / 1e9
             lines.append(
                 f"| {cell} | {','.join(map(str, shape))} | {1e3 * statistics.median(t['fwd_torch']):.2f} | "
                 f"{1e3 * statistics.median(t['fwd_ours']):.2f} | {ratio(t, 'fwd_torch', 'fwd_ours'):.2f} | "

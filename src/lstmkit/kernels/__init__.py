@@ -13,9 +13,9 @@ from torch import Tensor
 
 from lstmkit.kernels._common import DTYPES, input_mismatch
 from lstmkit.kernels._library import blas_name, library, unavailable_reason, use_blas, warn_unavailable
-from lstmkit.kernels.gru import gru_layer
+from lstmkit.kernels.gru import gru_layer, gru_layers
 from lstmkit.kernels.lstm import lstm_layer, lstm_layers
-from lstmkit.kernels.rnn import rnn_layer
+from lstmkit.kernels.rnn import rnn_layer, rnn_layers
 
 __all__ = [
     "DTYPES",
@@ -31,7 +31,9 @@ __all__ = [
     "lstm_layer",
     "lstm_layers",
     "gru_layer",
+    "gru_layers",
     "rnn_layer",
+    "rnn_layers",
 ]
 
 

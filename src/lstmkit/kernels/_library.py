@@ -23,30 +23,31 @@ from lstmkit.kernels import _artifact
 
 __all__ = ["KernelLibrary", "library", "unavailable_reason", "blas_name", "use_blas"]
 
-ABI_VERSION = 4
+ABI_VERSION = 5
 _P = ctypes.c_void_p
 _I = ctypes.c_int
 _KINDS = {"i": _I, "p": _P, "d": ctypes.c_double}
 
 # Argument kinds of each entry point: "i" a C int, "p" a pointer (None for an absent tensor), "d" a C
-# double. The LSTM and GRU take zoneout last (mask pointer, probability), the LSTM then its layer-norm
-# buffers (see csrc/lstm.cpp).
+# double.
 SIGNATURES = {
-    "gru_forward": "iiiip" + "p" * 8 + "pp" + "d",
-    "gru_backward": "iiiip" + "p" * 11 + "p" + "d",
-    "rnn_forward": "iiiip" + "p" * 6,
-    "rnn_backward": "iiiip" + "p" * 7,
     # One step of a whole stack (csrc/step.cpp): sizes and a flag, the weight table, state, work, x, out.
     "lstm_step": "iiiii" + "p" * 6,
     "gru_step": "iiiii" + "p" * 5,
     "rnn_step": "iiiii" + "p" * 5,
 }
 
-# Entry points that take an array of calls, ``(int count, const Call* calls)``, each call a structure of
-# these field kinds (csrc/lstm.cpp): independent loops in one library call, run side by side.
+# The time loops' entry points take an array of calls, ``(int count, const Call* calls)``, each call a
+# structure of these field kinds (csrc/lstm.cpp, gru.cpp, rnn.cpp): independent loops (a bidirectional
+# layer's directions) in one library call, run side by side. The LSTM and GRU take zoneout last (mask
+# pointer, probability), the LSTM then its layer-norm buffers.
 CALLS = {
     "lstm_forward": "iiiip" + "p" * 10 + "ppp" + "d" + "p" * 11,
     "lstm_backward": "iiiip" + "p" * 13 + "p" + "d" + "p" * 15,
+    "gru_forward": "iiiip" + "p" * 8 + "pp" + "d",
+    "gru_backward": "iiiip" + "p" * 11 + "p" + "d",
+    "rnn_forward": "iiiip" + "p" * 6,
+    "rnn_backward": "iiiip" + "p" * 7,
 }
 _STRUCTURES = {
     name: type(f"{name}_call", (ctypes.Structure,), {"_fields_": [(f"f{i}", _KINDS[k]) for i, k in enumerate(kinds)]})

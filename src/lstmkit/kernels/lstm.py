@@ -18,7 +18,6 @@ from collections.abc import Sequence
 
 import torch
 from torch import Tensor
-from torch.autograd.function import once_differentiable
 
 from lstmkit import functional as LF
 from lstmkit.kernels._common import (
@@ -32,13 +31,13 @@ from lstmkit.kernels._common import (
     weight_grads,
     zoneout_arguments,
 )
-from lstmkit.kernels._library import library
+from lstmkit.kernels._loops import Loop, run_loops, split_call
 
 __all__ = ["lstm_layer", "lstm_layers"]
 
-# The inputs of one loop to _LSTMKernel.apply, in this order: x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, the
-# four layer-norm weights, step_mask, recurrent_mask, zoneout, trace. Its outputs: output, h, c and the
-# traced gates and cells; and the tensors it saves for the backward pass.
+# The inputs of one loop to the autograd node (_loops.run_loops), in this order: x, h0, c0, w_ih, w_hh,
+# b_ih, b_hh, w_hr, the four layer-norm weights, step_mask, recurrent_mask, zoneout, trace. Its outputs:
+# output, h, c and the traced gates and cells; and the tensors it saves for the backward pass.
 _INPUTS, _OUTPUTS, _SAVED = 16, 5, 21
 
 
@@ -151,54 +150,17 @@ class _Backward:
                 d_ih_gain, d_hh_gain, d_cell_weight, d_cell_bias, None, None, None, None)  # fmt: skip
 
 
-class _LSTMKernel(torch.autograd.Function):
-    """Independent loops as one autograd node, each given by its :data:`_INPUTS` inputs one after the other
-    (the layer-norm gains and biases ``None`` for a plain LSTM); their loops run in one library call."""
-
-    @staticmethod
-    def forward(ctx, grad_enabled, *inputs):
-        calls = [inputs[i : i + _INPUTS] for i in range(0, len(inputs), _INPUTS)]
-        dtype = calls[0][0].dtype
-        if any(call[0].dtype != dtype for call in calls):
-            raise TypeError(f"loops run together take one dtype, got {[str(call[0].dtype) for call in calls]}")
-        # (needs_input_grad says what requires grad even under torch.no_grad(), where no graph is kept.)
-        ctx.needs = [ctx.needs_input_grad[1 + i : 1 + i + _INPUTS] for i in range(0, len(inputs), _INPUTS)]
-        passes = [_Forward(*call, backward=grad_enabled and any(need)) for call, need in zip(calls, ctx.needs)]
-        library().call_all("lstm_forward", dtype, [one.arguments for one in passes])
-        ctx.meta, ctx.dtype = [one.meta for one in passes], dtype
-        ctx.save_for_backward(*(t for one in passes for t in one.saved))
-        results = [one.results() for one in passes]
-        ctx.mark_non_differentiable(*(t for result in results for t in result[3:]))
-        return tuple(t for result in results for t in result)
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx, *grads):
-        saved = ctx.saved_tensors
-        passes = [
-            _Backward(saved[i * _SAVED : (i + 1) * _SAVED], *grads[i * _OUTPUTS : i * _OUTPUTS + 3], meta)
-            if any(need) else None
-            for i, (meta, need) in enumerate(zip(ctx.meta, ctx.needs))
-        ]  # fmt: skip
-        library().call_all("lstm_backward", ctx.dtype, [one.arguments for one in passes if one is not None])
-        gradients: list[Tensor | None] = [None]  # grad_enabled
-        for one, need in zip(passes, ctx.needs):
-            gradients.extend(one.gradients(need) if one is not None else (None,) * _INPUTS)
-        return tuple(gradients)
+LOOP = Loop("lstm", _INPUTS, _OUTPUTS, 3, _SAVED, _Forward, _Backward)
 
 
 _OPTIONS = ("step_mask", "recurrent_mask", "zoneout", "layer_norm", "trace")
 
 
-def _inputs(args: tuple, options: dict) -> tuple:
-    """One loop's :data:`_INPUTS` inputs to :class:`_LSTMKernel` from the positional and keyword arguments
+def _inputs(call: tuple[tuple, dict]) -> tuple:
+    """One loop's :data:`_INPUTS` inputs to the autograd node from the positional and keyword arguments
     of an :func:`lstm_layer` call."""
-    unknown = sorted(set(options) - set(_OPTIONS))
-    if unknown or not 4 <= len(args) <= 7:
-        raise TypeError(f"lstm_layer takes x, hx, w_ih, w_hh[, b_ih, b_hh, w_hr] and the keywords {_OPTIONS}, "
-                        f"got {len(args)} positional arguments and {sorted(options)}")  # fmt: skip
-    x, hx, *weights = args
-    weights += [None] * (5 - len(weights))
+    signature = "x, hx, w_ih, w_hh[, b_ih, b_hh, w_hr]"
+    x, hx, weights, options = split_call("lstm_layer", call, signature, 5, _OPTIONS)
     zoneout = LF.zoneout_per_step(options.get("zoneout"), x.shape[0], x.shape[1], hx[0].shape[-1] + hx[1].shape[-1])
     norm = options.get("layer_norm") or (None,) * 4
     step_mask, recurrent_mask = options.get("step_mask"), options.get("recurrent_mask")
@@ -212,11 +174,9 @@ def lstm_layers(
     of one :func:`lstm_layer` call, and each result what that call returns. The loops run in one library
     call, side by side where there are no more threads than loops (a bidirectional layer's two directions
     on two cores); the whole-sequence GEMMs around them keep all the threads."""
-    inputs = [_inputs(args, options) for args, options in calls]
-    flat = _LSTMKernel.apply(torch.is_grad_enabled(), *(value for one in inputs for value in one))
+    inputs = [_inputs(call) for call in calls]
     results = []
-    for i, one in enumerate(inputs):
-        output, h, c, gates, cells = flat[i * _OUTPUTS : (i + 1) * _OUTPUTS]
+    for one, (output, h, c, gates, cells) in zip(inputs, run_loops(LOOP, inputs)):
         records = {}
         if one[-1]:  # trace
             records = dict(zip(LF.LSTM_GATES, gates.chunk(4, dim=-1)))

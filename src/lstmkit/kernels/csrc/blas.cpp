@@ -84,4 +84,4 @@ LSTMKIT_API void lstmkit_set_blas(void* sgemm, void* dgemm, int own_sgemm) {
     lstmkit::blas().own_sgemm = own_sgemm != 0;
 }
 
-LSTMKIT_API int lstmkit_kernels_abi_version() { return 4; }
+LSTMKIT_API int lstmkit_kernels_abi_version() { return 5; }

@@ -28,3 +28,15 @@ inline const S* masked(const S* in, const S* mask, int64_t rows, int width, S* s
 }
 
 }  // namespace lstmkit
+
+// The entry points of one loop: lstmkit_<name>_f32 and _f64 run ``count`` calls, each a ``Call``
+// structure, with ``run<S>`` (side by side where the threads allow: run_calls), and
+// lstmkit_<name>_call_size gives the structure's size for the binding to check its layout against.
+#define LSTMKIT_LOOP_ENTRIES(name, Call, run)                                                                \
+    LSTMKIT_API void lstmkit_##name##_f32(int count, const lstmkit::Call* calls) {                           \
+        lstmkit::run_calls(count, [&](int i) { lstmkit::run<float>(calls[i]); });                            \
+    }                                                                                                        \
+    LSTMKIT_API void lstmkit_##name##_f64(int count, const lstmkit::Call* calls) {                           \
+        lstmkit::run_calls(count, [&](int i) { lstmkit::run<double>(calls[i]); });                           \
+    }                                                                                                        \
+    LSTMKIT_API int lstmkit_##name##_call_size() { return sizeof(lstmkit::Call); }

@@ -172,24 +172,39 @@ static void gru_backward(int T, int B, int H, int reset_after, const int64_t* ba
     }
 }
 
+// One loop's arguments, as the binding lays them out (_library.CALLS; see LSTMForwardCall in lstm.cpp).
+struct GRUForwardCall {
+    int T, B, H, reset_after;
+    const int64_t* batch_sizes;
+    void *gates, *w_hh, *b_hh, *rmask, *h, *hh_n, *output, *work, *h0;
+    const uint8_t* zoneout_mask;
+    double zoneout_p;
+};
+
+struct GRUBackwardCall {
+    int T, B, H, reset_after;
+    const int64_t* batch_sizes;
+    void *gates, *hh_n, *h0, *output, *w_hh, *rmask, *d_output, *dh, *d_pre, *d_rec, *work;
+    const uint8_t* zoneout_mask;
+    double zoneout_p;
+};
+
+template <typename S>
+static void gru_forward_call(const GRUForwardCall& a) {
+    auto p = [](void* q) { return static_cast<S*>(q); };
+    gru_forward<S>(a.T, a.B, a.H, a.reset_after, a.batch_sizes, p(a.gates), p(a.w_hh), p(a.b_hh), p(a.rmask), p(a.h),
+                   p(a.hh_n), p(a.output), p(a.work), p(a.h0), {a.zoneout_mask, a.H, S(a.zoneout_p)});
+}
+
+template <typename S>
+static void gru_backward_call(const GRUBackwardCall& a) {
+    auto p = [](void* q) { return static_cast<S*>(q); };
+    gru_backward<S>(a.T, a.B, a.H, a.reset_after, a.batch_sizes, p(a.gates), p(a.hh_n), p(a.h0), p(a.output),
+                    p(a.w_hh), p(a.rmask), p(a.d_output), p(a.dh), p(a.d_pre), p(a.d_rec), p(a.work),
+                    {a.zoneout_mask, a.H, S(a.zoneout_p)});
+}
+
 }  // namespace lstmkit
 
-#define LSTMKIT_GRU_ENTRY(S, suffix)                                                                                \
-    LSTMKIT_API void lstmkit_gru_forward_##suffix(int T, int B, int H, int reset_after, const int64_t* batch_sizes, \
-                                                  S* gates, const S* w_hh, const S* b_hh, const S* rmask, S* h,    \
-                                                  S* hh_n, S* output, S* work, const S* h0,                        \
-                                                  const uint8_t* zoneout_mask, double zoneout_p) {                 \
-        lstmkit::gru_forward<S>(T, B, H, reset_after, batch_sizes, gates, w_hh, b_hh, rmask, h, hh_n, output, work, \
-                                h0, {zoneout_mask, H, S(zoneout_p)});                                              \
-    }                                                                                                               \
-    LSTMKIT_API void lstmkit_gru_backward_##suffix(int T, int B, int H, int reset_after,                           \
-                                                   const int64_t* batch_sizes, const S* gates, const S* hh_n,      \
-                                                   const S* h0, const S* output, const S* w_hh, const S* rmask,    \
-                                                   const S* d_output, S* dh, S* d_pre, S* d_rec, S* work,          \
-                                                   const uint8_t* zoneout_mask, double zoneout_p) {                \
-        lstmkit::gru_backward<S>(T, B, H, reset_after, batch_sizes, gates, hh_n, h0, output, w_hh, rmask,         \
-                                 d_output, dh, d_pre, d_rec, work, {zoneout_mask, H, S(zoneout_p)});                \
-    }
-
-LSTMKIT_GRU_ENTRY(float, f32)
-LSTMKIT_GRU_ENTRY(double, f64)
+LSTMKIT_LOOP_ENTRIES(gru_forward, GRUForwardCall, gru_forward_call)
+LSTMKIT_LOOP_ENTRIES(gru_backward, GRUBackwardCall, gru_backward_call)

@@ -182,16 +182,5 @@ static void lstm_backward_call(const LSTMBackwardCall& a) {
 
 }  // namespace lstmkit
 
-#define LSTMKIT_LSTM_ENTRY(S, suffix)                                                                         \
-    LSTMKIT_API void lstmkit_lstm_forward_##suffix(int count, const lstmkit::LSTMForwardCall* calls) {        \
-        lstmkit::run_calls(count, [&](int i) { lstmkit::lstm_forward_call<S>(calls[i]); });                  \
-    }                                                                                                         \
-    LSTMKIT_API void lstmkit_lstm_backward_##suffix(int count, const lstmkit::LSTMBackwardCall* calls) {      \
-        lstmkit::run_calls(count, [&](int i) { lstmkit::lstm_backward_call<S>(calls[i]); });                 \
-    }
-
-LSTMKIT_LSTM_ENTRY(float, f32)
-LSTMKIT_LSTM_ENTRY(double, f64)
-
-LSTMKIT_API int lstmkit_lstm_forward_call_size() { return sizeof(lstmkit::LSTMForwardCall); }
-LSTMKIT_API int lstmkit_lstm_backward_call_size() { return sizeof(lstmkit::LSTMBackwardCall); }
+LSTMKIT_LOOP_ENTRIES(lstm_forward, LSTMForwardCall, lstm_forward_call)
+LSTMKIT_LOOP_ENTRIES(lstm_backward, LSTMBackwardCall, lstm_backward_call)

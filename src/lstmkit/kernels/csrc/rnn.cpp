@@ -51,19 +51,34 @@ static void rnn_backward(int T, int B, int H, int relu, const int64_t* batch_siz
     }
 }
 
+// One loop's arguments, as the binding lays them out (_library.CALLS; see LSTMForwardCall in lstm.cpp).
+struct RNNForwardCall {
+    int T, B, H, relu;
+    const int64_t* batch_sizes;
+    void *pre, *w_hh, *rmask, *h, *output, *work;
+};
+
+struct RNNBackwardCall {
+    int T, B, H, relu;
+    const int64_t* batch_sizes;
+    void *output, *w_hh, *rmask, *d_output, *dh, *d_pre, *work;
+};
+
+template <typename S>
+static void rnn_forward_call(const RNNForwardCall& a) {
+    auto p = [](void* q) { return static_cast<S*>(q); };
+    rnn_forward<S>(a.T, a.B, a.H, a.relu, a.batch_sizes, p(a.pre), p(a.w_hh), p(a.rmask), p(a.h), p(a.output),
+                   p(a.work));
+}
+
+template <typename S>
+static void rnn_backward_call(const RNNBackwardCall& a) {
+    auto p = [](void* q) { return static_cast<S*>(q); };
+    rnn_backward<S>(a.T, a.B, a.H, a.relu, a.batch_sizes, p(a.output), p(a.w_hh), p(a.rmask), p(a.d_output), p(a.dh),
+                    p(a.d_pre), p(a.work));
+}
+
 }  // namespace lstmkit
 
-#define LSTMKIT_RNN_ENTRY(S, suffix)                                                                               \
-    LSTMKIT_API void lstmkit_rnn_forward_##suffix(int T, int B, int H, int relu, const int64_t* batch_sizes,       \
-                                                  S* pre, const S* w_hh, const S* rmask, S* h, S* output,         \
-                                                  S* work) {                                                      \
-        lstmkit::rnn_forward<S>(T, B, H, relu, batch_sizes, pre, w_hh, rmask, h, output, work);                   \
-    }                                                                                                              \
-    LSTMKIT_API void lstmkit_rnn_backward_##suffix(int T, int B, int H, int relu, const int64_t* batch_sizes,      \
-                                                   const S* output, const S* w_hh, const S* rmask,                \
-                                                   const S* d_output, S* dh, S* d_pre, S* work) {                 \
-        lstmkit::rnn_backward<S>(T, B, H, relu, batch_sizes, output, w_hh, rmask, d_output, dh, d_pre, work);     \
-    }
-
-LSTMKIT_RNN_ENTRY(float, f32)
-LSTMKIT_RNN_ENTRY(double, f64)
+LSTMKIT_LOOP_ENTRIES(rnn_forward, RNNForwardCall, rnn_forward_call)
+LSTMKIT_LOOP_ENTRIES(rnn_backward, RNNBackwardCall, rnn_backward_call)
