@@ -59,3 +59,7 @@ def test_report_times_two_way_layers_when_asked(monkeypatch):
     lines = report(["layers"], cells=("rnn",), shapes=[(2, 5, 3, 4)], rounds=1, bidirectional=True, echo=lambda _: None)
     assert built == [True]
     assert any(line.startswith("| rnn | 2,5,3,4 |") for line in lines)
+    built.clear()
+    result = invoke("bench", "--cells", "rnn", "--sections", "layers", "--rounds", "1", "--bidirectional")
+    assert result.exit_code == 0, result.output
+    assert built == [True] and "| rnn | 32,100,128,128 |" in result.output

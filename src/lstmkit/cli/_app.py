@@ -198,6 +198,9 @@ def bench(
     cells: str = typer.Option("lstm,gru,rnn", help="Comma-separated cells: lstm, gru, rnn."),
     sections: str = typer.Option("layers,extras,streaming", help="Comma-separated: layers, extras, streaming."),
     rounds: int = typer.Option(3, help="Timed rounds (after one warm-up); the tables show median ratios."),
+    bidirectional: bool = typer.Option(
+        False, "--bidirectional/--unidirectional", help="The layer table of two-way layers or of one-way ones."
+    ),
 ) -> None:
     """A short speed check on this machine: lstmkit against torch.nn at (B, T, I, H) = (32, 100, 128, 128).
 
@@ -209,4 +212,4 @@ def bench(
     with user_errors(), named_options({"backend": "the benchmark"}):
         check_options(sections.split(","), cells.split(","), rounds)
     report(sections.split(","), cells.split(","), shapes=[(32, 100, 128, 128)], rounds=rounds, sizes=(128,),
-           echo=typer.echo)  # fmt: skip
+           echo=typer.echo, bidirectional=bidirectional)  # fmt: skip
