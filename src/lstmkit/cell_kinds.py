@@ -119,7 +119,7 @@ class CellKind:
     these functions take as keywords (a GRU's ``reset_after``, an RNN's ``nonlinearity``); ``step`` the
     compiled one-step function that streaming calls. ``compiled_together`` runs several compiled
     layer-directions at once, side by side (a list of ``(args, options)`` of ``compiled`` -> a list of its
-    results); ``None`` where they run one by one.
+    results).
     """
 
     mode: str
@@ -130,9 +130,9 @@ class CellKind:
     reference: Callable
     bptt: Callable
     compiled: Callable
+    compiled_together: Callable
     step: StepKernel
     layer_options: tuple[str, ...] = ()
-    compiled_together: Callable | None = None
 
     @property
     def blocks(self) -> int:
@@ -161,9 +161,9 @@ class CellKind:
 
     def run_layer_directions(self, backend: str, calls: list[tuple[tuple, dict]]) -> list[tuple]:
         """One layer's directions, each ``(args, options)`` of :meth:`layer_function`'s, on ``backend``; the
-        compiled kernels of a cell that has ``compiled_together`` run them side by side. Returns ``(output,
+        compiled kernels run them in one call, side by side (``compiled_together``). Returns ``(output,
         final states as a tuple, records)`` per direction."""
-        if backend == "compiled" and self.compiled_together is not None and len(calls) > 1:
+        if backend == "compiled":
             results = self.compiled_together(calls)
         else:
             run = self.layer_function(backend)
@@ -184,19 +184,19 @@ CELL_KINDS: dict[str, CellKind] = {
     for kind in (
         CellKind(
             "LSTM", "lstm", LF.LSTM_GATES, True, LF.lstm_cell, LF.lstm_sequence, bptt.lstm_layer, kernels.lstm_layer,
-            _LSTM_STEP, compiled_together=kernels.lstm_layers,
+            kernels.lstm_layers, _LSTM_STEP,
         ),
         CellKind(
             "GRU", "gru", LF.GRU_GATES, False, LF.gru_cell, LF.gru_sequence, bptt.gru_layer, kernels.gru_layer,
-            _GRU_STEP, layer_options=("reset_after",), compiled_together=kernels.gru_layers,
+            kernels.gru_layers, _GRU_STEP, layer_options=("reset_after",),
         ),
         CellKind(
             "RNN_TANH", "rnn", (), False, LF.rnn_cell, LF.rnn_sequence, bptt.rnn_layer, kernels.rnn_layer,
-            _RNN_STEP, layer_options=("nonlinearity",), compiled_together=kernels.rnn_layers,
+            kernels.rnn_layers, _RNN_STEP, layer_options=("nonlinearity",),
         ),
         CellKind(
             "RNN_RELU", "rnn_relu", (), False, LF.rnn_cell, LF.rnn_sequence, bptt.rnn_layer, kernels.rnn_layer,
-            _RNN_STEP, layer_options=("nonlinearity",), compiled_together=kernels.rnn_layers,
+            kernels.rnn_layers, _RNN_STEP, layer_options=("nonlinearity",),
         ),
     )
 }  # fmt: skip

@@ -56,7 +56,8 @@ class _Forward:
         check_operands(x, **operands, **norm, recurrent_mask=recurrent_mask)
         order = BatchOrder.from_step_mask(step_mask)
         x, rmask = order.sort(x, 1), order.sort(recurrent_mask, 0)
-        h, c = order.sort(h0, 0).clone(), order.sort(c0, 0).clone()
+        h0_sorted, c0_sorted = order.sort(h0, 0), order.sort(c0, 0)
+        h, c = h0_sorted.clone(), c0_sorted.clone()  # the kernel carries the state in these
         w_hh, w_hr = _contiguous(w_hh, w_hr)
         steps, batch = x.shape[:2]
         hidden, out_size = w_hh.shape[0] // 4, w_hh.shape[1]
@@ -79,14 +80,13 @@ class _Forward:
         tanh_cells = order.new_buffer(x, steps, batch, hidden) if keep else None  # tanh of the cell the output reads
         output = order.new_buffer(x, steps, batch, out_size)
         work = x.new_empty(batch * (hidden + out_size))
-        h0_sorted, c0_sorted = order.sort(h0, 0), order.sort(c0, 0)
         self.arguments = (
             steps, batch, hidden, out_size, pointer(order.batch_sizes),
             *map(pointer, (gates, w_hh, w_hr, rmask, h, c, cells, tanh_cells, output, work, h0_sorted, c0_sorted,
                            mask)),
             probability, *map(pointer, ln_arguments),
         )  # fmt: skip
-        self.keep_alive = (x, rmask, h, c, gates, work, mask, ln_arguments)  # what the arguments point into
+        self.keep_alive = (work, ln_arguments)  # pointed to by the arguments, held by nothing else here
         self.meta = (order, probability, b_ih is not None)
         self.saved = (x, c0_sorted, h0_sorted, w_ih, w_hh, w_hr, gates, cells, tanh_cells, output, rmask, mask,
                       *_contiguous(ih_gain, hh_gain, cell_weight), *ln_saved)  # fmt: skip
